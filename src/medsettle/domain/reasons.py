@@ -1,0 +1,126 @@
+"""Stable machine-readable reasons (ErrorInfo.reason) with Chinese and English text and a remedy.
+
+These codes are part of the contract: gateways switch on them. Never rename one; add new ones.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+# Remedies (what the person or the institution can do).
+REMEDY_FILE_ONLINE = "FILE_ONLINE_NOW"
+REMEDY_FILE_BEFORE_DISCHARGE = "FILE_BEFORE_DISCHARGE"
+REMEDY_SELF_PAY_CLAIM_HOME = "SELF_PAY_AND_CLAIM_AT_INSURED_PLACE"
+REMEDY_CONTACT_INSURED_PLACE = "CONTACT_INSURED_PLACE"
+REMEDY_USE_EVOUCHER = "USE_E_VOUCHER"
+REMEDY_FIX_REQUEST = "FIX_REQUEST"
+REMEDY_NONE = ""
+
+REMEDY_TEXT = {
+    REMEDY_FILE_ONLINE: ("请通过国家医保服务平台APP立即在线备案", "file online now in the national medical insurance app"),
+    REMEDY_FILE_BEFORE_DISCHARGE: ("可在出院结算前补办备案", "file before discharge settlement; the stay then settles directly"),
+    REMEDY_SELF_PAY_CLAIM_HOME: ("可先自费结算，回参保地手工报销", "settle as self-pay and claim at the insured place"),
+    REMEDY_CONTACT_INSURED_PLACE: ("请联系参保地医保经办机构", "contact the insurance agency of the insured place"),
+    REMEDY_USE_EVOUCHER: ("请使用医保电子凭证或激活社保卡", "use the e-voucher or activate the card"),
+    REMEDY_FIX_REQUEST: ("请更正请求后重试", "correct the request and retry"),
+    REMEDY_NONE: ("", ""),
+}
+
+
+class Reason(msgspec.Struct, frozen=True):
+    code: str
+    zh: str
+    en: str
+    remedy: str = REMEDY_NONE
+
+
+def _r(code: str, zh: str, en: str, remedy: str = REMEDY_NONE) -> Reason:
+    return Reason(code, zh, en, remedy)
+
+
+# Eligibility (DOMAIN.md 5).
+PERSON_NOT_FOUND = _r("PERSON_NOT_FOUND", "未查询到参保人员信息", "person not found", REMEDY_CONTACT_INSURED_PLACE)
+INSU_STATUS_ABNORMAL = _r(
+    "INSU_STATUS_ABNORMAL", "参保状态异常(暂停或中断缴费)", "insurance status not normal (suspended or contributions interrupted)",
+    REMEDY_SELF_PAY_CLAIM_HOME)
+INSUTYPE_NOT_HELD = _r("INSUTYPE_NOT_HELD", "参保人未参加该险种", "person does not hold this insurance type",
+                       REMEDY_FIX_REQUEST)
+CARD_NOT_ACTIVATED = _r("CARD_NOT_ACTIVATED", "社会保障卡未激活(可使用医保电子凭证)",
+                        "card not activated (an e-voucher still works)", REMEDY_USE_EVOUCHER)
+NO_FILING = _r("NO_FILING", "未办理该就医地的异地就医备案", "no filing for this region and date", REMEDY_FILE_ONLINE)
+FILING_EXPIRED = _r("FILING_EXPIRED", "异地就医备案已过期", "filing expired", REMEDY_FILE_ONLINE)
+FILING_OTHER_REGION = _r("FILING_OTHER_REGION", "备案就医地与本次就医地不符", "filing is for another region",
+                         REMEDY_FILE_ONLINE)
+FILING_OTHER_INSTITUTION = _r("FILING_OTHER_INSTITUTION", "转诊备案的转入机构不是本机构",
+                              "referral filing names another receiving institution", REMEDY_FILE_ONLINE)
+INSTITUTION_NOT_FOUND = _r("INSTITUTION_NOT_FOUND", "未查询到定点医药机构", "institution not found", REMEDY_FIX_REQUEST)
+INSTITUTION_NOT_NETWORKED = _r("INSTITUTION_NOT_NETWORKED", "该定点医药机构未开通此类别的跨省直接结算",
+                               "institution not networked for this medical type", REMEDY_SELF_PAY_CLAIM_HOME)
+MED_TYPE_NOT_OPEN = _r("MED_TYPE_NOT_OPEN", "参保地未开通该医疗类别的跨省直接结算",
+                       "insured region has not opened this medical type cross-province", REMEDY_SELF_PAY_CLAIM_HOME)
+CHRONIC_NOT_QUALIFIED = _r("CHRONIC_NOT_QUALIFIED", "未办理该门诊慢特病待遇认定", "chronic disease not qualified",
+                           REMEDY_CONTACT_INSURED_PLACE)
+DISEASE_NOT_OPEN = _r("DISEASE_NOT_OPEN", "该门诊慢特病病种未开通跨省直接结算", "disease not open cross-province",
+                      REMEDY_SELF_PAY_CLAIM_HOME)
+NO_POLICY = _r("NO_POLICY", "参保地无有效的待遇政策", "no policy in force", REMEDY_CONTACT_INSURED_PLACE)
+NOT_CROSS_PROVINCE = _r("NOT_CROSS_PROVINCE", "非跨省异地就医，请按省内规定结算", "not cross-province; settle under provincial rules",
+                        REMEDY_NONE)
+
+# Fee lines and totals.
+UNKNOWN_CATALOG_ITEM = _r("UNKNOWN_CATALOG_ITEM", "就医地目录中无此项目或项目在费用发生日无效",
+                          "unknown catalog item at the fee date", REMEDY_FIX_REQUEST)
+AMOUNT_INCONSISTENT = _r("AMOUNT_INCONSISTENT", "明细金额与数量×单价不符", "amount is not cnt × pric to the fen",
+                         REMEDY_FIX_REQUEST)
+TOTAL_INCONSISTENT = _r("TOTAL_INCONSISTENT", "医疗费总额与明细合计不符", "medfee_sumamt is not the sum of the lines",
+                        REMEDY_FIX_REQUEST)
+
+# Requests and flows.
+INVALID_ARGUMENT = _r("INVALID_ARGUMENT", "请求参数不合法", "invalid argument", REMEDY_FIX_REQUEST)
+REQUEST_ID_REUSED = _r("REQUEST_ID_REUSED", "请求流水号已用于不同的请求内容", "request_id already used with a different payload",
+                       REMEDY_FIX_REQUEST)
+STAY_NOT_OPEN = _r("STAY_NOT_OPEN", "住院就诊不存在或已出院", "stay not found or not open", REMEDY_FIX_REQUEST)
+NOTHING_TO_SETTLE = _r("NOTHING_TO_SETTLE", "没有未结算的费用明细", "no unsettled fee lines", REMEDY_FIX_REQUEST)
+SETTLEMENT_NOT_FOUND = _r("SETTLEMENT_NOT_FOUND", "结算记录不存在", "settlement not found", REMEDY_FIX_REQUEST)
+ALREADY_REVERSED = _r("ALREADY_REVERSED", "该结算已冲销，不能重复冲销", "settlement already reversed", REMEDY_NONE)
+NOT_REVERSIBLE = _r("NOT_REVERSIBLE", "冲销记录不能再被冲销", "a reversal cannot be reversed", REMEDY_NONE)
+REQUEST_NOT_FOUND = _r("REQUEST_NOT_FOUND", "原交易流水号不存在", "original request_id not found", REMEDY_NONE)
+FILING_NOT_FOUND = _r("FILING_NOT_FOUND", "备案记录不存在", "filing not found", REMEDY_FIX_REQUEST)
+FILING_LOCKED = _r("FILING_LOCKED", "长期备案在锁定期内不得变更或撤销", "long-term filing is locked against change", REMEDY_NONE)
+FILING_CONFLICT = _r("FILING_CONFLICT", "已有有效的长期备案", "an active long-term filing exists", REMEDY_NONE)
+QUALIFICATION_NOT_FOUND = _r("QUALIFICATION_NOT_FOUND", "慢特病认定记录不存在", "chronic qualification not found",
+                             REMEDY_FIX_REQUEST)
+LINES_LIMIT = _r("LINES_LIMIT", "费用明细超出上限", "too many fee lines", REMEDY_FIX_REQUEST)
+VERSION_OVERLAP = _r("VERSION_OVERLAP", "生效期与已有版本重叠", "effective period overlaps an existing version", REMEDY_FIX_REQUEST)
+NATIONAL_RULE_VIOLATED = _r("NATIONAL_RULE_VIOLATED", "违反国家统一规定", "violates a national rule", REMEDY_FIX_REQUEST)
+UNKNOWN_REGION = _r("UNKNOWN_REGION", "行政区划代码不存在", "unknown region code", REMEDY_FIX_REQUEST)
+
+
+class Refusal(Exception):
+    """A request the rules refuse. Carries one or more reasons and what they point at.
+
+    `field` names the request field (dotted path) and `feedetl_sn` the fee line, when one applies.
+    """
+
+    def __init__(
+        self,
+        reason: Reason,
+        *,
+        field: str = "",
+        feedetl_sn: str = "",
+        detail: str = "",
+        more: tuple["Refusal", ...] = (),
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.feedetl_sn = feedetl_sn
+        self.detail = detail
+        self.more = more
+        super().__init__(f"{reason.code}: {reason.en}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def all(self) -> tuple["Refusal", ...]:
+        return (self, *self.more)
+
+
+def refuse(reason: Reason, **kwargs) -> Refusal:
+    return Refusal(reason, **kwargs)
