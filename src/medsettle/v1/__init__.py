@@ -1,0 +1,1 @@
+"""Generated from protos/medsettle/v1; do not edit."""
