@@ -93,6 +93,8 @@ LINES_LIMIT = _r("LINES_LIMIT", "费用明细超出上限", "too many fee lines"
 VERSION_OVERLAP = _r("VERSION_OVERLAP", "生效期与已有版本重叠", "effective period overlaps an existing version", REMEDY_FIX_REQUEST)
 NATIONAL_RULE_VIOLATED = _r("NATIONAL_RULE_VIOLATED", "违反国家统一规定", "violates a national rule", REMEDY_FIX_REQUEST)
 UNKNOWN_REGION = _r("UNKNOWN_REGION", "行政区划代码不存在", "unknown region code", REMEDY_FIX_REQUEST)
+QUALIFICATION_CONFLICT = _r("QUALIFICATION_CONFLICT", "该病种已有生效期重叠的慢特病认定",
+                            "an active chronic qualification for this disease overlaps", REMEDY_NONE)
 
 
 class Refusal(Exception):
