@@ -1,0 +1,29 @@
+"""What every servicer shares within one worker process: the store, its writer, the clock, the limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medsettle.service.clock import Clock
+from medsettle.store.env import Store
+from medsettle.store.writer import GroupCommitWriter
+
+
+@dataclass(frozen=True)
+class Limits:
+    message_bytes_max: int = 16 * 2**20  # a full catalog push goes in batches below this
+    fee_lines_per_request_max: int = 2_000
+    lines_per_stay_max: int = 10_000
+    items_per_push_max: int = 50_000
+    records_per_push_max: int = 20_000
+    request_id_chars_max: int = 40
+    in_flight_requests_max: int = 2_000
+
+
+@dataclass
+class App:
+    store: Store
+    writer: GroupCommitWriter
+    clock: Clock
+    limits: Limits = field(default_factory=Limits)
+    log_calls: bool = False

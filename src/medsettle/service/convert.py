@@ -1,0 +1,444 @@
+"""Proto <-> domain translation. Validation of shape (formats, sizes, code tables) happens here, with
+the offending field named; rules about meaning live in the domain."""
+
+from __future__ import annotations
+
+import re
+
+from google.protobuf import timestamp_pb2
+
+from medsettle.domain import codes, money, reasons, region
+from medsettle.domain.reasons import Refusal
+from medsettle.domain.records import (
+    Accumulators,
+    CatalogItem,
+    ChronicQualification,
+    DiseaseCap,
+    FeeLine,
+    Filing,
+    Institution,
+    InsuranceLine,
+    InsuredPlace,
+    Person,
+    Policy,
+    RatioBand,
+    Settlement,
+)
+from medsettle.service.errors import invalid
+from medsettle.v1 import common_pb2, filing_pb2, reference_data_pb2
+
+DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+CODE_RE = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
+DATE_MIN = "1900-01-01"
+DATE_MAX = "2199-12-31"
+AMOUNT_FEN_MAX = 10**12  # ten billion yuan: far above any real line, far below int64
+CNT_PLACES = 4
+PRIC_PLACES = 6
+
+
+# -- field checks ---------------------------------------------------------------------------------
+
+
+def date(value: str, field: str, *, allow_empty: bool = False) -> str:
+    if value == "" and allow_empty:
+        return value
+    if not DATE_RE.match(value) or not (DATE_MIN <= value <= DATE_MAX):
+        raise invalid(field, f"expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        import datetime
+
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise invalid(field, f"not a calendar date: {value!r}") from None
+    return value
+
+
+def code(value: str, field: str, allowed: frozenset[str] | None = None, *, allow_empty: bool = False) -> str:
+    if value == "" and allow_empty:
+        return value
+    if allowed is not None:
+        if value not in allowed:
+            raise invalid(field, f"{value!r} is not one of {sorted(allowed)}")
+    elif not CODE_RE.match(value):
+        raise invalid(field, f"expected a code of 1-40 letters or digits, got {value!r}")
+    return value
+
+
+def admdvs(value: str, field: str) -> str:
+    if not region.is_known(value):
+        raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{value!r} is not a known 6-digit region code")
+    return value
+
+
+def amount(value: int, field: str, *, allow_negative: bool = False) -> int:
+    if not (-AMOUNT_FEN_MAX if allow_negative else 0) <= value <= AMOUNT_FEN_MAX:
+        raise invalid(field, f"amount {value} fen out of range")
+    return value
+
+
+def ratio(value: int, field: str) -> int:
+    if not 0 <= value <= 10_000:
+        raise invalid(field, f"ratio {value} bp outside 0..10000", reasons.NATIONAL_RULE_VIOLATED)
+    return value
+
+
+def request_id(value: str, limit: int = 40) -> str:
+    if not value or len(value) > limit or not CODE_RE.match(value):
+        raise invalid("request_id", f"request_id must be 1-{limit} letters, digits, '.', '_' or '-'")
+    return value
+
+
+def decimal(value: str, places: int, field: str) -> int:
+    try:
+        return money.parse_decimal(value, places)
+    except ValueError as error:
+        raise invalid(field, f"expected an exact decimal with at most {places} decimals: {error}") from None
+
+
+def format_decimal(scaled: int, places: int) -> str:
+    """The exact decimal string of an integer scaled by 10**places: (15000, 4) -> "1.5"."""
+    sign = "-" if scaled < 0 else ""
+    whole, frac = divmod(abs(scaled), 10**places)
+    text = f"{whole}.{frac:0{places}d}".rstrip("0").rstrip(".")
+    return sign + text
+
+
+# -- fee lines ------------------------------------------------------------------------------------
+
+
+def fee_lines(lines, field: str, limit: int) -> tuple[FeeLine, ...]:
+    if len(lines) > limit:
+        raise Refusal(reasons.LINES_LIMIT, field=field, detail=f"{len(lines)} lines, at most {limit} per request")
+    seen: set[str] = set()
+    result = []
+    for index, line in enumerate(lines):
+        where = f"{field}[{index}]"
+        sn = code(line.feedetl_sn, f"{where}.feedetl_sn")
+        if sn in seen:
+            raise Refusal(reasons.INVALID_ARGUMENT, field=f"{where}.feedetl_sn", feedetl_sn=sn, detail="duplicate feedetl_sn")
+        seen.add(sn)
+        result.append(
+            FeeLine(
+                feedetl_sn=sn,
+                med_list_codg=code(line.med_list_codg, f"{where}.med_list_codg"),
+                cnt_e4=decimal(line.cnt, CNT_PLACES, f"{where}.cnt"),
+                pric_e6=decimal(line.pric, PRIC_PLACES, f"{where}.pric"),
+                det_item_fee_sumamt_fen=amount(line.det_item_fee_sumamt, f"{where}.det_item_fee_sumamt"),
+                fee_ocur_date=date(line.fee_ocur_time, f"{where}.fee_ocur_time"),
+            )
+        )
+    return tuple(result)
+
+
+def fee_line_pb(line: FeeLine) -> common_pb2.FeeLine:
+    return common_pb2.FeeLine(
+        feedetl_sn=line.feedetl_sn,
+        med_list_codg=line.med_list_codg,
+        cnt=format_decimal(line.cnt_e4, CNT_PLACES),
+        pric=format_decimal(line.pric_e6, PRIC_PLACES),
+        det_item_fee_sumamt=line.det_item_fee_sumamt_fen,
+        fee_ocur_time=line.fee_ocur_date,
+    )
+
+
+# -- reference data -------------------------------------------------------------------------------
+
+
+def catalog_item(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
+    lv = code(pb.chrgitm_lv, f"{field}.chrgitm_lv", codes.ITEM_CLASSES)
+    selfpay = ratio(pb.selfpay_prop, f"{field}.selfpay_prop")
+    if lv == codes.CLASS_B and selfpay == 0:
+        raise invalid(f"{field}.selfpay_prop", "a class B item needs selfpay_prop", reasons.NATIONAL_RULE_VIOLATED)
+    begndate = date(pb.begndate, f"{field}.begndate")
+    enddate = date(pb.enddate, f"{field}.enddate", allow_empty=True)
+    if enddate and enddate < begndate:
+        raise invalid(f"{field}.enddate", "enddate before begndate")
+    if pb.lmt_age_min < -1 or pb.lmt_age_max < -1 or (0 <= pb.lmt_age_max < pb.lmt_age_min):
+        raise invalid(f"{field}.lmt_age_max", "age range must be -1 (none) or 0 <= min <= max")
+    item = CatalogItem(
+        med_list_codg=code(pb.med_list_codg, f"{field}.med_list_codg"),
+        name=pb.name[:200],
+        list_type=code(pb.list_type, f"{field}.list_type", codes.LIST_TYPES),
+        chrgitm_lv=lv,
+        selfpay_prop_bp=selfpay,
+        pric_uplmt_amt_fen=amount(pb.pric_uplmt_amt, f"{field}.pric_uplmt_amt"),
+        lmt_sex=code(pb.lmt_sex, f"{field}.lmt_sex", frozenset({"", "1", "2"})),
+        lmt_age_min=pb.lmt_age_min,
+        lmt_age_max=pb.lmt_age_max,
+        lmt_setting=code(pb.lmt_setting, f"{field}.lmt_setting", frozenset({"", "1", "2"})),
+        lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes") for c in pb.lmt_dise_codes),
+        lmt_cnt_per_day_e4=decimal(pb.lmt_cnt_per_day, CNT_PLACES, f"{field}.lmt_cnt_per_day") if pb.lmt_cnt_per_day else 0,
+        begndate=begndate,
+        enddate=enddate,
+    )
+    if pb.lmt_used_flag != item.restricted:
+        raise invalid(f"{field}.lmt_used_flag", "lmt_used_flag must be set exactly when a restriction is given")
+    return item
+
+
+def catalog_item_pb(item: CatalogItem) -> reference_data_pb2.CatalogItem:
+    return reference_data_pb2.CatalogItem(
+        med_list_codg=item.med_list_codg,
+        name=item.name,
+        list_type=item.list_type,
+        chrgitm_lv=item.chrgitm_lv,
+        selfpay_prop=item.selfpay_prop_bp,
+        pric_uplmt_amt=item.pric_uplmt_amt_fen,
+        lmt_used_flag=item.restricted,
+        lmt_sex=item.lmt_sex,
+        lmt_age_min=item.lmt_age_min,
+        lmt_age_max=item.lmt_age_max,
+        lmt_setting=item.lmt_setting,
+        lmt_dise_codes=item.lmt_dise_codes,
+        lmt_cnt_per_day=format_decimal(item.lmt_cnt_per_day_e4, CNT_PLACES) if item.lmt_cnt_per_day_e4 else "",
+        begndate=item.begndate,
+        enddate=item.enddate,
+    )
+
+
+def bands(pbs, field: str) -> tuple[RatioBand, ...]:
+    result = tuple(RatioBand(upto_fen=amount(b.upto, f"{field}[{i}].upto"), ratio_bp=ratio(b.ratio, f"{field}[{i}].ratio"))
+                   for i, b in enumerate(pbs))
+    for i, band in enumerate(result):
+        last = i == len(result) - 1
+        if (band.upto_fen == 0) != last:
+            raise invalid(f"{field}[{i}].upto", "only the last band is open-ended (upto 0), and it must be")
+        if i and not last and band.upto_fen <= result[i - 1].upto_fen:
+            raise invalid(f"{field}[{i}].upto", "bands must rise")
+    return result
+
+
+def policy(pb: reference_data_pb2.Policy, field: str) -> Policy:
+    begndate = date(pb.begndate, f"{field}.begndate")
+    enddate = date(pb.enddate, f"{field}.enddate", allow_empty=True)
+    if enddate and enddate < begndate:
+        raise invalid(f"{field}.enddate", "enddate before begndate")
+    reductions = {
+        codes.FILING_REFERRAL: ("reduction_referral", pb.reduction_referral),
+        codes.FILING_EMERGENCY: ("reduction_emergency", pb.reduction_emergency),
+        codes.FILING_OTHER_TEMPORARY: ("reduction_other", pb.reduction_other),
+    }
+    for category, (name, value) in reductions.items():
+        ceiling = codes.REDUCTION_CEILING_BP[category]
+        if not 0 <= value <= ceiling:
+            raise invalid(f"{field}.{name}", f"{value} bp exceeds the national ceiling of {ceiling} bp",
+                          reasons.NATIONAL_RULE_VIOLATED)
+    ratio_bands = bands(pb.bands, f"{field}.bands")
+    if not ratio_bands:
+        raise invalid(f"{field}.bands", "at least one ratio band")
+    return Policy(
+        insuplc_admdvs=admdvs(pb.insuplc_admdvs, f"{field}.insuplc_admdvs"),
+        insutype=code(pb.insutype, f"{field}.insutype", codes.INSUTYPES),
+        category=code(pb.category, f"{field}.category", codes.CATEGORIES),
+        psn_type=code(pb.psn_type, f"{field}.psn_type", codes.PSN_GROUPS),
+        hosp_lv=code(pb.hosp_lv, f"{field}.hosp_lv", codes.HOSP_LEVELS),
+        begndate=begndate,
+        enddate=enddate,
+        dedc_fen=amount(pb.dedc, f"{field}.dedc"),
+        dedc_later_fen=pb.dedc_later if pb.dedc_later == -1 else amount(pb.dedc_later, f"{field}.dedc_later"),
+        bands=ratio_bands,
+        cap_category_fen=amount(pb.cap_category, f"{field}.cap_category"),
+        cap_overall_fen=amount(pb.cap_overall, f"{field}.cap_overall"),
+        dise_caps=tuple(DiseaseCap(opsp_dise_code=code(c.opsp_dise_code, f"{field}.dise_caps[{i}].opsp_dise_code"),
+                                   cap_fen=amount(c.cap, f"{field}.dise_caps[{i}].cap")) for i, c in enumerate(pb.dise_caps)),
+        reduction_mode=code(pb.reduction_mode, f"{field}.reduction_mode", codes.REDUCTION_MODES),
+        reduction_referral_bp=pb.reduction_referral,
+        reduction_emergency_bp=pb.reduction_emergency,
+        reduction_other_bp=pb.reduction_other,
+        hifob_ratio_bp=ratio(pb.hifob_ratio, f"{field}.hifob_ratio"),
+        hifob_cap_fen=amount(pb.hifob_cap, f"{field}.hifob_cap"),
+        hifmi_threshold_fen=amount(pb.hifmi_threshold, f"{field}.hifmi_threshold"),
+        hifmi_bands=bands(pb.hifmi_bands, f"{field}.hifmi_bands"),
+        hifmi_cap_fen=amount(pb.hifmi_cap, f"{field}.hifmi_cap"),
+        acct_pay_allowed=pb.acct_pay_allowed,
+    )
+
+
+def _bands_pb(values: tuple[RatioBand, ...]) -> list[reference_data_pb2.RatioBand]:
+    return [reference_data_pb2.RatioBand(upto=b.upto_fen, ratio=b.ratio_bp) for b in values]
+
+
+def policy_pb(p: Policy) -> reference_data_pb2.Policy:
+    return reference_data_pb2.Policy(
+        insuplc_admdvs=p.insuplc_admdvs, insutype=p.insutype, category=p.category, psn_type=p.psn_type,
+        hosp_lv=p.hosp_lv, begndate=p.begndate, enddate=p.enddate, dedc=p.dedc_fen, dedc_later=p.dedc_later_fen,
+        bands=_bands_pb(p.bands), cap_category=p.cap_category_fen, cap_overall=p.cap_overall_fen,
+        dise_caps=[reference_data_pb2.DiseaseCap(opsp_dise_code=c.opsp_dise_code, cap=c.cap_fen) for c in p.dise_caps],
+        reduction_mode=p.reduction_mode, reduction_referral=p.reduction_referral_bp,
+        reduction_emergency=p.reduction_emergency_bp, reduction_other=p.reduction_other_bp,
+        hifob_ratio=p.hifob_ratio_bp, hifob_cap=p.hifob_cap_fen, hifmi_threshold=p.hifmi_threshold_fen,
+        hifmi_bands=_bands_pb(p.hifmi_bands), hifmi_cap=p.hifmi_cap_fen, acct_pay_allowed=p.acct_pay_allowed,
+    )
+
+
+def insured_place(pb: reference_data_pb2.InsuredPlace, field: str) -> InsuredPlace:
+    place = admdvs(pb.insuplc_admdvs, f"{field}.insuplc_admdvs")
+    if not region.is_province(place):
+        raise invalid(f"{field}.insuplc_admdvs", "insured-place parameters are per province (xx0000)")
+    if pb.tmp_filing_months < 6 or pb.tmp_filing_months > 60:
+        raise invalid(f"{field}.tmp_filing_months", "temporary filings are valid at least 6 months (national rule)",
+                      reasons.NATIONAL_RULE_VIOLATED)
+    if not 0 <= pb.longterm_lock_months <= 6:
+        raise invalid(f"{field}.longterm_lock_months", "the lock period of a long-term filing is at most 6 months",
+                      reasons.NATIONAL_RULE_VIOLATED)
+    begndate = date(pb.begndate, f"{field}.begndate")
+    enddate = date(pb.enddate, f"{field}.enddate", allow_empty=True)
+    if enddate and enddate < begndate:
+        raise invalid(f"{field}.enddate", "enddate before begndate")
+    return InsuredPlace(
+        insuplc_admdvs=place,
+        begndate=begndate,
+        enddate=enddate,
+        open_med_types=tuple(code(m, f"{field}.open_med_types", codes.MED_TYPES) for m in pb.open_med_types),
+        open_dise_codes=tuple(code(d, f"{field}.open_dise_codes") for d in pb.open_dise_codes),
+        tmp_filing_months=pb.tmp_filing_months,
+        longterm_lock_months=pb.longterm_lock_months,
+    )
+
+
+def insured_place_pb(p: InsuredPlace) -> reference_data_pb2.InsuredPlace:
+    return reference_data_pb2.InsuredPlace(
+        insuplc_admdvs=p.insuplc_admdvs, begndate=p.begndate, enddate=p.enddate, open_med_types=p.open_med_types,
+        open_dise_codes=p.open_dise_codes, tmp_filing_months=p.tmp_filing_months,
+        longterm_lock_months=p.longterm_lock_months,
+    )
+
+
+def institution(pb: reference_data_pb2.Institution, field: str) -> Institution:
+    return Institution(
+        fixmedins_code=code(pb.fixmedins_code, f"{field}.fixmedins_code"),
+        fixmedins_name=pb.fixmedins_name[:200],
+        admdvs=admdvs(pb.admdvs, f"{field}.admdvs"),
+        hosp_lv=code(pb.hosp_lv, f"{field}.hosp_lv", codes.HOSP_LEVELS),
+        networked_inpatient=pb.networked_inpatient,
+        networked_outpatient=pb.networked_outpatient,
+        networked_chronic=pb.networked_chronic,
+    )
+
+
+def institution_pb(i: Institution) -> reference_data_pb2.Institution:
+    return reference_data_pb2.Institution(
+        fixmedins_code=i.fixmedins_code, fixmedins_name=i.fixmedins_name, admdvs=i.admdvs, hosp_lv=i.hosp_lv,
+        networked_inpatient=i.networked_inpatient, networked_outpatient=i.networked_outpatient,
+        networked_chronic=i.networked_chronic,
+    )
+
+
+def person(pb: reference_data_pb2.Person, field: str) -> Person:
+    lines = []
+    seen: set[str] = set()
+    for i, line in enumerate(pb.insuinfo):
+        where = f"{field}.insuinfo[{i}]"
+        insutype = code(line.insutype, f"{where}.insutype", codes.INSUTYPES)
+        if insutype in seen:
+            raise invalid(f"{where}.insutype", "one insurance line per insutype")
+        seen.add(insutype)
+        lines.append(
+            InsuranceLine(
+                insutype=insutype,
+                psn_type=code(line.psn_type, f"{where}.psn_type", codes.PSN_GROUPS),
+                psn_insu_stas=code(line.psn_insu_stas, f"{where}.psn_insu_stas"),
+                insuplc_admdvs=admdvs(line.insuplc_admdvs, f"{where}.insuplc_admdvs"),
+                acct_balc_fen=amount(line.balc, f"{where}.balc"),
+            )
+        )
+    return Person(
+        psn_no=code(pb.psn_no, f"{field}.psn_no"),
+        psn_name=pb.psn_name[:100],
+        gend=code(pb.gend, f"{field}.gend", frozenset({"1", "2", "9"})),
+        brdy=date(pb.brdy, f"{field}.brdy"),
+        certno=code(pb.certno, f"{field}.certno", allow_empty=True),
+        card_no=code(pb.card_no, f"{field}.card_no", allow_empty=True),
+        card_sn=code(pb.card_sn, f"{field}.card_sn", allow_empty=True),
+        card_activated=pb.card_activated,
+        evoucher_token=code(pb.evoucher_token, f"{field}.evoucher_token", allow_empty=True),
+        insu_lines=tuple(lines),
+    )
+
+
+def person_pb(p: Person, *, with_token: bool = False) -> reference_data_pb2.Person:
+    return reference_data_pb2.Person(
+        psn_no=p.psn_no, psn_name=p.psn_name, gend=p.gend, brdy=p.brdy, certno=p.certno, card_no=p.card_no,
+        card_sn=p.card_sn, card_activated=p.card_activated, evoucher_token=p.evoucher_token if with_token else "",
+        insuinfo=[
+            reference_data_pb2.InsuranceInfo(insutype=line.insutype, psn_type=line.psn_type,
+                                             psn_insu_stas=line.psn_insu_stas, insuplc_admdvs=line.insuplc_admdvs,
+                                             balc=line.acct_balc_fen)
+            for line in p.insu_lines
+        ],
+    )
+
+
+# -- filings --------------------------------------------------------------------------------------
+
+
+def filing_pb(f: Filing) -> filing_pb2.Filing:
+    return filing_pb2.Filing(
+        trt_dcla_detl_sn=f.trt_dcla_detl_sn, psn_no=f.psn_no, insutype=f.insutype, insuplc_admdvs=f.insuplc_admdvs,
+        mdtrtarea_admvs=f.mdtrtarea_admvs, category=f.category, begndate=f.begndate, enddate=f.enddate,
+        reflin_medins_no=f.reflin_medins_no, fixmedins_code=f.fixmedins_code, created_date=f.created_date,
+        revoked_date=f.revoked_date,
+    )
+
+
+def qualification_pb(q: ChronicQualification) -> filing_pb2.ChronicQualification:
+    return filing_pb2.ChronicQualification(
+        psn_no=q.psn_no, insutype=q.insutype, opsp_dise_code=q.opsp_dise_code, insuplc_admdvs=q.insuplc_admdvs,
+        begndate=q.begndate, enddate=q.enddate, revoked_date=q.revoked_date,
+    )
+
+
+# -- settlements ----------------------------------------------------------------------------------
+
+
+def reason_pb(reason: reasons.Reason) -> common_pb2.Reason:
+    remedy_zh, remedy_en = reasons.REMEDY_TEXT.get(reason.remedy, ("", ""))
+    return common_pb2.Reason(code=reason.code, message_zh=reason.zh, message_en=reason.en, remedy=reason.remedy,
+                             remedy_zh=remedy_zh, remedy_en=remedy_en)
+
+
+def accumulators_pb(acc: Accumulators, year: int, insutype: str) -> common_pb2.Accumulators:
+    return common_pb2.Accumulators(
+        year=year, insutype=insutype, dedc_outpatient=acc.dedc_outpatient_fen, dedc_chronic=acc.dedc_chronic_fen,
+        hifp_outpatient=acc.hifp_outpatient_fen, hifp_chronic=acc.hifp_chronic_fen,
+        hifp_inpatient=acc.hifp_inpatient_fen, hifp_overall=acc.hifp_overall_fen,
+        hifp_by_disease={paid.opsp_dise_code: paid.cap_fen for paid in acc.dise_hifp}, hifob=acc.hifob_fen,
+        hifmi=acc.hifmi_fen, inscp_burden=acc.inscp_burden_fen, visits_outpatient=acc.visits_outpatient,
+        visits_chronic=acc.visits_chronic, admissions_inpatient=acc.admissions_inpatient,
+    )
+
+
+def timestamp_of_ms(ms: int) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromMilliseconds(ms)
+    return stamp
+
+
+def settlement_pb(s: Settlement) -> common_pb2.Settlement:
+    return common_pb2.Settlement(
+        setl_id=s.setl_id, mdtrt_id=s.mdtrt_id, psn_no=s.psn_no, insutype=s.insutype, med_type=s.med_type,
+        fixmedins_code=s.fixmedins_code, insuplc_admdvs=s.insuplc_admdvs, mdtrtarea_admvs=s.mdtrtarea_admvs,
+        setl_time=timestamp_of_ms(s.setl_time_ms), filing_category=s.filing_category,
+        trt_dcla_detl_sn=s.trt_dcla_detl_sn, dise_codg=s.dise_codg, clr_type=s.clr_type,
+        medfee_sumamt=s.medfee_sumamt_fen, fulamt_ownpay_amt=s.fulamt_ownpay_amt_fen,
+        overlmt_selfpay=s.overlmt_selfpay_fen, preselfpay_amt=s.preselfpay_amt_fen, inscp_scp_amt=s.inscp_scp_amt_fen,
+        act_pay_dedc=s.act_pay_dedc_fen, hifp_pay=s.hifp_pay_fen, pool_prop_selfpay=s.pool_prop_selfpay_bp,
+        hifob_pay=s.hifob_pay_fen, hifmi_pay=s.hifmi_pay_fen, fund_pay_sumamt=s.fund_pay_sumamt_fen,
+        psn_part_amt=s.psn_part_amt_fen, hosp_part_amt=s.hosp_part_amt_fen, acct_pay=s.acct_pay_fen,
+        psn_cash_pay=s.psn_cash_pay_fen, balc=s.balc_fen,
+        setldetail=[common_pb2.FundPayment(fund_pay_type=p.fund_pay_type, fund_payamt=p.fund_payamt_fen,
+                                           crt_payb_lmt_amt=p.crt_payb_lmt_amt_fen) for p in s.setldetail],
+        lines=[
+            common_pb2.FeeLineResult(
+                feedetl_sn=r.feedetl_sn, med_list_codg=r.med_list_codg, det_item_fee_sumamt=r.det_item_fee_sumamt_fen,
+                fulamt_ownpay_amt=r.fulamt_ownpay_amt_fen, overlmt_amt=r.overlmt_amt_fen,
+                preselfpay_amt=r.preselfpay_amt_fen, inscp_scp_amt=r.inscp_scp_amt_fen, chrgitm_lv=r.chrgitm_lv,
+                selfpay_prop=r.selfpay_prop_bp, pric_uplmt_amt=r.pric_uplmt_amt_fen, lmt_reason=r.lmt_reason,
+                catalog_begndate=r.catalog_begndate,
+            )
+            for r in s.lines
+        ],
+        explanation=[common_pb2.ExplanationStep(code=e.code, text_zh=e.zh, text_en=e.en, amount=e.amount_fen)
+                     for e in s.explanation],
+        reversed_setl_id=s.reversed_setl_id, reversal_setl_id=s.reversal_setl_id, setl_date=s.setl_date,
+    )

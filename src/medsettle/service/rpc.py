@@ -1,0 +1,47 @@
+"""The one wrapper every RPC goes through: refusals become rich statuses, every call can be logged."""
+
+from __future__ import annotations
+
+import functools
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from medsettle.domain.reasons import Refusal
+from medsettle.service import errors, logs
+
+
+def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def wrapper(self, request, context: grpc.aio.ServicerContext):
+        started_ns = time.perf_counter_ns()
+        try:
+            response = await method(self, request, context)
+        except Refusal as refusal:
+            logs.event(
+                "rpc_refused",
+                method=name,
+                reason=refusal.reason.code,
+                field=refusal.field,
+                feedetl_sn=refusal.feedetl_sn,
+                reasons=[each.reason.code for each in refusal.all],
+                ms=(time.perf_counter_ns() - started_ns) / 1e6,
+            )
+            await context.abort_with_status(errors.to_status(refusal))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            # A broken invariant or a bug: nothing was committed (writes happen only in the writer's
+            # transaction, which aborts on error); the caller gets INTERNAL, the log gets the trace.
+            logs.event("rpc_failed", method=name, error=repr(error), trace=traceback.format_exc(limit=8))
+            raise
+        if self.app.log_calls:
+            logs.event("rpc", method=name, ms=(time.perf_counter_ns() - started_ns) / 1e6)
+        return response
+
+    return wrapper

@@ -1,0 +1,78 @@
+"""The LMDB environment: one file, a named database per keyspace, explicit limits.
+
+`Store.read()` gives a consistent snapshot (one read transaction); `Store.write()` a write
+transaction. Both hand out a `View`/`WriteView` that knows keyspaces, key encodings and records,
+and nothing about gRPC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import lmdb
+
+from medsettle.store.view import KEYSPACES, View, WriteView
+
+MAP_SIZE_BYTES_DEFAULT = 64 * 2**30  # sparse: the file grows as data does; raise for a national data set
+MAX_READERS = 512  # reader slots shared by every worker process and thread
+MAX_DBS = len(KEYSPACES) + 4
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str
+    map_size_bytes: int = MAP_SIZE_BYTES_DEFAULT
+    max_readers: int = MAX_READERS
+    sync: bool = True  # durable commits: a settlement id handed out survives a power cut
+
+
+class Store:
+    def __init__(self, config: StoreConfig) -> None:
+        os.makedirs(config.path, exist_ok=True)
+        self.config = config
+        self.env = lmdb.open(
+            config.path,
+            map_size=config.map_size_bytes,
+            max_readers=config.max_readers,
+            max_dbs=MAX_DBS,
+            sync=config.sync,
+            metasync=config.sync,
+            readahead=False,  # random point reads on a large file: readahead only evicts useful pages
+            lock=True,
+            subdir=True,
+        )
+        with self.env.begin(write=True) as txn:
+            self.dbs = {name: self.env.open_db(name.encode(), txn=txn) for name in KEYSPACES}
+
+    @classmethod
+    def open(cls, path: str, **kwargs) -> Store:
+        return cls(StoreConfig(path=path, **kwargs))
+
+    def close(self) -> None:
+        self.env.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[View]:
+        """A consistent snapshot of everything."""
+        with self.env.begin(buffers=False) as txn:
+            yield View(txn, self.dbs)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[WriteView]:
+        """One write transaction: committed when the block ends, aborted on an exception."""
+        with self.env.begin(write=True) as txn:
+            yield WriteView(txn, self.dbs)
+
+    def counts(self) -> dict[str, int]:
+        with self.env.begin() as txn:
+            return {name: txn.stat(db)["entries"] for name, db in self.dbs.items()}
+
+    def size_bytes(self) -> int:
+        info = self.env.info()
+        return info["last_pgno"] * self.env.stat()["psize"]
+
+    def is_empty(self) -> bool:
+        return sum(self.counts().values()) == 0

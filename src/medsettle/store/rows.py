@@ -1,0 +1,42 @@
+"""Records that exist only because of storage: stay lines, request-id records, audit entries."""
+
+from __future__ import annotations
+
+from medsettle.domain.records import Accumulators, FeeLine, Record
+
+
+class StayLine(Record, kw_only=True):
+    """A fee line held by an inpatient stay, and the settlement that covered it ("" = unsettled)."""
+
+    line: FeeLine
+    setl_id: str = ""
+
+
+class AccumulatorRow(Record, kw_only=True):
+    """Accumulators with a version that every change increments (optimistic check at commit)."""
+
+    accumulators: Accumulators = Accumulators()
+    version: int = 0
+
+
+class RequestRecord(Record, kw_only=True):
+    """What a mutating request did, kept by (caller, request_id) for retries and 冲正 (2601)."""
+
+    method: str
+    payload_digest: str  # hex blake2b of the request's canonical bytes, request_id excluded
+    response: bytes  # the serialized answer, returned byte for byte on a retry
+    created_ms: int
+    setl_id: str = ""  # a settlement it wrote
+    mdtrt_id: str = ""  # a stay it opened or changed
+    trt_dcla_detl_sn: str = ""  # a filing it wrote
+    undone_by: str = ""  # request_id of the 2601 that undid it
+
+
+class AuditEntry(Record, kw_only=True):
+    """Who changed reference data or filings, when, and what (DOMAIN.md 9)."""
+
+    who: str
+    when_ms: int
+    method: str
+    what: str  # a short description: counts, regions, versions
+    request_id: str = ""

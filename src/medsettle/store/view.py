@@ -1,0 +1,279 @@
+"""Typed access to the keyspaces inside one LMDB transaction.
+
+Keyspaces and their keys (parts joined by NUL, see keys.py):
+  persons         psn_no                                           -> Person
+  certs           mdtrt_cert_type, cert_no                         -> psn_no (bytes)
+  institutions    fixmedins_code                                   -> Institution
+  catalog         province, med_list_codg, begndate                -> CatalogItem
+  policies        insuplc_admdvs, insutype, category, psn_type, hosp_lv, begndate -> Policy
+  places          insuplc_admdvs, begndate                         -> InsuredPlace
+  filings         psn_no, trt_dcla_detl_sn                         -> Filing
+  quals           psn_no, opsp_dise_code, begndate                 -> ChronicQualification
+  accumulators    psn_no, insutype, year                           -> AccumulatorRow
+  settlements     setl_id                                          -> Settlement
+  setl_by_day     setl_date, fixmedins_code, setl_id               -> b""   (reconciliation, clearing)
+  stays           mdtrt_id                                         -> Stay
+  stay_lines      mdtrt_id, feedetl_sn                             -> StayLine
+  open_stays      psn_no, mdtrt_id                                 -> b""   (retroactive filing, audits)
+  requests        caller, request_id                               -> RequestRecord
+  audit           when_ms, seq                                     -> AuditEntry
+  meta            name                                             -> counters (ascii int)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import lmdb
+
+from medsettle.domain.records import (
+    CatalogItem,
+    ChronicQualification,
+    Filing,
+    Institution,
+    InsuredPlace,
+    Person,
+    Policy,
+    Settlement,
+    Stay,
+)
+from medsettle.store import codec
+from medsettle.store.keys import key, prefix, seq
+from medsettle.store.rows import AccumulatorRow, AuditEntry, RequestRecord, StayLine
+
+KEYSPACES = (
+    "persons",
+    "certs",
+    "institutions",
+    "catalog",
+    "policies",
+    "places",
+    "filings",
+    "quals",
+    "accumulators",
+    "settlements",
+    "setl_by_day",
+    "stays",
+    "stay_lines",
+    "open_stays",
+    "requests",
+    "audit",
+    "meta",
+)
+
+MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
+
+
+def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type: type) -> Any:
+    """The version with the greatest begndate <= date under key_prefix, if it is still in force at date."""
+    # Keys are key_prefix + begndate. Position just past every begndate <= date, then step back one.
+    if cursor.set_range(key_prefix + date.encode() + b"\x00"):
+        if not cursor.prev():
+            return None
+    elif not cursor.last():
+        return None
+    found_key = cursor.key()
+    if not found_key.startswith(key_prefix):
+        return None
+    record = codec.decode(cursor.value(), record_type)
+    if record.enddate and record.enddate < date:
+        return None
+    return record
+
+
+class View:
+    """Reads inside one transaction: every call sees the same snapshot."""
+
+    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
+        self.txn = txn
+        self.dbs = dbs
+
+    # -- generic ---------------------------------------------------------------------------------
+
+    def _get(self, space: str, raw_key: bytes, record_type: type) -> Any:
+        data = self.txn.get(raw_key, db=self.dbs[space])
+        return None if data is None else codec.decode(data, record_type)
+
+    def _scan(self, space: str, key_prefix: bytes, record_type: type | None, limit: int = MAX_SCAN_ROWS) -> Iterator:
+        cursor = self.txn.cursor(db=self.dbs[space])
+        if not cursor.set_range(key_prefix):
+            return
+        count = 0
+        for raw_key, data in cursor:
+            if not raw_key.startswith(key_prefix):
+                return
+            count += 1
+            assert count <= limit, f"scan of {space} exceeded {limit} rows"
+            yield raw_key, (data if record_type is None else codec.decode(data, record_type))
+
+    # -- reference data --------------------------------------------------------------------------
+
+    def person(self, psn_no: str) -> Person | None:
+        return self._get("persons", key(psn_no), Person)
+
+    def psn_no_by_cert(self, cert_type: str, cert_no: str) -> str | None:
+        data = self.txn.get(key(cert_type, cert_no), db=self.dbs["certs"])
+        return None if data is None else bytes(data).decode("ascii")
+
+    def institution(self, fixmedins_code: str) -> Institution | None:
+        return self._get("institutions", key(fixmedins_code), Institution)
+
+    def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
+        cursor = self.txn.cursor(db=self.dbs["catalog"])
+        return _versioned_at(cursor, prefix(province, med_list_codg), date, CatalogItem)
+
+    def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
+        return [item for _, item in self._scan("catalog", prefix(province, med_list_codg), CatalogItem)]
+
+    def policy(
+        self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str, date: str
+    ) -> Policy | None:
+        """The policy row in force: the insured region's own row first, then its city's, then its province's."""
+        cursor = self.txn.cursor(db=self.dbs["policies"])
+        for region in dict.fromkeys((insuplc_admdvs, insuplc_admdvs[:4] + "00", insuplc_admdvs[:2] + "0000")):
+            found = _versioned_at(cursor, prefix(region, insutype, category, psn_type, hosp_lv), date, Policy)
+            if found is not None:
+                return found
+        return None
+
+    def policy_versions(self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str):
+        return [p for _, p in self._scan("policies", prefix(insuplc_admdvs, insutype, category, psn_type, hosp_lv), Policy)]
+
+    def insured_place(self, insuplc_admdvs: str, date: str) -> InsuredPlace | None:
+        cursor = self.txn.cursor(db=self.dbs["places"])
+        return _versioned_at(cursor, prefix(insuplc_admdvs[:2] + "0000"), date, InsuredPlace)
+
+    def insured_place_versions(self, province: str) -> list[InsuredPlace]:
+        return [p for _, p in self._scan("places", prefix(province), InsuredPlace)]
+
+    # -- person events ---------------------------------------------------------------------------
+
+    def filings(self, psn_no: str) -> list[Filing]:
+        return [f for _, f in self._scan("filings", prefix(psn_no), Filing)]
+
+    def filing(self, psn_no: str, trt_dcla_detl_sn: str) -> Filing | None:
+        return self._get("filings", key(psn_no, trt_dcla_detl_sn), Filing)
+
+    def qualifications(self, psn_no: str) -> list[ChronicQualification]:
+        return [q for _, q in self._scan("quals", prefix(psn_no), ChronicQualification)]
+
+    def accumulator_row(self, psn_no: str, insutype: str, year: int) -> AccumulatorRow:
+        row = self._get("accumulators", key(psn_no, insutype, str(year)), AccumulatorRow)
+        return AccumulatorRow() if row is None else row
+
+    # -- settlements and stays -------------------------------------------------------------------
+
+    def settlement(self, setl_id: str) -> Settlement | None:
+        return self._get("settlements", key(setl_id), Settlement)
+
+    def settlement_ids_on(self, setl_date: str, fixmedins_code: str | None = None) -> list[str]:
+        parts = (setl_date,) if fixmedins_code is None else (setl_date, fixmedins_code)
+        return [raw.rsplit(b"\x00", 1)[1].decode() for raw, _ in self._scan("setl_by_day", prefix(*parts), None)]
+
+    def stay(self, mdtrt_id: str) -> Stay | None:
+        return self._get("stays", key(mdtrt_id), Stay)
+
+    def stay_line(self, mdtrt_id: str, feedetl_sn: str) -> StayLine | None:
+        return self._get("stay_lines", key(mdtrt_id, feedetl_sn), StayLine)
+
+    def stay_lines(self, mdtrt_id: str) -> list[StayLine]:
+        return [line for _, line in self._scan("stay_lines", prefix(mdtrt_id), StayLine)]
+
+    def open_stay_ids(self, psn_no: str) -> list[str]:
+        return [raw.rsplit(b"\x00", 1)[1].decode() for raw, _ in self._scan("open_stays", prefix(psn_no), None)]
+
+    def request(self, caller: str, request_id: str) -> RequestRecord | None:
+        return self._get("requests", key(caller, request_id), RequestRecord)
+
+    def audit_entries(self, since_ms: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        cursor = self.txn.cursor(db=self.dbs["audit"])
+        entries: list[AuditEntry] = []
+        if cursor.set_range(key(seq(since_ms, 15))):
+            for _, data in cursor:
+                entries.append(codec.decode(data, AuditEntry))
+                if len(entries) >= limit:
+                    break
+        return entries
+
+    def counter(self, name: str) -> int:
+        data = self.txn.get(key(name), db=self.dbs["meta"])
+        return 0 if data is None else int(bytes(data))
+
+
+class WriteView(View):
+    """Reads and writes inside one write transaction."""
+
+    def _put(self, space: str, raw_key: bytes, record: Any) -> None:
+        self.txn.put(raw_key, codec.encode(record), db=self.dbs[space])
+
+    def next_seq(self, name: str) -> int:
+        """A counter that only grows; safe across processes because LMDB serializes writers."""
+        value = self.counter(name) + 1
+        self.txn.put(key(name), str(value).encode(), db=self.dbs["meta"])
+        return value
+
+    def put_person(self, person: Person) -> None:
+        old = self.person(person.psn_no)
+        if old is not None:  # credentials may change: drop the old index entries first
+            for cert_type, cert_no in _cert_keys(old):
+                self.txn.delete(key(cert_type, cert_no), db=self.dbs["certs"])
+        self._put("persons", key(person.psn_no), person)
+        for cert_type, cert_no in _cert_keys(person):
+            self.txn.put(key(cert_type, cert_no), person.psn_no.encode(), db=self.dbs["certs"])
+
+    def put_institution(self, institution: Institution) -> None:
+        self._put("institutions", key(institution.fixmedins_code), institution)
+
+    def put_catalog_item(self, province: str, item: CatalogItem) -> None:
+        self._put("catalog", key(province, item.med_list_codg, item.begndate), item)
+
+    def put_policy(self, policy: Policy) -> None:
+        k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
+        self._put("policies", k, policy)
+
+    def put_insured_place(self, place: InsuredPlace) -> None:
+        self._put("places", key(place.insuplc_admdvs, place.begndate), place)
+
+    def put_filing(self, filing: Filing) -> None:
+        self._put("filings", key(filing.psn_no, filing.trt_dcla_detl_sn), filing)
+
+    def put_qualification(self, q: ChronicQualification) -> None:
+        self._put("quals", key(q.psn_no, q.opsp_dise_code, q.begndate), q)
+
+    def put_accumulator_row(self, psn_no: str, insutype: str, year: int, row: AccumulatorRow) -> None:
+        self._put("accumulators", key(psn_no, insutype, str(year)), row)
+
+    def put_settlement(self, setl: Settlement, *, index: bool = True) -> None:
+        self._put("settlements", key(setl.setl_id), setl)
+        if index:
+            self.txn.put(key(setl.setl_date, setl.fixmedins_code, setl.setl_id), b"", db=self.dbs["setl_by_day"])
+
+    def put_stay(self, stay: Stay) -> None:
+        self._put("stays", key(stay.mdtrt_id), stay)
+        open_key = key(stay.psn_no, stay.mdtrt_id)
+        if stay.enddate:
+            self.txn.delete(open_key, db=self.dbs["open_stays"])
+        else:
+            self.txn.put(open_key, b"", db=self.dbs["open_stays"])
+
+    def put_stay_line(self, mdtrt_id: str, line: StayLine) -> None:
+        self._put("stay_lines", key(mdtrt_id, line.line.feedetl_sn), line)
+
+    def delete_stay_line(self, mdtrt_id: str, feedetl_sn: str) -> bool:
+        return self.txn.delete(key(mdtrt_id, feedetl_sn), db=self.dbs["stay_lines"])
+
+    def put_request(self, caller: str, request_id: str, record: RequestRecord) -> None:
+        self._put("requests", key(caller, request_id), record)
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        self._put("audit", key(seq(entry.when_ms, 15), seq(self.next_seq("audit"))), entry)
+
+
+def _cert_keys(person: Person) -> list[tuple[str, str]]:
+    certs = [("02", person.certno)] if person.certno else []
+    if person.card_no:
+        certs.append(("03", person.card_no))
+    if person.evoucher_token:
+        certs.append(("01", person.evoucher_token))
+    return certs
