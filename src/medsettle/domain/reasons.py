@@ -110,7 +110,7 @@ class Refusal(Exception):
         field: str = "",
         feedetl_sn: str = "",
         detail: str = "",
-        more: tuple["Refusal", ...] = (),
+        more: tuple[Refusal, ...] = (),
     ) -> None:
         self.reason = reason
         self.field = field
@@ -120,7 +120,7 @@ class Refusal(Exception):
         super().__init__(f"{reason.code}: {reason.en}" + (f" ({detail})" if detail else ""))
 
     @property
-    def all(self) -> tuple["Refusal", ...]:
+    def all(self) -> tuple[Refusal, ...]:
         return (self, *self.more)
 
 

@@ -1,9 +1,15 @@
-"""PersonService (placeholder until its issue lands: every RPC answers UNIMPLEMENTED)."""
+"""PersonService: person information (1101), benefit check (2001), accumulators (5206)."""
 
 from __future__ import annotations
 
+from medsettle.domain import codes, filing_rules
+from medsettle.service import convert, lookups
 from medsettle.service.app import App
+from medsettle.service.rpc import rpc
+from medsettle.v1 import person_pb2 as pb
 from medsettle.v1 import person_pb2_grpc as pb_grpc
+
+YEAR_MIN, YEAR_MAX = 1990, 2199
 
 
 class PersonServicer(pb_grpc.PersonServiceServicer):
@@ -12,3 +18,50 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
 
     def __init__(self, app: App) -> None:
         self.app = app
+
+    @rpc
+    async def GetPerson(self, request: pb.GetPersonRequest, context) -> pb.GetPersonResponse:
+        today = self.app.clock.today()
+        with self.app.store.read() as view:
+            person, _ = lookups.resolve_person(view, request.person)
+            filings = [f for f in view.filings(person.psn_no) if filing_rules.filing_in_force(f, today)]
+            quals = [q for q in view.qualifications(person.psn_no) if filing_rules.qualification_in_force(q, today)]
+        return pb.GetPersonResponse(
+            baseinfo=convert.person_pb(person),
+            filings=[convert.filing_pb(f) for f in filings],
+            qualifications=[convert.qualification_pb(q) for q in quals],
+        )
+
+    @rpc
+    async def CheckBenefit(self, request: pb.CheckBenefitRequest, context) -> pb.CheckBenefitResponse:
+        med_type = convert.code(request.med_type, "med_type", codes.MED_TYPES)
+        date = convert.date(request.date, "date", allow_empty=True) or self.app.clock.today()
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        dise_codg = convert.code(request.dise_codg, "dise_codg", allow_empty=True)
+        if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise_codg:
+            raise convert.invalid("dise_codg", "med_type 14 names the chronic disease")
+        with self.app.store.read() as view:
+            person, cert_type = lookups.resolve_person(view, request.person)
+            insutype = lookups.default_insutype(person, request.insutype)
+            institution = view.institution(fixmedins_code)
+            stay_open = med_type in codes.INPATIENT_MED_TYPES and any(
+                (stay := view.stay(mdtrt_id)) is not None and stay.fixmedins_code == fixmedins_code
+                for mdtrt_id in view.open_stay_ids(person.psn_no))
+            answer = lookups.benefit(view, person, insutype, institution, med_type, date, dise_codg, cert_type,
+                                     stay_open=stay_open)
+        return pb.CheckBenefitResponse(
+            ok=answer.ok, reasons=[convert.reason_pb(r) for r in answer.reasons],
+            filing_category=answer.filing_category, trt_dcla_detl_sn=answer.trt_dcla_detl_sn,
+            insuplc_admdvs=answer.insuplc_admdvs,
+        )
+
+    @rpc
+    async def GetAccumulators(self, request: pb.GetAccumulatorsRequest, context) -> pb.GetAccumulatorsResponse:
+        year = request.year or int(self.app.clock.today()[:4])
+        if not YEAR_MIN <= year <= YEAR_MAX:
+            raise convert.invalid("year", f"year {year} outside {YEAR_MIN}..{YEAR_MAX}")
+        with self.app.store.read() as view:
+            person, _ = lookups.resolve_person(view, pb.PersonRef(psn_no=request.psn_no))
+            insutype = lookups.default_insutype(person, request.insutype)
+            row = view.accumulator_row(person.psn_no, insutype, year)
+        return pb.GetAccumulatorsResponse(accumulators=convert.accumulators_pb(row.accumulators, year, insutype))

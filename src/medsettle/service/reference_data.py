@@ -6,6 +6,8 @@ see all of it or none of it), with an audit entry saying who, when and what.
 
 from __future__ import annotations
 
+import asyncio
+
 from medsettle.domain import codes, reasons, region, versions
 from medsettle.domain.reasons import Refusal
 from medsettle.service import convert, idempotency
@@ -26,10 +28,15 @@ def _bounded(values, limit: int, field: str):
     return values
 
 
-def _collect(values, convert_one, field: str):
+YIELD_EVERY_RECORDS = 1_000  # a bulk push must not hold the event loop away from settlements for long
+
+
+async def _collect(values, convert_one, field: str):
     """Convert every record; report every bad one (up to 50), not just the first."""
     good, bad = [], []
     for index, value in enumerate(values):
+        if index % YIELD_EVERY_RECORDS == YIELD_EVERY_RECORDS - 1:
+            await asyncio.sleep(0)
         try:
             good.append(convert_one(value, f"{field}[{index}]"))
         except Refusal as refusal:
@@ -57,7 +64,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         province = convert.admdvs(request.mdtrtarea_admvs, "mdtrtarea_admvs")
         if not region.is_province(province):
             raise convert.invalid("mdtrtarea_admvs", "a catalog belongs to a province of treatment (xx0000)")
-        items = _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), convert.catalog_item,
+        items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), convert.catalog_item,
                          "items")
         order = sorted(range(len(items)), key=lambda i: (items[i].med_list_codg, items[i].begndate))
         who = caller_of(context)
@@ -84,8 +91,8 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         limit = self.app.limits.records_per_push_max
         if not request.policies and not request.insured_places:
             raise Refusal(reasons.INVALID_ARGUMENT, field="policies", detail="nothing to write")
-        policies = _collect(request.policies[: limit + 1], convert.policy, "policies")
-        places = _collect(request.insured_places[: limit + 1], convert.insured_place, "insured_places")
+        policies = await _collect(request.policies[: limit + 1], convert.policy, "policies")
+        places = await _collect(request.insured_places[: limit + 1], convert.insured_place, "insured_places")
         if len(policies) > limit or len(places) > limit:
             raise Refusal(reasons.LINES_LIMIT, field="policies", detail=f"at most {limit} per push")
         who = caller_of(context)
@@ -120,7 +127,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutInstitutions(self, request: pb.PutInstitutionsRequest, context) -> pb.PutInstitutionsResponse:
-        institutions = _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
+        institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
                                 convert.institution, "institutions")
         who = caller_of(context)
 
@@ -134,7 +141,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutPersons(self, request: pb.PutPersonsRequest, context) -> pb.PutPersonsResponse:
-        persons = _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
+        persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
                            "persons")
         who = caller_of(context)
 

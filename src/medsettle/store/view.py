@@ -92,6 +92,8 @@ class View:
     # -- generic ---------------------------------------------------------------------------------
 
     def _get(self, space: str, raw_key: bytes, record_type: type) -> Any:
+        if not raw_key:  # LMDB has no empty keys: an empty code names nothing
+            return None
         data = self.txn.get(raw_key, db=self.dbs[space])
         return None if data is None else codec.decode(data, record_type)
 

@@ -1,0 +1,171 @@
+"""The `medsettle` command: serve, seed a demo nation, check health, and make client calls.
+
+Every flag also reads an environment variable (MEDSETTLE_DATA_DIR, MEDSETTLE_LISTEN, MEDSETTLE_WORKERS),
+so the same command line works under systemd and in a shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+DATA_DIR_DEFAULT = "./data"
+LISTEN_DEFAULT = "127.0.0.1:50051"
+SEED_DEFAULT = 2026
+ITEMS_PER_PROVINCE_DEFAULT = 20_000
+PERSONS_PER_PROVINCE_DEFAULT = 2_000
+DEMO_TODAY = "2026-01-01"  # the demo nation's own 'today': filings and versions are dated around it
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _add_server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT),
+                        help="LMDB environment directory (env MEDSETTLE_DATA_DIR)")
+    parser.add_argument("--listen", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT),
+                        help="host:port to serve on (env MEDSETTLE_LISTEN)")
+    parser.add_argument("--workers", type=int, default=int(_env("MEDSETTLE_WORKERS", "1")),
+                        help="worker processes sharing the port (env MEDSETTLE_WORKERS)")
+    parser.add_argument("--map-size-gib", type=int, default=int(_env("MEDSETTLE_MAP_SIZE_GIB", "64")),
+                        help="LMDB map size in GiB (sparse; env MEDSETTLE_MAP_SIZE_GIB)")
+    parser.add_argument("--log-calls", action="store_true", help="one JSON log line per successful call too")
+
+
+def _add_seed_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=SEED_DEFAULT, help="generator seed (same seed, same nation)")
+    parser.add_argument("--items-per-province", type=int, default=ITEMS_PER_PROVINCE_DEFAULT)
+    parser.add_argument("--persons-per-province", type=int, default=PERSONS_PER_PROVINCE_DEFAULT)
+    parser.add_argument("--millions", action="store_true",
+                        help="a national-size catalog: 100,000 items per province (3.2 million in all)")
+
+
+def _server_config(args):
+    from medsettle.server import ServerConfig
+
+    return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers,
+                        map_size_bytes=args.map_size_gib * 2**30, log_calls=args.log_calls)
+
+
+def cmd_seed(args) -> int:
+    from medsettle import seeding
+    from medsettle.store.env import Store, StoreConfig
+
+    items = 100_000 if args.millions else args.items_per_province
+    store = Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
+    try:
+        if not store.is_empty() and not args.force:
+            print(f"{args.data_dir} already holds data; use --force to add the demo nation anyway", file=sys.stderr)
+            return 1
+        written = seeding.seed(store, seed=args.seed, items_per_province=items,
+                               persons_per_province=args.persons_per_province, today=DEMO_TODAY)
+        _print_summary(store, written)
+    finally:
+        store.close()
+    return 0
+
+
+def _print_summary(store, written: dict) -> None:
+    print(f"seeded in {written.pop('seconds')} s; records written per kind:")
+    for kind, count in sorted(written.items()):
+        print(f"  {kind:<16} {count:>10,}")
+    print("entries per keyspace:")
+    for name, count in store.counts().items():
+        if count:
+            print(f"  {name:<16} {count:>10,}")
+    print(f"store size on disk: {store.size_bytes() / 2**20:,.1f} MiB")
+
+
+def cmd_serve(args) -> int:
+    from medsettle.server import serve
+
+    serve(_server_config(args))
+    return 0
+
+
+def cmd_up(args) -> int:
+    """Seed the demo nation if the data directory is empty, then serve."""
+    from medsettle.store.env import Store, StoreConfig
+
+    store = Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
+    empty = store.is_empty()
+    store.close()
+    if empty:
+        args.force = False
+        args.millions = False
+        cmd_seed(args)
+    return cmd_serve(args)
+
+
+def cmd_health(args) -> int:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(args.target) as channel:
+        try:
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=args.service),
+                                                               timeout=args.timeout_s)
+        except grpc.RpcError as error:
+            print(f"UNAVAILABLE: {error.code().name}", file=sys.stderr)
+            return 2
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    print(name)
+    return 0 if name == "SERVING" else 1
+
+
+def cmd_call(args) -> int:
+    from medsettle import client
+
+    return client.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="medsettle", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve gRPC on the data directory")
+    _add_server_flags(serve)
+    serve.set_defaults(run=cmd_serve)
+
+    up = commands.add_parser("up", help="seed the demo nation if the data directory is empty, then serve")
+    _add_server_flags(up)
+    _add_seed_flags(up)
+    up.set_defaults(run=cmd_up)
+
+    seed = commands.add_parser("seed", help="build the demo nation into the data directory")
+    seed.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT))
+    seed.add_argument("--map-size-gib", type=int, default=int(_env("MEDSETTLE_MAP_SIZE_GIB", "64")))
+    seed.add_argument("--force", action="store_true", help="seed even if the directory holds data")
+    _add_seed_flags(seed)
+    seed.set_defaults(run=cmd_seed)
+
+    health = commands.add_parser("health", help="ask a server's health service")
+    health.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    health.add_argument("--service", default="")
+    health.add_argument("--timeout-s", type=float, default=3.0)
+    health.set_defaults(run=cmd_health)
+
+    call = commands.add_parser("call", help="client calls that print readable results")
+    call.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    call.add_argument("--json", action="store_true", help="print the raw answer as JSON")
+    from medsettle import client
+
+    client.add_commands(call)
+    call.set_defaults(run=cmd_call)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def print_json(message) -> None:
+    from google.protobuf import json_format
+
+    print(json.dumps(json_format.MessageToDict(message, preserving_proto_field_name=True), ensure_ascii=False,
+                     indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Reads the rules need, gathered from one snapshot: who the person is, and everything the benefit check
+(2001) reads. Settlement calls the same function, so the window sees the same reasons in both places."""
+
+from __future__ import annotations
+
+from medsettle.domain import codes, reasons
+from medsettle.domain.eligibility import BenefitAnswer, BenefitQuery, check_benefit
+from medsettle.domain.reasons import Refusal
+from medsettle.domain.records import Institution, Person
+from medsettle.service import convert
+from medsettle.store.view import View
+from medsettle.v1 import person_pb2
+
+
+def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person") -> tuple[Person, str]:
+    """The person named by psn_no or by credential, and the credential type used ("" for psn_no)."""
+    if ref.psn_no:
+        person = view.person(convert.code(ref.psn_no, f"{field}.psn_no"))
+        if person is None:
+            raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.psn_no")
+        return person, ref.mdtrt_cert_type
+    cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES)
+    cert_no = convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no")
+    psn_no = view.psn_no_by_cert(cert_type, cert_no)
+    person = None if psn_no is None else view.person(psn_no)
+    if person is None:
+        raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.mdtrt_cert_no")
+    if cert_type == codes.CERT_SOCIAL_CARD and ref.card_sn != person.card_sn:
+        raise convert.invalid(f"{field}.card_sn", "card_sn does not match the card")
+    return person, cert_type
+
+
+def default_insutype(person: Person, insutype: str, field: str = "insutype") -> str:
+    """The insutype asked for, or the person's only one when none is given."""
+    if insutype:
+        return convert.code(insutype, field, codes.INSUTYPES)
+    if len(person.insu_lines) == 1:
+        return person.insu_lines[0].insutype
+    raise convert.invalid(field, "the person holds several insurance types: name one")
+
+
+def benefit(
+    view: View,
+    person: Person,
+    insutype: str,
+    institution: Institution | None,
+    med_type: str,
+    date: str,
+    dise_codg: str,
+    cert_type: str,
+    *,
+    stay_open: bool = False,
+) -> BenefitAnswer:
+    line = person.line(insutype)
+    insured_place = policy_found = None
+    if line is not None:
+        insured_place = view.insured_place(line.insuplc_admdvs, date)
+        if institution is not None and med_type in codes.MED_TYPES:
+            policy_found = view.policy(line.insuplc_admdvs, insutype, codes.category_of(med_type), line.psn_type,
+                                       institution.hosp_lv, date) is not None
+    return check_benefit(BenefitQuery(
+        person=person, insutype=insutype, institution=institution, med_type=med_type, date=date, dise_codg=dise_codg,
+        filings=tuple(view.filings(person.psn_no)), qualifications=tuple(view.qualifications(person.psn_no)),
+        insured_place=insured_place, policy_found=bool(policy_found), cert_type=cert_type, stay_open=stay_open,
+    ))
+
+
+def refusal_of(answer: BenefitAnswer) -> Refusal:
+    """All the benefit check's reasons as one refusal (the first leads, the rest follow)."""
+    assert not answer.ok and answer.reasons
+    first, *rest = answer.reasons
+    return Refusal(first, more=tuple(Refusal(reason) for reason in rest))

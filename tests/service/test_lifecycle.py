@@ -1,0 +1,105 @@
+"""The server process: serves health once data is open; on SIGTERM health turns NOT_SERVING first,
+in-flight calls finish, then it exits; nothing acknowledged is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from medsettle.store.env import Store, StoreConfig
+from medsettle.v1 import reference_data_pb2, reference_data_pb2_grpc
+
+ITEMS_PER_PUSH = 20_000
+PUSHES = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: str, port: int, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "medsettle.cli", *extra, "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
+         "--map-size-gib", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_serving(port: int, process: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                time.sleep(0.1)
+    raise AssertionError("server never became SERVING")
+
+
+def catalog_push(n: int) -> reference_data_pb2.PutCatalogItemsRequest:
+    items = [
+        reference_data_pb2.CatalogItem(med_list_codg=f"T{n}{i:06d}", name="测试项目", list_type="201", chrgitm_lv="01",
+                                       pric_uplmt_amt=1000, begndate="2025-01-01", lmt_age_min=-1, lmt_age_max=-1)
+        for i in range(ITEMS_PER_PUSH)
+    ]
+    return reference_data_pb2.PutCatalogItemsRequest(request_id=f"push-{n}", mdtrtarea_admvs="440000", items=items)
+
+
+def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp_path):
+    data_dir, port = str(tmp_path / "data"), free_port()
+    process = start_server(data_dir, port, "serve")
+    try:
+        wait_serving(port, process)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        seen: list[tuple[float, int]] = []
+
+        def watch() -> None:
+            try:
+                for answer in health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest()):
+                    seen.append((time.monotonic(), answer.status))
+                    if answer.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                        return
+            except grpc.RpcError:
+                return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
+        requests = [catalog_push(n) for n in range(PUSHES)]
+        done_at: list[float] = []
+        futures = [stub.PutCatalogItems.future(r, timeout=60) for r in requests]
+        for future in futures:
+            future.add_done_callback(lambda _f: done_at.append(time.monotonic()))
+        time.sleep(0.2)  # the calls are in flight (each push takes a while to validate and write)
+        os.kill(process.pid, signal.SIGTERM)
+        answers = [f.result() for f in futures]
+        assert [a.items_written for a in answers] == [ITEMS_PER_PUSH] * PUSHES
+        watcher.join(10)
+        statuses = [status for _, status in seen]
+        assert statuses[0] == health_pb2.HealthCheckResponse.SERVING
+        assert statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
+        not_serving_at = seen[-1][0]
+        assert not_serving_at < max(done_at), "health must turn NOT_SERVING before the in-flight calls finish"
+        assert process.wait(30) == 0
+        channel.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, stderr = process.communicate()
+    assert '"event":"stopping"' in stderr and '"event":"stopped"' in stderr
+    store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
+    assert store.counts()["catalog"] == ITEMS_PER_PUSH * PUSHES  # every acknowledged push is there
+    store.close()

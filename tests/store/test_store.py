@@ -1,0 +1,148 @@
+"""The store: round trips, key order, versioned look-ups, snapshots, reopening, the group-commit writer."""
+
+from __future__ import annotations
+
+import threading
+
+import msgspec
+import pytest
+
+from medsettle.domain.records import CatalogItem, Institution, Person, Policy, RatioBand, Settlement
+from medsettle.store import codec, keys
+from medsettle.store.env import Store, StoreConfig
+from medsettle.store.rows import AccumulatorRow
+from medsettle.store.writer import GroupCommitWriter
+
+
+def item(code: str, begndate: str, enddate: str = "", ceiling: int = 100) -> CatalogItem:
+    return CatalogItem(med_list_codg=code, name="阿莫西林胶囊", list_type="101", chrgitm_lv="02", selfpay_prop_bp=1000,
+                       pric_uplmt_amt_fen=ceiling, begndate=begndate, enddate=enddate)
+
+
+def test_codec_round_trip_and_schema_version():
+    person = Person(psn_no="P1", psn_name="张三", gend="1", brdy="1960-01-02", certno="110105196001021234")
+    data = codec.encode(person)
+    assert data[0] == codec.SCHEMA_VERSION
+    assert codec.decode(data, Person) == person
+    with pytest.raises(ValueError, match="schema version"):
+        codec.decode(b"\x09" + data[1:], Person)
+
+
+def test_keys_sort_by_parts_in_order():
+    # A shorter code never interleaves with a longer one sharing its prefix; dates sort as dates.
+    raw = [keys.key("440000", "X1", "2026-01-01"), keys.key("440000", "X10", "2025-01-01"),
+           keys.key("440000", "X1", "2025-12-31"), keys.key("110000", "X2", "2026-01-01")]
+    assert sorted(raw) == [keys.key("110000", "X2", "2026-01-01"), keys.key("440000", "X1", "2025-12-31"),
+                           keys.key("440000", "X1", "2026-01-01"), keys.key("440000", "X10", "2025-01-01")]
+    assert keys.parts(raw[0]) == ["440000", "X1", "2026-01-01"]
+    with pytest.raises(AssertionError):
+        keys.key("bad\x00part")
+
+
+def test_versioned_catalog_lookup_picks_version_in_force(store):
+    with store.write() as view:
+        view.put_catalog_item("440000", item("X1", "2025-01-01", "2026-06-30", ceiling=100))
+        view.put_catalog_item("440000", item("X1", "2026-07-01", ceiling=80))
+        view.put_catalog_item("440000", item("X10", "2025-01-01", ceiling=999))
+        view.put_catalog_item("440000", item("X2", "2025-01-01", "2025-12-31"))
+    with store.read() as view:
+        assert view.catalog_item("440000", "X1", "2024-12-31") is None
+        assert view.catalog_item("440000", "X1", "2025-01-01").pric_uplmt_amt_fen == 100
+        assert view.catalog_item("440000", "X1", "2026-06-30").pric_uplmt_amt_fen == 100
+        assert view.catalog_item("440000", "X1", "2026-07-01").pric_uplmt_amt_fen == 80
+        assert view.catalog_item("440000", "X1", "2030-01-01").pric_uplmt_amt_fen == 80
+        assert view.catalog_item("440000", "X10", "2026-01-01").pric_uplmt_amt_fen == 999
+        assert view.catalog_item("440000", "X2", "2026-01-01") is None  # ended
+        assert view.catalog_item("110000", "X1", "2026-01-01") is None  # another province's catalog
+        assert [v.begndate for v in view.catalog_versions("440000", "X1")] == ["2025-01-01", "2026-07-01"]
+
+
+def test_policy_lookup_falls_back_from_city_to_province(store):
+    policy = Policy(insuplc_admdvs="110000", insutype="310", category="3", psn_type="11", hosp_lv="3",
+                    begndate="2025-01-01", dedc_fen=130000, bands=(RatioBand(upto_fen=0, ratio_bp=8500),),
+                    cap_category_fen=50_000_000, cap_overall_fen=50_000_000)
+    city = msgspec.structs.replace(policy, insuplc_admdvs="110100", dedc_fen=100000)
+    with store.write() as view:
+        view.put_policy(policy)
+        view.put_policy(city)
+    with store.read() as view:
+        assert view.policy("110105", "310", "3", "11", "3", "2026-01-01").dedc_fen == 100000  # its city's row
+        assert view.policy("120105", "310", "3", "11", "3", "2026-01-01") is None
+        assert view.policy("110000", "310", "3", "11", "3", "2026-01-01").dedc_fen == 130000
+
+
+def test_snapshot_does_not_see_later_writes(store):
+    with store.read() as snapshot:
+        with store.write() as view:
+            view.put_institution(Institution(fixmedins_code="H1", fixmedins_name="x", admdvs="440106", hosp_lv="3"))
+        assert snapshot.institution("H1") is None
+    with store.read() as view:
+        assert view.institution("H1") is not None
+
+
+def test_reopened_environment_reads_what_was_written(tmp_path):
+    path = str(tmp_path / "data")
+    store = Store(StoreConfig(path=path, map_size_bytes=2**28))
+    person = Person(psn_no="P1", psn_name="李四", gend="2", brdy="1980-05-06", certno="440106198005061234",
+                    evoucher_token="TOKEN1")
+    with store.write() as view:
+        view.put_person(person)
+        view.put_accumulator_row("P1", "310", 2026, AccumulatorRow(version=3))
+    store.close()
+    reopened = Store(StoreConfig(path=path, map_size_bytes=2**28))
+    with reopened.read() as view:
+        assert view.person("P1") == person
+        assert view.psn_no_by_cert("02", "440106198005061234") == "P1"
+        assert view.psn_no_by_cert("01", "TOKEN1") == "P1"
+        assert view.accumulator_row("P1", "310", 2026).version == 3
+        assert view.accumulator_row("P1", "310", 2025).version == 0
+    assert reopened.counts()["persons"] == 1
+    reopened.close()
+
+
+def test_group_commit_batches_and_isolates_a_failing_job(store):
+    writer = GroupCommitWriter(store, batch_jobs_max=16)
+    barrier = threading.Event()
+
+    def slow_first(view):
+        barrier.wait(5)  # hold the writer so the others queue up and share one batch
+        return view.next_seq("n")
+
+    def bump(view):
+        return view.next_seq("n")
+
+    def failing(view):
+        view.next_seq("n")
+        raise RuntimeError("refused under the lock")
+
+    first = writer.submit(slow_first)
+    rest = [writer.submit(failing if i == 3 else bump) for i in range(10)]
+    barrier.set()
+    assert first.result(5) == 1
+    results = [f.result(5) if i != 3 else f.exception(5) for i, f in enumerate(rest)]
+    assert isinstance(results[3], RuntimeError)
+    assert sorted(r for i, r in enumerate(results) if i != 3) == list(range(2, 11))  # the failed job left no trace
+    assert writer.batches <= 3
+    writer.close()
+    with store.read() as view:
+        assert view.counter("n") == 10
+
+
+def test_settlement_day_index(store):
+    with store.write() as view:
+        for n in range(3):
+            view.put_settlement(_settlement(f"S{n}", "H1" if n < 2 else "H2"))
+    with store.read() as view:
+        assert view.settlement_ids_on("2026-03-02") == ["S0", "S1", "S2"]
+        assert view.settlement_ids_on("2026-03-02", "H2") == ["S2"]
+        assert view.settlement("S1").fixmedins_code == "H1"
+
+
+def _settlement(setl_id: str, fixmedins_code: str) -> Settlement:
+    return Settlement(setl_id=setl_id, mdtrt_id="M1", psn_no="P1", insutype="310", med_type="11",
+                      fixmedins_code=fixmedins_code, insuplc_admdvs="110105", mdtrtarea_admvs="440106",
+                      setl_date="2026-03-02", setl_time_ms=0, filing_category="12", clr_type="11", medfee_sumamt_fen=0,
+                      fulamt_ownpay_amt_fen=0, overlmt_selfpay_fen=0, preselfpay_amt_fen=0, inscp_scp_amt_fen=0,
+                      act_pay_dedc_fen=0, hifp_pay_fen=0, pool_prop_selfpay_bp=0, hifob_pay_fen=0, hifmi_pay_fen=0,
+                      fund_pay_sumamt_fen=0, psn_part_amt_fen=0, acct_pay_fen=0, psn_cash_pay_fen=0, balc_fen=0,
+                      accumulator_year=2026)
