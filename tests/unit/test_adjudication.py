@@ -153,7 +153,7 @@ def test_unknown_item_refused_with_its_line():
     with pytest.raises(reasons.Refusal) as caught:
         adjudicate(inputs(lines(("A001", 100), ("Z999", 100)), policy(), items={"L0": ITEM_A, "L1": None}))
     assert (caught.value.reason, caught.value.field, caught.value.feedetl_sn) == (
-        reasons.UNKNOWN_CATALOG_ITEM, "lines[1].med_list_codg", "L1")
+        reasons.UNKNOWN_CATALOG_ITEM, "fee_lines[1].med_list_codg", "L1")
 
 
 # --- deductible ----------------------------------------------------------------------------------

@@ -248,9 +248,9 @@ def test_split_lines_reports_every_bad_line():
         split_lines(lines, items, gend="1", brdy="1980-01-01", inpatient=False)
     got = [(r.reason.code, r.field, r.feedetl_sn) for r in caught.value.all]
     assert got == [
-        ("UNKNOWN_CATALOG_ITEM", "lines[0].med_list_codg", "u"),
-        ("AMOUNT_INCONSISTENT", "lines[2].det_item_fee_sumamt", "bad"),
-        ("UNKNOWN_CATALOG_ITEM", "lines[3].med_list_codg", "old"),
+        ("UNKNOWN_CATALOG_ITEM", "fee_lines[0].med_list_codg", "u"),
+        ("AMOUNT_INCONSISTENT", "fee_lines[2].det_item_fee_sumamt", "bad"),
+        ("UNKNOWN_CATALOG_ITEM", "fee_lines[3].med_list_codg", "old"),
     ]
 
 

@@ -129,8 +129,8 @@ def split_line(line: FeeLine, item: CatalogItem | None, ctx: LineContext) -> Lin
 
 def _field_of(reason: reasons.Reason, index: int) -> str:
     if reason is reasons.UNKNOWN_CATALOG_ITEM:
-        return f"lines[{index}].med_list_codg"
-    return f"lines[{index}].det_item_fee_sumamt"
+        return f"fee_lines[{index}].med_list_codg"
+    return f"fee_lines[{index}].det_item_fee_sumamt"
 
 
 def split_lines(

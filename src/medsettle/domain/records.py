@@ -349,8 +349,9 @@ class Stay(Record, kw_only=True):
     dise_codg: str = ""
     enddate: str = ""  # discharge date; "" while in hospital
     admission_dedc_paid_fen: int = 0  # deductible already paid toward this admission
-    line_count: int = 0
-    settled_count: int = 0
+    admission_counted: bool = False  # a settlement in force counted this admission in the accumulators
+    line_count: int = 0  # lines held (settled or not)
+    settled_count: int = 0  # settlements in force (not reversed)
 
 
 def check_identities(setl: Settlement) -> None:

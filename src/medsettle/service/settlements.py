@@ -1,9 +1,66 @@
-"""SettlementService (placeholder until its issue lands: every RPC answers UNIMPLEMENTED)."""
+"""SettlementService: outpatient and inpatient flows, reversal, 冲正, look-up.
+
+Every mutating call goes through idempotency.once (request id per institution) and the group-commit
+writer; a settlement, its accumulator change, the account balance, the stay's lines and the request
+record commit in one transaction or not at all.
+"""
 
 from __future__ import annotations
 
+import msgspec
+
+from medsettle.domain import catalog_split, codes, reasons, region
+from medsettle.domain.reasons import Refusal
+from medsettle.domain.records import Claim, FeeLine, Person, Settlement, Stay, add_accumulators, check_identities
+from medsettle.domain.reversal import reverse
+from medsettle.service import claims, convert, idempotency, lookups
 from medsettle.service.app import App
+from medsettle.service.rpc import rpc
+from medsettle.store.rows import AccumulatorRow, StayLine
+from medsettle.store.view import View, WriteView
+from medsettle.v1 import settlement_pb2 as pb
 from medsettle.v1 import settlement_pb2_grpc as pb_grpc
+
+CANCEL_ALL = "0000"
+
+
+def _with_balance(person: Person, insutype: str, balance_fen: int) -> Person:
+    assert balance_fen >= 0, "an account balance never goes negative"
+    lines = tuple(msgspec.structs.replace(line, acct_balc_fen=balance_fen) if line.insutype == insutype else line
+                  for line in person.insu_lines)
+    return msgspec.structs.replace(person, insu_lines=lines)
+
+
+def _new_id(view: WriteView, prefix: str, date: str) -> str:
+    return f"{prefix}{date.replace('-', '')}{view.next_seq(prefix):012d}"
+
+
+def _commit(view: WriteView, setl: Settlement, person: Person, row: AccumulatorRow) -> Settlement:
+    """Write a computed settlement with its accumulator change and account balance; give it its ids."""
+    setl = msgspec.structs.replace(
+        setl, setl_id=_new_id(view, "S", setl.setl_date), mdtrt_id=setl.mdtrt_id or _new_id(view, "M", setl.setl_date))
+    check_identities(setl)
+    view.put_settlement(setl)
+    after = add_accumulators(row.accumulators, setl.accumulator_delta)
+    view.put_accumulator_row(setl.psn_no, setl.insutype, setl.accumulator_year,
+                             AccumulatorRow(accumulators=after, version=row.version + 1))
+    if setl.acct_pay_fen:
+        view.put_person(_with_balance(person, setl.insutype, setl.balc_fen))
+    return setl
+
+
+def _settlement_of(view: View, fixmedins_code: str, setl_id: str) -> Settlement:
+    setl = view.settlement(setl_id)
+    if setl is None or setl.fixmedins_code != fixmedins_code:  # an institution sees only its own
+        raise Refusal(reasons.SETTLEMENT_NOT_FOUND, field="setl_id")
+    return setl
+
+
+def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
+    stay = view.stay(convert.code(mdtrt_id, "mdtrt_id"))
+    if stay is None or stay.fixmedins_code != fixmedins_code or stay.enddate:
+        raise Refusal(reasons.STAY_NOT_OPEN, field="mdtrt_id", detail=mdtrt_id)
+    return stay
 
 
 class SettlementServicer(pb_grpc.SettlementServiceServicer):
@@ -12,3 +69,344 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     def __init__(self, app: App) -> None:
         self.app = app
+
+    # -- outpatient (2206/2207) --------------------------------------------------------------------
+
+    def _outpatient_claim(self, view: View, claim_pb: pb.OutpatientClaim) -> tuple[Claim, Person, str]:
+        med_type = convert.code(claim_pb.med_type, "claim.med_type", codes.OUTPATIENT_MED_TYPES)
+        dise = convert.code(claim_pb.dise_codg, "claim.dise_codg", allow_empty=True)
+        if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
+            raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
+        lines = convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", self.app.limits.fee_lines_per_request_max)
+        if not lines:
+            raise convert.invalid("claim.fee_lines", "an outpatient settlement has at least one fee line")
+        person, cert_type = lookups.resolve_person(view, claim_pb.person, "claim.person")
+        claim = Claim(
+            psn_no=person.psn_no,
+            insutype=lookups.default_insutype(person, claim_pb.insutype, "claim.insutype"),
+            med_type=med_type,
+            fixmedins_code=convert.code(claim_pb.fixmedins_code, "claim.fixmedins_code"),
+            mdtrtarea_admvs="",
+            setl_date=self.app.clock.today(),
+            dise_codg=dise,
+            lines=lines,
+            acct_used_flag=claim_pb.acct_used_flag,
+            medfee_sumamt_fen=convert.amount(claim_pb.medfee_sumamt, "claim.medfee_sumamt"),
+        )
+        institution = view.institution(claim.fixmedins_code)
+        if institution is not None:
+            claim = msgspec.structs.replace(claim, mdtrtarea_admvs=institution.admdvs)
+        return claim, person, cert_type
+
+    @rpc
+    async def PreSettleOutpatient(self, request: pb.PreSettleOutpatientRequest, context) -> pb.PreSettleOutpatientResponse:
+        with self.app.store.read() as view:
+            claim, person, cert_type = self._outpatient_claim(view, request.claim)
+            computed = claims.compute(view, claim, person, cert_type, self.app.clock.now_ms())
+        return pb.PreSettleOutpatientResponse(settlement=convert.settlement_pb(computed.settlement))
+
+    @rpc
+    async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
+        now_ms = self.app.clock.now_ms()
+        with self.app.store.read() as view:  # computed off the writer, from a snapshot
+            claim, person, cert_type = self._outpatient_claim(view, request.claim)
+            computed = claims.compute(view, claim, person, cert_type, now_ms)
+
+        def effect(view: WriteView):
+            current = computed
+            row = view.accumulator_row(claim.psn_no, claim.insutype, int(claim.setl_date[:4]))
+            fresh_person = view.person(claim.psn_no)
+            if row.version != current.accumulator_row.version or fresh_person != current.person:
+                # Another settlement of this person committed since the snapshot: compute again under the
+                # write lock, so two settlements never spend the same deductible or cap.
+                current = claims.compute(view, claim, fresh_person, cert_type, now_ms)
+            setl = _commit(view, current.settlement, current.person, current.accumulator_row)
+            return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+
+        return await idempotency.once(self.app, claim.fixmedins_code, request, pb.SettleOutpatientResponse, effect)
+
+    # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
+
+    @rpc
+    async def Admit(self, request: pb.AdmitRequest, context) -> pb.AdmitResponse:
+        med_type = convert.code(request.med_type, "med_type", codes.INPATIENT_MED_TYPES)
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        begndate = convert.date(request.begndate, "begndate", allow_empty=True) or self.app.clock.today()
+        if begndate > self.app.clock.today():
+            raise convert.invalid("begndate", "an admission cannot begin in the future")
+        dise = convert.code(request.dise_codg, "dise_codg", allow_empty=True)
+        with self.app.store.read() as view:
+            person, cert_type = lookups.resolve_person(view, request.person)
+            insutype = lookups.default_insutype(person, request.insutype)
+            institution = view.institution(fixmedins_code)
+            answer = lookups.benefit(view, person, insutype, institution, med_type, begndate, dise, cert_type,
+                                     stay_open=True)
+        # Filing problems are only warnings at admission: a retroactive filing before discharge settles the
+        # stay directly (DOMAIN.md 4). Everything else refuses the admission now.
+        filing_codes = {reasons.NO_FILING.code, reasons.FILING_EXPIRED.code, reasons.FILING_OTHER_REGION.code,
+                        reasons.FILING_OTHER_INSTITUTION.code}
+        blocking = [r for r in answer.reasons if r.code not in filing_codes]
+        if blocking:
+            raise Refusal(blocking[0], more=tuple(Refusal(r) for r in blocking[1:]))
+        assert institution is not None
+
+        def effect(view: WriteView):
+            stay = Stay(mdtrt_id=_new_id(view, "M", begndate), psn_no=person.psn_no, insutype=insutype,
+                        med_type=med_type, fixmedins_code=fixmedins_code, mdtrtarea_admvs=institution.admdvs,
+                        begndate=begndate, dise_codg=dise)
+            view.put_stay(stay)
+            response = pb.AdmitResponse(mdtrt_id=stay.mdtrt_id, psn_no=person.psn_no,
+                                        warnings=[convert.reason_pb(r) for r in answer.reasons])
+            return response, {"mdtrt_id": stay.mdtrt_id}
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.AdmitResponse, effect)
+
+    @rpc
+    async def UploadInpatientFees(self, request: pb.UploadInpatientFeesRequest,
+                                  context) -> pb.UploadInpatientFeesResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        lines = convert.fee_lines(request.fee_lines, "fee_lines", self.app.limits.fee_lines_per_request_max)
+        if not lines:
+            raise convert.invalid("fee_lines", "at least one fee line")
+        limit = self.app.limits.lines_per_stay_max
+
+        def effect(view: WriteView):
+            stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
+            institution = view.institution(fixmedins_code)
+            assert institution is not None
+            province = region.province_of(institution.admdvs)
+            problems: list[Refusal] = []
+            added: list[FeeLine] = []
+            held = 0
+            for index, line in enumerate(lines):
+                old = view.stay_line(stay.mdtrt_id, line.feedetl_sn)
+                if old is not None:
+                    if old.line != line:
+                        problems.append(Refusal(reasons.INVALID_ARGUMENT, field=f"fee_lines[{index}].feedetl_sn",
+                                                feedetl_sn=line.feedetl_sn,
+                                                detail="feedetl_sn already held with other content"))
+                    held += 1
+                    continue
+                try:  # refuse what can never settle now, naming the line, rather than at discharge
+                    catalog_split.check_line_amount(line)
+                    if view.catalog_item(province, line.med_list_codg, line.fee_ocur_date) is None:
+                        raise Refusal(reasons.UNKNOWN_CATALOG_ITEM, feedetl_sn=line.feedetl_sn)
+                except Refusal as refusal:
+                    problems.append(Refusal(refusal.reason, field=f"fee_lines[{index}]", feedetl_sn=line.feedetl_sn,
+                                            detail=refusal.detail))
+                    continue
+                added.append(line)
+            if problems:
+                raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
+                              detail=problems[0].detail, more=tuple(problems[1:50]))
+            if stay.line_count + len(added) > limit:
+                raise Refusal(reasons.LINES_LIMIT, field="fee_lines",
+                              detail=f"a stay holds at most {limit} lines; it holds {stay.line_count}")
+            for line in added:
+                view.put_stay_line(stay.mdtrt_id, StayLine(line=line))
+            view.put_stay(msgspec.structs.replace(stay, line_count=stay.line_count + len(added)))
+            response = pb.UploadInpatientFeesResponse(lines_added=len(added), lines_already_held=held,
+                                                      stay_line_count=stay.line_count + len(added))
+            return response, {"mdtrt_id": stay.mdtrt_id, "feedetl_sns": tuple(line.feedetl_sn for line in added)}
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.UploadInpatientFeesResponse, effect)
+
+    @rpc
+    async def CancelInpatientFees(self, request: pb.CancelInpatientFeesRequest,
+                                  context) -> pb.CancelInpatientFeesResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        sns = [convert.code(sn, f"feedetl_sn[{i}]") for i, sn in enumerate(request.feedetl_sn)]
+        if not sns or len(sns) > self.app.limits.lines_per_stay_max:
+            raise convert.invalid("feedetl_sn", "name the lines to cancel, or \"0000\" for every unsettled line")
+
+        def effect(view: WriteView):
+            stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
+            cancelled = _cancel_lines(view, stay, None if CANCEL_ALL in sns else sns)
+            view.put_stay(msgspec.structs.replace(stay, line_count=stay.line_count - len(cancelled)))
+            response = pb.CancelInpatientFeesResponse(lines_cancelled=len(cancelled),
+                                                      stay_line_count=stay.line_count - len(cancelled))
+            return response, {"mdtrt_id": stay.mdtrt_id}
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.CancelInpatientFeesResponse, effect)
+
+    def _inpatient(self, view: View, fixmedins_code: str, mdtrt_id: str, acct_used_flag: bool,
+                   medfee_sumamt_fen: int, now_ms: int) -> tuple[claims.Computed, Stay]:
+        stay = _open_stay(view, fixmedins_code, mdtrt_id)
+        lines = tuple(held.line for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
+        if not lines:
+            raise Refusal(reasons.NOTHING_TO_SETTLE, field="mdtrt_id")
+        person = view.person(stay.psn_no)
+        assert person is not None, "a stay's person is never deleted"
+        claim = Claim(psn_no=stay.psn_no, insutype=stay.insutype, med_type=stay.med_type,
+                      fixmedins_code=fixmedins_code, mdtrtarea_admvs=stay.mdtrtarea_admvs,
+                      setl_date=self.app.clock.today(), dise_codg=stay.dise_codg, lines=lines,
+                      acct_used_flag=acct_used_flag, medfee_sumamt_fen=medfee_sumamt_fen or -1)
+        return claims.compute(view, claim, person, "", now_ms, stay=stay), stay
+
+    @rpc
+    async def PreSettleInpatient(self, request: pb.PreSettleInpatientRequest, context) -> pb.PreSettleInpatientResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
+        with self.app.store.read() as view:
+            computed, _ = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
+                                          self.app.clock.now_ms())
+        return pb.PreSettleInpatientResponse(settlement=convert.settlement_pb(computed.settlement))
+
+    @rpc
+    async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
+        now_ms = self.app.clock.now_ms()
+        with self.app.store.read() as view:  # refuse early, off the writer
+            self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount, now_ms)
+
+        def effect(view: WriteView):
+            # A stay's lines change between calls; computing under the write lock keeps lines, deductible and
+            # caps consistent. Inpatient settlements are the rare ones (1 in 18).
+            computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
+                                             now_ms)
+            setl = _commit(view, computed.settlement, computed.person, computed.accumulator_row)
+            covered = set(setl.feedetl_sns)
+            for held in view.stay_lines(stay.mdtrt_id):
+                if held.line.feedetl_sn in covered:
+                    view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
+            view.put_stay(msgspec.structs.replace(
+                stay, admission_dedc_paid_fen=stay.admission_dedc_paid_fen + setl.admission_dedc_fen,
+                admission_counted=stay.admission_counted or setl.accumulator_delta.admissions_inpatient > 0,
+                settled_count=stay.settled_count + 1))
+            return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
+                                                                                      "mdtrt_id": stay.mdtrt_id}
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.SettleInpatientResponse, effect)
+
+    @rpc
+    async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        enddate = convert.date(request.enddate, "enddate", allow_empty=True) or self.app.clock.today()
+
+        def effect(view: WriteView):
+            stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
+            if enddate < stay.begndate:
+                raise convert.invalid("enddate", f"discharge before admission ({stay.begndate})")
+            view.put_stay(msgspec.structs.replace(stay, enddate=enddate))
+            unsettled = sum(1 for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
+            return (pb.DischargeResponse(mdtrt_id=stay.mdtrt_id, enddate=enddate, unsettled_line_count=unsettled),
+                    {"mdtrt_id": stay.mdtrt_id})
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.DischargeResponse, effect)
+
+    # -- reversal (2208/2305, 2601) and look-up (5203) ---------------------------------------------
+
+    def _reverse(self, view: WriteView, original: Settlement) -> Settlement:
+        """Write the reversal of `original`; restore accumulators, balance and (inpatient) the stay's lines."""
+        today = self.app.clock.today()
+        reversal = reverse(original, _new_id(view, "S", today), self.app.clock.now_ms(), today)
+        row = view.accumulator_row(original.psn_no, original.insutype, original.accumulator_year)
+        view.put_accumulator_row(original.psn_no, original.insutype, original.accumulator_year, AccumulatorRow(
+            accumulators=add_accumulators(row.accumulators, reversal.accumulator_delta), version=row.version + 1))
+        person = view.person(original.psn_no)
+        assert person is not None
+        line = person.line(original.insutype)
+        assert line is not None
+        balance_fen = line.acct_balc_fen + original.acct_pay_fen
+        if original.acct_pay_fen:
+            view.put_person(_with_balance(person, original.insutype, balance_fen))
+        reversal = msgspec.structs.replace(reversal, balc_fen=balance_fen)
+        check_identities(reversal)
+        view.put_settlement(reversal)
+        view.put_settlement(msgspec.structs.replace(original, reversal_setl_id=reversal.setl_id), index=False)
+        if original.clr_type == codes.CLR_TYPE_INPATIENT:
+            stay = view.stay(original.mdtrt_id)
+            assert stay is not None
+            for held in view.stay_lines(stay.mdtrt_id):
+                if held.setl_id == original.setl_id:
+                    view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=""))
+            # Partial refunds are reverse-and-settle-again: a discharged stay reopens to be settled again.
+            view.put_stay(msgspec.structs.replace(
+                stay, enddate="", settled_count=stay.settled_count - 1,
+                admission_dedc_paid_fen=stay.admission_dedc_paid_fen - original.admission_dedc_fen,
+                admission_counted=stay.admission_counted and original.accumulator_delta.admissions_inpatient == 0))
+        return reversal
+
+    @rpc
+    async def ReverseSettlement(self, request: pb.ReverseSettlementRequest, context) -> pb.ReverseSettlementResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        setl_id = convert.code(request.setl_id, "setl_id")
+
+        def effect(view: WriteView):
+            reversal = self._reverse(view, _settlement_of(view, fixmedins_code, setl_id))
+            return (pb.ReverseSettlementResponse(settlement=convert.settlement_pb(reversal)),
+                    {"setl_id": reversal.setl_id})
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse, effect)
+
+    @rpc
+    async def ReverseByRequestId(self, request: pb.ReverseByRequestIdRequest, context) -> pb.ReverseByRequestIdResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        original_id = convert.request_id(request.original_request_id)
+        if original_id == request.request_id:
+            raise convert.invalid("original_request_id", "a 冲正 names another request")
+
+        def effect(view: WriteView):
+            from medsettle.store.rows import RequestRecord
+
+            held = view.request(fixmedins_code, original_id)
+            if held is None:
+                # The original never arrived (or was refused): fence its id so a late arrival cannot take effect.
+                view.put_request(fixmedins_code, original_id, RequestRecord(
+                    method="Voided", payload_digest="", response=b"", created_ms=self.app.clock.now_ms(),
+                    undone_by=request.request_id))
+                return pb.ReverseByRequestIdResponse(original_method="", undone=False), {}
+            if held.undone_by:
+                raise Refusal(reasons.ALREADY_REVERSED, field="original_request_id",
+                              detail=f"already undone by {held.undone_by}")
+            response = pb.ReverseByRequestIdResponse(original_method=held.method, undone=True)
+            if held.method in ("SettleOutpatient", "SettleInpatient"):
+                original = view.settlement(held.setl_id)
+                assert original is not None
+                if original.reversal_setl_id:
+                    raise Refusal(reasons.ALREADY_REVERSED, field="original_request_id",
+                                  detail=f"settlement {original.setl_id} already reversed")
+                response.reversal.CopyFrom(convert.settlement_pb(self._reverse(view, original)))
+            elif held.method == "Admit":
+                stay = view.stay(held.mdtrt_id)
+                assert stay is not None
+                if stay.settled_count:
+                    raise Refusal(reasons.NOT_REVERSIBLE, field="original_request_id",
+                                  detail="the stay has settlements in force: reverse them first")
+                _cancel_lines(view, stay, None)
+                view.put_stay(msgspec.structs.replace(stay, enddate=stay.begndate, line_count=0))
+            elif held.method == "UploadInpatientFees":
+                stay = view.stay(held.mdtrt_id)
+                assert stay is not None
+                cancelled = _cancel_lines(view, stay, list(held.feedetl_sns))
+                view.put_stay(msgspec.structs.replace(stay, line_count=stay.line_count - len(cancelled)))
+            else:
+                raise Refusal(reasons.NOT_REVERSIBLE, field="original_request_id",
+                              detail=f"{held.method} cannot be undone by 冲正")
+            view.put_request(fixmedins_code, original_id, msgspec.structs.replace(held, undone_by=request.request_id))
+            return response, {}
+
+        return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseByRequestIdResponse, effect)
+
+    @rpc
+    async def GetSettlement(self, request: pb.GetSettlementRequest, context) -> pb.GetSettlementResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        with self.app.store.read() as view:
+            setl = _settlement_of(view, fixmedins_code, convert.code(request.setl_id, "setl_id"))
+        return pb.GetSettlementResponse(settlement=convert.settlement_pb(setl))
+
+
+def _cancel_lines(view: WriteView, stay: Stay, sns: list[str] | None) -> list[str]:
+    """Delete unsettled lines (`None`: every unsettled line). Refuses settled or unknown lines, naming them."""
+    held = {line.line.feedetl_sn: line for line in view.stay_lines(stay.mdtrt_id)}
+    targets = [sn for sn, line in held.items() if not line.setl_id] if sns is None else sns
+    problems = [Refusal(reasons.INVALID_ARGUMENT, field="feedetl_sn", feedetl_sn=sn,
+                        detail="not held by this stay" if sn not in held else f"settled by {held[sn].setl_id}")
+                for sn in targets if sn not in held or held[sn].setl_id]
+    if problems:
+        raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
+                      detail=problems[0].detail, more=tuple(problems[1:50]))
+    for sn in targets:
+        assert view.delete_stay_line(stay.mdtrt_id, sn)
+    return targets

@@ -29,6 +29,7 @@ class RequestRecord(Record, kw_only=True):
     setl_id: str = ""  # a settlement it wrote
     mdtrt_id: str = ""  # a stay it opened or changed
     trt_dcla_detl_sn: str = ""  # a filing it wrote
+    feedetl_sns: tuple[str, ...] = ()  # fee lines it added to a stay
     undone_by: str = ""  # request_id of the 2601 that undid it
 
 

@@ -1,0 +1,74 @@
+"""From a claim and one view of the store to a computed Settlement (ARCHITECTURE: steps 2 and 3).
+
+`compute` runs on a read snapshot for pre-settlement and for the first attempt of a settlement, and
+again inside the write transaction when the snapshot turns out stale (another settlement of the same
+person committed in between), so two settlements never spend the same deductible or cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medsettle.domain import codes, region
+from medsettle.domain.adjudication import AdjudicationInput, adjudicate
+from medsettle.domain.records import CatalogItem, Claim, Person, Settlement, Stay
+from medsettle.service import lookups
+from medsettle.store.rows import AccumulatorRow
+from medsettle.store.view import View
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A settlement and the state it was computed from, for the check at commit."""
+
+    settlement: Settlement
+    person: Person
+    accumulator_row: AccumulatorRow
+
+
+def items_for(view: View, province: str, claim: Claim) -> dict[str, CatalogItem | None]:
+    """The catalog version for each line's fee date (one look-up per distinct code and date)."""
+    found: dict[tuple[str, str], CatalogItem | None] = {}
+    items: dict[str, CatalogItem | None] = {}
+    for line in claim.lines:
+        day_key = (line.med_list_codg, line.fee_ocur_date)
+        if day_key not in found:
+            found[day_key] = view.catalog_item(province, line.med_list_codg, line.fee_ocur_date)
+        items[line.feedetl_sn] = found[day_key]
+    return items
+
+
+def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_ms: int,
+            stay: Stay | None = None) -> Computed:
+    """Check eligibility with the same function as 2001, then adjudicate. Raises Refusal."""
+    institution = view.institution(claim.fixmedins_code)
+    answer = lookups.benefit(view, person, claim.insutype, institution, claim.med_type, claim.setl_date,
+                             claim.dise_codg, cert_type, stay_open=stay is not None)
+    if not answer.ok:
+        raise lookups.refusal_of(answer)
+    assert institution is not None
+    line = person.line(claim.insutype)
+    assert line is not None
+    policy = view.policy(line.insuplc_admdvs, claim.insutype, codes.category_of(claim.med_type), line.psn_type,
+                         institution.hosp_lv, claim.setl_date)
+    assert policy is not None, "the benefit check found it"
+    row = view.accumulator_row(person.psn_no, claim.insutype, int(claim.setl_date[:4]))
+    inputs = AdjudicationInput(
+        claim=claim,
+        person=person,
+        institution=institution,
+        items_by_sn=items_for(view, region.province_of(institution.admdvs), claim),
+        policy=policy,
+        filing_category=answer.filing_category,
+        trt_dcla_detl_sn=answer.trt_dcla_detl_sn,
+        accumulators=row.accumulators,
+        acct_balc_fen=line.acct_balc_fen,
+        setl_id="",  # given at commit, inside the write transaction
+        mdtrt_id=stay.mdtrt_id if stay is not None else "",
+        setl_time_ms=setl_time_ms,
+        stay_admission_dedc_paid_fen=stay.admission_dedc_paid_fen if stay is not None else 0,
+        stay_is_later_admission=stay is not None
+        and row.accumulators.admissions_inpatient - (1 if stay.admission_counted else 0) > 0,
+        first_settlement_of_stay=stay is None or not stay.admission_counted,
+    )
+    return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row)
