@@ -122,6 +122,15 @@ def cmd_call(args) -> int:
     return client.main(args)
 
 
+def cmd_load(args) -> int:
+    from medsettle import loader
+
+    if args.kind == "catalog" and not args.province:
+        print("--province is required for a catalog", file=sys.stderr)
+        return 2
+    return loader.main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="medsettle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +164,16 @@ def main(argv: list[str] | None = None) -> int:
 
     client.add_commands(call)
     call.set_defaults(run=cmd_call)
+
+    load = commands.add_parser("load", help="push a catalog (CSV/JSON) or policies (JSON) to a server, in batches")
+    load.add_argument("kind", choices=("catalog", "policies"))
+    load.add_argument("file")
+    load.add_argument("--province", help="catalog: province of treatment (xx0000)")
+    load.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    load.add_argument("--caller", default=_env("MEDSETTLE_CALLER", "platform"),
+                      help="who pushes (recorded in the audit trail; env MEDSETTLE_CALLER)")
+    load.add_argument("--batch-items", type=int, default=20_000)
+    load.set_defaults(run=cmd_load)
 
     args = parser.parse_args(argv)
     return args.run(args)

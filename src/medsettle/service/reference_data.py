@@ -28,6 +28,8 @@ def _bounded(values, limit: int, field: str):
     return values
 
 
+AUDIT_PAGE_DEFAULT = 100
+AUDIT_PAGE_MAX = 1_000
 YIELD_EVERY_RECORDS = 1_000  # a bulk push must not hold the event loop away from settlements for long
 
 
@@ -178,3 +180,18 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         if policy is None:
             raise Refusal(reasons.NO_POLICY, field="insuplc_admdvs", detail=f"no policy row in force on {date}")
         return pb.GetPolicyResponse(policy=convert.policy_pb(policy))
+
+    @rpc
+    async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, context) -> pb.ListAuditEntriesResponse:
+        limit = request.limit or AUDIT_PAGE_DEFAULT
+        if not 0 < limit <= AUDIT_PAGE_MAX:
+            raise convert.invalid("limit", f"limit must be 1..{AUDIT_PAGE_MAX}")
+        method = convert.code(request.method, "method", allow_empty=True)
+        since_ms = request.since.ToMilliseconds() if request.HasField("since") else 0
+        if since_ms < 0:
+            raise convert.invalid("since", "before 1970")
+        with self.app.store.read() as view:
+            entries = view.audit_entries(since_ms, limit, method)
+        return pb.ListAuditEntriesResponse(entries=[
+            pb.AuditEntry(who=e.who, when=convert.timestamp_of_ms(e.when_ms), method=e.method, what=e.what,
+                          request_id=e.request_id) for e in entries])

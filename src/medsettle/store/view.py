@@ -97,9 +97,11 @@ class View:
         data = self.txn.get(raw_key, db=self.dbs[space])
         return None if data is None else codec.decode(data, record_type)
 
-    def _scan(self, space: str, key_prefix: bytes, record_type: type | None, limit: int = MAX_SCAN_ROWS) -> Iterator:
+    def _scan(self, space: str, key_prefix: bytes, record_type: type | None, limit: int = MAX_SCAN_ROWS,
+              start: bytes = b"") -> Iterator:
+        """Rows whose key starts with key_prefix (from `start`, if given), at most `limit` of them."""
         cursor = self.txn.cursor(db=self.dbs[space])
-        if not cursor.set_range(key_prefix):
+        if not cursor.set_range(start or key_prefix):
             return
         count = 0
         for raw_key, data in cursor:
@@ -188,12 +190,12 @@ class View:
     def request(self, caller: str, request_id: str) -> RequestRecord | None:
         return self._get("requests", key(caller, request_id), RequestRecord)
 
-    def audit_entries(self, since_ms: int = 0, limit: int = 1000) -> list[AuditEntry]:
-        cursor = self.txn.cursor(db=self.dbs["audit"])
+    def audit_entries(self, since_ms: int = 0, limit: int = 1000, method: str = "") -> list[AuditEntry]:
+        """Audit entries from `since_ms` on, oldest first, optionally of one method only."""
         entries: list[AuditEntry] = []
-        if cursor.set_range(key(seq(since_ms, 15))):
-            for _, data in cursor:
-                entries.append(codec.decode(data, AuditEntry))
+        for _, entry in self._scan("audit", key(seq(since_ms, 15))[:0], AuditEntry, start=key(seq(since_ms, 15))):
+            if not method or entry.method == method:
+                entries.append(entry)
                 if len(entries) >= limit:
                     break
         return entries

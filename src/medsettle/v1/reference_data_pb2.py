@@ -22,55 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!medsettle/v1/reference_data.proto\x12\x0cmedsettle.v1\"\xc2\x02\n\x0b\x43\x61talogItem\x12\x15\n\rmed_list_codg\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tlist_type\x18\x03 \x01(\t\x12\x12\n\nchrgitm_lv\x18\x04 \x01(\t\x12\x14\n\x0cselfpay_prop\x18\x05 \x01(\x05\x12\x16\n\x0epric_uplmt_amt\x18\x06 \x01(\x03\x12\x15\n\rlmt_used_flag\x18\x07 \x01(\x08\x12\x0f\n\x07lmt_sex\x18\x08 \x01(\t\x12\x13\n\x0blmt_age_min\x18\t \x01(\x05\x12\x13\n\x0blmt_age_max\x18\n \x01(\x05\x12\x13\n\x0blmt_setting\x18\x0b \x01(\t\x12\x16\n\x0elmt_dise_codes\x18\x0c \x03(\t\x12\x17\n\x0flmt_cnt_per_day\x18\r \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x0e \x01(\t\x12\x0f\n\x07\x65nddate\x18\x0f \x01(\t\"(\n\tRatioBand\x12\x0c\n\x04upto\x18\x01 \x01(\x03\x12\r\n\x05ratio\x18\x02 \x01(\x05\"1\n\nDiseaseCap\x12\x16\n\x0eopsp_dise_code\x18\x01 \x01(\t\x12\x0b\n\x03\x63\x61p\x18\x02 \x01(\x03\"\xb2\x04\n\x06Policy\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x10\n\x08psn_type\x18\x04 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x05 \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x06 \x01(\t\x12\x0f\n\x07\x65nddate\x18\x07 \x01(\t\x12\x0c\n\x04\x64\x65\x64\x63\x18\x08 \x01(\x03\x12\x12\n\ndedc_later\x18\t \x01(\x03\x12&\n\x05\x62\x61nds\x18\n \x03(\x0b\x32\x17.medsettle.v1.RatioBand\x12\x14\n\x0c\x63\x61p_category\x18\x0b \x01(\x03\x12\x13\n\x0b\x63\x61p_overall\x18\x0c \x01(\x03\x12+\n\tdise_caps\x18\r \x03(\x0b\x32\x18.medsettle.v1.DiseaseCap\x12\x16\n\x0ereduction_mode\x18\x0e \x01(\t\x12\x1a\n\x12reduction_referral\x18\x0f \x01(\x05\x12\x1b\n\x13reduction_emergency\x18\x10 \x01(\x05\x12\x17\n\x0freduction_other\x18\x11 \x01(\x05\x12\x13\n\x0bhifob_ratio\x18\x12 \x01(\x05\x12\x11\n\thifob_cap\x18\x13 \x01(\x03\x12\x17\n\x0fhifmi_threshold\x18\x14 \x01(\x03\x12,\n\x0bhifmi_bands\x18\x15 \x03(\x0b\x32\x17.medsettle.v1.RatioBand\x12\x11\n\thifmi_cap\x18\x16 \x01(\x03\x12\x18\n\x10\x61\x63\x63t_pay_allowed\x18\x17 \x01(\x08\"\xb3\x01\n\x0cInsuredPlace\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x02 \x01(\t\x12\x0f\n\x07\x65nddate\x18\x03 \x01(\t\x12\x16\n\x0eopen_med_types\x18\x04 \x03(\t\x12\x17\n\x0fopen_dise_codes\x18\x05 \x03(\t\x12\x19\n\x11tmp_filing_months\x18\x06 \x01(\x05\x12\x1c\n\x14longterm_lock_months\x18\x07 \x01(\x05\"\xb4\x01\n\x0bInstitution\x12\x16\n\x0e\x66ixmedins_code\x18\x01 \x01(\t\x12\x16\n\x0e\x66ixmedins_name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x64mdvs\x18\x03 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x04 \x01(\t\x12\x1b\n\x13networked_inpatient\x18\x05 \x01(\x08\x12\x1c\n\x14networked_outpatient\x18\x06 \x01(\x08\x12\x19\n\x11networked_chronic\x18\x07 \x01(\x08\"p\n\rInsuranceInfo\x12\x10\n\x08insutype\x18\x01 \x01(\t\x12\x10\n\x08psn_type\x18\x02 \x01(\t\x12\x15\n\rpsn_insu_stas\x18\x03 \x01(\t\x12\x16\n\x0einsuplc_admdvs\x18\x04 \x01(\t\x12\x0c\n\x04\x62\x61lc\x18\x05 \x01(\x03\"\xd7\x01\n\x06Person\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x10\n\x08psn_name\x18\x02 \x01(\t\x12\x0c\n\x04gend\x18\x03 \x01(\t\x12\x0c\n\x04\x62rdy\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x65rtno\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x06 \x01(\t\x12\x0f\n\x07\x63\x61rd_sn\x18\x07 \x01(\t\x12\x16\n\x0e\x63\x61rd_activated\x18\x08 \x01(\x08\x12\x16\n\x0e\x65voucher_token\x18\t \x01(\t\x12-\n\x08insuinfo\x18\n \x03(\x0b\x32\x1b.medsettle.v1.InsuranceInfo\"o\n\x16PutCatalogItemsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fmdtrtarea_admvs\x18\x02 \x01(\t\x12(\n\x05items\x18\x03 \x03(\x0b\x32\x19.medsettle.v1.CatalogItem\"0\n\x17PutCatalogItemsResponse\x12\x15\n\ritems_written\x18\x01 \x01(\x05\"\x84\x01\n\x12PutPoliciesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x08policies\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Policy\x12\x32\n\x0einsured_places\x18\x03 \x03(\x0b\x32\x1a.medsettle.v1.InsuredPlace\"O\n\x13PutPoliciesResponse\x12\x18\n\x10policies_written\x18\x01 \x01(\x05\x12\x1e\n\x16insured_places_written\x18\x02 \x01(\x05\"]\n\x16PutInstitutionsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12/\n\x0cinstitutions\x18\x02 \x03(\x0b\x32\x19.medsettle.v1.Institution\"7\n\x17PutInstitutionsResponse\x12\x1c\n\x14institutions_written\x18\x01 \x01(\x05\"N\n\x11PutPersonsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12%\n\x07persons\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Person\"-\n\x12PutPersonsResponse\x12\x17\n\x0fpersons_written\x18\x01 \x01(\x05\"U\n\x15GetCatalogItemRequest\x12\x17\n\x0fmdtrtarea_admvs\x18\x01 \x01(\t\x12\x15\n\rmed_list_codg\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\"A\n\x16GetCatalogItemResponse\x12\'\n\x04item\x18\x01 \x01(\x0b\x32\x19.medsettle.v1.CatalogItem\"\x7f\n\x10GetPolicyRequest\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x10\n\x08psn_type\x18\x04 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x05 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\t\"9\n\x11GetPolicyResponse\x12$\n\x06policy\x18\x01 \x01(\x0b\x32\x14.medsettle.v1.Policy2\xa6\x04\n\x14ReferenceDataService\x12^\n\x0fPutCatalogItems\x12$.medsettle.v1.PutCatalogItemsRequest\x1a%.medsettle.v1.PutCatalogItemsResponse\x12R\n\x0bPutPolicies\x12 .medsettle.v1.PutPoliciesRequest\x1a!.medsettle.v1.PutPoliciesResponse\x12^\n\x0fPutInstitutions\x12$.medsettle.v1.PutInstitutionsRequest\x1a%.medsettle.v1.PutInstitutionsResponse\x12O\n\nPutPersons\x12\x1f.medsettle.v1.PutPersonsRequest\x1a .medsettle.v1.PutPersonsResponse\x12[\n\x0eGetCatalogItem\x12#.medsettle.v1.GetCatalogItemRequest\x1a$.medsettle.v1.GetCatalogItemResponse\x12L\n\tGetPolicy\x12\x1e.medsettle.v1.GetPolicyRequest\x1a\x1f.medsettle.v1.GetPolicyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!medsettle/v1/reference_data.proto\x12\x0cmedsettle.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x02\n\x0b\x43\x61talogItem\x12\x15\n\rmed_list_codg\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tlist_type\x18\x03 \x01(\t\x12\x12\n\nchrgitm_lv\x18\x04 \x01(\t\x12\x14\n\x0cselfpay_prop\x18\x05 \x01(\x05\x12\x16\n\x0epric_uplmt_amt\x18\x06 \x01(\x03\x12\x15\n\rlmt_used_flag\x18\x07 \x01(\x08\x12\x0f\n\x07lmt_sex\x18\x08 \x01(\t\x12\x13\n\x0blmt_age_min\x18\t \x01(\x05\x12\x13\n\x0blmt_age_max\x18\n \x01(\x05\x12\x13\n\x0blmt_setting\x18\x0b \x01(\t\x12\x16\n\x0elmt_dise_codes\x18\x0c \x03(\t\x12\x17\n\x0flmt_cnt_per_day\x18\r \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x0e \x01(\t\x12\x0f\n\x07\x65nddate\x18\x0f \x01(\t\"(\n\tRatioBand\x12\x0c\n\x04upto\x18\x01 \x01(\x03\x12\r\n\x05ratio\x18\x02 \x01(\x05\"1\n\nDiseaseCap\x12\x16\n\x0eopsp_dise_code\x18\x01 \x01(\t\x12\x0b\n\x03\x63\x61p\x18\x02 \x01(\x03\"\xb2\x04\n\x06Policy\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x10\n\x08psn_type\x18\x04 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x05 \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x06 \x01(\t\x12\x0f\n\x07\x65nddate\x18\x07 \x01(\t\x12\x0c\n\x04\x64\x65\x64\x63\x18\x08 \x01(\x03\x12\x12\n\ndedc_later\x18\t \x01(\x03\x12&\n\x05\x62\x61nds\x18\n \x03(\x0b\x32\x17.medsettle.v1.RatioBand\x12\x14\n\x0c\x63\x61p_category\x18\x0b \x01(\x03\x12\x13\n\x0b\x63\x61p_overall\x18\x0c \x01(\x03\x12+\n\tdise_caps\x18\r \x03(\x0b\x32\x18.medsettle.v1.DiseaseCap\x12\x16\n\x0ereduction_mode\x18\x0e \x01(\t\x12\x1a\n\x12reduction_referral\x18\x0f \x01(\x05\x12\x1b\n\x13reduction_emergency\x18\x10 \x01(\x05\x12\x17\n\x0freduction_other\x18\x11 \x01(\x05\x12\x13\n\x0bhifob_ratio\x18\x12 \x01(\x05\x12\x11\n\thifob_cap\x18\x13 \x01(\x03\x12\x17\n\x0fhifmi_threshold\x18\x14 \x01(\x03\x12,\n\x0bhifmi_bands\x18\x15 \x03(\x0b\x32\x17.medsettle.v1.RatioBand\x12\x11\n\thifmi_cap\x18\x16 \x01(\x03\x12\x18\n\x10\x61\x63\x63t_pay_allowed\x18\x17 \x01(\x08\"\xb3\x01\n\x0cInsuredPlace\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08\x62\x65gndate\x18\x02 \x01(\t\x12\x0f\n\x07\x65nddate\x18\x03 \x01(\t\x12\x16\n\x0eopen_med_types\x18\x04 \x03(\t\x12\x17\n\x0fopen_dise_codes\x18\x05 \x03(\t\x12\x19\n\x11tmp_filing_months\x18\x06 \x01(\x05\x12\x1c\n\x14longterm_lock_months\x18\x07 \x01(\x05\"\xb4\x01\n\x0bInstitution\x12\x16\n\x0e\x66ixmedins_code\x18\x01 \x01(\t\x12\x16\n\x0e\x66ixmedins_name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x64mdvs\x18\x03 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x04 \x01(\t\x12\x1b\n\x13networked_inpatient\x18\x05 \x01(\x08\x12\x1c\n\x14networked_outpatient\x18\x06 \x01(\x08\x12\x19\n\x11networked_chronic\x18\x07 \x01(\x08\"p\n\rInsuranceInfo\x12\x10\n\x08insutype\x18\x01 \x01(\t\x12\x10\n\x08psn_type\x18\x02 \x01(\t\x12\x15\n\rpsn_insu_stas\x18\x03 \x01(\t\x12\x16\n\x0einsuplc_admdvs\x18\x04 \x01(\t\x12\x0c\n\x04\x62\x61lc\x18\x05 \x01(\x03\"\xd7\x01\n\x06Person\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x10\n\x08psn_name\x18\x02 \x01(\t\x12\x0c\n\x04gend\x18\x03 \x01(\t\x12\x0c\n\x04\x62rdy\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x65rtno\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x06 \x01(\t\x12\x0f\n\x07\x63\x61rd_sn\x18\x07 \x01(\t\x12\x16\n\x0e\x63\x61rd_activated\x18\x08 \x01(\x08\x12\x16\n\x0e\x65voucher_token\x18\t \x01(\t\x12-\n\x08insuinfo\x18\n \x03(\x0b\x32\x1b.medsettle.v1.InsuranceInfo\"o\n\x16PutCatalogItemsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fmdtrtarea_admvs\x18\x02 \x01(\t\x12(\n\x05items\x18\x03 \x03(\x0b\x32\x19.medsettle.v1.CatalogItem\"0\n\x17PutCatalogItemsResponse\x12\x15\n\ritems_written\x18\x01 \x01(\x05\"\x84\x01\n\x12PutPoliciesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x08policies\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Policy\x12\x32\n\x0einsured_places\x18\x03 \x03(\x0b\x32\x1a.medsettle.v1.InsuredPlace\"O\n\x13PutPoliciesResponse\x12\x18\n\x10policies_written\x18\x01 \x01(\x05\x12\x1e\n\x16insured_places_written\x18\x02 \x01(\x05\"]\n\x16PutInstitutionsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12/\n\x0cinstitutions\x18\x02 \x03(\x0b\x32\x19.medsettle.v1.Institution\"7\n\x17PutInstitutionsResponse\x12\x1c\n\x14institutions_written\x18\x01 \x01(\x05\"N\n\x11PutPersonsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12%\n\x07persons\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Person\"-\n\x12PutPersonsResponse\x12\x17\n\x0fpersons_written\x18\x01 \x01(\x05\"U\n\x15GetCatalogItemRequest\x12\x17\n\x0fmdtrtarea_admvs\x18\x01 \x01(\t\x12\x15\n\rmed_list_codg\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\"A\n\x16GetCatalogItemResponse\x12\'\n\x04item\x18\x01 \x01(\x0b\x32\x19.medsettle.v1.CatalogItem\"\x7f\n\x10GetPolicyRequest\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x10\n\x08psn_type\x18\x04 \x01(\t\x12\x0f\n\x07hosp_lv\x18\x05 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\t\"9\n\x11GetPolicyResponse\x12$\n\x06policy\x18\x01 \x01(\x0b\x32\x14.medsettle.v1.Policy\"c\n\x17ListAuditEntriesRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06method\x18\x03 \x01(\t\"u\n\nAuditEntry\x12\x0b\n\x03who\x18\x01 \x01(\t\x12(\n\x04when\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0c\n\x04what\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"E\n\x18ListAuditEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.medsettle.v1.AuditEntry2\x89\x05\n\x14ReferenceDataService\x12^\n\x0fPutCatalogItems\x12$.medsettle.v1.PutCatalogItemsRequest\x1a%.medsettle.v1.PutCatalogItemsResponse\x12R\n\x0bPutPolicies\x12 .medsettle.v1.PutPoliciesRequest\x1a!.medsettle.v1.PutPoliciesResponse\x12^\n\x0fPutInstitutions\x12$.medsettle.v1.PutInstitutionsRequest\x1a%.medsettle.v1.PutInstitutionsResponse\x12O\n\nPutPersons\x12\x1f.medsettle.v1.PutPersonsRequest\x1a .medsettle.v1.PutPersonsResponse\x12[\n\x0eGetCatalogItem\x12#.medsettle.v1.GetCatalogItemRequest\x1a$.medsettle.v1.GetCatalogItemResponse\x12L\n\tGetPolicy\x12\x1e.medsettle.v1.GetPolicyRequest\x1a\x1f.medsettle.v1.GetPolicyResponse\x12\x61\n\x10ListAuditEntries\x12%.medsettle.v1.ListAuditEntriesRequest\x1a&.medsettle.v1.ListAuditEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'medsettle.v1.reference_data_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CATALOGITEM']._serialized_start=52
-  _globals['_CATALOGITEM']._serialized_end=374
-  _globals['_RATIOBAND']._serialized_start=376
-  _globals['_RATIOBAND']._serialized_end=416
-  _globals['_DISEASECAP']._serialized_start=418
-  _globals['_DISEASECAP']._serialized_end=467
-  _globals['_POLICY']._serialized_start=470
-  _globals['_POLICY']._serialized_end=1032
-  _globals['_INSUREDPLACE']._serialized_start=1035
-  _globals['_INSUREDPLACE']._serialized_end=1214
-  _globals['_INSTITUTION']._serialized_start=1217
-  _globals['_INSTITUTION']._serialized_end=1397
-  _globals['_INSURANCEINFO']._serialized_start=1399
-  _globals['_INSURANCEINFO']._serialized_end=1511
-  _globals['_PERSON']._serialized_start=1514
-  _globals['_PERSON']._serialized_end=1729
-  _globals['_PUTCATALOGITEMSREQUEST']._serialized_start=1731
-  _globals['_PUTCATALOGITEMSREQUEST']._serialized_end=1842
-  _globals['_PUTCATALOGITEMSRESPONSE']._serialized_start=1844
-  _globals['_PUTCATALOGITEMSRESPONSE']._serialized_end=1892
-  _globals['_PUTPOLICIESREQUEST']._serialized_start=1895
-  _globals['_PUTPOLICIESREQUEST']._serialized_end=2027
-  _globals['_PUTPOLICIESRESPONSE']._serialized_start=2029
-  _globals['_PUTPOLICIESRESPONSE']._serialized_end=2108
-  _globals['_PUTINSTITUTIONSREQUEST']._serialized_start=2110
-  _globals['_PUTINSTITUTIONSREQUEST']._serialized_end=2203
-  _globals['_PUTINSTITUTIONSRESPONSE']._serialized_start=2205
-  _globals['_PUTINSTITUTIONSRESPONSE']._serialized_end=2260
-  _globals['_PUTPERSONSREQUEST']._serialized_start=2262
-  _globals['_PUTPERSONSREQUEST']._serialized_end=2340
-  _globals['_PUTPERSONSRESPONSE']._serialized_start=2342
-  _globals['_PUTPERSONSRESPONSE']._serialized_end=2387
-  _globals['_GETCATALOGITEMREQUEST']._serialized_start=2389
-  _globals['_GETCATALOGITEMREQUEST']._serialized_end=2474
-  _globals['_GETCATALOGITEMRESPONSE']._serialized_start=2476
-  _globals['_GETCATALOGITEMRESPONSE']._serialized_end=2541
-  _globals['_GETPOLICYREQUEST']._serialized_start=2543
-  _globals['_GETPOLICYREQUEST']._serialized_end=2670
-  _globals['_GETPOLICYRESPONSE']._serialized_start=2672
-  _globals['_GETPOLICYRESPONSE']._serialized_end=2729
-  _globals['_REFERENCEDATASERVICE']._serialized_start=2732
-  _globals['_REFERENCEDATASERVICE']._serialized_end=3282
+  _globals['_CATALOGITEM']._serialized_start=85
+  _globals['_CATALOGITEM']._serialized_end=407
+  _globals['_RATIOBAND']._serialized_start=409
+  _globals['_RATIOBAND']._serialized_end=449
+  _globals['_DISEASECAP']._serialized_start=451
+  _globals['_DISEASECAP']._serialized_end=500
+  _globals['_POLICY']._serialized_start=503
+  _globals['_POLICY']._serialized_end=1065
+  _globals['_INSUREDPLACE']._serialized_start=1068
+  _globals['_INSUREDPLACE']._serialized_end=1247
+  _globals['_INSTITUTION']._serialized_start=1250
+  _globals['_INSTITUTION']._serialized_end=1430
+  _globals['_INSURANCEINFO']._serialized_start=1432
+  _globals['_INSURANCEINFO']._serialized_end=1544
+  _globals['_PERSON']._serialized_start=1547
+  _globals['_PERSON']._serialized_end=1762
+  _globals['_PUTCATALOGITEMSREQUEST']._serialized_start=1764
+  _globals['_PUTCATALOGITEMSREQUEST']._serialized_end=1875
+  _globals['_PUTCATALOGITEMSRESPONSE']._serialized_start=1877
+  _globals['_PUTCATALOGITEMSRESPONSE']._serialized_end=1925
+  _globals['_PUTPOLICIESREQUEST']._serialized_start=1928
+  _globals['_PUTPOLICIESREQUEST']._serialized_end=2060
+  _globals['_PUTPOLICIESRESPONSE']._serialized_start=2062
+  _globals['_PUTPOLICIESRESPONSE']._serialized_end=2141
+  _globals['_PUTINSTITUTIONSREQUEST']._serialized_start=2143
+  _globals['_PUTINSTITUTIONSREQUEST']._serialized_end=2236
+  _globals['_PUTINSTITUTIONSRESPONSE']._serialized_start=2238
+  _globals['_PUTINSTITUTIONSRESPONSE']._serialized_end=2293
+  _globals['_PUTPERSONSREQUEST']._serialized_start=2295
+  _globals['_PUTPERSONSREQUEST']._serialized_end=2373
+  _globals['_PUTPERSONSRESPONSE']._serialized_start=2375
+  _globals['_PUTPERSONSRESPONSE']._serialized_end=2420
+  _globals['_GETCATALOGITEMREQUEST']._serialized_start=2422
+  _globals['_GETCATALOGITEMREQUEST']._serialized_end=2507
+  _globals['_GETCATALOGITEMRESPONSE']._serialized_start=2509
+  _globals['_GETCATALOGITEMRESPONSE']._serialized_end=2574
+  _globals['_GETPOLICYREQUEST']._serialized_start=2576
+  _globals['_GETPOLICYREQUEST']._serialized_end=2703
+  _globals['_GETPOLICYRESPONSE']._serialized_start=2705
+  _globals['_GETPOLICYRESPONSE']._serialized_end=2762
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=2764
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=2863
+  _globals['_AUDITENTRY']._serialized_start=2865
+  _globals['_AUDITENTRY']._serialized_end=2982
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=2984
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=3053
+  _globals['_REFERENCEDATASERVICE']._serialized_start=3056
+  _globals['_REFERENCEDATASERVICE']._serialized_end=3705
 # @@protoc_insertion_point(module_scope)

@@ -67,6 +67,11 @@ class ReferenceDataServiceStub:
                 request_serializer=medsettle_dot_v1_dot_reference__data__pb2.GetPolicyRequest.SerializeToString,
                 response_deserializer=medsettle_dot_v1_dot_reference__data__pb2.GetPolicyResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/medsettle.v1.ReferenceDataService/ListAuditEntries',
+                request_serializer=medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class ReferenceDataServiceServicer:
@@ -117,6 +122,13 @@ class ReferenceDataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """The audit trail of reference-data and filing changes: who, when, what.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReferenceDataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +161,11 @@ def add_ReferenceDataServiceServicer_to_server(servicer, server):
                     servicer.GetPolicy,
                     request_deserializer=medsettle_dot_v1_dot_reference__data__pb2.GetPolicyRequest.FromString,
                     response_serializer=medsettle_dot_v1_dot_reference__data__pb2.GetPolicyResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +333,33 @@ class ReferenceDataService:
             '/medsettle.v1.ReferenceDataService/GetPolicy',
             medsettle_dot_v1_dot_reference__data__pb2.GetPolicyRequest.SerializeToString,
             medsettle_dot_v1_dot_reference__data__pb2.GetPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/medsettle.v1.ReferenceDataService/ListAuditEntries',
+            medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesRequest.SerializeToString,
+            medsettle_dot_v1_dot_reference__data__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

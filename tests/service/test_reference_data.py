@@ -1,0 +1,228 @@
+"""ReferenceDataService: effective-dated versions, atomic pushes, national-rule validation, audit trail,
+and the `medsettle load` bulk loader."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import grpc
+import pytest
+
+from medsettle.service.clock import FixedClock
+from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc, settlement_pb2, settlement_pb2_grpc
+from tests.conftest import rpc_error_info
+from tests.service.test_lifecycle import free_port, start_server, wait_serving
+from tests.service.test_settlements import claim, line
+
+CALLER = (("x-medsettle-caller", "platform-440000"),)
+
+
+@pytest.fixture
+def api(world, served):
+    return (reference_data_pb2_grpc.ReferenceDataServiceStub(served.channel),
+            settlement_pb2_grpc.SettlementServiceStub(served.channel))
+
+
+def catalog_item(code="XA001", begndate="2026-07-01", **fields) -> reference_data_pb2.CatalogItem:
+    values = dict(med_list_codg=code, name="阿司匹林肠溶片", list_type="101", chrgitm_lv="01", begndate=begndate,
+                  lmt_age_min=-1, lmt_age_max=-1)
+    values.update(fields)
+    return reference_data_pb2.CatalogItem(**values)
+
+
+def policy_pb(**fields) -> reference_data_pb2.Policy:
+    from medsettle.service import convert
+    from tests import world
+
+    pb = convert.policy_pb(world.policy("310", "1", "11", "3"))
+    pb.begndate = "2026-07-01"
+    for name, value in fields.items():
+        if name == "ratio":
+            del pb.bands[:]
+            pb.bands.add(upto=0, ratio=value)
+        else:
+            setattr(pb, name, value)
+    return pb
+
+
+def refused(served, call):
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        served.run(call)
+    return caught.value
+
+
+def test_a_mid_year_version_applies_only_after_its_date_and_old_settlements_still_explain_themselves(
+        api, served, world, clock: FixedClock):
+    reference, settlements = api
+    before = served.run(settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="V-1", claim=claim("P001", world.GZ_HOSPITAL, [line("1", "S0001", "1", "80", 8_000)])))).settlement
+    assert before.overlmt_selfpay == 3_000  # ceiling 50 yuan from 2025-01-01
+
+    # Guangdong lowers the ceiling of S0001 from July; Beijing lowers its outpatient ratio from July.
+    served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="C-1", mdtrtarea_admvs="440000",
+        items=[catalog_item("S0001", list_type="201", pric_uplmt_amt=4_000)]), metadata=CALLER))
+    served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="P-1", policies=[policy_pb(ratio=8000, dedc=0)]), metadata=CALLER))
+    old = served.run(reference.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
+        mdtrtarea_admvs="440106", med_list_codg="S0001", date="2026-06-30"))).item
+    assert (old.pric_uplmt_amt, old.enddate) == (5_000, "2026-06-30")  # closed the day before the new version
+
+    clock.advance_days(122)  # 2026-07-02
+    lines = [line("1", "S0001", "1", "80", 8_000, "2026-06-30"), line("2", "S0001", "1", "80", 8_000, "2026-07-01")]
+    after = served.run(settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="V-2", claim=claim("P001", world.GZ_HOSPITAL, lines)))).settlement
+    assert [x.overlmt_amt for x in after.lines] == [3_000, 4_000]  # catalog by fee date
+    assert [x.catalog_begndate for x in after.lines] == ["2025-01-01", "2026-07-01"]
+    # in scope 5,000 + 4,000 = 9,000; the July row: no deductible, 80% -> 7,200
+    assert (after.pool_prop_selfpay, after.act_pay_dedc, after.hifp_pay) == (8000, 0, 7_200)
+    again = served.run(settlements.GetSettlement(settlement_pb2.GetSettlementRequest(
+        fixmedins_code=world.GZ_HOSPITAL, setl_id=before.setl_id))).settlement
+    assert again == before  # the old settlement is unchanged, with the versions it used
+    assert any("2025-01-01" in step.text_en for step in again.explanation if step.code == "POLICY")
+    policy_then = served.run(reference.GetPolicy(reference_data_pb2.GetPolicyRequest(
+        insuplc_admdvs="110105", insutype="310", category="1", psn_type="11", hosp_lv="3", date="2026-03-02"))).policy
+    assert policy_then.bands[0].ratio == 9000 and policy_then.enddate == "2026-06-30"
+
+
+def test_a_refused_push_writes_nothing(api, served, store):
+    reference, _ = api
+    before = store.counts()
+    items = [catalog_item(f"N{i:05d}") for i in range(5_000)] + [catalog_item("BAD", chrgitm_lv="02")]
+    error = refused(served, reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="C-2", mdtrtarea_admvs="440000", items=items)))
+    assert rpc_error_info(error)[1]["field"] == "items[5000].selfpay_prop"
+    assert store.counts() == before
+
+
+@pytest.mark.parametrize("fields,reason,field", [
+    (dict(reduction_other=2500), "NATIONAL_RULE_VIOLATED", "policies[0].reduction_other"),
+    (dict(reduction_referral=1100), "NATIONAL_RULE_VIOLATED", "policies[0].reduction_referral"),
+    (dict(reduction_emergency=1001), "NATIONAL_RULE_VIOLATED", "policies[0].reduction_emergency"),
+    (dict(ratio=10_001), "NATIONAL_RULE_VIOLATED", "policies[0].bands[0].ratio"),
+    (dict(insuplc_admdvs="990000"), "UNKNOWN_REGION", "policies[0].insuplc_admdvs"),
+    (dict(begndate="2025-01-01", dedc=1), "VERSION_OVERLAP", "policies[0].begndate"),
+    (dict(begndate="2024-06-01"), "VERSION_OVERLAP", "policies[0].begndate"),
+])
+def test_policy_validation_refuses_with_the_field(api, served, store, fields, reason, field):
+    reference, _ = api
+    before = store.counts()
+    error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="P-9", policies=[policy_pb(**fields)])))
+    codes, metadata, violations = rpc_error_info(error)
+    assert codes[0] == reason and metadata["field"] == field and field in violations
+    assert store.counts() == before
+
+
+@pytest.mark.parametrize("push,reason,field", [
+    (dict(items=[catalog_item(chrgitm_lv="02")]), "NATIONAL_RULE_VIOLATED", "items[0].selfpay_prop"),
+    (dict(items=[catalog_item(begndate="2025-01-01", pric_uplmt_amt=1)]), "VERSION_OVERLAP", "items[0].begndate"),
+    (dict(items=[catalog_item(selfpay_prop=20_000)]), "NATIONAL_RULE_VIOLATED", "items[0].selfpay_prop"),
+    (dict(items=[catalog_item(chrgitm_lv="09")]), "INVALID_ARGUMENT", "items[0].chrgitm_lv"),
+    (dict(items=[catalog_item(lmt_sex="2")]), "INVALID_ARGUMENT", "items[0].lmt_used_flag"),
+    (dict(mdtrtarea_admvs="990000", items=[catalog_item()]), "UNKNOWN_REGION", "mdtrtarea_admvs"),
+])
+def test_catalog_validation_refuses_with_the_field(api, served, store, push, reason, field):
+    reference, _ = api
+    before = store.counts()
+    request = reference_data_pb2.PutCatalogItemsRequest(request_id="C-9", mdtrtarea_admvs="440000")
+    request.MergeFrom(reference_data_pb2.PutCatalogItemsRequest(**push))
+    error = refused(served, reference.PutCatalogItems(request))
+    codes, metadata, _ = rpc_error_info(error)
+    assert codes[0] == reason and metadata["field"] == field
+    assert store.counts() == before
+
+
+@pytest.mark.parametrize("fields,field", [
+    (dict(tmp_filing_months=5), "insured_places[0].tmp_filing_months"),
+    (dict(longterm_lock_months=7), "insured_places[0].longterm_lock_months"),
+    (dict(insuplc_admdvs="110100"), "insured_places[0].insuplc_admdvs"),
+])
+def test_insured_place_validation(api, served, fields, field):
+    reference, _ = api
+    place = reference_data_pb2.InsuredPlace(insuplc_admdvs="120000", begndate="2026-01-01", open_med_types=["11"],
+                                            tmp_filing_months=6, longterm_lock_months=6)
+    place.MergeFrom(reference_data_pb2.InsuredPlace(**fields))
+    if "longterm_lock_months" in fields:
+        place.longterm_lock_months = fields["longterm_lock_months"]
+    error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="IP-9", insured_places=[place])))
+    assert rpc_error_info(error)[1]["field"] == field
+
+
+def test_audit_trail_records_who_when_what(api, served, clock):
+    reference, _ = api
+    served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="A-1", mdtrtarea_admvs="440000", items=[catalog_item("AUD01")]), metadata=CALLER))
+    served.run(reference.PutInstitutions(reference_data_pb2.PutInstitutionsRequest(
+        request_id="A-2", institutions=[reference_data_pb2.Institution(
+            fixmedins_code="H44010600099", fixmedins_name="新医院", admdvs="440106", hosp_lv="1",
+            networked_outpatient=True)]), metadata=CALLER))
+    entries = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest())).entries
+    assert [(e.who, e.method) for e in entries] == [("platform-440000", "PutCatalogItems"),
+                                                    ("platform-440000", "PutInstitutions")]
+    assert "items=1" in entries[0].what and entries[0].when.ToMilliseconds() == clock.now_ms()
+    only = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(method="PutInstitutions")))
+    assert [e.request_id for e in only.entries] == ["A-2"]
+
+
+def test_put_persons_and_institutions_round_trip(api, served):
+    reference, _ = api
+    served.run(reference.PutPersons(reference_data_pb2.PutPersonsRequest(request_id="PP-1", persons=[
+        reference_data_pb2.Person(psn_no="P900", psn_name="孙丽", gend="2", brdy="1975-07-07",
+                                  certno="440106197507071234", insuinfo=[reference_data_pb2.InsuranceInfo(
+                                      insutype="390", psn_type="13", psn_insu_stas="1", insuplc_admdvs="440106")])])))
+    from medsettle.v1 import person_pb2_grpc
+
+    got = served.run(person_pb2_grpc.PersonServiceStub(served.channel).GetPerson(person_pb2.GetPersonRequest(
+        person=person_pb2.PersonRef(mdtrt_cert_type="02", mdtrt_cert_no="440106197507071234"))))
+    assert got.baseinfo.psn_no == "P900" and got.baseinfo.insuinfo[0].insuplc_admdvs == "440106"
+
+
+def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
+    """`medsettle load catalog` from CSV; then a server killed (SIGKILL) in the middle of a big push: after a
+    restart, that push's items are either all there or none."""
+    from medsettle import loader
+
+    csv_path = tmp_path / "catalog.csv"
+    rows = ["med_list_codg,name,list_type,chrgitm_lv,selfpay_prop,pric_uplmt_amt,lmt_used_flag,lmt_sex,begndate"]
+    rows += [f"L{i:06d},项目{i},201,02,1000,{100 + i},,,2026-01-01" for i in range(2_500)]
+    rows += ["LR00001,女性专用,101,01,,,1,2,2026-01-01"]
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    data_dir, port = str(tmp_path / "data"), free_port()
+    process = start_server(data_dir, port, "serve")
+    try:
+        wait_serving(port, process)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
+            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
+                                       progress=False) == 2_501
+            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
+                                       progress=False) == 2_501  # re-run: every batch answers as a retry
+            item = stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
+                mdtrtarea_admvs="440000", med_list_codg="LR00001", date="2026-01-01")).item
+            assert item.lmt_sex == "2" and item.lmt_used_flag
+            big = reference_data_pb2.PutCatalogItemsRequest(request_id="KILL-1", mdtrtarea_admvs="440000",
+                                                            items=[catalog_item(f"K{i:06d}", begndate="2026-01-01")
+                                                                   for i in range(40_000)])
+            future = stub.PutCatalogItems.future(big, timeout=60)
+            time.sleep(0.4)
+            os.kill(process.pid, signal.SIGKILL)
+            with pytest.raises(grpc.RpcError):
+                future.result()
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    from medsettle.store.env import Store, StoreConfig
+
+    store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
+    with store.read() as view:
+        killed = sum(1 for i in range(0, 40_000, 97) if view.catalog_item("440000", f"K{i:06d}", "2026-01-01"))
+        assert killed in (0, len(range(0, 40_000, 97)))  # all or nothing
+        assert view.catalog_item("440000", "L002499", "2026-01-01") is not None  # acknowledged batches survive
+    store.close()
