@@ -103,3 +103,24 @@ def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp
     store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
     assert store.counts()["catalog"] == ITEMS_PER_PUSH * PUSHES  # every acknowledged push is there
     store.close()
+
+
+def test_up_seeds_an_empty_data_dir_then_serves(tmp_path):
+    """The README's first command: `medsettle up` seeds the demo nation when the directory is empty, then serves."""
+    data_dir, port = str(tmp_path / "data"), free_port()
+    process = start_server(data_dir, port, "up", "--items-per-province", "16", "--persons-per-province", "10")
+    try:
+        wait_serving(port, process)
+        result = subprocess.run([sys.executable, "-m", "medsettle.cli", "health", "--target", f"127.0.0.1:{port}"],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0 and result.stdout.strip() == "SERVING"
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, stderr = process.communicate()
+    assert "seeded in" in _ or "seeding" in stderr
+    store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
+    assert store.counts()["persons"] == 32 * 10 and store.counts()["catalog"] >= 32 * 16
+    store.close()
