@@ -7,7 +7,7 @@ import re
 
 from google.protobuf import timestamp_pb2
 
-from medsettle.domain import codes, money, reasons, region
+from medsettle.domain import codes, dates, money, reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import (
     Accumulators,
@@ -27,7 +27,6 @@ from medsettle.domain.records import (
 from medsettle.service.errors import invalid
 from medsettle.v1 import common_pb2, filing_pb2, reference_data_pb2
 
-DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 CODE_RE = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
 DATE_MIN = "1900-01-01"
 DATE_MAX = "2199-12-31"
@@ -42,14 +41,8 @@ PRIC_PLACES = 6
 def date(value: str, field: str, *, allow_empty: bool = False) -> str:
     if value == "" and allow_empty:
         return value
-    if not DATE_RE.match(value) or not (DATE_MIN <= value <= DATE_MAX):
-        raise invalid(field, f"expected a date YYYY-MM-DD, got {value!r}")
-    try:
-        import datetime
-
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise invalid(field, f"not a calendar date: {value!r}") from None
+    if not dates.is_date(value) or not (DATE_MIN <= value <= DATE_MAX):
+        raise invalid(field, f"expected a calendar date YYYY-MM-DD between {DATE_MIN} and {DATE_MAX}, got {value!r}")
     return value
 
 
