@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from medsettle.service.clock import Clock
 from medsettle.store.env import Store
+from medsettle.store.rows import AuditEntry
+from medsettle.store.view import WriteView
 from medsettle.store.writer import GroupCommitWriter
 
 
@@ -27,3 +29,8 @@ class App:
     clock: Clock
     limits: Limits = field(default_factory=Limits)
     log_calls: bool = False
+
+    def audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
+        """Record who changed what, in the same transaction as the change (DOMAIN.md 9: the audit trail)."""
+        view.add_audit(AuditEntry(who=who, when_ms=self.clock.now_ms(), method=method, what=what,
+                                  request_id=request_id))

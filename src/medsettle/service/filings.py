@@ -13,7 +13,6 @@ from medsettle.service import convert, idempotency, lookups
 from medsettle.service.app import App
 from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
-from medsettle.store.rows import AuditEntry
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import filing_pb2 as pb
 from medsettle.v1 import filing_pb2_grpc as pb_grpc
@@ -53,10 +52,6 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def _audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
-        view.add_audit(AuditEntry(who=who, when_ms=self.app.clock.now_ms(), method=method, what=what,
-                                  request_id=request_id))
-
     def _create(self, view: WriteView, who: str, method: str, request_id: str, draft: dict) -> Filing:
         """Validate and store a new filing built from `draft` (fields of Filing without sn and insured place)."""
         today = self.app.clock.today()
@@ -79,7 +74,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             if region.is_known(draft["mdtrtarea_admvs"]) else None,
         )
         view.put_filing(filing)
-        self._audit(view, who, method, f"filing {sn} category {filing.category} psn {person.psn_no} "
+        self.app.audit(view, who, method, f"filing {sn} category {filing.category} psn {person.psn_no} "
                                        f"region {filing.mdtrtarea_admvs} {filing.begndate}..{filing.enddate}", request_id)
         return filing
 
@@ -92,7 +87,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         today = self.app.clock.today()
         revoked = filing_rules.validate_revoke(filing, today, _place(view, filing.insuplc_admdvs, today))
         view.put_filing(revoked)
-        self._audit(view, who, method, f"filing {sn} revoked psn {psn_no}", request_id)
+        self.app.audit(view, who, method, f"filing {sn} revoked psn {psn_no}", request_id)
         return revoked
 
     @rpc
@@ -182,7 +177,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
                                      insuplc_admdvs=insuplc, begndate=begndate or today, enddate=enddate),
                 today, view.qualifications(person.psn_no))
             view.put_qualification(qualification)
-            self._audit(view, who, "CreateChronicQualification",
+            self.app.audit(view, who, "CreateChronicQualification",
                         f"psn {person.psn_no} disease {qualification.opsp_dise_code}", request.request_id)
             return pb.CreateChronicQualificationResponse(qualification=convert.qualification_pb(qualification)), {}
 
@@ -201,7 +196,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
                 raise Refusal(reasons.QUALIFICATION_NOT_FOUND, field="opsp_dise_code")
             revoked = filing_rules.validate_qualification_revoke(active[-1], self.app.clock.today())
             view.put_qualification(revoked)
-            self._audit(view, who, "RevokeChronicQualification", f"psn {psn_no} disease {dise}", request.request_id)
+            self.app.audit(view, who, "RevokeChronicQualification", f"psn {psn_no} disease {dise}", request.request_id)
             return pb.RevokeChronicQualificationResponse(qualification=convert.qualification_pb(revoked)), {}
 
         return await idempotency.once(self.app, who, request, pb.RevokeChronicQualificationResponse, effect)

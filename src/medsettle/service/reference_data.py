@@ -14,7 +14,6 @@ from medsettle.service import convert, idempotency
 from medsettle.service.app import App
 from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
-from medsettle.store.rows import AuditEntry
 from medsettle.store.view import WriteView
 from medsettle.v1 import reference_data_pb2 as pb
 from medsettle.v1 import reference_data_pb2_grpc as pb_grpc
@@ -50,16 +49,25 @@ async def _collect(values, convert_one, field: str):
     return good
 
 
+def _add_versions(indexed, held_of, put, field: str) -> int:
+    """Add each (index, record) as a new effective-dated version (versions.place_version); returns how many."""
+    written = 0
+    for index, record in indexed:
+        write, closed = versions.place_version(held_of(record), record, f"{field}[{index}].begndate")
+        if closed is not None:
+            put(closed)
+        if write:
+            put(record)
+            written += 1
+    return written
+
+
 class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
     full_name = "medsettle.v1.ReferenceDataService"
     add = staticmethod(pb_grpc.add_ReferenceDataServiceServicer_to_server)
 
     def __init__(self, app: App) -> None:
         self.app = app
-
-    def _audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
-        view.add_audit(AuditEntry(who=who, when_ms=self.app.clock.now_ms(), method=method, what=what,
-                                  request_id=request_id))
 
     @rpc
     async def PutCatalogItems(self, request: pb.PutCatalogItemsRequest, context) -> pb.PutCatalogItemsResponse:
@@ -68,21 +76,14 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             raise convert.invalid("mdtrtarea_admvs", "a catalog belongs to a province of treatment (xx0000)")
         items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), convert.catalog_item,
                          "items")
-        order = sorted(range(len(items)), key=lambda i: (items[i].med_list_codg, items[i].begndate))
+        # Versions of one code in begndate order: each closes the one before it.
+        indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
         who = caller_of(context)
 
         def effect(view: WriteView):
-            written = 0
-            for index in order:
-                item = items[index]
-                write, closed = versions.place_version(
-                    view.catalog_versions(province, item.med_list_codg), item, f"items[{index}].begndate")
-                if closed is not None:
-                    view.put_catalog_item(province, closed)
-                if write:
-                    view.put_catalog_item(province, item)
-                    written += 1
-            self._audit(view, who, "PutCatalogItems", f"province={province} items={len(items)} written={written}",
+            written = _add_versions(indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
+                                    lambda item: view.put_catalog_item(province, item), "items")
+            self.app.audit(view, who, "PutCatalogItems", f"province={province} items={len(items)} written={written}",
                         request.request_id)
             return pb.PutCatalogItemsResponse(items_written=written), {}
 
@@ -100,26 +101,15 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         who = caller_of(context)
 
         def effect(view: WriteView):
-            written_policies = written_places = 0
-            for index, policy in sorted(enumerate(policies), key=lambda p: (p[1].insuplc_admdvs, p[1].begndate)):
-                held = view.policy_versions(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type,
-                                            policy.hosp_lv)
-                write, closed = versions.place_version(held, policy, f"policies[{index}].begndate")
-                if closed is not None:
-                    view.put_policy(closed)
-                if write:
-                    view.put_policy(policy)
-                    written_policies += 1
-            for index, place in sorted(enumerate(places), key=lambda p: p[1].begndate):
-                held = view.insured_place_versions(place.insuplc_admdvs)
-                write, closed = versions.place_version(held, place, f"insured_places[{index}].begndate")
-                if closed is not None:
-                    view.put_insured_place(closed)
-                if write:
-                    view.put_insured_place(place)
-                    written_places += 1
+            written_policies = _add_versions(
+                sorted(enumerate(policies), key=lambda pair: pair[1].begndate),
+                lambda p: view.policy_versions(p.insuplc_admdvs, p.insutype, p.category, p.psn_type, p.hosp_lv),
+                view.put_policy, "policies")
+            written_places = _add_versions(
+                sorted(enumerate(places), key=lambda pair: pair[1].begndate),
+                lambda p: view.insured_place_versions(p.insuplc_admdvs), view.put_insured_place, "insured_places")
             regions = sorted({p.insuplc_admdvs for p in policies} | {p.insuplc_admdvs for p in places})
-            self._audit(view, who, "PutPolicies",
+            self.app.audit(view, who, "PutPolicies",
                         f"regions={','.join(regions[:20])} policies={written_policies} places={written_places} "
                         f"begndates={','.join(sorted({p.begndate for p in policies})[:10])}", request.request_id)
             return pb.PutPoliciesResponse(policies_written=written_policies,
@@ -136,7 +126,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         def effect(view: WriteView):
             for institution in institutions:
                 view.put_institution(institution)
-            self._audit(view, who, "PutInstitutions", f"institutions={len(institutions)}", request.request_id)
+            self.app.audit(view, who, "PutInstitutions", f"institutions={len(institutions)}", request.request_id)
             return pb.PutInstitutionsResponse(institutions_written=len(institutions)), {}
 
         return await idempotency.once(self.app, who, request, pb.PutInstitutionsResponse, effect)
@@ -150,7 +140,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         def effect(view: WriteView):
             for person in persons:
                 view.put_person(person)
-            self._audit(view, who, "PutPersons", f"persons={len(persons)}", request.request_id)
+            self.app.audit(view, who, "PutPersons", f"persons={len(persons)}", request.request_id)
             return pb.PutPersonsResponse(persons_written=len(persons)), {}
 
         return await idempotency.once(self.app, who, request, pb.PutPersonsResponse, effect)
