@@ -273,3 +273,31 @@ def test_concurrent_settlements_of_one_person_never_double_spend(api, served, wo
     assert acc.hifmi == sum(s.hifmi_pay for s in answers) and acc.visits_outpatient == 40
     assert acc.inscp_burden == sum(s.inscp_scp_amt - s.hifp_pay for s in answers)
     assert served.app.writer.batches < 40  # they shared commits
+
+
+def test_stay_line_limit_and_admission_refusals(api, served, world):
+    import dataclasses
+
+    stub, _ = api
+    served.app.limits = dataclasses.replace(served.app.limits, lines_per_stay_max=3)
+    error = refused(served, stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="LL-0", person=person_pb2.PersonRef(psn_no="P003"), fixmedins_code=world.GZ_HOSPITAL,
+        med_type="21")))
+    assert rpc_error_info(error)[0] == ["INSU_STATUS_ABNORMAL"]  # only filing problems wait until settlement
+    mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="LL-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=world.GZ_HOSPITAL,
+        med_type="21"))).mdtrt_id
+    served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="LL-2", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
+        fee_lines=[line(f"{n}", "XA001", "1", "1", 100) for n in range(3)])))
+    error = refused(served, stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="LL-3", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
+        fee_lines=[line("9", "XA001", "1", "1", 100)])))
+    assert rpc_error_info(error)[0] == ["LINES_LIMIT"]
+    error = refused(served, stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="LL-4", fixmedins_code=world.SH_HOSPITAL, mdtrt_id=mdtrt_id,
+        fee_lines=[line("9", "XA001", "1", "1", 100)])))
+    assert rpc_error_info(error)[0] == ["STAY_NOT_OPEN"]  # another institution cannot touch this stay
+    assert served.run(stub.CancelInpatientFees(settlement_pb2.CancelInpatientFeesRequest(
+        request_id="LL-5", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
+        feedetl_sn=["0000"]))).lines_cancelled == 3
