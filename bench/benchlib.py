@@ -1,0 +1,217 @@
+"""What every bench driver shares: seed a demo nation, find who can settle where, start a server, build requests.
+
+Not a test module (pytest collects only test_*.py); imported by the drivers in this directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+OUT_DIR = BENCH_DIR / "out"
+REPO = BENCH_DIR.parent
+PYTHON = sys.executable
+BENCH_LINES = 10  # demo_nation.BENCH_ITEMS: unrestricted class A/B items with a ceiling in every province
+DEMO_TODAY = "2026-01-01"
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for row in f:
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    return {"nproc": str(os.cpu_count()), "cpu": cpu or platform.processor(), "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- seeding and choosing who settles where -----------------------------------------------------------------
+
+
+def seed(data_dir: str, persons_per_province: int, items_per_province: int = 20_000) -> None:
+    """`medsettle seed` into data_dir unless it already holds a nation."""
+    if (Path(data_dir) / "data.mdb").exists():
+        return
+    subprocess.run([PYTHON, "-m", "medsettle.cli", "seed", "--data-dir", data_dir, "--persons-per-province",
+                    str(persons_per_province), "--items-per-province", str(items_per_province)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A person who can settle directly at an institution today, with the bench lines priced for its province."""
+
+    psn_no: str
+    fixmedins_code: str
+    province: str  # of treatment
+    lines: tuple[tuple[str, str, str, int], ...]  # (med_list_codg, cnt, pric, amount_fen)
+
+
+def _bench_lines(view, province: str, today: str) -> tuple[tuple[str, str, str, int], ...]:
+    from medsettle import demo_nation
+    from medsettle.domain import money
+
+    lines = []
+    for index in range(BENCH_LINES):
+        code = demo_nation.item_code(index)
+        item = view.catalog_item(province, code, today)
+        assert item is not None, (province, code)
+        price_fen = max(1, min(item.pric_uplmt_amt_fen or 1000, 5_000))  # at or under the ceiling, at most 50 yuan
+        pric = f"{price_fen // 100}.{price_fen % 100:02d}"
+        amount = money.line_amount_fen(money.parse_decimal("1", 4), money.parse_decimal(pric, 6))
+        lines.append((code, "1", pric, amount))
+    return tuple(lines)
+
+
+def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> list[Visit]:
+    """Filed, insured-normal persons and an institution their filing covers where CheckBenefit says OK today.
+
+    Cached in data_dir (the search reads the whole nation once)."""
+    cache = Path(data_dir) / f"visits-{med_type}-{today}.json"
+    if cache.exists():
+        visits = [Visit(v["psn_no"], v["fixmedins_code"], v["province"], tuple(tuple(x) for x in v["lines"]))
+                  for v in json.loads(cache.read_text())]
+        return visits[:count_max]
+    from medsettle import demo_nation
+    from medsettle.domain import region
+    from medsettle.service import lookups
+    from medsettle.store.env import Store, StoreConfig
+
+    store = Store(StoreConfig(path=data_dir))
+    visits: list[Visit] = []
+    try:
+        with store.read() as view:
+            institutions: dict[str, list] = {}
+            for province in region.PROVINCES:
+                found = [view.institution(demo_nation.institution_code(demo_nation.institution_place(province, s)[0], s))
+                         for s in range(1, demo_nation.INSTITUTIONS_PER_PROVINCE + 1)]
+                institutions[province] = [i for i in found if i is not None]
+            lines_of = {p: _bench_lines(view, p, today) for p in region.PROVINCES}
+            persons_db = view.dbs["persons"]
+            from medsettle.domain.records import Person
+            from medsettle.store import codec
+
+            for _, data in view.txn.cursor(db=persons_db):
+                person = codec.decode(data, Person)
+                filings = [f for f in view.filings(person.psn_no) if not f.revoked_date]
+                if not filings:
+                    continue
+                target = filings[-1].mdtrtarea_admvs
+                province = target[:2] + "0000"
+                prefix = target[:2] if target.endswith("0000") else target[:4]
+                for institution in institutions.get(province, ()):
+                    if not institution.admdvs.startswith(prefix):
+                        continue
+                    answer = lookups.benefit(view, person, person.insu_lines[0].insutype, institution, med_type,
+                                             today, "", "")
+                    if answer.ok:
+                        visits.append(Visit(person.psn_no, institution.fixmedins_code, province, lines_of[province]))
+                        break
+    finally:
+        store.close()
+    cache.write_text(json.dumps([asdict(v) for v in visits]))
+    return visits[:count_max]
+
+
+# -- requests ---------------------------------------------------------------------------------------------------
+
+
+def fee_lines_pb(lines, today: str, sn_start: int = 1):
+    from medsettle.v1 import common_pb2
+
+    return [common_pb2.FeeLine(feedetl_sn=f"{sn_start + i:05d}", med_list_codg=code, cnt=cnt, pric=pric,
+                               det_item_fee_sumamt=amount, fee_ocur_time=today)
+            for i, (code, cnt, pric, amount) in enumerate(lines)]
+
+
+def outpatient_claim(visit: Visit, today: str):
+    from medsettle.v1 import person_pb2, settlement_pb2
+
+    lines = fee_lines_pb(visit.lines, today)
+    return settlement_pb2.OutpatientClaim(person=person_pb2.PersonRef(psn_no=visit.psn_no),
+                                          fixmedins_code=visit.fixmedins_code, med_type="11", fee_lines=lines,
+                                          medfee_sumamt=sum(line.det_item_fee_sumamt for line in lines))
+
+
+def settle_request(visit: Visit, today: str, request_id: str):
+    from medsettle.v1 import settlement_pb2
+
+    return settlement_pb2.SettleOutpatientRequest(request_id=request_id, claim=outpatient_claim(visit, today))
+
+
+def grpc_frame(message_bytes: bytes) -> bytes:
+    """The gRPC length-prefixed message: 1 byte uncompressed flag, 4 bytes big-endian length, the message."""
+    return b"\x00" + len(message_bytes).to_bytes(4, "big") + message_bytes
+
+
+def today_shanghai() -> str:
+    from medsettle.service.clock import Clock
+
+    return Clock().today()
+
+
+# -- a server in a child process ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None) -> Iterator[str]:
+    """`medsettle serve` on data_dir; yields host:port once health says SERVING; SIGTERM at the end."""
+    port = port or free_port()
+    target = f"127.0.0.1:{port}"
+    log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen", target,
+                                "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_serving(target, process)
+        yield target
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def wait_serving(target: str, process: subprocess.Popen | None = None, timeout_s: float = 60.0) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with grpc.insecure_channel(target) as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{target} not serving after {timeout_s} s")
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[index]

@@ -1,0 +1,114 @@
+"""A small closed-loop (or paced) gRPC load generator over prebuilt request bytes, in one or more processes.
+
+Every request is sent as raw bytes through a generic unary call (no protobuf work in the client), so the
+client's cost per call is the same for the health check and for SettleOutpatient: a ratio measured with it
+compares the server's work. Each process gets its own list of request bodies and never sends one twice,
+so every SettleOutpatient carries a unique request_id (a replay would only read the idempotency record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    calls: int = 0
+    seconds: float = 0.0
+    latencies_us: list[int] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> int:
+        return self.statuses.get("OK", 0)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def merge(self, other: Result) -> None:
+        self.calls += other.calls
+        self.seconds = max(self.seconds, other.seconds)
+        self.latencies_us.extend(other.latencies_us)
+        self.statuses.update(other.statuses)
+
+    def summary(self) -> dict:
+        from benchlib import percentile
+
+        lat = sorted(self.latencies_us)
+        return {"calls": self.calls, "ok": self.ok, "errors": dict((k, v) for k, v in self.statuses.items() if k != "OK"),
+                "seconds": round(self.seconds, 2), "rpc_per_s": round(self.rate, 1),
+                "p50_ms": round(percentile(lat, 50) / 1000, 3), "p99_ms": round(percentile(lat, 99) / 1000, 3),
+                "max_ms": round((lat[-1] if lat else 0) / 1000, 3)}
+
+
+async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int, seconds: float,
+                 rate_per_s: float, channels: int) -> Result:
+    import grpc
+
+    chans = [grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+             for _ in range(channels)]
+    calls = [chan.unary_unary(method) for chan in chans]  # no serializers: bytes in, bytes out
+    result = Result()
+    next_index = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    interval = concurrency / rate_per_s if rate_per_s else 0.0
+
+    async def worker(k: int) -> None:
+        nonlocal next_index
+        call = calls[k % len(calls)]
+        due = started + (k * interval / concurrency if interval else 0.0)
+        while True:
+            if interval:
+                due += interval
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            now = time.perf_counter()
+            if now >= deadline or next_index >= len(bodies):
+                return
+            body = bodies[next_index]
+            next_index += 1
+            t0 = time.perf_counter_ns()
+            try:
+                await call(body, timeout=30)
+                status = "OK"
+            except grpc.aio.AioRpcError as error:
+                status = error.code().name
+            result.latencies_us.append((time.perf_counter_ns() - t0) // 1000)
+            result.statuses[status] += 1
+            result.calls += 1
+
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    for chan in chans:
+        await chan.close()
+    return result
+
+
+def _process_main(args) -> Result:
+    import uvloop
+
+    return uvloop.run(_drive(*args))
+
+
+def run(target: str, method: str, bodies: list[bytes], *, concurrency: int, seconds: float, processes: int = 1,
+        rate_per_s: float = 0.0, channels: int = 2) -> Result:
+    """Drive `method` with `bodies` (each sent at most once) for `seconds`; closed loop unless rate_per_s > 0."""
+    assert processes >= 1 and concurrency >= processes
+    shares = [bodies[i::processes] for i in range(processes)]
+    args = [(target, method, share, concurrency // processes, seconds, rate_per_s / processes, channels)
+            for share in shares]
+    total = Result()
+    if processes == 1:
+        total.merge(_process_main(args[0]))
+        return total
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        for part in pool.map(_process_main, args):
+            total.merge(part)
+    return total
