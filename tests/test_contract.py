@@ -21,6 +21,7 @@ SERVICES = {
     "medsettle.v1.FilingService",
     "medsettle.v1.SettlementService",
     "medsettle.v1.ReferenceDataService",
+    "medsettle.v1.ClearingService",
 }
 
 

@@ -131,6 +131,12 @@ def cmd_load(args) -> int:
     return loader.main(args)
 
 
+def cmd_clearing_run(args) -> int:
+    from medsettle import clearing_run
+
+    return clearing_run.run(args.data_dir, args.month, args.out, args.close)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="medsettle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--service", default="")
     health.add_argument("--timeout-s", type=float, default=3.0)
     health.set_defaults(run=cmd_health)
+
+    clearing = commands.add_parser("clearing", help="monthly clearing between provinces, from the store")
+    clearing_commands = clearing.add_subparsers(dest="clearing_command", required=True)
+    clearing_run = clearing_commands.add_parser("run", help="print, write CSV and SVG of a month's statement")
+    clearing_run.add_argument("--month", required=True, help="YYYY-MM")
+    clearing_run.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT))
+    clearing_run.add_argument("--out", default=".", help="directory for statement_YYYY-MM.csv and flows_YYYY-MM.svg")
+    clearing_run.add_argument("--close", action="store_true", help="close the month first (a past month only)")
+    clearing_run.set_defaults(run=cmd_clearing_run)
 
     call = commands.add_parser("call", help="client calls that print readable results")
     call.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))

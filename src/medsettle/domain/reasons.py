@@ -95,6 +95,12 @@ NATIONAL_RULE_VIOLATED = _r("NATIONAL_RULE_VIOLATED", "违反国家统一规定"
 UNKNOWN_REGION = _r("UNKNOWN_REGION", "行政区划代码不存在", "unknown region code", REMEDY_FIX_REQUEST)
 QUALIFICATION_CONFLICT = _r("QUALIFICATION_CONFLICT", "该病种已有生效期重叠的慢特病认定",
                             "an active chronic qualification for this disease overlaps", REMEDY_NONE)
+MONTH_NOT_CLOSABLE = _r("MONTH_NOT_CLOSABLE", "只能关闭已结束的清算月份", "only a month that has ended can be closed",
+                        REMEDY_NONE)
+PREPAID_FUND_NOT_FOUND = _r("PREPAID_FUND_NOT_FOUND", "该参保省份该年度未设置预付金", "no prepaid fund for this province and year",
+                            REMEDY_FIX_REQUEST)
+NO_PREVIOUS_YEAR_PAYMENTS = _r("NO_PREVIOUS_YEAR_PAYMENTS", "上一年度无跨省结算支付，无法按月数测算预付金",
+                               "no cross-province payments in the previous year to size the fund from", REMEDY_FIX_REQUEST)
 
 
 class Refusal(Exception):

@@ -33,6 +33,7 @@ _CODES = {
     reasons.FILING_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.QUALIFICATION_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.REQUEST_NOT_FOUND.code: code_pb2.NOT_FOUND,
+    reasons.PREPAID_FUND_NOT_FOUND.code: code_pb2.NOT_FOUND,
 }
 _VALIDATION = frozenset(code for code, status in _CODES.items() if status == code_pb2.INVALID_ARGUMENT)
 

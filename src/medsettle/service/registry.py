@@ -5,12 +5,13 @@ from __future__ import annotations
 import grpc
 
 from medsettle.service.app import App
+from medsettle.service.clearing import ClearingServicer
 from medsettle.service.filings import FilingServicer
 from medsettle.service.persons import PersonServicer
 from medsettle.service.reference_data import ReferenceDataServicer
 from medsettle.service.settlements import SettlementServicer
 
-SERVICERS = (PersonServicer, FilingServicer, SettlementServicer, ReferenceDataServicer)
+SERVICERS = (PersonServicer, FilingServicer, SettlementServicer, ReferenceDataServicer, ClearingServicer)
 
 
 def add_all(server: grpc.aio.Server, app: App) -> list[str]:

@@ -41,3 +41,13 @@ class AuditEntry(Record, kw_only=True):
     method: str
     what: str  # a short description: counts, regions, versions
     request_id: str = ""
+
+
+class ClosedMonth(Record, kw_only=True):
+    """A closed clearing month: the statement frozen as its canonical bytes, byte for byte."""
+
+    month: str
+    statement: bytes  # domain.clearing.canonical_bytes of the statement at close
+    digest: str
+    closed_ms: int
+    closed_by: str = ""

@@ -17,6 +17,10 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   open_stays      psn_no, mdtrt_id                                 -> b""   (retroactive filing, audits)
   requests        caller, request_id                               -> RequestRecord
   audit           when_ms, seq                                     -> AuditEntry
+  clearing_month  month, insured province, treatment province      -> clearing.Totals (kept at commit time)
+  closed_months   month                                            -> ClosedMonth (frozen statement bytes)
+  prepaid_funds   insured province, year                           -> PrepaidFund
+  prepaid_alerts  insured province, year, month                    -> PrepaidAlert
   meta            name                                             -> counters (ascii int)
 """
 
@@ -27,6 +31,8 @@ from typing import Any
 
 import lmdb
 
+from medsettle.domain import clearing
+from medsettle.domain.prepaid import PrepaidAlert, PrepaidFund
 from medsettle.domain.records import (
     CatalogItem,
     ChronicQualification,
@@ -40,7 +46,7 @@ from medsettle.domain.records import (
 )
 from medsettle.store import codec
 from medsettle.store.keys import key, prefix, seq
-from medsettle.store.rows import AccumulatorRow, AuditEntry, RequestRecord, StayLine
+from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RequestRecord, StayLine
 
 KEYSPACES = (
     "persons",
@@ -60,6 +66,10 @@ KEYSPACES = (
     "requests",
     "audit",
     "meta",
+    "clearing_month",
+    "closed_months",
+    "prepaid_funds",
+    "prepaid_alerts",
 )
 
 MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
@@ -175,6 +185,33 @@ class View:
         parts = (setl_date,) if fixmedins_code is None else (setl_date, fixmedins_code)
         return [raw.rsplit(b"\x00", 1)[1].decode() for raw, _ in self._scan("setl_by_day", prefix(*parts), None)]
 
+    def all_settlements(self) -> Iterator[Settlement]:
+        """Every settlement record ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
+        cursor = self.txn.cursor(db=self.dbs["settlements"])
+        if cursor.first():
+            for _, data in cursor:
+                yield codec.decode(data, Settlement)
+
+    # -- clearing and prepaid funds --------------------------------------------------------------
+
+    def clearing_totals(self, month: str) -> list[tuple[tuple[str, str], clearing.Totals]]:
+        """((insured province, treatment province), totals) of a month, from the commit-time aggregates."""
+        rows = []
+        for raw, totals in self._scan("clearing_month", prefix(month), clearing.Totals, limit=clearing.PAIRS_MAX):
+            _, insured, treated = bytes(raw).decode("ascii").split("\x00")
+            rows.append(((insured, treated), totals))
+        return rows
+
+    def closed_month(self, month: str) -> ClosedMonth | None:
+        return self._get("closed_months", key(month), ClosedMonth)
+
+    def prepaid_fund(self, province: str, year: int) -> PrepaidFund | None:
+        return self._get("prepaid_funds", key(province, str(year)), PrepaidFund)
+
+    def prepaid_alerts(self, province: str = "", limit: int = 10_000) -> list[PrepaidAlert]:
+        key_prefix = prefix(province) if province else b""
+        return [alert for _, alert in self._scan("prepaid_alerts", key_prefix, PrepaidAlert, limit=limit)]
+
     def stay(self, mdtrt_id: str) -> Stay | None:
         return self._get("stays", key(mdtrt_id), Stay)
 
@@ -249,9 +286,28 @@ class WriteView(View):
         self._put("accumulators", key(psn_no, insutype, str(year)), row)
 
     def put_settlement(self, setl: Settlement, *, index: bool = True) -> None:
+        """Write a settlement. index=True (a new settlement or reversal, never a re-write) also indexes it by day
+        and adds it into its month's clearing aggregate, in the same transaction."""
         self._put("settlements", key(setl.setl_id), setl)
         if index:
             self.txn.put(key(setl.setl_date, setl.fixmedins_code, setl.setl_id), b"", db=self.dbs["setl_by_day"])
+            month = clearing.month_of(setl.setl_date)
+            # Settlements are dated today and the clock only moves forward, and only past months close: a closed
+            # month never receives one. Defend it: a closed statement must never change.
+            assert self.closed_month(month) is None, f"settlement {setl.setl_id} dated in closed month {month}"
+            agg_key = key(month, *clearing.pair_of(setl))
+            old = self._get("clearing_month", agg_key, clearing.Totals) or clearing.Totals()
+            self._put("clearing_month", agg_key, clearing.add(old, clearing.totals_of(setl)))
+
+    def put_closed_month(self, closed: ClosedMonth) -> None:
+        assert self.closed_month(closed.month) is None, f"{closed.month} is already closed"
+        self._put("closed_months", key(closed.month), closed)
+
+    def put_prepaid_fund(self, fund: PrepaidFund) -> None:
+        self._put("prepaid_funds", key(fund.insuplc_admdvs, str(fund.year)), fund)
+
+    def put_prepaid_alert(self, alert: PrepaidAlert) -> None:
+        self._put("prepaid_alerts", key(alert.insuplc_admdvs, str(alert.year), alert.month), alert)
 
     def put_stay(self, stay: Stay) -> None:
         self._put("stays", key(stay.mdtrt_id), stay)

@@ -1,0 +1,229 @@
+"""ClearingService: monthly clearing statements, month close, prepaid funds, institution reconciliation.
+
+Statements come from the aggregates put_settlement keeps at commit time (store/clearing_book.py), never from a
+scan of the ledger. Mutating calls go through idempotency.once with the platform caller, in the writer.
+Reconciliation reads the day index of one institution over a bounded period, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from medsettle.domain import clearing, codes, dates, prepaid, reasons, reconciliation
+from medsettle.domain.reasons import Refusal
+from medsettle.service import clearing_convert as cc
+from medsettle.service import convert, idempotency, prepaid_metrics
+from medsettle.service.app import App
+from medsettle.service.identity import caller_of
+from medsettle.service.rpc import rpc
+from medsettle.store import clearing_book
+from medsettle.store.rows import AuditEntry
+from medsettle.store.view import View, WriteView
+from medsettle.v1 import clearing_pb2 as pb
+from medsettle.v1 import clearing_pb2_grpc as pb_grpc
+
+RECONCILE_DAYS_MAX = 31
+RECONCILE_ITEMS_MAX = 50_000
+RECONCILE_CORE_ROWS_MAX = 500_000  # what one period of one institution may hold before we ask for a shorter one
+
+
+def _period(begndate: str, enddate: str) -> list[str]:
+    begin = convert.date(begndate, "begndate")
+    end = convert.date(enddate, "enddate")
+    if end < begin:
+        raise convert.invalid("enddate", "enddate before begndate")
+    days = [begin]
+    while days[-1] < end:
+        if len(days) >= RECONCILE_DAYS_MAX:
+            raise convert.invalid("enddate", f"a reconciliation period is at most {RECONCILE_DAYS_MAX} days")
+        days.append(dates.add_days(days[-1], 1))
+    return days
+
+
+def _core_settlements(view: View, fixmedins_code: str, days: list[str]):
+    if view.institution(fixmedins_code) is None:
+        raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="fixmedins_code")
+    found = []
+    for day in days:
+        for setl_id in view.settlement_ids_on(day, fixmedins_code):
+            setl = view.settlement(setl_id)
+            assert setl is not None and setl.fixmedins_code == fixmedins_code, setl_id
+            found.append(setl)
+            if len(found) > RECONCILE_CORE_ROWS_MAX:
+                raise convert.invalid("enddate", "the period holds too many settlements: reconcile a shorter one")
+    return found
+
+
+class ClearingServicer(pb_grpc.ClearingServiceServicer):
+    full_name = "medsettle.v1.ClearingService"
+    add = staticmethod(pb_grpc.add_ClearingServiceServicer_to_server)
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
+        view.add_audit(AuditEntry(who=who, when_ms=self.app.clock.now_ms(), method=method, what=what,
+                                  request_id=request_id))
+
+    def _alerts_pb(self, view: View, alerts) -> list[pb.PrepaidAlert]:
+        answers = []
+        for alert in alerts:
+            fund = view.prepaid_fund(alert.insuplc_admdvs, alert.year)
+            answers.append(cc.alert_pb(alert, active=fund is not None and fund.over_threshold))
+        return answers
+
+    # -- clearing ------------------------------------------------------------------------------------
+
+    @rpc
+    async def GetClearingStatement(self, request: pb.GetClearingStatementRequest,
+                                   context) -> pb.GetClearingStatementResponse:
+        month = cc.month(request.month)
+        with self.app.store.read() as view:
+            book = clearing_book.book(view, month)
+        return pb.GetClearingStatementResponse(statement=cc.statement_pb(book))
+
+    @rpc
+    async def CloseMonth(self, request: pb.CloseMonthRequest, context) -> pb.CloseMonthResponse:
+        month = cc.month(request.month)
+        current = clearing.month_of(self.app.clock.today())
+        if month >= current:
+            raise Refusal(reasons.MONTH_NOT_CLOSABLE, field="month",
+                          detail=f"{month} has not ended (current month {current}): settlements may still arrive")
+        who = caller_of(context)
+
+        def effect(view: WriteView):
+            result = clearing_book.close_month(view, month, self.app.clock.now_ms(), who)
+            if not result.already_closed:
+                self._audit(view, who, "CloseMonth", f"closed {month} digest {result.book.digest} "
+                                                     f"funds drawn {len(result.funds)}", request.request_id)
+            response = pb.CloseMonthResponse(statement=cc.statement_pb(result.book),
+                                             already_closed=result.already_closed,
+                                             funds=[cc.fund_pb(f) for f in result.funds],
+                                             alerts=self._alerts_pb(view, result.alerts))
+            return response, {}
+
+        response = await idempotency.once(self.app, who, request, pb.CloseMonthResponse, effect)
+        self._observe(response.funds)
+        return response
+
+    def _observe(self, funds_pb) -> None:
+        with self.app.store.read() as view:
+            for each in funds_pb:
+                fund = view.prepaid_fund(each.insuplc_admdvs, each.year)
+                if fund is not None:
+                    prepaid_metrics.observe(fund)
+
+    # -- prepaid funds -------------------------------------------------------------------------------
+
+    def _year_or_current(self, value: int) -> int:
+        return cc.year(value) if value else int(self.app.clock.today()[:4])
+
+    @rpc
+    async def GetPrepaidFund(self, request: pb.GetPrepaidFundRequest, context) -> pb.GetPrepaidFundResponse:
+        province = cc.province(request.insuplc_admdvs)
+        year = self._year_or_current(request.year)
+        with self.app.store.read() as view:
+            fund = view.prepaid_fund(province, year)
+        if fund is None:
+            raise Refusal(reasons.PREPAID_FUND_NOT_FOUND, field="insuplc_admdvs", detail=f"{province}/{year}")
+        return pb.GetPrepaidFundResponse(fund=cc.fund_pb(fund))
+
+    @rpc
+    async def SetPrepaidFund(self, request: pb.SetPrepaidFundRequest, context) -> pb.SetPrepaidFundResponse:
+        province = cc.province(request.insuplc_admdvs)
+        year = cc.year(request.year)
+        threshold = convert.ratio(request.warn_threshold, "warn_threshold") or prepaid.WARN_THRESHOLD_BP_DEFAULT
+        sizing = request.WhichOneof("sizing")
+        if sizing is None:
+            raise convert.invalid("balance", "give balance or from_previous_year_months")
+        months = 0
+        if sizing == "from_previous_year_months":
+            months = request.from_previous_year_months
+            if not 1 <= months <= prepaid.MONTHS_PER_YEAR:
+                raise convert.invalid("from_previous_year_months", f"{months} is not 1..12")
+        balance = convert.amount(request.balance, "balance")
+        who = caller_of(context)
+
+        def effect(view: WriteView):
+            amount = balance
+            if months:
+                paid = clearing_book.previous_year_payable_fen(view, province, year)
+                if paid <= 0:
+                    raise Refusal(reasons.NO_PREVIOUS_YEAR_PAYMENTS, field="from_previous_year_months",
+                                  detail=f"{province} paid {paid} fen in {year - 1}")
+                amount = prepaid.size_from_previous_year(paid, months)
+            fund = prepaid.new_fund(province, year, amount, sized_from_months=months, warn_threshold_bp=threshold,
+                                    old=view.prepaid_fund(province, year))
+            fund, alerts = clearing_book.set_fund(view, fund)
+            self._audit(view, who, "SetPrepaidFund", f"prepaid {province}/{year} set {amount} fen "
+                                                     f"(months {months}) threshold {threshold} bp", request.request_id)
+            return pb.SetPrepaidFundResponse(fund=cc.fund_pb(fund), alerts=self._alerts_pb(view, alerts)), {}
+
+        response = await idempotency.once(self.app, who, request, pb.SetPrepaidFundResponse, effect)
+        self._observe([response.fund])
+        return response
+
+    @rpc
+    async def TopUpPrepaidFund(self, request: pb.TopUpPrepaidFundRequest, context) -> pb.TopUpPrepaidFundResponse:
+        province = cc.province(request.insuplc_admdvs)
+        year = self._year_or_current(request.year)
+        amount = convert.amount(request.amount, "amount")
+        if amount <= 0:
+            raise convert.invalid("amount", "a top-up is a positive amount")
+        who = caller_of(context)
+
+        def effect(view: WriteView):
+            fund = view.prepaid_fund(province, year)
+            if fund is None:
+                raise Refusal(reasons.PREPAID_FUND_NOT_FOUND, field="insuplc_admdvs", detail=f"{province}/{year}")
+            if len(fund.top_ups) >= prepaid.TOP_UPS_MAX:
+                raise convert.invalid("amount", f"at most {prepaid.TOP_UPS_MAX} top-ups a year")
+            fund = prepaid.top_up(fund, amount, self.app.clock.now_ms(), convert.request_id(request.request_id))
+            view.put_prepaid_fund(fund)
+            self._audit(view, who, "TopUpPrepaidFund", f"prepaid {province}/{year} topped up {amount} fen",
+                        request.request_id)
+            return pb.TopUpPrepaidFundResponse(fund=cc.fund_pb(fund)), {}
+
+        response = await idempotency.once(self.app, who, request, pb.TopUpPrepaidFundResponse, effect)
+        self._observe([response.fund])
+        return response
+
+    @rpc
+    async def ListPrepaidAlerts(self, request: pb.ListPrepaidAlertsRequest, context) -> pb.ListPrepaidAlertsResponse:
+        province = cc.province(request.insuplc_admdvs) if request.insuplc_admdvs else ""
+        with self.app.store.read() as view:
+            return pb.ListPrepaidAlertsResponse(alerts=self._alerts_pb(view, view.prepaid_alerts(province)))
+
+    # -- institution reconciliation (3201, 3202) -------------------------------------------------------
+
+    @rpc
+    async def ReconcileTotals(self, request: pb.ReconcileTotalsRequest, context) -> pb.ReconcileTotalsResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        days = _period(request.begndate, request.enddate)
+        clr_type = convert.code(request.clr_type, "clr_type",
+                                frozenset({"", codes.CLR_TYPE_OUTPATIENT, codes.CLR_TYPE_INPATIENT}))
+        theirs = clearing.Totals(setl_cnt=request.setl_cnt, medfee_sumamt_fen=request.medfee_sumamt,
+                                 fund_pay_sumamt_fen=request.fund_pay_sumamt, acct_pay_fen=request.acct_pay)
+
+        def read() -> clearing.Totals:
+            with self.app.store.read() as view:
+                found = _core_settlements(view, fixmedins_code, days)
+            return reconciliation.totals(s for s in found if not clr_type or s.clr_type == clr_type)
+
+        ours = await asyncio.to_thread(read)
+        return pb.ReconcileTotalsResponse(match=ours == theirs, setl_cnt=ours.setl_cnt,
+                                          medfee_sumamt=ours.medfee_sumamt_fen,
+                                          fund_pay_sumamt=ours.fund_pay_sumamt_fen, acct_pay=ours.acct_pay_fen)
+
+    @rpc
+    async def ReconcileDetail(self, request: pb.ReconcileDetailRequest, context) -> pb.ReconcileDetailResponse:
+        fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        days = _period(request.begndate, request.enddate)
+        theirs = cc.items(request.items, "items", RECONCILE_ITEMS_MAX)
+
+        def read() -> pb.ReconcileDetailResponse:
+            with self.app.store.read() as view:
+                ours = [reconciliation.item_of(s) for s in _core_settlements(view, fixmedins_code, days)]
+            return cc.detail_pb(reconciliation.detail(theirs, ours), len(ours), len(theirs))
+
+        return await asyncio.to_thread(read)
