@@ -78,8 +78,9 @@ def svg(book: Book) -> str:
     height = bars_top + n * (BAR_H + 4) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="11">',
-             f'<text x="10" y="20" font-size="14">Clearing {html.escape(stmt.month)}: fund + account owed, '
-             f'insured province (rows) to province of treatment (columns); peak {format_fen(peak)} yuan</text>']
+             f'<text x="10" y="20" font-size="14">Clearing {html.escape(stmt.month)}: fund + account owed</text>',
+             f'<text x="10" y="38" font-size="12">insured province (rows) to province of treatment (columns); '
+             f'darkest = {format_fen(peak)} yuan</text>']
     for j, code in enumerate(codes):
         x = LABEL + j * CELL + CELL // 2
         parts.append(f'<text x="{x}" y="{grid_top - 6}" transform="rotate(-60 {x} {grid_top - 6})">'
