@@ -45,7 +45,7 @@ from medsettle.domain.records import (
     Stay,
 )
 from medsettle.store import codec
-from medsettle.store.keys import key, prefix, seq
+from medsettle.store.keys import MAX_PART_BYTES, SEP, key, prefix, seq
 from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RequestRecord, StayLine
 
 KEYSPACES = (
@@ -83,10 +83,10 @@ def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type
             return None
     elif not cursor.last():
         return None
-    found_key = cursor.key()
+    found_key, data = cursor.item()  # one call for both: the common case uses both
     if not found_key.startswith(key_prefix):
         return None
-    record = codec.decode(cursor.value(), record_type)
+    record = codec.decode(data, record_type)
     if record.enddate and record.enddate < date:
         return None
     return record
@@ -95,9 +95,31 @@ def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type
 class View:
     """Reads inside one transaction: every call sees the same snapshot."""
 
+    # A read snapshot never changes, so reference rows read twice in one request (the institution, the policy,
+    # the insured place: the benefit check and the adjudication both need them) are read once. A WriteView's
+    # rows can change under it (its own writes), so it never memoizes.
+    _memoize = True
+
     def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
         self.txn = txn
         self.dbs = dbs
+        self._cursors: dict[str, lmdb.Cursor] = {}  # one cursor per keyspace, reused by versioned look-ups
+        self._memo: dict[tuple, Any] = {}
+
+    def _cursor(self, space: str) -> lmdb.Cursor:
+        cursor = self._cursors.get(space)
+        if cursor is None:
+            cursor = self._cursors[space] = self.txn.cursor(db=self.dbs[space])
+        return cursor
+
+    def _memoized(self, memo_key: tuple, read) -> Any:
+        if not self._memoize:
+            return read()
+        try:
+            return self._memo[memo_key]
+        except KeyError:
+            value = self._memo[memo_key] = read()
+            return value
 
     # -- generic ---------------------------------------------------------------------------------
 
@@ -131,11 +153,14 @@ class View:
         return None if data is None else bytes(data).decode("ascii")
 
     def institution(self, fixmedins_code: str) -> Institution | None:
-        return self._get("institutions", key(fixmedins_code), Institution)
+        return self._memoized(("institution", fixmedins_code),
+                              lambda: self._get("institutions", key(fixmedins_code), Institution))
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        cursor = self.txn.cursor(db=self.dbs["catalog"])
-        return _versioned_at(cursor, prefix(province, med_list_codg), date, CatalogItem)
+        # The hot look-up (every fee line): prefix(province, med_list_codg) built inline, with keys.key's checks.
+        key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")
+        assert key_prefix.count(SEP) == 2 and len(med_list_codg) <= MAX_PART_BYTES, (province, med_list_codg)
+        return _versioned_at(self._cursor("catalog"), key_prefix, date, CatalogItem)
 
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
         return [item for _, item in self._scan("catalog", prefix(province, med_list_codg), CatalogItem)]
@@ -144,7 +169,12 @@ class View:
         self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str, date: str
     ) -> Policy | None:
         """The policy row in force: the insured region's own row first, then its city's, then its province's."""
-        cursor = self.txn.cursor(db=self.dbs["policies"])
+        return self._memoized(("policy", insuplc_admdvs, insutype, category, psn_type, hosp_lv, date),
+                              lambda: self._policy(insuplc_admdvs, insutype, category, psn_type, hosp_lv, date))
+
+    def _policy(self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str,
+                date: str) -> Policy | None:
+        cursor = self._cursor("policies")
         for region in dict.fromkeys((insuplc_admdvs, insuplc_admdvs[:4] + "00", insuplc_admdvs[:2] + "0000")):
             found = _versioned_at(cursor, prefix(region, insutype, category, psn_type, hosp_lv), date, Policy)
             if found is not None:
@@ -155,8 +185,9 @@ class View:
         return [p for _, p in self._scan("policies", prefix(insuplc_admdvs, insutype, category, psn_type, hosp_lv), Policy)]
 
     def insured_place(self, insuplc_admdvs: str, date: str) -> InsuredPlace | None:
-        cursor = self.txn.cursor(db=self.dbs["places"])
-        return _versioned_at(cursor, prefix(insuplc_admdvs[:2] + "0000"), date, InsuredPlace)
+        province = insuplc_admdvs[:2] + "0000"
+        return self._memoized(("insured_place", province, date),
+                              lambda: _versioned_at(self._cursor("places"), prefix(province), date, InsuredPlace))
 
     def insured_place_versions(self, province: str) -> list[InsuredPlace]:
         return [p for _, p in self._scan("places", prefix(province), InsuredPlace)]
@@ -244,6 +275,8 @@ class View:
 
 class WriteView(View):
     """Reads and writes inside one write transaction."""
+
+    _memoize = False
 
     def _put(self, space: str, raw_key: bytes, record: Any) -> None:
         self.txn.put(raw_key, codec.encode(record), db=self.dbs[space])
