@@ -1,0 +1,94 @@
+"""A/B of the settle path between two source trees, in one run: what an optimisation did end to end.
+
+    git worktree add /tmp/medsettle-before <commit>
+    .venv/bin/python bench/ab_settle.py --before /tmp/medsettle-before/src [--rounds 2 --seconds 8]
+
+Two servers (one worker each, each on its own fresh copy of the seeded nation, the `before` one with PYTHONPATH at the
+other tree) run side by side; loadgen drives durable SettleOutpatient (unique request ids) and the health check at
+each in turn, `rounds` times, so both see the same machine weather. Prints RPC/s and p50/p99 per tree and round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+import loadgen  # noqa: E402
+from ceiling import HEALTH, SETTLE, settle_bodies  # noqa: E402
+
+
+@contextlib.contextmanager
+def tree_server(data_dir: str, src: str | None):
+    target = f"127.0.0.1:{benchlib.free_port()}"
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen",
+                                target], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        benchlib.wait_serving(target, process)
+        yield target
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="src/ of the tree to compare against (e.g. a git worktree)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    args = parser.parse_args()
+    from grpc_health.v1 import health_pb2
+
+    base = os.path.join(args.work_dir, "nation-2000")
+    benchlib.seed(base, 2000)
+    today = benchlib.today_shanghai()
+    visits = benchlib.find_visits(base, "11", 10**9, today)
+    per_phase = int(args.seconds * 4000)
+    health_body = health_pb2.HealthCheckRequest().SerializeToString()
+    dirs = {name: tempfile.mkdtemp(prefix=f"ab-{name}-", dir=args.work_dir) for name in ("before", "after")}
+    for d in dirs.values():
+        shutil.copy(os.path.join(base, "data.mdb"), d)
+    results: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "rounds": []}
+    try:
+        with tree_server(dirs["before"], args.before) as before, tree_server(dirs["after"], None) as after:
+            for round_no in range(args.rounds):
+                row = {}
+                for name, target in (("before", before), ("after", after)):
+                    tag = f"{name[0]}{round_no}{int(time.time()) % 100000:05d}"
+                    bodies = settle_bodies(visits, today, per_phase, tag)
+                    settle = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds)
+                    health = loadgen.run(target, HEALTH, [health_body] * per_phase * 2,
+                                         concurrency=args.concurrency, seconds=args.seconds / 2)
+                    row[name] = {"settle": settle.summary(), "health": health.summary(),
+                                 "ratio": round(settle.rate / health.rate, 3)}
+                    print(name, round_no, json.dumps(row[name]), flush=True)
+                row["settle_after_over_before"] = round(row["after"]["settle"]["rpc_per_s"]
+                                                        / row["before"]["settle"]["rpc_per_s"], 3)
+                results["rounds"].append(row)
+    finally:
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = benchlib.OUT_DIR / f"ab-settle-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=1))
+    print([r["settle_after_over_before"] for r in results["rounds"]], f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
