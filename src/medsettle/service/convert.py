@@ -164,7 +164,59 @@ def fee_line_pb(line: FeeLine) -> common_pb2.FeeLine:
 # -- reference data -------------------------------------------------------------------------------
 
 
+_SEX_OR_SETTING = frozenset({"", "1", "2"})
+_DATES_OK: set[str] = set()  # well-formed dates seen: a bulk push repeats a handful of them 50,000 times
+_DATES_OK_MAX = 4096
+
+
+def _date_ok(value: str) -> bool:
+    if value in _DATES_OK:
+        return True
+    if not dates.is_date(value) or not (DATE_MIN <= value <= DATE_MAX):
+        return False
+    if len(_DATES_OK) < _DATES_OK_MAX:
+        _DATES_OK.add(value)
+    return True
+
+
+def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None:
+    """The item when every field is well-formed, else None (the checked path then names the field).
+
+    The same checks as the checked path without building a field name per check: a full catalog push converts
+    hundreds of thousands of items, almost all of them well-formed."""
+    lv, selfpay, begndate, enddate = pb.chrgitm_lv, pb.selfpay_prop, pb.begndate, pb.enddate
+    if lv not in codes.ITEM_CLASSES or not 0 <= selfpay <= 10_000 or (lv == codes.CLASS_B and selfpay == 0):
+        return None
+    if not _date_ok(begndate) or (enddate and (not _date_ok(enddate) or enddate < begndate)):
+        return None
+    age_min, age_max = pb.lmt_age_min, pb.lmt_age_max
+    if age_min < -1 or age_max < -1 or (0 <= age_max < age_min):
+        return None
+    item_code, list_type, price_fen = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt
+    if not CODE_RE.match(item_code) or list_type not in codes.LIST_TYPES or not 0 <= price_fen <= AMOUNT_FEN_MAX:
+        return None
+    if pb.lmt_sex not in _SEX_OR_SETTING or pb.lmt_setting not in _SEX_OR_SETTING:
+        return None
+    dise_codes = tuple(pb.lmt_dise_codes)
+    if dise_codes and not all(CODE_RE.match(c) for c in dise_codes):
+        return None
+    cnt_e4 = 0
+    if pb.lmt_cnt_per_day:
+        try:
+            cnt_e4 = money.parse_decimal(pb.lmt_cnt_per_day, CNT_PLACES)
+        except ValueError:
+            return None
+    item = CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
+                       selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, lmt_sex=pb.lmt_sex, lmt_age_min=age_min,
+                       lmt_age_max=age_max, lmt_setting=pb.lmt_setting, lmt_dise_codes=dise_codes,
+                       lmt_cnt_per_day_e4=cnt_e4, begndate=begndate, enddate=enddate)
+    return item if pb.lmt_used_flag == item.restricted else None
+
+
 def catalog_item(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
+    fast = _catalog_item_fast(pb)
+    if fast is not None:
+        return fast
     lv = code(pb.chrgitm_lv, f"{field}.chrgitm_lv", codes.ITEM_CLASSES)
     selfpay = ratio(pb.selfpay_prop, f"{field}.selfpay_prop")
     if lv == codes.CLASS_B and selfpay == 0:

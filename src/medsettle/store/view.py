@@ -92,6 +92,15 @@ def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type
     return record
 
 
+def _catalog_prefix(province: str, med_list_codg: str) -> bytes:
+    """prefix(province, med_list_codg), built in one step with keys.key's checks: catalog keys are the hottest
+    (every fee line of every settlement, every item of a bulk push)."""
+    raw = f"{province}\x00{med_list_codg}\x00".encode("ascii")
+    assert raw.count(SEP) == 2 and len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES, (
+        province, med_list_codg)
+    return raw
+
+
 class View:
     """Reads inside one transaction: every call sees the same snapshot."""
 
@@ -157,13 +166,10 @@ class View:
                               lambda: self._get("institutions", key(fixmedins_code), Institution))
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        # The hot look-up (every fee line): prefix(province, med_list_codg) built inline, with keys.key's checks.
-        key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")
-        assert key_prefix.count(SEP) == 2 and len(med_list_codg) <= MAX_PART_BYTES, (province, med_list_codg)
-        return _versioned_at(self._cursor("catalog"), key_prefix, date, CatalogItem)
+        return _versioned_at(self._cursor("catalog"), _catalog_prefix(province, med_list_codg), date, CatalogItem)
 
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
-        return [item for _, item in self._scan("catalog", prefix(province, med_list_codg), CatalogItem)]
+        return [item for _, item in self._scan("catalog", _catalog_prefix(province, med_list_codg), CatalogItem)]
 
     def policy(
         self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str, date: str
@@ -300,7 +306,9 @@ class WriteView(View):
         self._put("institutions", key(institution.fixmedins_code), institution)
 
     def put_catalog_item(self, province: str, item: CatalogItem) -> None:
-        self._put("catalog", key(province, item.med_list_codg, item.begndate), item)
+        begndate = item.begndate
+        assert len(begndate) <= MAX_PART_BYTES and SEP not in begndate.encode("ascii"), begndate
+        self._put("catalog", _catalog_prefix(province, item.med_list_codg) + begndate.encode("ascii"), item)
 
     def put_policy(self, policy: Policy) -> None:
         k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
