@@ -166,7 +166,10 @@ class View:
                               lambda: self._get("institutions", key(fixmedins_code), Institution))
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        return _versioned_at(self._cursor("catalog"), _catalog_prefix(province, med_list_codg), date, CatalogItem)
+        # The hottest look-up: _catalog_prefix inlined (one call less per fee line).
+        key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")
+        assert key_prefix.count(SEP) == 2 and len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES
+        return _versioned_at(self._cursors.get("catalog") or self._cursor("catalog"), key_prefix, date, CatalogItem)
 
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
         return [item for _, item in self._scan("catalog", _catalog_prefix(province, med_list_codg), CatalogItem)]
