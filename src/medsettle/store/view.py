@@ -172,7 +172,18 @@ class View:
         return _versioned_at(self._cursors.get("catalog") or self._cursor("catalog"), key_prefix, date, CatalogItem)
 
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
-        return [item for _, item in self._scan("catalog", _catalog_prefix(province, med_list_codg), CatalogItem)]
+        # Every item of a bulk push reads its history: on the keyspace's shared cursor, without a generator. The
+        # list is complete before this returns, so a later use of the cursor cannot disturb it.
+        key_prefix = _catalog_prefix(province, med_list_codg)
+        cursor = self._cursors.get("catalog") or self._cursor("catalog")
+        versions: list[CatalogItem] = []
+        if cursor.set_range(key_prefix):
+            for raw_key, data in cursor:
+                if not raw_key.startswith(key_prefix):
+                    break
+                versions.append(codec.decode(data, CatalogItem))
+                assert len(versions) <= MAX_SCAN_ROWS, f"scan of catalog exceeded {MAX_SCAN_ROWS} rows"
+        return versions
 
     def policy(
         self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str, date: str
@@ -309,9 +320,10 @@ class WriteView(View):
         self._put("institutions", key(institution.fixmedins_code), institution)
 
     def put_catalog_item(self, province: str, item: CatalogItem) -> None:
-        begndate = item.begndate
-        assert len(begndate) <= MAX_PART_BYTES and SEP not in begndate.encode("ascii"), begndate
-        self._put("catalog", _catalog_prefix(province, item.med_list_codg) + begndate.encode("ascii"), item)
+        code, begndate = item.med_list_codg, item.begndate  # key(province, code, begndate) in one step
+        raw_key = f"{province}\x00{code}\x00{begndate}".encode("ascii")
+        assert raw_key.count(SEP) == 2 and max(len(province), len(code), len(begndate)) <= MAX_PART_BYTES, raw_key
+        self.txn.put(raw_key, codec.encode(item), db=self.dbs["catalog"])
 
     def put_policy(self, policy: Policy) -> None:
         k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
