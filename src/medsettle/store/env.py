@@ -58,7 +58,14 @@ class Store:
     def read(self) -> Iterator[View]:
         """A consistent snapshot of everything."""
         with self.env.begin(buffers=False) as txn:
-            yield View(txn, self.dbs)
+            view = View(txn, self.dbs)
+            try:
+                yield view
+            finally:
+                # py-lmdb keeps an ended read transaction's reader slot until the Transaction object is freed, and a
+                # coroutine's `view` variable lives across its later awaits (a settlement awaiting the writer): drop
+                # the view's references, or every in-flight request holds slots (512 per host) it no longer uses.
+                view.release()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[WriteView]:

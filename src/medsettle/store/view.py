@@ -115,6 +115,12 @@ class View:
         self._cursors: dict[str, lmdb.Cursor] = {}  # one cursor per keyspace, reused by versioned look-ups
         self._memo: dict[tuple, Any] = {}
 
+    def release(self) -> None:
+        """Drop the transaction and cursors (the snapshot has ended): nothing keeps its reader slot."""
+        self.txn = None  # type: ignore[assignment]
+        self._cursors.clear()
+        self._memo.clear()
+
     def _cursor(self, space: str) -> lmdb.Cursor:
         cursor = self._cursors.get(space)
         if cursor is None:
