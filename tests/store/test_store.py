@@ -146,3 +146,19 @@ def _settlement(setl_id: str, fixmedins_code: str) -> Settlement:
                       act_pay_dedc_fen=0, hifp_pay_fen=0, pool_prop_selfpay_bp=0, hifob_pay_fen=0, hifmi_pay_fen=0,
                       fund_pay_sumamt_fen=0, psn_part_amt_fen=0, acct_pay_fen=0, psn_cash_pay_fen=0, balc_fen=0,
                       accumulator_year=2026)
+
+
+def test_ended_snapshots_hold_no_reader_slot_across_awaits(store):
+    """A coroutine's `view` outlives its `with` block (a settlement awaits the writer after reading): the slot must
+    be free by then, or concurrent requests beyond the reader table (512) fail with MDB_READERS_FULL."""
+    import asyncio
+
+    async def request() -> None:
+        with store.read() as view:
+            view.person("P1")
+        await asyncio.sleep(0.01)  # `view` is still a live variable here
+
+    async def many() -> None:
+        await asyncio.gather(*(request() for _ in range(2 * store.config.max_readers)))
+
+    asyncio.run(many())
