@@ -37,7 +37,7 @@ def fill(data_dir: str, items_from: int, items_to: int, persons_from: int, perso
     from medsettle.domain.records import CatalogItem, InsuranceLine, Person
     from medsettle.store import codec
     from medsettle.store.keys import key
-    from medsettle.store.view import KEYSPACES
+    from medsettle.store.view import KEYSPACES, catalog_key
 
     provinces = sorted(region.PROVINCES)
     env = lmdb.open(data_dir, map_size=256 * 2**30, max_dbs=len(KEYSPACES) + 4, sync=False, metasync=False,
@@ -56,7 +56,7 @@ def fill(data_dir: str, items_from: int, items_to: int, persons_from: int, perso
             for i in range(lo, min(items_to, lo + FILL_PER_TXN)):
                 code = f"F{i:012d}"
                 item = msgspec.structs.replace(template, med_list_codg=code)
-                txn.put(key(provinces[i % len(provinces)], code, "2025-01-01"), codec.encode(item), db=catalog)
+                txn.put(catalog_key(provinces[i % len(provinces)], code, "2025-01-01"), codec.encode(item), db=catalog)
     for lo in range(persons_from, persons_to, FILL_PER_TXN):
         with env.begin(write=True) as txn:
             for i in range(lo, min(persons_to, lo + FILL_PER_TXN)):

@@ -57,6 +57,7 @@ def served(store, writer, clock):
     from grpc_health.v1 import health_pb2
 
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # grpc.aio binds to the current loop; an earlier asyncio.run() leaves none
     app = App(store=store, writer=writer, clock=clock)
 
     async def start():
@@ -71,6 +72,7 @@ def served(store, writer, clock):
     yield running
     loop.run_until_complete(channel.close())
     loop.run_until_complete(server.stop(None))
+    asyncio.set_event_loop(None)
     loop.close()
 
 

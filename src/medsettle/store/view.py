@@ -4,7 +4,7 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   persons         psn_no                                           -> Person
   certs           mdtrt_cert_type, cert_no                         -> psn_no (bytes)
   institutions    fixmedins_code                                   -> Institution
-  catalog         province, med_list_codg, begndate                -> CatalogItem
+  catalog         province, med_list_codg, begndate descending     -> CatalogItem
   policies        insuplc_admdvs, insutype, category, psn_type, hosp_lv, begndate -> Policy
   places          insuplc_admdvs, begndate                         -> InsuredPlace
   filings         psn_no, trt_dcla_detl_sn                         -> Filing
@@ -101,6 +101,19 @@ def _catalog_prefix(province: str, med_list_codg: str) -> bytes:
     return raw
 
 
+# Catalog keys end with the begndate with every digit d written 9-d ("2026-07-01" -> "7973-92-98"), so that
+# versions of one item sort newest first and a single set_range finds the version in force at a date.
+_DESCENDING = str.maketrans("0123456789", "9876543210")
+_decode_catalog_item = codec.decoder_of(CatalogItem)
+
+
+def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
+    """key(province, med_list_codg, begndate descending), built in one step with keys.key's checks."""
+    raw_key = f"{province}\x00{med_list_codg}\x00{begndate.translate(_DESCENDING)}".encode("ascii")
+    assert raw_key.count(SEP) == 2 and max(len(province), len(med_list_codg), len(begndate)) <= MAX_PART_BYTES, raw_key
+    return raw_key
+
+
 class View:
     """Reads inside one transaction: every call sees the same snapshot."""
 
@@ -172,10 +185,18 @@ class View:
                               lambda: self._get("institutions", key(fixmedins_code), Institution))
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        # The hottest look-up: _catalog_prefix inlined (one call less per fee line).
+        # The hottest look-up (every fee line). Catalog keys carry the begndate inverted (descending), so one
+        # set_range lands on the greatest begndate <= date: one B-tree descent, no step back.
         key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")
         assert key_prefix.count(SEP) == 2 and len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES
-        return _versioned_at(self._cursors.get("catalog") or self._cursor("catalog"), key_prefix, date, CatalogItem)
+        cursor = self._cursors.get("catalog") or self._cursor("catalog")
+        if not cursor.set_range(key_prefix + date.translate(_DESCENDING).encode("ascii")):
+            return None
+        found_key, data = cursor.item()
+        if not found_key.startswith(key_prefix):
+            return None
+        item = _decode_catalog_item(data)
+        return None if item.enddate and item.enddate < date else item
 
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
         # Every item of a bulk push reads its history: on the keyspace's shared cursor, without a generator. The
@@ -189,6 +210,7 @@ class View:
                     break
                 versions.append(codec.decode(data, CatalogItem))
                 assert len(versions) <= MAX_SCAN_ROWS, f"scan of catalog exceeded {MAX_SCAN_ROWS} rows"
+        versions.reverse()  # stored newest first (descending keys); callers get them oldest first
         return versions
 
     def policy(
@@ -326,10 +348,8 @@ class WriteView(View):
         self._put("institutions", key(institution.fixmedins_code), institution)
 
     def put_catalog_item(self, province: str, item: CatalogItem) -> None:
-        code, begndate = item.med_list_codg, item.begndate  # key(province, code, begndate) in one step
-        raw_key = f"{province}\x00{code}\x00{begndate}".encode("ascii")
-        assert raw_key.count(SEP) == 2 and max(len(province), len(code), len(begndate)) <= MAX_PART_BYTES, raw_key
-        self.txn.put(raw_key, codec.encode(item), db=self.dbs["catalog"])
+        self.txn.put(catalog_key(province, item.med_list_codg, item.begndate), codec.encode(item),
+                      db=self.dbs["catalog"])
 
     def put_policy(self, policy: Policy) -> None:
         k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
