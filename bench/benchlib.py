@@ -23,6 +23,7 @@ REPO = BENCH_DIR.parent
 PYTHON = sys.executable
 BENCH_LINES = 10  # demo_nation.BENCH_ITEMS: unrestricted class A/B items with a ceiling in every province
 DEMO_TODAY = "2026-01-01"
+STORE_LAYOUT = 2  # medsettle.store.env.STORE_LAYOUT: cached nations are kept per layout (tests/store checks they agree)
 
 
 def machine() -> dict[str, str]:

@@ -51,7 +51,7 @@ def main() -> int:
     import uvloop
     from pyinstrument import Profiler
 
-    base = os.path.join(args.work_dir, "nation-2000")
+    base = os.path.join(args.work_dir, f"nation-2000-layout{benchlib.STORE_LAYOUT}")
     benchlib.seed(base, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 10**9, today)

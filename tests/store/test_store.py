@@ -162,3 +162,32 @@ def test_ended_snapshots_hold_no_reader_slot_across_awaits(store):
         await asyncio.gather(*(request() for _ in range(2 * store.config.max_readers)))
 
     asyncio.run(many())
+
+
+def test_a_data_directory_of_another_layout_is_refused(tmp_path):
+    import lmdb
+
+    from medsettle.store.env import STORE_LAYOUT, StoreLayoutError
+
+    path = str(tmp_path / "data")
+    Store(StoreConfig(path=path, map_size_bytes=2**26)).close()
+    env = lmdb.open(path, max_dbs=64, map_size=2**26)
+    with env.begin(write=True) as txn:
+        txn.put(b"store_layout", str(STORE_LAYOUT + 1).encode(), db=env.open_db(b"meta", txn=txn))
+    env.close()
+    with pytest.raises(StoreLayoutError, match="layout"):
+        Store(StoreConfig(path=path, map_size_bytes=2**26))
+
+
+def test_bench_caches_follow_the_store_layout():
+    import sys
+
+    from medsettle.store.env import STORE_LAYOUT
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import benchlib
+    finally:
+        sys.path.pop(0)
+    assert benchlib.STORE_LAYOUT == STORE_LAYOUT

@@ -16,6 +16,9 @@ import lmdb
 
 from medsettle.store.view import KEYSPACES, View, WriteView
 
+# The layout of keys and keyspaces. Bump it when a key encoding changes; a data directory of another layout is
+# refused at open rather than read wrongly. 2: catalog keys carry the begndate descending.
+STORE_LAYOUT = 2
 MAP_SIZE_BYTES_DEFAULT = 64 * 2**30  # sparse: the file grows as data does; raise for a national data set
 MAX_READERS = 512  # reader slots shared by every worker process and thread
 MAX_DBS = len(KEYSPACES) + 4
@@ -27,6 +30,10 @@ class StoreConfig:
     map_size_bytes: int = MAP_SIZE_BYTES_DEFAULT
     max_readers: int = MAX_READERS
     sync: bool = True  # durable commits: a settlement id handed out survives a power cut
+
+
+class StoreLayoutError(RuntimeError):
+    """The data directory was written with another key layout: re-seed or migrate it."""
 
 
 class Store:
@@ -46,6 +53,17 @@ class Store:
         )
         with self.env.begin(write=True) as txn:
             self.dbs = {name: self.env.open_db(name.encode(), txn=txn) for name in KEYSPACES}
+            self._check_layout(txn)
+
+    def _check_layout(self, txn) -> None:
+        meta = self.dbs["meta"]
+        held = txn.get(b"store_layout", db=meta)
+        if held is None:
+            if any(txn.stat(db)["entries"] for db in self.dbs.values()):
+                raise StoreLayoutError(f"{self.config.path} holds data of an unknown layout (before layout 2)")
+            txn.put(b"store_layout", str(STORE_LAYOUT).encode(), db=meta)
+        elif int(held) != STORE_LAYOUT:
+            raise StoreLayoutError(f"{self.config.path} has store layout {int(held)}; this release reads {STORE_LAYOUT}")
 
     @classmethod
     def open(cls, path: str, **kwargs) -> Store:
@@ -82,4 +100,4 @@ class Store:
         return info["last_pgno"] * self.env.stat()["psize"]
 
     def is_empty(self) -> bool:
-        return sum(self.counts().values()) == 0
+        return all(count == 0 for name, count in self.counts().items() if name != "meta")
