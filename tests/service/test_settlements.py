@@ -301,3 +301,29 @@ def test_stay_line_limit_and_admission_refusals(api, served, world):
     assert served.run(stub.CancelInpatientFees(settlement_pb2.CancelInpatientFeesRequest(
         request_id="LL-5", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
         feedetl_sn=["0000"]))).lines_cancelled == 3
+
+
+def test_an_inpatient_settlement_computed_on_a_stale_snapshot_is_computed_again(api, served, world, store):
+    """SettleInpatient computes on a snapshot and commits that result only if the stay, its unsettled lines, the
+    person and the accumulators are unchanged under the write lock; otherwise it computes again there."""
+    from medsettle.service import settlements as module
+
+    stub, _ = api
+    mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="ST-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=world.GZ_HOSPITAL,
+        med_type="21"))).mdtrt_id
+    served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="ST-2", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
+        fee_lines=[line("1", "XA001", "1", "100", 10_000)])))
+    servicer = module.SettlementServicer(served.app)
+    with store.read() as view:
+        computed, stay = servicer._inpatient(view, world.GZ_HOSPITAL, mdtrt_id, False, 0, served.app.clock.now_ms())
+        assert module._still_as_read(view, computed, stay, view.stay_lines(mdtrt_id))
+    served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="ST-3", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id,
+        fee_lines=[line("2", "XA001", "1", "100", 10_000)])))
+    with store.read() as view:
+        assert not module._still_as_read(view, computed, stay, view.stay_lines(mdtrt_id))
+    setl = served.run(stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
+        request_id="ST-4", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id))).settlement
+    assert setl.medfee_sumamt == 20_000  # both lines

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from medsettle.domain import codes, region
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
-from medsettle.domain.records import CatalogItem, Claim, Person, Settlement, Stay
+from medsettle.domain.records import CatalogItem, Claim, FeeLine, Person, Settlement, Stay
 from medsettle.service import lookups
 from medsettle.store.rows import AccumulatorRow
 from medsettle.store.view import View
@@ -24,6 +24,7 @@ class Computed:
     settlement: Settlement
     person: Person
     accumulator_row: AccumulatorRow
+    lines: tuple[FeeLine, ...]  # the claim's lines as read
 
 
 def items_for(view: View, province: str, claim: Claim) -> dict[str, CatalogItem | None]:
@@ -71,4 +72,4 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
         and row.accumulators.admissions_inpatient - (1 if stay.admission_counted else 0) > 0,
         first_settlement_of_stay=stay is None or not stay.admission_counted,
     )
-    return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row)
+    return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row, lines=claim.lines)

@@ -169,33 +169,29 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if not lines:
             raise convert.invalid("fee_lines", "at least one fee line")
         limit = self.app.limits.lines_per_stay_max
+        with self.app.store.read() as view:
+            # The catalog checks read a snapshot, off the writer: a batch of lines must not hold every queued
+            # settlement's commit behind hundreds of look-ups.
+            _open_stay(view, fixmedins_code, request.mdtrt_id)  # a closed stay is refused before any work
+            institution = view.institution(fixmedins_code)
+            assert institution is not None
+            _check_lines_against_catalog(view, region.province_of(institution.admdvs), lines)
 
         def effect(view: WriteView):
             stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
-            institution = view.institution(fixmedins_code)
-            assert institution is not None
-            province = region.province_of(institution.admdvs)
             problems: list[Refusal] = []
             added: list[FeeLine] = []
             held = 0
             for index, line in enumerate(lines):
                 old = view.stay_line(stay.mdtrt_id, line.feedetl_sn)
-                if old is not None:
-                    if old.line != line:
-                        problems.append(Refusal(reasons.INVALID_ARGUMENT, field=f"fee_lines[{index}].feedetl_sn",
-                                                feedetl_sn=line.feedetl_sn,
-                                                detail="feedetl_sn already held with other content"))
-                    held += 1
+                if old is None:
+                    added.append(line)
                     continue
-                try:  # refuse what can never settle now, naming the line, rather than at discharge
-                    catalog_split.check_line_amount(line)
-                    if view.catalog_item(province, line.med_list_codg, line.fee_ocur_date) is None:
-                        raise Refusal(reasons.UNKNOWN_CATALOG_ITEM, feedetl_sn=line.feedetl_sn)
-                except Refusal as refusal:
-                    problems.append(Refusal(refusal.reason, field=f"fee_lines[{index}]", feedetl_sn=line.feedetl_sn,
-                                            detail=refusal.detail))
-                    continue
-                added.append(line)
+                if old.line != line:
+                    problems.append(Refusal(reasons.INVALID_ARGUMENT, field=f"fee_lines[{index}].feedetl_sn",
+                                            feedetl_sn=line.feedetl_sn,
+                                            detail="feedetl_sn already held with other content"))
+                held += 1
             if problems:
                 raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
                               detail=problems[0].detail, more=tuple(problems[1:50]))
@@ -257,25 +253,31 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
         now_ms = self.app.clock.now_ms()
-        with self.app.store.read() as view:  # refuse early, off the writer
-            self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount, now_ms)
-
-        def effect(view: WriteView):
-            # A stay's lines change between calls; computing under the write lock keeps lines, deductible and
-            # caps consistent. Inpatient settlements are the rare ones (1 in 18).
+        with self.app.store.read() as view:  # computed off the writer, from a snapshot
             computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
                                              now_ms)
-            setl = _commit(view, computed.settlement, computed.person, computed.accumulator_row)
+
+        def effect(view: WriteView):
+            held_lines = view.stay_lines(stay.mdtrt_id)
+            if _still_as_read(view, computed, stay, held_lines):
+                return settle(view, computed, stay, held_lines)
+            # An upload, a cancel or another settlement came between: compute again under the write lock.
+            computed_now, stay_now = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag,
+                                                     amount, now_ms)
+            return settle(view, computed_now, stay_now, view.stay_lines(stay.mdtrt_id))
+
+        def settle(view: WriteView, computed_now: claims.Computed, stay_now: Stay, held_lines: list[StayLine]):
+            setl = _commit(view, computed_now.settlement, computed_now.person, computed_now.accumulator_row)
             covered = set(setl.feedetl_sns)
-            for held in view.stay_lines(stay.mdtrt_id):
+            for held in held_lines:
                 if held.line.feedetl_sn in covered:
-                    view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
+                    view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
             view.put_stay(msgspec.structs.replace(
-                stay, admission_dedc_paid_fen=stay.admission_dedc_paid_fen + setl.admission_dedc_fen,
-                admission_counted=stay.admission_counted or setl.accumulator_delta.admissions_inpatient > 0,
-                settled_count=stay.settled_count + 1))
+                stay_now, admission_dedc_paid_fen=stay_now.admission_dedc_paid_fen + setl.admission_dedc_fen,
+                admission_counted=stay_now.admission_counted or setl.accumulator_delta.admissions_inpatient > 0,
+                settled_count=stay_now.settled_count + 1))
             return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
-                                                                                      "mdtrt_id": stay.mdtrt_id}
+                                                                                      "mdtrt_id": stay_now.mdtrt_id}
 
         return await idempotency.once(self.app, fixmedins_code, request, pb.SettleInpatientResponse, effect)
 
@@ -395,6 +397,32 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             setl = _settlement_of(view, fixmedins_code, convert.code(request.setl_id, "setl_id"))
         return pb.GetSettlementResponse(settlement=convert.settlement_pb(setl))
+
+
+def _still_as_read(view: View, computed: claims.Computed, stay: Stay, held_lines: list[StayLine]) -> bool:
+    """Is everything an inpatient settlement was computed from unchanged under the write lock?"""
+    return (view.stay(stay.mdtrt_id) == stay
+            and view.person(stay.psn_no) == computed.person
+            and view.accumulator_row(stay.psn_no, stay.insutype, computed.settlement.accumulator_year)
+            == computed.accumulator_row
+            and tuple(held.line for held in held_lines if not held.setl_id) == computed.lines)
+
+
+def _check_lines_against_catalog(view: View, province: str, lines: tuple[FeeLine, ...]) -> None:
+    """Refuse, naming every bad line, what can never settle: an amount that is not cnt x pric, an item unknown to
+    the catalog of the place of treatment at the fee date. Better now than at discharge."""
+    problems: list[Refusal] = []
+    for index, line in enumerate(lines):
+        try:
+            catalog_split.check_line_amount(line)
+            if view.catalog_item(province, line.med_list_codg, line.fee_ocur_date) is None:
+                raise Refusal(reasons.UNKNOWN_CATALOG_ITEM, feedetl_sn=line.feedetl_sn)
+        except Refusal as refusal:
+            problems.append(Refusal(refusal.reason, field=f"fee_lines[{index}]", feedetl_sn=line.feedetl_sn,
+                                    detail=refusal.detail))
+    if problems:
+        raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
+                      detail=problems[0].detail, more=tuple(problems[1:50]))
 
 
 def _cancel_lines(view: WriteView, stay: Stay, sns: list[str] | None) -> list[str]:
