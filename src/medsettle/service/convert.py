@@ -120,6 +120,18 @@ def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
                    det_item_fee_sumamt_fen=amount_fen, fee_ocur_date=day)
 
 
+def fee_line_checked(line, where: str) -> FeeLine:
+    """One fee line, each field checked and named when it is wrong."""
+    return FeeLine(
+        feedetl_sn=code(line.feedetl_sn, f"{where}.feedetl_sn"),
+        med_list_codg=code(line.med_list_codg, f"{where}.med_list_codg"),
+        cnt_e4=decimal(line.cnt, CNT_PLACES, f"{where}.cnt"),
+        pric_e6=decimal(line.pric, PRIC_PLACES, f"{where}.pric"),
+        det_item_fee_sumamt_fen=amount(line.det_item_fee_sumamt, f"{where}.det_item_fee_sumamt"),
+        fee_ocur_date=date(line.fee_ocur_time, f"{where}.fee_ocur_time"),
+    )
+
+
 def fee_lines(lines, field: str, limit: int) -> tuple[FeeLine, ...]:
     if len(lines) > limit:
         raise Refusal(reasons.LINES_LIMIT, field=field, detail=f"{len(lines)} lines, at most {limit} per request")
@@ -132,21 +144,12 @@ def fee_lines(lines, field: str, limit: int) -> tuple[FeeLine, ...]:
             seen.add(fast.feedetl_sn)
             result.append(fast)
             continue
-        where = f"{field}[{index}]"
-        sn = code(line.feedetl_sn, f"{where}.feedetl_sn")
-        if sn in seen:
-            raise Refusal(reasons.INVALID_ARGUMENT, field=f"{where}.feedetl_sn", feedetl_sn=sn, detail="duplicate feedetl_sn")
-        seen.add(sn)
-        result.append(
-            FeeLine(
-                feedetl_sn=sn,
-                med_list_codg=code(line.med_list_codg, f"{where}.med_list_codg"),
-                cnt_e4=decimal(line.cnt, CNT_PLACES, f"{where}.cnt"),
-                pric_e6=decimal(line.pric, PRIC_PLACES, f"{where}.pric"),
-                det_item_fee_sumamt_fen=amount(line.det_item_fee_sumamt, f"{where}.det_item_fee_sumamt"),
-                fee_ocur_date=date(line.fee_ocur_time, f"{where}.fee_ocur_time"),
-            )
-        )
+        checked = fee_line_checked(line, f"{field}[{index}]")
+        if checked.feedetl_sn in seen:
+            raise Refusal(reasons.INVALID_ARGUMENT, field=f"{field}[{index}].feedetl_sn", feedetl_sn=checked.feedetl_sn,
+                          detail="duplicate feedetl_sn")
+        seen.add(checked.feedetl_sn)
+        result.append(checked)
     return tuple(result)
 
 
@@ -215,8 +218,11 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
 
 def catalog_item(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
     fast = _catalog_item_fast(pb)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else catalog_item_checked(pb, field)
+
+
+def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
+    """One catalog item, each field checked and named when it is wrong."""
     lv = code(pb.chrgitm_lv, f"{field}.chrgitm_lv", codes.ITEM_CLASSES)
     selfpay = ratio(pb.selfpay_prop, f"{field}.selfpay_prop")
     if lv == codes.CLASS_B and selfpay == 0:
