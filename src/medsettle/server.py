@@ -83,7 +83,7 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     server, health_servicer, port = build_server(app, config.listen, so_reuseport=so_reuseport)
     await server.start()
     await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
-    logs.event("serving", pid=os.getpid(), listen=config.listen, port=port, data_dir=config.data_dir)
+    logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir)
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -91,12 +91,12 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
 
-    logs.event("stopping", pid=os.getpid(), grace_s=config.grace_s)
+    logs.event("stopping", grace_s=config.grace_s)
     await set_health(health_servicer, health_pb2.HealthCheckResponse.NOT_SERVING)
     await server.stop(config.grace_s)  # refuses new calls, lets in-flight ones finish
     writer.close()  # every queued write is committed (and was answered) before exit
     store.close()
-    logs.event("stopped", pid=os.getpid())
+    logs.event("stopped")
 
 
 def _worker_main(config: ServerConfig, so_reuseport: bool) -> None:

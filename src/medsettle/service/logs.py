@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -20,7 +21,7 @@ def mask(value: str) -> str:
 
 
 def event(name: str, **fields: Any) -> None:
-    record = {"ts_ms": time.time_ns() // 1_000_000, "event": name}
+    record = {"ts_ms": time.time_ns() // 1_000_000, "pid": os.getpid(), "event": name}  # pid: which worker
     for field, value in fields.items():
         record[field] = mask(value) if field in MASKED_FIELDS and isinstance(value, str) else value
     sys.stderr.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -1,0 +1,59 @@
+"""Two spawned worker processes sharing the port and one LMDB environment: concurrent settlements of one person,
+arriving at both workers, still spend the deductible once and never pass the cap; SIGTERM stops both."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from medsettle.store.env import Store, StoreConfig
+from medsettle.v1 import person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
+from tests import world
+from tests.service.test_lifecycle import free_port, start_server, wait_serving
+from tests.service.test_settlements import claim, line
+
+CHANNELS = 8  # SO_REUSEPORT spreads connections, not calls: several channels reach both workers
+
+
+def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_path):
+    data_dir, port = str(tmp_path / "data"), free_port()
+    store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
+    with store.write() as view:
+        world.build(view)
+    store.close()
+    process = start_server(data_dir, port, "serve", "--workers", "2", "--log-calls")
+    try:
+        wait_serving(port, process)
+        channels = [grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
+                    for _ in range(CHANNELS)]
+        big = [line("1", "XA001", "10", "1000", 1_000_000, world.TODAY)]
+
+        def settle(n: int):
+            stub = settlement_pb2_grpc.SettlementServiceStub(channels[n % CHANNELS])
+            return stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+                request_id=f"W-{n:03d}", claim=claim("P001", world.GZ_HOSPITAL, big)), timeout=60).settlement
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(settle, range(40)))
+        assert sum(s.act_pay_dedc for s in answers) == 180_000
+        assert sum(s.hifp_pay for s in answers) == 2_000_000
+        acc = person_pb2_grpc.PersonServiceStub(channels[0]).GetAccumulators(
+            person_pb2.GetAccumulatorsRequest(psn_no="P001", year=int(answers[0].setl_date[:4]))).accumulators
+        assert (acc.dedc_outpatient, acc.hifp_outpatient, acc.visits_outpatient) == (180_000, 2_000_000, 40)
+        for channel in channels:
+            channel.close()
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, stderr = process.communicate()
+    events = [json.loads(row) for row in stderr.splitlines() if row.startswith("{")]
+    serving_pids = {e["pid"] for e in events if e["event"] == "serving"}
+    settled_by = {e["pid"] for e in events if e["event"] == "rpc" and e["method"] == "SettleOutpatient"}
+    assert len(serving_pids) == 2 and {e["pid"] for e in events if e["event"] == "stopped"} == serving_pids
+    assert settled_by == serving_pids, "both workers settled"
