@@ -17,7 +17,6 @@ from medsettle.service.app import App
 from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
 from medsettle.store import clearing_book
-from medsettle.store.rows import AuditEntry
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import clearing_pb2 as pb
 from medsettle.v1 import clearing_pb2_grpc as pb_grpc
@@ -61,10 +60,6 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def _audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
-        view.add_audit(AuditEntry(who=who, when_ms=self.app.clock.now_ms(), method=method, what=what,
-                                  request_id=request_id))
-
     def _alerts_pb(self, view: View, alerts) -> list[pb.PrepaidAlert]:
         answers = []
         for alert in alerts:
@@ -94,7 +89,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         def effect(view: WriteView):
             result = clearing_book.close_month(view, month, self.app.clock.now_ms(), who)
             if not result.already_closed:
-                self._audit(view, who, "CloseMonth", f"closed {month} digest {result.book.digest} "
+                self.app.audit(view, who, "CloseMonth", f"closed {month} digest {result.book.digest} "
                                                      f"funds drawn {len(result.funds)}", request.request_id)
             response = pb.CloseMonthResponse(statement=cc.statement_pb(result.book),
                                              already_closed=result.already_closed,
@@ -155,7 +150,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
             fund = prepaid.new_fund(province, year, amount, sized_from_months=months, warn_threshold_bp=threshold,
                                     old=view.prepaid_fund(province, year))
             fund, alerts = clearing_book.set_fund(view, fund)
-            self._audit(view, who, "SetPrepaidFund", f"prepaid {province}/{year} set {amount} fen "
+            self.app.audit(view, who, "SetPrepaidFund", f"prepaid {province}/{year} set {amount} fen "
                                                      f"(months {months}) threshold {threshold} bp", request.request_id)
             return pb.SetPrepaidFundResponse(fund=cc.fund_pb(fund), alerts=self._alerts_pb(view, alerts)), {}
 
@@ -180,7 +175,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
                 raise convert.invalid("amount", f"at most {prepaid.TOP_UPS_MAX} top-ups a year")
             fund = prepaid.top_up(fund, amount, self.app.clock.now_ms(), convert.request_id(request.request_id))
             view.put_prepaid_fund(fund)
-            self._audit(view, who, "TopUpPrepaidFund", f"prepaid {province}/{year} topped up {amount} fen",
+            self.app.audit(view, who, "TopUpPrepaidFund", f"prepaid {province}/{year} topped up {amount} fen",
                         request.request_id)
             return pb.TopUpPrepaidFundResponse(fund=cc.fund_pb(fund)), {}
 
