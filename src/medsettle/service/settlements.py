@@ -16,7 +16,7 @@ from medsettle.domain.reversal import reverse
 from medsettle.service import claims, convert, idempotency, lookups
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
-from medsettle.store.rows import AccumulatorRow, StayLine
+from medsettle.store.rows import AccumulatorRow, RequestRecord, StayLine
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import settlement_pb2 as pb
 from medsettle.v1 import settlement_pb2_grpc as pb_grpc
@@ -350,7 +350,6 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             raise convert.invalid("original_request_id", "a 冲正 names another request")
 
         def effect(view: WriteView):
-            from medsettle.store.rows import RequestRecord
 
             held = view.request(fixmedins_code, original_id)
             if held is None:
