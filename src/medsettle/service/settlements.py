@@ -350,7 +350,6 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             raise convert.invalid("original_request_id", "a 冲正 names another request")
 
         def effect(view: WriteView):
-
             held = view.request(fixmedins_code, original_id)
             if held is None:
                 # The original never arrived (or was refused): fence its id so a late arrival cannot take effect.
