@@ -8,6 +8,7 @@ import time
 import grpc
 from grpc_status import rpc_status
 
+from medsettle.domain.money import format_fen
 from medsettle.v1 import (
     common_pb2,
     person_pb2,
@@ -17,11 +18,6 @@ from medsettle.v1 import (
     settlement_pb2,
     settlement_pb2_grpc,
 )
-
-
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def add_commands(call) -> None:
@@ -87,13 +83,13 @@ def print_settlement(s: common_pb2.Settlement) -> None:
         ("acct_pay 个人账户", s.acct_pay), ("psn_cash_pay 现金", s.psn_cash_pay), ("balc 账户余额", s.balc),
     ]
     for label, fen in rows:
-        print(f"  {label:<28} {yuan(fen):>14}")
+        print(f"  {label:<28} {format_fen(fen):>14}")
     print(f"  ratio applied: {s.pool_prop_selfpay / 100:.2f}%")
     for line in s.lines:
         note = f"  restriction {line.lmt_reason}" if line.lmt_reason else ""
-        print(f"  line {line.feedetl_sn} {line.med_list_codg} class {line.chrgitm_lv}: {yuan(line.det_item_fee_sumamt)}"
-              f" = own {yuan(line.fulamt_ownpay_amt)} + over {yuan(line.overlmt_amt)}"
-              f" + first {yuan(line.preselfpay_amt)} + scope {yuan(line.inscp_scp_amt)}{note}")
+        print(f"  line {line.feedetl_sn} {line.med_list_codg} class {line.chrgitm_lv}: {format_fen(line.det_item_fee_sumamt)}"
+              f" = own {format_fen(line.fulamt_ownpay_amt)} + over {format_fen(line.overlmt_amt)}"
+              f" + first {format_fen(line.preselfpay_amt)} + scope {format_fen(line.inscp_scp_amt)}{note}")
     print("why:")
     for step in s.explanation:
         print(f"  [{step.code}] {step.text_zh} / {step.text_en}")

@@ -28,7 +28,7 @@ import datetime
 import random
 from collections.abc import Iterator
 
-from medsettle.domain import codes, region
+from medsettle.domain import codes, dates, region
 from medsettle.domain.records import (
     CatalogItem,
     ChronicQualification,
@@ -196,21 +196,13 @@ def _date(text: str) -> datetime.date:
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
-    """Same day `months` later (or earlier); the last day of the month when that day does not exist."""
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    """dates.add_months on date objects (the generator does its date arithmetic on them)."""
+    return _date(dates.add_months(day.isoformat(), months))
 
 
 def temporary_enddate(begndate: str, months: int) -> str:
-    """Last day of a temporary filing valid `months` months from `begndate` (begndate + months - 1 day)."""
-    return (_add_months(_date(begndate), months) - datetime.timedelta(days=1)).isoformat()
+    """Last day of a temporary filing valid `months` months from `begndate`: the filing rules' own period."""
+    return dates.period_end(begndate, months)
 
 
 # --- insured places -------------------------------------------------------------------------------

@@ -2,10 +2,9 @@
 
 import pytest
 
-from medsettle.domain import reasons
+from medsettle.domain import dates, reasons
 from medsettle.domain.catalog_split import (
     LineContext,
-    age_years_on,
     split_line,
     split_lines,
 )
@@ -265,5 +264,12 @@ def test_split_lines_missing_item_mapping_is_unknown():
     [("1980-05-01", "2024-04-30", 43), ("1980-05-01", "2024-05-01", 44), ("2000-02-29", "2023-02-28", 22),
      ("2000-02-29", "2023-03-01", 23), ("2024-01-01", "2024-01-01", 0)],
 )
-def test_age_years_on(brdy, date, age):
-    assert age_years_on(brdy, date) == age
+def test_age_on_each_fee_date(brdy, date, age):
+    assert dates.age_on(brdy, date) == age
+
+
+def test_a_fee_before_birth_meets_no_age_restriction_and_crashes_nothing():
+    line = fee(sn="pre", date="2024-03-05")
+    result = split_lines([line], {"pre": item(lmt_age_min=0, lmt_age_max=120)}, gend="1", brdy="2024-03-06",
+                         inpatient=False)
+    assert result[0].lmt_reason == "LMT_AGE"

@@ -111,7 +111,7 @@ def test_helpers_format():
     codes_ = [demo_nation.item_code(i) for i in range(5000)]
     assert len(set(codes_)) == len(codes_)
     assert demo_nation.id_check_digit("11010519491231002") == "X"  # the GB 11643 worked example
-    assert demo_nation.temporary_enddate("2025-08-31", 6) == "2026-02-27"  # 2026-02-28 minus one day
+    assert demo_nation.temporary_enddate("2025-08-31", 6) == "2026-02-28"  # no 02-31: the month's last day
     assert demo_nation.temporary_enddate("2025-07-01", 6) == "2025-12-31"
 
 

@@ -90,3 +90,10 @@ def test_parse_decimal_rejects_double_sign_even_when_negative_allowed():
 )
 def test_format_fen(fen, text):
     assert format_fen(fen) == text
+
+
+@pytest.mark.parametrize(("text", "places"), [("1.5", 4), ("0.0001", 4), ("4.52", 6), ("12", 4), ("0", 6), ("-3.25", 2)])
+def test_format_decimal_is_the_inverse_of_parse_decimal(text, places):
+    from medsettle.domain.money import format_decimal
+
+    assert format_decimal(parse_decimal(text, places, allow_negative=True), places) == text

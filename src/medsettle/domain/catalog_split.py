@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from medsettle.domain import codes, reasons
+from medsettle.domain import codes, dates, reasons
 from medsettle.domain.money import CNT_SCALE, apply_bp, line_amount_fen, round_half_up_div
 from medsettle.domain.records import OPEN_END, CatalogItem, FeeLine, LineResult
 
@@ -32,13 +32,6 @@ class LineContext(msgspec.Struct, frozen=True, kw_only=True):
     inpatient: bool
     dise_codg: str = ""
     cnt_used_today_e4: int = 0  # quantity of this item already charged the same day (earlier lines, settlements)
-
-
-def age_years_on(brdy: str, date: str) -> int:
-    """Completed years of age on `date` (both "YYYY-MM-DD"); a birthday counts on its day."""
-    birth_year, birth_md = int(brdy[:4]), brdy[5:10]
-    year, md = int(date[:4]), date[5:10]
-    return year - birth_year - (1 if md < birth_md else 0)
 
 
 def item_valid_on(item: CatalogItem, date: str) -> bool:
@@ -157,7 +150,7 @@ def split_lines(
         day_key = (line.med_list_codg, line.fee_ocur_date)
         ctx = LineContext(
             gend=gend,
-            age_years=age_years_on(brdy, line.fee_ocur_date),
+            age_years=dates.age_on(brdy, line.fee_ocur_date),
             inpatient=inpatient,
             dise_codg=dise_codg,
             cnt_used_today_e4=used_e4.get(day_key, 0),

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from medsettle.domain import region
 from medsettle.domain.records import Record, Settlement
 
 MONTH_RE = re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")
@@ -89,14 +90,9 @@ def next_month(month: str) -> str:
     return f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
 
 
-def province(admdvs: str) -> str:
-    assert len(admdvs) == 6 and admdvs.isdigit(), admdvs
-    return admdvs[:2] + "0000"
-
-
 def pair_of(setl: Settlement) -> tuple[str, str]:
     """(insured province, province of treatment) of a settlement."""
-    return province(setl.insuplc_admdvs), province(setl.mdtrtarea_admvs)
+    return region.province_of(setl.insuplc_admdvs), region.province_of(setl.mdtrtarea_admvs)
 
 
 def totals_of(setl: Settlement) -> Totals:

@@ -66,6 +66,13 @@ def parse_decimal(text: str, places: int, *, allow_negative: bool = False) -> in
     return -value if negative else value
 
 
+def format_decimal(scaled: int, places: int) -> str:
+    """The exact decimal string of an integer scaled by 10**places, the inverse of parse_decimal: (15000, 4) -> "1.5"."""
+    sign = "-" if scaled < 0 else ""
+    whole, frac = divmod(abs(scaled), 10**places)
+    return sign + f"{whole}.{frac:0{places}d}".rstrip("0").rstrip(".")
+
+
 def format_fen(fen: int) -> str:
     """Fen as yuan for display: 1234 -> "12.34", -5 -> "-0.05"."""
     sign = "-" if fen < 0 else ""

@@ -111,7 +111,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     # -- prepaid funds -------------------------------------------------------------------------------
 
     def _year_or_current(self, value: int) -> int:
-        return cc.year(value) if value else int(self.app.clock.today()[:4])
+        return convert.year(value) if value else int(self.app.clock.today()[:4])
 
     @rpc
     async def GetPrepaidFund(self, request: pb.GetPrepaidFundRequest, context) -> pb.GetPrepaidFundResponse:
@@ -126,7 +126,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     @rpc
     async def SetPrepaidFund(self, request: pb.SetPrepaidFundRequest, context) -> pb.SetPrepaidFundResponse:
         province = cc.province(request.insuplc_admdvs)
-        year = cc.year(request.year)
+        year = convert.year(request.year)
         threshold = convert.ratio(request.warn_threshold, "warn_threshold") or prepaid.WARN_THRESHOLD_BP_DEFAULT
         sizing = request.WhichOneof("sizing")
         if sizing is None:

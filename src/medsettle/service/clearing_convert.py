@@ -11,8 +11,6 @@ from medsettle.service.errors import invalid
 from medsettle.store.clearing_book import Book
 from medsettle.v1 import clearing_pb2 as pb
 
-YEAR_MIN, YEAR_MAX = 1990, 2199
-
 
 def month(value: str, field: str = "month") -> str:
     if not clearing.is_month(value):
@@ -24,12 +22,6 @@ def province(value: str, field: str = "insuplc_admdvs") -> str:
     convert.admdvs(value, field)
     if not region.is_province(value):
         raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{value!r} is not a province code (xx0000)")
-    return value
-
-
-def year(value: int, field: str = "year") -> int:
-    if not YEAR_MIN <= value <= YEAR_MAX:
-        raise invalid(field, f"year {value} outside {YEAR_MIN}..{YEAR_MAX}")
     return value
 
 

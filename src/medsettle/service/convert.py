@@ -75,6 +75,15 @@ def ratio(value: int, field: str) -> int:
     return value
 
 
+YEAR_MIN, YEAR_MAX = 1990, 2199  # accumulator and prepaid-fund years
+
+
+def year(value: int, field: str = "year") -> int:
+    if not YEAR_MIN <= value <= YEAR_MAX:
+        raise invalid(field, f"year {value} outside {YEAR_MIN}..{YEAR_MAX}")
+    return value
+
+
 def request_id(value: str, limit: int = 40) -> str:
     if not value or len(value) > limit or not CODE_RE.match(value):
         raise invalid("request_id", f"request_id must be 1-{limit} letters, digits, '.', '_' or '-'")
@@ -86,14 +95,6 @@ def decimal(value: str, places: int, field: str) -> int:
         return money.parse_decimal(value, places)
     except ValueError as error:
         raise invalid(field, f"expected an exact decimal with at most {places} decimals: {error}") from None
-
-
-def format_decimal(scaled: int, places: int) -> str:
-    """The exact decimal string of an integer scaled by 10**places: (15000, 4) -> "1.5"."""
-    sign = "-" if scaled < 0 else ""
-    whole, frac = divmod(abs(scaled), 10**places)
-    text = f"{whole}.{frac:0{places}d}".rstrip("0").rstrip(".")
-    return sign + text
 
 
 # -- fee lines ------------------------------------------------------------------------------------
@@ -157,8 +158,8 @@ def fee_line_pb(line: FeeLine) -> common_pb2.FeeLine:
     return common_pb2.FeeLine(
         feedetl_sn=line.feedetl_sn,
         med_list_codg=line.med_list_codg,
-        cnt=format_decimal(line.cnt_e4, CNT_PLACES),
-        pric=format_decimal(line.pric_e6, PRIC_PLACES),
+        cnt=money.format_decimal(line.cnt_e4, CNT_PLACES),
+        pric=money.format_decimal(line.pric_e6, PRIC_PLACES),
         det_item_fee_sumamt=line.det_item_fee_sumamt_fen,
         fee_ocur_time=line.fee_ocur_date,
     )
@@ -268,7 +269,7 @@ def catalog_item_pb(item: CatalogItem) -> reference_data_pb2.CatalogItem:
         lmt_age_max=item.lmt_age_max,
         lmt_setting=item.lmt_setting,
         lmt_dise_codes=item.lmt_dise_codes,
-        lmt_cnt_per_day=format_decimal(item.lmt_cnt_per_day_e4, CNT_PLACES) if item.lmt_cnt_per_day_e4 else "",
+        lmt_cnt_per_day=money.format_decimal(item.lmt_cnt_per_day_e4, CNT_PLACES) if item.lmt_cnt_per_day_e4 else "",
         begndate=item.begndate,
         enddate=item.enddate,
     )

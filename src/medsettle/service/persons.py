@@ -9,8 +9,6 @@ from medsettle.service.rpc import rpc
 from medsettle.v1 import person_pb2 as pb
 from medsettle.v1 import person_pb2_grpc as pb_grpc
 
-YEAR_MIN, YEAR_MAX = 1990, 2199
-
 
 class PersonServicer(pb_grpc.PersonServiceServicer):
     full_name = "medsettle.v1.PersonService"
@@ -57,9 +55,7 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
 
     @rpc
     async def GetAccumulators(self, request: pb.GetAccumulatorsRequest, context) -> pb.GetAccumulatorsResponse:
-        year = request.year or int(self.app.clock.today()[:4])
-        if not YEAR_MIN <= year <= YEAR_MAX:
-            raise convert.invalid("year", f"year {year} outside {YEAR_MIN}..{YEAR_MAX}")
+        year = convert.year(request.year or int(self.app.clock.today()[:4]))
         with self.app.store.read() as view:
             person, _ = lookups.resolve_person(view, pb.PersonRef(psn_no=request.psn_no))
             insutype = lookups.default_insutype(person, request.insutype)
