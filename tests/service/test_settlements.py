@@ -327,3 +327,27 @@ def test_an_inpatient_settlement_computed_on_a_stale_snapshot_is_computed_again(
     setl = served.run(stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
         request_id="ST-4", fixmedins_code=world.GZ_HOSPITAL, mdtrt_id=mdtrt_id))).settlement
     assert setl.medfee_sumamt == 20_000  # both lines
+
+
+def test_a_retry_gets_its_first_answer_even_after_the_world_moved_on(api, served, world, clock):
+    """DOMAIN.md 7: the same id and payload returns the original answer — also when the same request would now
+    be refused (the filing has expired, the stay was discharged)."""
+    stub, _ = api
+    settle_request = settlement_pb2.SettleOutpatientRequest(
+        request_id="MO-1", claim=claim("P002", world.GZ_HOSPITAL, VISIT_1))  # temporary filing until 2026-06-30
+    first = served.run(stub.SettleOutpatient(settle_request))
+    mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="MO-2", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=world.GZ_HOSPITAL,
+        med_type="21"))).mdtrt_id
+    upload = settlement_pb2.UploadInpatientFeesRequest(request_id="MO-3", fixmedins_code=world.GZ_HOSPITAL,
+                                                       mdtrt_id=mdtrt_id, fee_lines=[line("1", "XA001", "1", "1", 100)])
+    uploaded = served.run(stub.UploadInpatientFees(upload))
+    served.run(stub.Discharge(settlement_pb2.DischargeRequest(request_id="MO-4", fixmedins_code=world.GZ_HOSPITAL,
+                                                              mdtrt_id=mdtrt_id)))
+    clock.advance_days(200)  # 2026-09-18: P002's filing has expired, the stay is closed
+
+    assert served.run(stub.SettleOutpatient(settle_request)) == first
+    assert served.run(stub.UploadInpatientFees(upload)) == uploaded
+    fresh = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="MO-5", claim=claim("P002", world.GZ_HOSPITAL, VISIT_1))))
+    assert rpc_error_info(fresh)[0] == ["FILING_EXPIRED"]

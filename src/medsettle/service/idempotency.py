@@ -26,11 +26,52 @@ def payload_digest(request: Message) -> str:
     return hashlib.blake2b(copy.SerializeToString(deterministic=True), digest_size=16).hexdigest()
 
 
-def _replay(record: RequestRecord, method: str, digest: str, response_type: type[Message]) -> Message:
-    if record.method != method or record.payload_digest != digest:
-        raise Refusal(reasons.REQUEST_ID_REUSED, field="request_id",
-                      detail=f"first used by {record.method} with another payload")
-    return response_type.FromString(record.response)
+class Once:
+    """One mutating request, run at most once per (caller, request_id).
+
+    Handlers that read or compute before writing ask `held()` first: a retry must get the original answer even
+    when the world has moved on since (a filing expired, a stay was discharged), so the retry check comes before
+    anything that could refuse it.
+    """
+
+    def __init__(self, app: App, caller: str, request: Message, response_type: type[Message]) -> None:
+        self.app = app
+        self.caller = caller
+        self.request_id = convert.request_id(request.request_id, app.limits.request_id_chars_max)
+        self.method = type(request).__name__.removesuffix("Request")
+        self.digest = payload_digest(request)
+        self.response_type = response_type
+
+    def _replay(self, record: RequestRecord) -> Message:
+        if record.method != self.method or record.payload_digest != self.digest:
+            raise Refusal(reasons.REQUEST_ID_REUSED, field="request_id",
+                          detail=f"first used by {record.method} with another payload")
+        return self.response_type.FromString(record.response)
+
+    def held(self) -> Message | None:
+        """The original answer when this request id was already used (a retry), else None."""
+        with self.app.store.read() as view:
+            record = view.request(self.caller, self.request_id)
+        return None if record is None else self._replay(record)
+
+    async def run(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]]) -> Message:
+        """Run `effect` in the group-commit writer unless a concurrent twin committed first.
+
+        `effect(view)` returns the answer and the ids it touched (setl_id, mdtrt_id, trt_dcla_detl_sn) for 冲正.
+        """
+
+        def job(view: WriteView) -> Any:
+            held_now = view.request(self.caller, self.request_id)
+            if held_now is not None:
+                return self._replay(held_now)
+            response, effects = effect(view)
+            record = RequestRecord(method=self.method, payload_digest=self.digest,
+                                   response=response.SerializeToString(deterministic=True),
+                                   created_ms=self.app.clock.now_ms(), **effects)
+            view.put_request(self.caller, self.request_id, record)
+            return response
+
+        return await self.app.writer.run(job)
 
 
 async def once(
@@ -40,27 +81,7 @@ async def once(
     response_type: type[Message],
     effect: Callable[[WriteView], tuple[Message, dict[str, str]]],
 ) -> Message:
-    """Run `effect` in the group-commit writer at most once per (caller, request_id).
-
-    `effect(view)` returns the answer and the ids it touched (setl_id, mdtrt_id, trt_dcla_detl_sn) for 冲正.
-    """
-    request_id = convert.request_id(request.request_id, app.limits.request_id_chars_max)
-    method = type(request).__name__.removesuffix("Request")
-    digest = payload_digest(request)
-    with app.store.read() as view:  # cheap pre-check: most retries end here without the writer
-        held = view.request(caller, request_id)
-    if held is not None:
-        return _replay(held, method, digest, response_type)
-
-    def job(view: WriteView) -> Any:
-        held_now = view.request(caller, request_id)
-        if held_now is not None:  # a concurrent twin committed first
-            return _replay(held_now, method, digest, response_type)
-        response, effects = effect(view)
-        record = RequestRecord(method=method, payload_digest=digest,
-                               response=response.SerializeToString(deterministic=True),
-                               created_ms=app.clock.now_ms(), **effects)
-        view.put_request(caller, request_id, record)
-        return response
-
-    return await app.writer.run(job)
+    """Once(...).held(), else Once(...).run(effect): for handlers that do all their reading in `effect`."""
+    request_once = Once(app, caller, request, response_type)
+    held = request_once.held()
+    return held if held is not None else await request_once.run(effect)

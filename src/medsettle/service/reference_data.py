@@ -71,6 +71,10 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutCatalogItems(self, request: pb.PutCatalogItemsRequest, context) -> pb.PutCatalogItemsResponse:
+        who = caller_of(context)
+        request_once = idempotency.Once(self.app, who, request, pb.PutCatalogItemsResponse)
+        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+            return held
         province = convert.admdvs(request.mdtrtarea_admvs, "mdtrtarea_admvs")
         if not region.is_province(province):
             raise convert.invalid("mdtrtarea_admvs", "a catalog belongs to a province of treatment (xx0000)")
@@ -78,7 +82,6 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
                          "items")
         # Versions of one code in begndate order: each closes the one before it.
         indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
-        who = caller_of(context)
 
         def effect(view: WriteView):
             written = _add_versions(indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
@@ -87,10 +90,14 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
                         request.request_id)
             return pb.PutCatalogItemsResponse(items_written=written), {}
 
-        return await idempotency.once(self.app, who, request, pb.PutCatalogItemsResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def PutPolicies(self, request: pb.PutPoliciesRequest, context) -> pb.PutPoliciesResponse:
+        who = caller_of(context)
+        request_once = idempotency.Once(self.app, who, request, pb.PutPoliciesResponse)
+        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+            return held
         limit = self.app.limits.records_per_push_max
         if not request.policies and not request.insured_places:
             raise Refusal(reasons.INVALID_ARGUMENT, field="policies", detail="nothing to write")
@@ -98,7 +105,6 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         places = await _collect(request.insured_places[: limit + 1], convert.insured_place, "insured_places")
         if len(policies) > limit or len(places) > limit:
             raise Refusal(reasons.LINES_LIMIT, field="policies", detail=f"at most {limit} per push")
-        who = caller_of(context)
 
         def effect(view: WriteView):
             written_policies = _add_versions(
@@ -115,13 +121,16 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             return pb.PutPoliciesResponse(policies_written=written_policies,
                                           insured_places_written=written_places), {}
 
-        return await idempotency.once(self.app, who, request, pb.PutPoliciesResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def PutInstitutions(self, request: pb.PutInstitutionsRequest, context) -> pb.PutInstitutionsResponse:
+        who = caller_of(context)
+        request_once = idempotency.Once(self.app, who, request, pb.PutInstitutionsResponse)
+        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+            return held
         institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
                                 convert.institution, "institutions")
-        who = caller_of(context)
 
         def effect(view: WriteView):
             for institution in institutions:
@@ -129,13 +138,16 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             self.app.audit(view, who, "PutInstitutions", f"institutions={len(institutions)}", request.request_id)
             return pb.PutInstitutionsResponse(institutions_written=len(institutions)), {}
 
-        return await idempotency.once(self.app, who, request, pb.PutInstitutionsResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def PutPersons(self, request: pb.PutPersonsRequest, context) -> pb.PutPersonsResponse:
+        who = caller_of(context)
+        request_once = idempotency.Once(self.app, who, request, pb.PutPersonsResponse)
+        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+            return held
         persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
                            "persons")
-        who = caller_of(context)
 
         def effect(view: WriteView):
             for person in persons:
@@ -143,7 +155,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             self.app.audit(view, who, "PutPersons", f"persons={len(persons)}", request.request_id)
             return pb.PutPersonsResponse(persons_written=len(persons)), {}
 
-        return await idempotency.once(self.app, who, request, pb.PutPersonsResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def GetCatalogItem(self, request: pb.GetCatalogItemRequest, context) -> pb.GetCatalogItemResponse:

@@ -107,6 +107,10 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     @rpc
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
+        caller = convert.code(request.claim.fixmedins_code, "claim.fixmedins_code")
+        request_once = idempotency.Once(self.app, caller, request, pb.SettleOutpatientResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
         now_ms = self.app.clock.now_ms()
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
@@ -123,14 +127,17 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             setl = _commit(view, current.settlement, current.person, current.accumulator_row)
             return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
-        return await idempotency.once(self.app, claim.fixmedins_code, request, pb.SettleOutpatientResponse, effect)
+        return await request_once.run(effect)
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
 
     @rpc
     async def Admit(self, request: pb.AdmitRequest, context) -> pb.AdmitResponse:
-        med_type = convert.code(request.med_type, "med_type", codes.INPATIENT_MED_TYPES)
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        request_once = idempotency.Once(self.app, fixmedins_code, request, pb.AdmitResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
+        med_type = convert.code(request.med_type, "med_type", codes.INPATIENT_MED_TYPES)
         begndate = convert.date(request.begndate, "begndate", allow_empty=True) or self.app.clock.today()
         if begndate > self.app.clock.today():
             raise convert.invalid("begndate", "an admission cannot begin in the future")
@@ -159,12 +166,15 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                                         warnings=[convert.reason_pb(r) for r in answer.reasons])
             return response, {"mdtrt_id": stay.mdtrt_id}
 
-        return await idempotency.once(self.app, fixmedins_code, request, pb.AdmitResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def UploadInpatientFees(self, request: pb.UploadInpatientFeesRequest,
                                   context) -> pb.UploadInpatientFeesResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        request_once = idempotency.Once(self.app, fixmedins_code, request, pb.UploadInpatientFeesResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
         lines = convert.fee_lines(request.fee_lines, "fee_lines", self.app.limits.fee_lines_per_request_max)
         if not lines:
             raise convert.invalid("fee_lines", "at least one fee line")
@@ -205,7 +215,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                                                       stay_line_count=stay.line_count + len(added))
             return response, {"mdtrt_id": stay.mdtrt_id, "feedetl_sns": tuple(line.feedetl_sn for line in added)}
 
-        return await idempotency.once(self.app, fixmedins_code, request, pb.UploadInpatientFeesResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def CancelInpatientFees(self, request: pb.CancelInpatientFeesRequest,
@@ -251,6 +261,9 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     @rpc
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        request_once = idempotency.Once(self.app, fixmedins_code, request, pb.SettleInpatientResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
         amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
         now_ms = self.app.clock.now_ms()
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
@@ -279,7 +292,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
                                                                                       "mdtrt_id": stay_now.mdtrt_id}
 
-        return await idempotency.once(self.app, fixmedins_code, request, pb.SettleInpatientResponse, effect)
+        return await request_once.run(effect)
 
     @rpc
     async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
