@@ -39,12 +39,6 @@ class ServerConfig:
     log_calls: bool = False
 
 
-def service_names() -> list[str]:
-    from medsettle.service import registry
-
-    return [servicer.full_name for servicer in registry.SERVICERS]
-
-
 def build_server(app: App, listen: str, *, so_reuseport: bool) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """A server with every servicer, health and reflection registered; not started. Returns the bound port."""
     from medsettle.service import registry

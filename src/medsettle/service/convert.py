@@ -154,17 +154,6 @@ def fee_lines(lines, field: str, limit: int) -> tuple[FeeLine, ...]:
     return tuple(result)
 
 
-def fee_line_pb(line: FeeLine) -> common_pb2.FeeLine:
-    return common_pb2.FeeLine(
-        feedetl_sn=line.feedetl_sn,
-        med_list_codg=line.med_list_codg,
-        cnt=money.format_decimal(line.cnt_e4, CNT_PLACES),
-        pric=money.format_decimal(line.pric_e6, PRIC_PLACES),
-        det_item_fee_sumamt=line.det_item_fee_sumamt_fen,
-        fee_ocur_time=line.fee_ocur_date,
-    )
-
-
 # -- reference data -------------------------------------------------------------------------------
 
 
@@ -375,14 +364,6 @@ def insured_place(pb: reference_data_pb2.InsuredPlace, field: str) -> InsuredPla
     )
 
 
-def insured_place_pb(p: InsuredPlace) -> reference_data_pb2.InsuredPlace:
-    return reference_data_pb2.InsuredPlace(
-        insuplc_admdvs=p.insuplc_admdvs, begndate=p.begndate, enddate=p.enddate, open_med_types=p.open_med_types,
-        open_dise_codes=p.open_dise_codes, tmp_filing_months=p.tmp_filing_months,
-        longterm_lock_months=p.longterm_lock_months,
-    )
-
-
 def institution(pb: reference_data_pb2.Institution, field: str) -> Institution:
     return Institution(
         fixmedins_code=code(pb.fixmedins_code, f"{field}.fixmedins_code"),
@@ -392,14 +373,6 @@ def institution(pb: reference_data_pb2.Institution, field: str) -> Institution:
         networked_inpatient=pb.networked_inpatient,
         networked_outpatient=pb.networked_outpatient,
         networked_chronic=pb.networked_chronic,
-    )
-
-
-def institution_pb(i: Institution) -> reference_data_pb2.Institution:
-    return reference_data_pb2.Institution(
-        fixmedins_code=i.fixmedins_code, fixmedins_name=i.fixmedins_name, admdvs=i.admdvs, hosp_lv=i.hosp_lv,
-        networked_inpatient=i.networked_inpatient, networked_outpatient=i.networked_outpatient,
-        networked_chronic=i.networked_chronic,
     )
 
 

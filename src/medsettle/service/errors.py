@@ -35,7 +35,6 @@ _CODES = {
     reasons.REQUEST_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.PREPAID_FUND_NOT_FOUND.code: code_pb2.NOT_FOUND,
 }
-_VALIDATION = frozenset(code for code, status in _CODES.items() if status == code_pb2.INVALID_ARGUMENT)
 
 
 def grpc_code_of(refusal: Refusal) -> int:
@@ -89,6 +88,3 @@ def to_status(refusal: Refusal) -> grpc.Status:
 def invalid(field: str, detail: str, reason: reasons.Reason = reasons.INVALID_ARGUMENT) -> Refusal:
     return Refusal(reason, field=field, detail=detail)
 
-
-def is_validation(refusal: Refusal) -> bool:
-    return refusal.reason.code in _VALIDATION

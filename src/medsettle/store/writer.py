@@ -45,9 +45,6 @@ class GroupCommitWriter:
     async def run(self, job: Callable[[WriteView], T]) -> T:
         return await asyncio.wrap_future(self.submit(job))
 
-    def run_sync(self, job: Callable[[WriteView], T]) -> T:
-        return self.submit(job).result()
-
     def close(self) -> None:
         """Finish every queued job, then stop the thread."""
         self._queue.put((_STOP, None))
