@@ -73,3 +73,11 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
         first_settlement_of_stay=stay is None or not stay.admission_counted,
     )
     return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row, lines=claim.lines)
+
+
+def person_unchanged(view: View, computed: Computed) -> bool:
+    """The optimistic check at commit: the person and their year's accumulators are still as `computed` read them
+    (any settlement or reversal of the person bumps the accumulators' version)."""
+    setl = computed.settlement
+    row = view.accumulator_row(setl.psn_no, setl.insutype, setl.accumulator_year)
+    return row.version == computed.accumulator_row.version and view.person(setl.psn_no) == computed.person

@@ -118,12 +118,10 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
         def effect(view: WriteView):
             current = computed
-            row = view.accumulator_row(claim.psn_no, claim.insutype, int(claim.setl_date[:4]))
-            fresh_person = view.person(claim.psn_no)
-            if row.version != current.accumulator_row.version or fresh_person != current.person:
+            if not claims.person_unchanged(view, computed):
                 # Another settlement of this person committed since the snapshot: compute again under the
                 # write lock, so two settlements never spend the same deductible or cap.
-                current = claims.compute(view, claim, fresh_person, cert_type, now_ms)
+                current = claims.compute(view, claim, view.person(claim.psn_no), cert_type, now_ms)
             setl = _commit(view, current.settlement, current.person, current.accumulator_row)
             return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
@@ -412,10 +410,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
 def _still_as_read(view: View, computed: claims.Computed, stay: Stay, held_lines: list[StayLine]) -> bool:
     """Is everything an inpatient settlement was computed from unchanged under the write lock?"""
-    return (view.stay(stay.mdtrt_id) == stay
-            and view.person(stay.psn_no) == computed.person
-            and view.accumulator_row(stay.psn_no, stay.insutype, computed.settlement.accumulator_year)
-            == computed.accumulator_row
+    return (claims.person_unchanged(view, computed)
+            and view.stay(stay.mdtrt_id) == stay
             and tuple(held.line for held in held_lines if not held.setl_id) == computed.lines)
 
 
