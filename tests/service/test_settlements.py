@@ -351,3 +351,42 @@ def test_a_retry_gets_its_first_answer_even_after_the_world_moved_on(api, served
     fresh = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
         request_id="MO-5", claim=claim("P002", world.GZ_HOSPITAL, VISIT_1))))
     assert rpc_error_info(fresh)[0] == ["FILING_EXPIRED"]
+
+
+def test_chong_zheng_of_inpatient_messages(api, served, world, store):
+    """2601 undoes an upload batch (its lines only), a settlement of a stay (the admission is no longer counted and
+    its lines are unsettled again) and an admission with nothing settled; what it cannot undo it refuses."""
+    stub, persons = api
+    gz = world.GZ_HOSPITAL
+
+    def undo(request_id: str, original: str):
+        return stub.ReverseByRequestId(settlement_pb2.ReverseByRequestIdRequest(
+            request_id=request_id, fixmedins_code=gz, original_request_id=original))
+
+    mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="CZ-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=gz, med_type="21"))).mdtrt_id
+    for n, sns in ((2, ("1", "2")), (3, ("3",))):
+        served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+            request_id=f"CZ-{n}", fixmedins_code=gz, mdtrt_id=mdtrt_id,
+            fee_lines=[line(sn, "XA001", "1", "1000", 100_000) for sn in sns])))
+    assert served.run(undo("CZ-4", "CZ-3")).original_method == "UploadInpatientFees"
+    settled = served.run(stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
+        request_id="CZ-5", fixmedins_code=gz, mdtrt_id=mdtrt_id))).settlement
+    assert sorted(x.feedetl_sn for x in settled.lines) == ["1", "2"]  # line 3 went with its batch
+    assert accumulators(persons, served).admissions_inpatient == 1
+
+    error = refused(served, undo("CZ-6", "CZ-1"))
+    assert rpc_error_info(error)[0] == ["NOT_REVERSIBLE"]  # the stay has a settlement in force
+    reversed_ = served.run(undo("CZ-7", "CZ-5"))
+    assert reversed_.undone and reversed_.reversal.medfee_sumamt == -200_000
+    acc = accumulators(persons, served)
+    assert (acc.admissions_inpatient, acc.hifp_inpatient, acc.hifp_overall) == (0, 0, 0)
+    with store.read() as view:
+        assert [held.setl_id for held in view.stay_lines(mdtrt_id)] == ["", ""]
+        assert view.stay(mdtrt_id).admission_dedc_paid_fen == 0 and not view.stay(mdtrt_id).admission_counted
+
+    assert served.run(undo("CZ-8", "CZ-1")).undone  # now the admission itself can go
+    with store.read() as view:
+        assert view.stay(mdtrt_id).enddate and view.stay_lines(mdtrt_id) == []
+    error = refused(served, undo("CZ-9", "CZ-8"))
+    assert rpc_error_info(error)[0] == ["NOT_REVERSIBLE"]  # a 冲正 is not itself undone by 冲正
