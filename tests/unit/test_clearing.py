@@ -44,6 +44,7 @@ def test_canonical_bytes_do_not_depend_on_input_order():
 
 def test_months():
     assert clearing.is_month("2026-01") and not clearing.is_month("2026-13") and not clearing.is_month("26-01")
+    assert not clearing.is_month("2026-01\n") and not clearing.is_month("20٢٦-01")  # re.match with `$`, \d: both passed
     assert clearing.next_month("2026-12") == "2027-01" and clearing.previous_month("2026-01") == "2025-12"
 
 

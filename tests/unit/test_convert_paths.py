@@ -10,7 +10,29 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service import convert
 from medsettle.v1 import common_pb2, reference_data_pb2
 
-CODES = st.sampled_from(["XA001", "S0001", "0011", "", "bad code", "X" * 41, "项目", "A-1.b_2"])
+
+def test_a_code_is_letters_digits_dot_underscore_dash_only():
+    for good in ("XA001", "A-1.b_2", "X" * 40):
+        assert convert.is_code(good) and convert.code(good, "f") == good
+    # A trailing newline used to pass (re.match with `$`): it would have stored a second, invisible code.
+    for bad in ("", "XA001\n", "\nXA001", "XA 001", "X" * 41, "项目", "XA001\x00"):
+        assert not convert.is_code(bad)
+        try:
+            convert.code(bad, "f")
+        except Refusal as refusal:
+            assert refusal.field == "f"
+        else:
+            raise AssertionError(f"{bad!r} accepted")
+    assert convert.request_id("R-1") == "R-1"
+    for bad in ("R-1\n", "R" * 41):
+        try:
+            convert.request_id(bad)
+        except Refusal as refusal:
+            assert refusal.field == "request_id"
+        else:
+            raise AssertionError(f"{bad!r} accepted as a request id")
+
+CODES = st.sampled_from(["XA001", "S0001", "0011", "", "bad code", "X" * 41, "项目", "A-1.b_2", "XA001\n", "X" * 40])
 DECIMALS = st.sampled_from(["1", "0.5", "1.2345", "1.23456", "4.52", "0.000001", "1e3", "-1", "", " 1", "1.", "007"])
 DATES = st.sampled_from(["2026-03-02", "2026-02-30", "2026-3-2", "1899-12-31", "2200-01-01", "", "2025-01-01"])
 AMOUNTS = st.sampled_from([0, 1, 452, -1, 10**12, 10**12 + 1])

@@ -21,7 +21,7 @@ import msgspec
 from medsettle.domain import region
 from medsettle.domain.records import Record, Settlement
 
-MONTH_RE = re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")  # ASCII digits; fullmatch: no trailing newline
 PAIRS_MAX = 32 * 32  # every ordered pair of the 32 provincial units, self-pairs included (never cross-province)
 
 
@@ -72,7 +72,7 @@ class Statement(Record, kw_only=True):
 
 
 def is_month(text: str) -> bool:
-    return bool(MONTH_RE.match(text))
+    return MONTH_RE.fullmatch(text) is not None
 
 
 def month_of(date: str) -> str:

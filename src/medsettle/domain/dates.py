@@ -10,7 +10,7 @@ import calendar
 import datetime as _dt
 import re
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only (\d also matches "٢")
 
 
 def is_date(text: str) -> bool:

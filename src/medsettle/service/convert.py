@@ -3,8 +3,6 @@ the offending field named; rules about meaning live in the domain."""
 
 from __future__ import annotations
 
-import re
-
 from google.protobuf import timestamp_pb2
 
 from medsettle.domain import codes, dates, money, reasons, region
@@ -27,7 +25,17 @@ from medsettle.domain.records import (
 from medsettle.service.errors import invalid
 from medsettle.v1 import common_pb2, filing_pb2, reference_data_pb2
 
-CODE_RE = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
+CODE_LEN_MAX = 40
+_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._-"
+
+
+def is_code(value: str, limit: int = CODE_LEN_MAX) -> bool:
+    """1-limit characters, each of [0-9A-Za-z._-].
+
+    str.strip removes those characters from both ends, so only a value made of nothing else strips to "". Twice as
+    fast as a regex (this runs for every fee line and every catalog item), and exact: `^...$` with re.match lets a
+    trailing newline through."""
+    return 0 < len(value) <= limit and not value.strip(_CODE_CHARS)
 DATE_MIN = "1900-01-01"
 DATE_MAX = "2199-12-31"
 AMOUNT_FEN_MAX = 10**12  # ten billion yuan: far above any real line, far below int64
@@ -52,7 +60,7 @@ def code(value: str, field: str, allowed: frozenset[str] | None = None, *, allow
     if allowed is not None:
         if value not in allowed:
             raise invalid(field, f"{value!r} is not one of {sorted(allowed)}")
-    elif not CODE_RE.match(value):
+    elif not is_code(value):
         raise invalid(field, f"expected a code of 1-40 letters or digits, got {value!r}")
     return value
 
@@ -85,7 +93,7 @@ def year(value: int, field: str = "year") -> int:
 
 
 def request_id(value: str, limit: int = 40) -> str:
-    if not value or len(value) > limit or not CODE_RE.match(value):
+    if not is_code(value, limit):
         raise invalid("request_id", f"request_id must be 1-{limit} letters, digits, '.', '_' or '-'")
     return value
 
@@ -106,7 +114,7 @@ def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
     The same checks as the checked path, without building a field name per check: a settlement's lines are
     almost always well-formed, and this runs for every line of every settlement."""
     sn, item_code, day, amount_fen = line.feedetl_sn, line.med_list_codg, line.fee_ocur_time, line.det_item_fee_sumamt
-    if not (CODE_RE.match(sn) and CODE_RE.match(item_code) and 0 <= amount_fen <= AMOUNT_FEN_MAX):
+    if not (is_code(sn) and is_code(item_code) and 0 <= amount_fen <= AMOUNT_FEN_MAX):
         return None
     if day not in dates_ok:
         if not dates.is_date(day) or not (DATE_MIN <= day <= DATE_MAX):
@@ -176,22 +184,29 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
     """The item when every field is well-formed, else None (the checked path then names the field).
 
     The same checks as the checked path without building a field name per check: a full catalog push converts
-    hundreds of thousands of items, almost all of them well-formed."""
+    hundreds of thousands of items, almost all of them well-formed. Most items carry no restriction, so the
+    restriction fields are read only to see that they are empty (reading a repeated field into a tuple costs
+    more than the rest of the item)."""
     lv, selfpay, begndate, enddate = pb.chrgitm_lv, pb.selfpay_prop, pb.begndate, pb.enddate
     if lv not in codes.ITEM_CLASSES or not 0 <= selfpay <= 10_000 or (lv == codes.CLASS_B and selfpay == 0):
         return None
     if not _date_ok(begndate) or (enddate and (not _date_ok(enddate) or enddate < begndate)):
         return None
-    age_min, age_max = pb.lmt_age_min, pb.lmt_age_max
+    item_code, list_type, price_fen = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt
+    if not is_code(item_code) or list_type not in codes.LIST_TYPES or not 0 <= price_fen <= AMOUNT_FEN_MAX:
+        return None
+    age_min, age_max, sex, setting = pb.lmt_age_min, pb.lmt_age_max, pb.lmt_sex, pb.lmt_setting
+    if not pb.lmt_used_flag:
+        if age_min != -1 or age_max != -1 or sex or setting or pb.lmt_cnt_per_day or pb.lmt_dise_codes:
+            return None  # a restriction without the flag: the checked path says so
+        return CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
+                           selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, begndate=begndate, enddate=enddate)
     if age_min < -1 or age_max < -1 or (0 <= age_max < age_min):
         return None
-    item_code, list_type, price_fen = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt
-    if not CODE_RE.match(item_code) or list_type not in codes.LIST_TYPES or not 0 <= price_fen <= AMOUNT_FEN_MAX:
-        return None
-    if pb.lmt_sex not in _SEX_OR_SETTING or pb.lmt_setting not in _SEX_OR_SETTING:
+    if sex not in _SEX_OR_SETTING or setting not in _SEX_OR_SETTING:
         return None
     dise_codes = tuple(pb.lmt_dise_codes)
-    if dise_codes and not all(CODE_RE.match(c) for c in dise_codes):
+    if dise_codes and not all(is_code(c) for c in dise_codes):
         return None
     cnt_e4 = 0
     if pb.lmt_cnt_per_day:
@@ -200,10 +215,10 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
         except ValueError:
             return None
     item = CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
-                       selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, lmt_sex=pb.lmt_sex, lmt_age_min=age_min,
-                       lmt_age_max=age_max, lmt_setting=pb.lmt_setting, lmt_dise_codes=dise_codes,
+                       selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, lmt_sex=sex, lmt_age_min=age_min,
+                       lmt_age_max=age_max, lmt_setting=setting, lmt_dise_codes=dise_codes,
                        lmt_cnt_per_day_e4=cnt_e4, begndate=begndate, enddate=enddate)
-    return item if pb.lmt_used_flag == item.restricted else None
+    return item if item.restricted else None
 
 
 def catalog_item(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
