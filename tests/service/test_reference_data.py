@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import grpc
 import pytest
@@ -205,14 +204,21 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
             item = stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
                 mdtrtarea_admvs="440000", med_list_codg="LR00001", date="2026-01-01")).item
             assert item.lmt_sex == "2" and item.lmt_used_flag
-            big = reference_data_pb2.PutCatalogItemsRequest(request_id="KILL-1", mdtrtarea_admvs="440000",
-                                                            items=[catalog_item(f"K{i:06d}", begndate="2026-01-01")
-                                                                   for i in range(40_000)])
-            future = stub.PutCatalogItems.future(big, timeout=60)
-            time.sleep(0.4)
+            # Four pushes of 50,000 (the most one push may carry) in flight; killed as soon as the first is answered,
+            # while the others are being converted or written.
+            pushes = [reference_data_pb2.PutCatalogItemsRequest(
+                request_id=f"KILL-{p}", mdtrtarea_admvs="440000",
+                items=[catalog_item(f"K{p}{i:06d}", begndate="2026-01-01") for i in range(50_000)]) for p in range(4)]
+            futures = [stub.PutCatalogItems.future(push, timeout=60) for push in pushes]
+            futures[0].result()
             os.kill(process.pid, signal.SIGKILL)
-            with pytest.raises(grpc.RpcError):
-                future.result()
+            acknowledged = []
+            for future in futures:
+                try:
+                    acknowledged.append(future.result().items_written == 50_000)
+                except grpc.RpcError:
+                    acknowledged.append(False)
+            assert acknowledged[0] and not all(acknowledged), acknowledged  # killed with pushes in flight
         process.wait(10)
     finally:
         if process.poll() is None:
@@ -222,7 +228,9 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
 
     store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
     with store.read() as view:
-        killed = sum(1 for i in range(0, 40_000, 97) if view.catalog_item("440000", f"K{i:06d}", "2026-01-01"))
-        assert killed in (0, len(range(0, 40_000, 97)))  # all or nothing
+        for p, was_acknowledged in enumerate(acknowledged):
+            found = sum(1 for i in range(0, 50_000, 97) if view.catalog_item("440000", f"K{p}{i:06d}", "2026-01-01"))
+            assert found in (0, len(range(0, 50_000, 97)))  # all or nothing
+            assert found or not was_acknowledged  # nothing acknowledged is lost
         assert view.catalog_item("440000", "L002499", "2026-01-01") is not None  # acknowledged batches survive
     store.close()

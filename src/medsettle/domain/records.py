@@ -13,8 +13,12 @@ import msgspec
 OPEN_END = ""  # an enddate of "" never ends
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Base of all stored records: immutable, keyword-only, compact on disk."""
+class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """Base of all stored records: immutable, keyword-only, compact on disk.
+
+    gc=False: the cyclic garbage collector does not track records. Their fields are strings, integers and tuples
+    of other frozen records, so they can never be part of a reference cycle, and a bulk push or a 1,000-line
+    claim allocates tens of thousands of them: each collection pass used to walk them all."""
 
 
 # --- reference data -----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from medsettle.domain.records import (
     Stay,
 )
 from medsettle.store import codec
-from medsettle.store.keys import MAX_PART_BYTES, SEP, key, prefix, seq
+from medsettle.store.keys import MAX_PART_BYTES, key, prefix, seq
 from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RequestRecord, StayLine
 
 KEYSPACES = (
@@ -92,26 +92,37 @@ def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type
     return record
 
 
+# Catalog keys are the hottest (every fee line of every settlement, every item of a bulk push), so they are built
+# in one step instead of by keys.key. Keys written are checked as keys.key checks them (no NUL inside a part, parts
+# within MAX_PART_BYTES). Keys only looked up are not: a stored catalog key holds exactly two NULs, so a prefix built
+# from a part with a NUL inside holds three and is a prefix of no stored key, and an over-long key is refused by
+# LMDB (BadValsizeError). Those checks were a third of a look-up's cost.
 def _catalog_prefix(province: str, med_list_codg: str) -> bytes:
-    """prefix(province, med_list_codg), built in one step with keys.key's checks: catalog keys are the hottest
-    (every fee line of every settlement, every item of a bulk push)."""
-    raw = f"{province}\x00{med_list_codg}\x00".encode("ascii")
-    assert raw.count(SEP) == 2 and len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES, (
-        province, med_list_codg)
-    return raw
+    return f"{province}\x00{med_list_codg}\x00".encode("ascii")
 
 
 # Catalog keys end with the begndate with every digit d written 9-d ("2026-07-01" -> "7973-92-98"), so that
 # versions of one item sort newest first and a single set_range finds the version in force at a date.
 _DESCENDING = str.maketrans("0123456789", "9876543210")
+_descending_dates: dict[str, bytes] = {}  # a push or a day's settlements use a handful of dates, again and again
+_DESCENDING_DATES_MAX = 4096
 _decode_catalog_item = codec.decoder_of(CatalogItem)
 
 
+def _descending(date: str) -> bytes:
+    raw = _descending_dates.get(date)
+    if raw is None:
+        raw = date.translate(_DESCENDING).encode("ascii")
+        if len(_descending_dates) < _DESCENDING_DATES_MAX:
+            _descending_dates[date] = raw
+    return raw
+
+
 def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
-    """key(province, med_list_codg, begndate descending), built in one step with keys.key's checks."""
-    raw_key = f"{province}\x00{med_list_codg}\x00{begndate.translate(_DESCENDING)}".encode("ascii")
-    assert raw_key.count(SEP) == 2 and max(len(province), len(med_list_codg), len(begndate)) <= MAX_PART_BYTES, raw_key
-    return raw_key
+    """key(province, med_list_codg, begndate descending), with keys.key's checks: this one is written."""
+    assert "\x00" not in province and "\x00" not in med_list_codg and "\x00" not in begndate, (province, med_list_codg)
+    assert len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES and len(begndate) <= MAX_PART_BYTES
+    return f"{province}\x00{med_list_codg}\x00".encode("ascii") + _descending(begndate)
 
 
 class View:
@@ -187,10 +198,9 @@ class View:
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
         # The hottest look-up (every fee line). Catalog keys carry the begndate inverted (descending), so one
         # set_range lands on the greatest begndate <= date: one B-tree descent, no step back.
-        key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")
-        assert key_prefix.count(SEP) == 2 and len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES
+        key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")  # _catalog_prefix, inlined
         cursor = self._cursors.get("catalog") or self._cursor("catalog")
-        if not cursor.set_range(key_prefix + date.translate(_DESCENDING).encode("ascii")):
+        if not cursor.set_range(key_prefix + _descending(date)):
             return None
         found_key, data = cursor.item()
         if not found_key.startswith(key_prefix):
@@ -204,12 +214,12 @@ class View:
         key_prefix = _catalog_prefix(province, med_list_codg)
         cursor = self._cursors.get("catalog") or self._cursor("catalog")
         versions: list[CatalogItem] = []
-        if cursor.set_range(key_prefix):
-            for raw_key, data in cursor:
-                if not raw_key.startswith(key_prefix):
-                    break
-                versions.append(codec.decode(data, CatalogItem))
-                assert len(versions) <= MAX_SCAN_ROWS, f"scan of catalog exceeded {MAX_SCAN_ROWS} rows"
+        # A new code (the usual case of a full load) costs one set_range and one key read: no value is copied.
+        found = cursor.set_range(key_prefix)
+        while found and cursor.key().startswith(key_prefix):
+            versions.append(_decode_catalog_item(cursor.value()))
+            assert len(versions) <= MAX_SCAN_ROWS, f"scan of catalog exceeded {MAX_SCAN_ROWS} rows"
+            found = cursor.next()
         versions.reverse()  # stored newest first (descending keys); callers get them oldest first
         return versions
 
