@@ -24,7 +24,7 @@ LMT_QUANTITY = "LMT_QUANTITY"
 LMT_REASONS = (LMT_SEX, LMT_AGE, LMT_INPATIENT_ONLY, LMT_OUTPATIENT_ONLY, LMT_DIAGNOSIS, LMT_QUANTITY)
 
 
-class LineContext(msgspec.Struct, frozen=True, kw_only=True):
+class LineContext(msgspec.Struct, frozen=True, kw_only=True, gc=False):  # strings and numbers: no cycles
     """What a line's restrictions are checked against: the person and the visit, at the fee date."""
 
     gend: str  # codes.GENDER_*
@@ -144,13 +144,17 @@ def split_lines(
     limit is about what the person received that day.
     """
     used_e4: dict[tuple[str, str], int] = dict(cnt_used_today_e4 or {})
+    ages: dict[str, int] = {}  # age on each fee date: a stay's thousand lines share a handful of dates
     results: list[LineResult] = []
     refusals: list[reasons.Refusal] = []
     for index, line in enumerate(lines):
         day_key = (line.med_list_codg, line.fee_ocur_date)
+        age_years = ages.get(line.fee_ocur_date)
+        if age_years is None:
+            age_years = ages[line.fee_ocur_date] = dates.age_on(brdy, line.fee_ocur_date)
         ctx = LineContext(
             gend=gend,
-            age_years=dates.age_on(brdy, line.fee_ocur_date),
+            age_years=age_years,
             inpatient=inpatient,
             dise_codg=dise_codg,
             cnt_used_today_e4=used_e4.get(day_key, 0),
