@@ -351,7 +351,11 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     hifp_raw_fen = banded_pay_fen(bands, 0, eligible_fen)
     hifp_fen = min(hifp_raw_fen, cap_left_fen)
     over_cap_eligible_fen = 0
-    if hifp_raw_fen > cap_left_fen:
+    if cap_left_fen == 0:
+        # The cap was spent before this claim: all of its eligible amount is above it, whatever the ratios
+        # (a band lowered to 0% by a temporary-filing reduction is not "covered before the cap").
+        over_cap_eligible_fen = eligible_fen
+    elif hifp_raw_fen > cap_left_fen:
         over_cap_eligible_fen = eligible_fen - covered_before_cap_fen(bands, eligible_fen, cap_left_fen)
     pool_prop_bp = bands[0].ratio_bp if bands else 0
     explain.add(
