@@ -13,7 +13,7 @@ from medsettle.domain import clearing, reasons, reconciliation
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
 from medsettle.domain.catalog_split import LineContext, split_line, split_lines
 from medsettle.domain.eligibility import BenefitQuery, check_benefit
-from medsettle.domain.filing_rules import filing_in_force, validate_filing
+from medsettle.domain.filing_rules import filing_in_force, validate_filing, validate_revoke
 from medsettle.domain.records import (
     Accumulators,
     CatalogItem,
@@ -357,6 +357,29 @@ BEIJING = InsuredPlace(insuplc_admdvs="110000", begndate="2020-01-01", open_med_
 def a_filing(**kw) -> Filing:
     return Filing(**({"trt_dcla_detl_sn": "F1", "psn_no": "P1", "insutype": "310", "insuplc_admdvs": "110105",
                       "mdtrtarea_admvs": "440100", "category": "23", "begndate": "2024-03-01"} | kw))
+
+
+def test_defect_no_lock_means_a_future_long_term_filing_can_be_revoked_before_it_begins():
+    # Made on 2024-03-01 to begin 2025-01-01 (up to 12 months ahead is allowed), at an insured place that sets
+    # no lock (0 months: it forbids nothing). Revoking it on 2024-03-02 must go through. Before the fix the lock
+    # ended on begndate + 0 months, so it was refused FILING_LOCKED "can be changed or revoked from 2025-01-01".
+    no_lock = msgspec.structs.replace(BEIJING, longterm_lock_months=0)
+    made = validate_filing(a_filing(category="12", begndate="2025-01-01"), "2024-03-01", no_lock, existing=(),
+                           open_stay_begndate=None)
+    assert (made.created_date, made.enddate) == ("2024-03-01", "")
+    assert validate_revoke(made, "2024-03-02", no_lock).revoked_date == "2024-03-02"
+    # A second long-term filing conflicts, and the refusal does not claim a lock that does not exist.
+    with pytest.raises(reasons.Refusal) as caught:
+        validate_filing(a_filing(trt_dcla_detl_sn="F2", category="11", mdtrtarea_admvs="310000",
+                                 begndate="2024-03-02"), "2024-03-02",
+                        no_lock, existing=(made,), open_stay_begndate=None)
+    assert caught.value.reason is reasons.FILING_CONFLICT and "locked" not in caught.value.detail
+    # With the national 6 months the lock runs from begndate (the module's documented reading; see the report):
+    # revocable from 2025-07-01.
+    with pytest.raises(reasons.Refusal) as caught:
+        validate_revoke(made, "2025-06-30", BEIJING)
+    assert caught.value.reason is reasons.FILING_LOCKED and "2025-07-01" in caught.value.detail
+    assert validate_revoke(made, "2025-07-01", BEIJING).revoked_date == "2025-07-01"
 
 
 def test_temporary_filing_validity_six_months_and_retroactive_start():

@@ -57,8 +57,12 @@ def longterm_lock_months(place: InsuredPlace) -> int:
 
 
 def lock_end(filing: Filing, place: InsuredPlace) -> str:
-    """First day a long-term filing may be changed or revoked."""
-    return dates.add_months(filing.begndate, longterm_lock_months(place))
+    """First day a long-term filing may be changed or revoked; "" (before every date) when the place sets no lock.
+
+    A lock of 0 months forbids nothing: a filing made to begin later can be revoked before it begins.
+    """
+    months = longterm_lock_months(place)
+    return dates.add_months(filing.begndate, months) if months > 0 else ""
 
 
 def filing_in_force(filing: Filing, date: str) -> bool:
