@@ -367,3 +367,21 @@ def test_insutype_not_held_skips_what_needs_the_insured_region():
     answer = check_benefit(query(insutype="390", insured_place=None, policy_found=False, cert_type="03",
                                  person=person(card_activated=False), institution=None))
     assert codes_of(answer) == ["INSUTYPE_NOT_HELD", "CARD_NOT_ACTIVATED", "INSTITUTION_NOT_FOUND"]
+
+
+def test_a_stay_admitted_within_a_temporary_filing_settles_after_the_filing_ends():
+    """Any visit within the validity settles directly (DOMAIN.md 4): a stay admitted on 2024-11-25 under a filing
+    ending 2024-11-30 is such a visit, and its discharge settlement on 2024-12-05 uses that filing."""
+    ends_soon = filing("F0300")
+    stay = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-11-25", stay_open=True)
+    answer = check_benefit(stay)
+    assert answer.ok and answer.trt_dcla_detl_sn == "F0300" and answer.filing_category == "23"
+    # An outpatient visit after the end, or a stay admitted after it, is outside the validity.
+    assert codes_of(check_benefit(query(date="2024-12-05", filings=(ends_soon,)))) == ["FILING_EXPIRED"]
+    late = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-12-01", stay_open=True)
+    assert codes_of(check_benefit(late)) == ["FILING_EXPIRED"]
+    # A filing revoked during the stay no longer covers it.
+    revoked = filing("F0300", revoked_date="2024-11-28")
+    stay_revoked = query(med_type="21", date="2024-12-05", filings=(revoked,), admission_date="2024-11-25",
+                         stay_open=True)
+    assert not check_benefit(stay_revoked).ok

@@ -13,7 +13,8 @@ stable order (the order of the checks below), so that a refusal says at once all
 Checks that need the insurance line (insured region) are skipped when it is missing; the filing check is skipped
 when the visit is not cross-province (there is nothing to file for).
 
-Filing choice. A filing counts when it is for this insutype, in force on the visit date, its region (province or
+Filing choice. A filing counts when it is for this insutype, in force on the visit date (for a stay: on the
+settlement date or on the admission date), its region (province or
 city) covers the institution's region, and, for a referral, it names this institution as the receiving one. Among
 those: long-term first (no reduction), then temporary by smallest reduction (22 emergency, 21 referral, 23 other).
 Emergency visits (13, 24) are deemed filed (视同已备案) as category "22" with no `trt_dcla_detl_sn`; a counting
@@ -52,6 +53,7 @@ class BenefitQuery(msgspec.Struct, frozen=True, kw_only=True):
     policy_found: bool = False  # a policy row exists for this person/category/level at `date`
     cert_type: str = ""  # mdtrt_cert_type used: "03" card needs card_activated; "01" e-voucher does not
     stay_open: bool = False  # inpatient: settlement of an open stay (a filing can still be made before discharge)
+    admission_date: str = ""  # inpatient: the stay's admission date (a filing in force then covers the whole stay)
 
 
 class BenefitAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,9 +88,18 @@ def _in_validity(begndate: str, enddate: str, date: str) -> bool:
     return begndate <= date and (enddate == OPEN_END or date <= enddate)
 
 
+def _in_force_for_visit(filing: Filing, req: BenefitQuery) -> bool:
+    """In force on the settlement date or, for a stay, on its admission date: a stay admitted within a filing's
+    validity is a visit within the validity (DOMAIN.md 4) and settles directly even when the filing's period ends
+    before discharge. A revoked filing covers nothing it has not already settled."""
+    if filing_in_force(filing, req.date):
+        return True
+    return bool(req.admission_date) and not filing.revoked_date and filing_in_force(filing, req.admission_date)
+
+
 def _choose_filing(req: BenefitQuery, institution: Institution) -> tuple[Filing | None, Reason | None]:
     """The counting filing to use, or the filing reason when none counts (emergency handled by the caller)."""
-    in_force = [f for f in req.filings if f.insutype == req.insutype and filing_in_force(f, req.date)]
+    in_force = [f for f in req.filings if f.insutype == req.insutype and _in_force_for_visit(f, req)]
     covering = [f for f in in_force if region.covers(f.mdtrtarea_admvs, institution.admdvs)]
     counting = [
         f for f in covering
