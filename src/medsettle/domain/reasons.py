@@ -14,6 +14,7 @@ REMEDY_SELF_PAY_CLAIM_HOME = "SELF_PAY_AND_CLAIM_AT_INSURED_PLACE"
 REMEDY_CONTACT_INSURED_PLACE = "CONTACT_INSURED_PLACE"
 REMEDY_USE_EVOUCHER = "USE_E_VOUCHER"
 REMEDY_FIX_REQUEST = "FIX_REQUEST"
+REMEDY_SETTLE_IN_PROVINCE = "SETTLE_UNDER_PROVINCIAL_RULES"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -23,6 +24,7 @@ REMEDY_TEXT = {
     REMEDY_CONTACT_INSURED_PLACE: ("请联系参保地医保经办机构", "contact the insurance agency of the insured place"),
     REMEDY_USE_EVOUCHER: ("请使用医保电子凭证或激活社保卡", "use the e-voucher or activate the card"),
     REMEDY_FIX_REQUEST: ("请更正请求后重试", "correct the request and retry"),
+    REMEDY_SETTLE_IN_PROVINCE: ("请通过省内异地就医或本地结算渠道结算", "settle through the province's own (intra-province) channel"),
     REMEDY_NONE: ("", ""),
 }
 
@@ -64,7 +66,7 @@ DISEASE_NOT_OPEN = _r("DISEASE_NOT_OPEN", "该门诊慢特病病种未开通跨�
                       REMEDY_SELF_PAY_CLAIM_HOME)
 NO_POLICY = _r("NO_POLICY", "参保地无有效的待遇政策", "no policy in force", REMEDY_CONTACT_INSURED_PLACE)
 NOT_CROSS_PROVINCE = _r("NOT_CROSS_PROVINCE", "非跨省异地就医，请按省内规定结算", "not cross-province; settle under provincial rules",
-                        REMEDY_NONE)
+                        REMEDY_SETTLE_IN_PROVINCE)
 
 # Fee lines and totals.
 UNKNOWN_CATALOG_ITEM = _r("UNKNOWN_CATALOG_ITEM", "就医地目录中无此项目或项目在费用发生日无效",
