@@ -141,7 +141,9 @@ def reduction_bp_of(policy: Policy, filing_category: str) -> int:
         codes.FILING_OTHER_TEMPORARY: policy.reduction_other_bp,
     }
     reduction_bp = by_category.get(filing_category, 0)
-    assert 0 <= reduction_bp <= BP_PER_UNIT, reduction_bp
+    # The national ceilings (10 points referral and emergency, 20 other temporary) are checked when a policy is
+    # pushed; a stored policy past them would be a defect, not a parameter.
+    assert 0 <= reduction_bp <= codes.REDUCTION_CEILING_BP.get(filing_category, 0), (filing_category, reduction_bp)
     return reduction_bp
 
 
