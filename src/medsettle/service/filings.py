@@ -16,11 +16,10 @@ from medsettle.service.rpc import rpc
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import filing_pb2 as pb
 from medsettle.v1 import filing_pb2_grpc as pb_grpc
-from medsettle.v1 import person_pb2
 
 
 def _person_line(view: View, psn_no: str, insutype: str) -> tuple[Person, str, InsuredPlace]:
-    person, _ = lookups.resolve_person(view, person_pb2.PersonRef(psn_no=psn_no), field="psn_no")
+    person = lookups.person_by_psn_no(view, psn_no)
     insutype = lookups.default_insutype(person, insutype)
     line = person.line(insutype)
     if line is None:
@@ -122,7 +121,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     @rpc
     async def ListFilings(self, request: pb.ListFilingsRequest, context) -> pb.ListFilingsResponse:
         with self.app.store.read() as view:
-            person, _ = lookups.resolve_person(view, person_pb2.PersonRef(psn_no=request.psn_no), field="psn_no")
+            person = lookups.person_by_psn_no(view, request.psn_no)
             filings = view.filings(person.psn_no)
         return pb.ListFilingsResponse(filings=[convert.filing_pb(f) for f in filings
                                                if request.include_revoked or not f.revoked_date])
@@ -205,7 +204,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     async def ListChronicQualifications(self, request: pb.ListChronicQualificationsRequest,
                                         context) -> pb.ListChronicQualificationsResponse:
         with self.app.store.read() as view:
-            person, _ = lookups.resolve_person(view, person_pb2.PersonRef(psn_no=request.psn_no), field="psn_no")
+            person = lookups.person_by_psn_no(view, request.psn_no)
             quals = view.qualifications(person.psn_no)
         return pb.ListChronicQualificationsResponse(
             qualifications=[convert.qualification_pb(q) for q in quals if request.include_revoked or not q.revoked_date])

@@ -12,13 +12,18 @@ from medsettle.store.view import View
 from medsettle.v1 import person_pb2
 
 
+def person_by_psn_no(view: View, psn_no: str, field: str = "psn_no") -> Person:
+    """The person with this psn_no; refusals name `field`, the request's own field."""
+    person = view.person(convert.code(psn_no, field))
+    if person is None:
+        raise Refusal(reasons.PERSON_NOT_FOUND, field=field)
+    return person
+
+
 def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person") -> tuple[Person, str]:
     """The person named by psn_no or by credential, and the credential type used ("" for psn_no)."""
     if ref.psn_no:
-        person = view.person(convert.code(ref.psn_no, f"{field}.psn_no"))
-        if person is None:
-            raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.psn_no")
-        return person, ref.mdtrt_cert_type
+        return person_by_psn_no(view, ref.psn_no, f"{field}.psn_no"), ref.mdtrt_cert_type
     cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES)
     cert_no = convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no")
     psn_no = view.psn_no_by_cert(cert_type, cert_no)
