@@ -706,6 +706,14 @@ DEFECTS: dict[str, list[Case]] = {
         *[case for rpc in ("CreateFiling", "CreateReferralFiling", "CreateChronicQualification")
           for case in bad(rpc, "psn_no", [("unknown", "P999")], "PERSON_NOT_FOUND", status=grpc.StatusCode.NOT_FOUND)],
     ],
+    # With psn_no given, the rest of the PersonRef was not looked at: mdtrt_cert_type "04", "03\n" or "03\x00" was
+    # accepted (SettleOutpatient settled, Admit admitted) and passed on to the benefit check as the credential used.
+    "a PersonRef with psn_no still has a valid credential type": [
+        case for rpc, at in PERSON_REFS for case in [
+            *bad(rpc, f"{at}.mdtrt_cert_type", table("03", "04", required=False), tag="_with_psn_no"),
+            *bad(rpc, f"{at}.mdtrt_cert_no", codes(required=False), tag="_with_psn_no"),
+            *bad(rpc, f"{at}.card_sn", codes(required=False), tag="_with_psn_no"),
+        ]],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -23,7 +23,11 @@ def person_by_psn_no(view: View, psn_no: str, field: str = "psn_no") -> Person:
 def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person") -> tuple[Person, str]:
     """The person named by psn_no or by credential, and the credential type used ("" for psn_no)."""
     if ref.psn_no:
-        return person_by_psn_no(view, ref.psn_no, f"{field}.psn_no"), ref.mdtrt_cert_type
+        # The credential shown beside the psn_no, if any, still decides the card check: it must be well formed.
+        cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES, allow_empty=True)
+        convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no", allow_empty=True)
+        convert.code(ref.card_sn, f"{field}.card_sn", allow_empty=True)
+        return person_by_psn_no(view, ref.psn_no, f"{field}.psn_no"), cert_type
     cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES)
     cert_no = convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no")
     psn_no = view.psn_no_by_cert(cert_type, cert_no)
