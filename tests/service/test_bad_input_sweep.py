@@ -714,6 +714,12 @@ DEFECTS: dict[str, list[Case]] = {
             *bad(rpc, f"{at}.mdtrt_cert_no", codes(required=False), tag="_with_psn_no"),
             *bad(rpc, f"{at}.card_sn", codes(required=False), tag="_with_psn_no"),
         ]],
+    # A referral filing's receiving institution was checked against the filed region before the region itself:
+    # a malformed mdtrtarea_admvs failed an assertion in region.city_of (UNKNOWN, "AssertionError: 44O000"), an
+    # unknown one ("990000") was refused as "reflin_medins_no not in the filed region".
+    "a referral filing's region is checked before its receiving institution": bad(
+        "CreateFiling", "mdtrtarea_admvs", REGIONS, "UNKNOWN_REGION",
+        also=(("category", "21"), ("reflin_medins_no", world.SH_HOSPITAL)), tag="_referral"),
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -62,7 +62,9 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             receiving = view.institution(draft["reflin_medins_no"])
             if receiving is None:
                 raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="reflin_medins_no")
-            if draft["mdtrtarea_admvs"] and not region.covers(draft["mdtrtarea_admvs"], receiving.admdvs):
+            # An unknown or malformed region is refused by validate_filing, naming mdtrtarea_admvs.
+            if region.is_known(draft["mdtrtarea_admvs"]) and not region.covers(draft["mdtrtarea_admvs"],
+                                                                               receiving.admdvs):
                 raise convert.invalid("reflin_medins_no", "the receiving institution is not in the filed region")
         sn = f"F{today.replace('-', '')}{view.next_seq('filing'):010d}"
         filing = filing_rules.validate_filing(
