@@ -720,6 +720,13 @@ DEFECTS: dict[str, list[Case]] = {
     "a referral filing's region is checked before its receiving institution": bad(
         "CreateFiling", "mdtrtarea_admvs", REGIONS, "UNKNOWN_REGION",
         also=(("category", "21"), ("reflin_medins_no", world.SH_HOSPITAL)), tag="_referral"),
+    # Fields no servicer read were never checked: a NUL, a newline or 41 characters in them were accepted (and the
+    # settlement, the admission or the referral filing written).
+    "fields the core does not use are still checked": [
+        *bad("CreateReferralFiling", "dise_codg", codes(required=False)),
+        *[case for rpc in OUTPATIENT for case in bad(rpc, "claim.ipt_otp_no", codes(required=False))],
+        *bad("Admit", "ipt_otp_no", codes(required=False)),
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -132,6 +132,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     async def CreateReferralFiling(self, request: pb.CreateReferralFilingRequest, context) -> pb.CreateReferralFilingResponse:
         referring = convert.code(request.fixmedins_code, "fixmedins_code")
         receiving = convert.code(request.reflin_medins_no, "reflin_medins_no")
+        convert.code(request.dise_codg, "dise_codg", allow_empty=True)  # not kept, but never accepted malformed
         begndate = convert.date(request.begndate, "begndate", allow_empty=True)
         enddate = convert.date(request.enddate, "enddate", allow_empty=True)
 

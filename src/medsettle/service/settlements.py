@@ -75,6 +75,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     def _outpatient_claim(self, view: View, claim_pb: pb.OutpatientClaim) -> tuple[Claim, Person, str]:
         med_type = convert.code(claim_pb.med_type, "claim.med_type", codes.OUTPATIENT_MED_TYPES)
         dise = convert.code(claim_pb.dise_codg, "claim.dise_codg", allow_empty=True)
+        convert.code(claim_pb.ipt_otp_no, "claim.ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
         if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
             raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
         lines = convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", self.app.limits.fee_lines_per_request_max)
@@ -140,6 +141,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if begndate > self.app.clock.today():
             raise convert.invalid("begndate", "an admission cannot begin in the future")
         dise = convert.code(request.dise_codg, "dise_codg", allow_empty=True)
+        convert.code(request.ipt_otp_no, "ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
         with self.app.store.read() as view:
             person, cert_type = lookups.resolve_person(view, request.person)
             insutype = lookups.default_insutype(person, request.insutype)
