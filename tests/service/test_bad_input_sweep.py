@@ -727,6 +727,13 @@ DEFECTS: dict[str, list[Case]] = {
         *[case for rpc in OUTPATIENT for case in bad(rpc, "claim.ipt_otp_no", codes(required=False))],
         *bad("Admit", "ipt_otp_no", codes(required=False)),
     ],
+    # The rules name fields of the claim ("medfee_sumamt", "fee_lines[0].med_list_codg"); an outpatient request holds
+    # the claim under "claim", and the refusal named fields the request does not have.
+    "outpatient refusals by the rules name claim.*": [
+        case for rpc in OUTPATIENT for case in [
+            *bad(rpc, "claim.medfee_sumamt", [("not_the_sum", 20_001)], "TOTAL_INCONSISTENT"),
+            *lines_against_catalog(rpc, "claim.fee_lines", lambda name: f"claim.fee_lines[0].{name}", "1"),
+        ]],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -56,6 +56,23 @@ def _settlement_of(view: View, fixmedins_code: str, setl_id: str) -> Settlement:
     return setl
 
 
+def _in_claim(refusal: Refusal) -> Refusal:
+    """A refusal of the rules, its fields moved under `claim`: the rules name fields of the claim ("medfee_sumamt",
+    "fee_lines[0].med_list_codg"), and an outpatient request holds its claim in the field `claim`."""
+    moved = [Refusal(each.reason, field=f"claim.{each.field}" if each.field else "", feedetl_sn=each.feedetl_sn,
+                     detail=each.detail) for each in refusal.all]
+    first = moved[0]
+    return Refusal(first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail,
+                   more=tuple(moved[1:]))
+
+
+def _compute_outpatient(view: View, claim: Claim, person: Person, cert_type: str, now_ms: int) -> claims.Computed:
+    try:
+        return claims.compute(view, claim, person, cert_type, now_ms)
+    except Refusal as refusal:
+        raise _in_claim(refusal) from None
+
+
 def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
     stay = view.stay(convert.code(mdtrt_id, "mdtrt_id"))
     if stay is None or stay.fixmedins_code != fixmedins_code or stay.enddate:
@@ -103,7 +120,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def PreSettleOutpatient(self, request: pb.PreSettleOutpatientRequest, context) -> pb.PreSettleOutpatientResponse:
         with self.app.store.read() as view:
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
-            computed = claims.compute(view, claim, person, cert_type, self.app.clock.now_ms())
+            computed = _compute_outpatient(view, claim, person, cert_type, self.app.clock.now_ms())
         return pb.PreSettleOutpatientResponse(settlement=convert.settlement_pb(computed.settlement))
 
     @rpc
@@ -115,14 +132,14 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         now_ms = self.app.clock.now_ms()
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
-            computed = claims.compute(view, claim, person, cert_type, now_ms)
+            computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
 
         def effect(view: WriteView):
             current = computed
             if not claims.person_unchanged(view, computed):
                 # Another settlement of this person committed since the snapshot: compute again under the
                 # write lock, so two settlements never spend the same deductible or cap.
-                current = claims.compute(view, claim, view.person(claim.psn_no), cert_type, now_ms)
+                current = _compute_outpatient(view, claim, view.person(claim.psn_no), cert_type, now_ms)
             setl = _commit(view, current.settlement, current.person, current.accumulator_row)
             return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
