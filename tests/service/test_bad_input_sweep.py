@@ -734,6 +734,21 @@ DEFECTS: dict[str, list[Case]] = {
             *bad(rpc, "claim.medfee_sumamt", [("not_the_sum", 20_001)], "TOTAL_INCONSISTENT"),
             *lines_against_catalog(rpc, "claim.fee_lines", lambda name: f"claim.fee_lines[0].{name}", "1"),
         ]],
+    # cnt and pric had no upper bound. 10^35 units at 0 yuan, or 0.0001 units at 10^14 yuan (a line of 10^12 fen),
+    # were consistent lines: the outpatient RPCs settled them, an upload failed to encode the stay line (UNKNOWN,
+    # "OverflowError: can't serialize ints > 2**64 - 1"), as did a catalog item with such a lmt_cnt_per_day.
+    "quantities and unit prices have an upper bound": [
+        *[case for rpc, at in (*((rpc, "claim.fee_lines") for rpc in OUTPATIENT), ("UploadInpatientFees", "fee_lines"))
+          for case in _lines_total_kept([
+              *bad(rpc, f"{at}[0].cnt", [("huge", "9" * 35), ("over_1e8", "100000000.0001")],
+                   also=((f"{at}[0].pric", "0"), (f"{at}[0].det_item_fee_sumamt", 0))),
+              *bad(rpc, f"{at}[0].pric", [("huge", "100000000000000")],
+                   also=((f"{at}[0].cnt", "0.0001"), (f"{at}[0].det_item_fee_sumamt", convert.AMOUNT_FEN_MAX))),
+          ])],
+        *[case for index in (0, 1) for case in bad(
+            "PutCatalogItems", f"items[{index}].lmt_cnt_per_day", [("huge", "9" * 35), ("over_1e8", "100000001")],
+            also=((f"items[{index}].lmt_used_flag", True),))],
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -41,6 +41,10 @@ DATE_MAX = "2199-12-31"
 AMOUNT_FEN_MAX = 10**12  # ten billion yuan: far above any real line, far below int64
 CNT_PLACES = 4
 PRIC_PLACES = 6
+# A quantity of more than a hundred million units, or a unit price above the largest line amount, is never real; the
+# bounds also keep cnt_e4 and pric_e6 inside int64, which is all the store can encode.
+CNT_E4_MAX = 10**8 * 10**CNT_PLACES
+PRIC_E6_MAX = AMOUNT_FEN_MAX * 10**(PRIC_PLACES - 2)
 
 
 # -- field checks ---------------------------------------------------------------------------------
@@ -98,11 +102,15 @@ def request_id(value: str, limit: int = 40) -> str:
     return value
 
 
-def decimal(value: str, places: int, field: str) -> int:
+def decimal(value: str, places: int, field: str, most: int) -> int:
+    """An exact decimal of at most `places` decimals, as an integer of 10^-places units, at most `most` of them."""
     try:
-        return money.parse_decimal(value, places)
+        scaled = money.parse_decimal(value, places)
     except ValueError as error:
         raise invalid(field, f"expected an exact decimal with at most {places} decimals: {error}") from None
+    if scaled > most:
+        raise invalid(field, f"{value} is more than {money.format_decimal(most, places)}")
+    return scaled
 
 
 # -- fee lines ------------------------------------------------------------------------------------
@@ -125,6 +133,8 @@ def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
         pric_e6 = money.parse_decimal(line.pric, PRIC_PLACES)
     except ValueError:
         return None
+    if cnt_e4 > CNT_E4_MAX or pric_e6 > PRIC_E6_MAX:
+        return None
     return FeeLine(feedetl_sn=sn, med_list_codg=item_code, cnt_e4=cnt_e4, pric_e6=pric_e6,
                    det_item_fee_sumamt_fen=amount_fen, fee_ocur_date=day)
 
@@ -134,8 +144,8 @@ def fee_line_checked(line, where: str) -> FeeLine:
     return FeeLine(
         feedetl_sn=code(line.feedetl_sn, f"{where}.feedetl_sn"),
         med_list_codg=code(line.med_list_codg, f"{where}.med_list_codg"),
-        cnt_e4=decimal(line.cnt, CNT_PLACES, f"{where}.cnt"),
-        pric_e6=decimal(line.pric, PRIC_PLACES, f"{where}.pric"),
+        cnt_e4=decimal(line.cnt, CNT_PLACES, f"{where}.cnt", CNT_E4_MAX),
+        pric_e6=decimal(line.pric, PRIC_PLACES, f"{where}.pric", PRIC_E6_MAX),
         det_item_fee_sumamt_fen=amount(line.det_item_fee_sumamt, f"{where}.det_item_fee_sumamt"),
         fee_ocur_date=date(line.fee_ocur_time, f"{where}.fee_ocur_time"),
     )
@@ -214,6 +224,8 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
             cnt_e4 = money.parse_decimal(pb.lmt_cnt_per_day, CNT_PLACES)
         except ValueError:
             return None
+        if cnt_e4 > CNT_E4_MAX:
+            return None
     item = CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
                        selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, lmt_sex=sex, lmt_age_min=age_min,
                        lmt_age_max=age_max, lmt_setting=setting, lmt_dise_codes=dise_codes,
@@ -250,7 +262,8 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
         lmt_age_max=pb.lmt_age_max,
         lmt_setting=code(pb.lmt_setting, f"{field}.lmt_setting", frozenset({"", "1", "2"})),
         lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes") for c in pb.lmt_dise_codes),
-        lmt_cnt_per_day_e4=decimal(pb.lmt_cnt_per_day, CNT_PLACES, f"{field}.lmt_cnt_per_day") if pb.lmt_cnt_per_day else 0,
+        lmt_cnt_per_day_e4=decimal(pb.lmt_cnt_per_day, CNT_PLACES, f"{field}.lmt_cnt_per_day", CNT_E4_MAX)
+        if pb.lmt_cnt_per_day else 0,
         begndate=begndate,
         enddate=enddate,
     )
