@@ -749,6 +749,13 @@ DEFECTS: dict[str, list[Case]] = {
             "PutCatalogItems", f"items[{index}].lmt_cnt_per_day", [("huge", "9" * 35), ("over_1e8", "100000001")],
             also=((f"items[{index}].lmt_used_flag", True),))],
     ],
+    # Names were cut to 200 (100 for a person) characters without a word, so what was stored was not what was sent,
+    # and a NUL or a newline went into the name shown at the window and printed on the receipt.
+    "names are bounded and free of control characters": [
+        *[case for index in (0, 1) for case in bad("PutCatalogItems", f"items[{index}].name", NAMES_BAD)],
+        *bad("PutInstitutions", "institutions[0].fixmedins_name", NAMES_BAD),
+        *bad("PutPersons", "persons[0].psn_name", [*NAMES_BAD[:2], ("too_long", "名" * 101)]),
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -33,7 +33,9 @@ def test_a_code_is_letters_digits_dot_underscore_dash_only():
             raise AssertionError(f"{bad!r} accepted as a request id")
 
 CODES = st.sampled_from(["XA001", "S0001", "0011", "", "bad code", "X" * 41, "项目", "A-1.b_2", "XA001\n", "X" * 40])
-DECIMALS = st.sampled_from(["1", "0.5", "1.2345", "1.23456", "4.52", "0.000001", "1e3", "-1", "", " 1", "1.", "007"])
+DECIMALS = st.sampled_from(["1", "0.5", "1.2345", "1.23456", "4.52", "0.000001", "1e3", "-1", "", " 1", "1.", "007",
+                           "100000000", "100000000.0001", "10000000000", "10000000000.000001"])  # at and over the bounds
+NAMES = st.sampled_from(["x", "", "阿司匹林肠溶片", "名　字", "名" * 200, "名" * 201, "名\x00字", "名字\n", "a\tb"])
 DATES = st.sampled_from(["2026-03-02", "2026-02-30", "2026-3-2", "1899-12-31", "2200-01-01", "", "2025-01-01"])
 AMOUNTS = st.sampled_from([0, 1, 452, -1, 10**12, 10**12 + 1])
 
@@ -60,11 +62,11 @@ def test_fee_line_fast_path_agrees_with_the_checked_path(sn, code, cnt, pric, am
        ceiling=AMOUNTS, begndate=DATES, enddate=DATES, sex=st.sampled_from(["", "1", "2", "3"]),
        age=st.sampled_from([(-1, -1), (0, 14), (14, 0), (-2, 5), (60, -1)]), setting=st.sampled_from(["", "1", "9"]),
        dise=st.sampled_from([(), ("M03900",), ("bad code",)]), per_day=DECIMALS,
-       list_type=st.sampled_from(["101", "201", "999"]), flag=st.booleans())
+       list_type=st.sampled_from(["101", "201", "999"]), flag=st.booleans(), name=NAMES)
 def test_catalog_item_fast_path_agrees_with_the_checked_path(code, lv, selfpay, ceiling, begndate, enddate, sex, age,
-                                                              setting, dise, per_day, list_type, flag):
+                                                              setting, dise, per_day, list_type, flag, name):
     pb = reference_data_pb2.CatalogItem(
-        med_list_codg=code, name="x", list_type=list_type, chrgitm_lv=lv, selfpay_prop=selfpay, pric_uplmt_amt=ceiling,
+        med_list_codg=code, name=name, list_type=list_type, chrgitm_lv=lv, selfpay_prop=selfpay, pric_uplmt_amt=ceiling,
         lmt_used_flag=flag, lmt_sex=sex, lmt_age_min=age[0], lmt_age_max=age[1], lmt_setting=setting,
         lmt_dise_codes=dise, lmt_cnt_per_day=per_day, begndate=begndate, enddate=enddate)
     fast = convert._catalog_item_fast(pb)

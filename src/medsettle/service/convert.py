@@ -3,6 +3,8 @@ the offending field named; rules about meaning live in the domain."""
 
 from __future__ import annotations
 
+import re
+
 from google.protobuf import timestamp_pb2
 
 from medsettle.domain import codes, dates, money, reasons, region
@@ -36,6 +38,27 @@ def is_code(value: str, limit: int = CODE_LEN_MAX) -> bool:
     fast as a regex (this runs for every fee line and every catalog item), and exact: `^...$` with re.match lets a
     trailing newline through."""
     return 0 < len(value) <= limit and not value.strip(_CODE_CHARS)
+
+
+NAME_LEN_MAX = 200  # an item or an institution
+PSN_NAME_LEN_MAX = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_name(value: str, limit: int = NAME_LEN_MAX) -> bool:
+    """At most `limit` characters and no control character (NUL, newline, tab): names are shown and printed.
+
+    str.isprintable is fast and true for almost every name; it is also false for some harmless characters (the
+    ideographic space U+3000), which the regex then lets through."""
+    return len(value) <= limit and (value.isprintable() or _CONTROL.search(value) is None)
+
+
+def checked_name(value: str, field: str, limit: int = NAME_LEN_MAX) -> str:
+    if not is_name(value, limit):
+        raise invalid(field, f"a name has at most {limit} characters and no control characters, got {value[:50]!r}")
+    return value
+
+
 DATE_MIN = "1900-01-01"
 DATE_MAX = "2199-12-31"
 AMOUNT_FEN_MAX = 10**12  # ten billion yuan: far above any real line, far below int64
@@ -202,14 +225,16 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
         return None
     if not _date_ok(begndate) or (enddate and (not _date_ok(enddate) or enddate < begndate)):
         return None
-    item_code, list_type, price_fen = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt
+    item_code, list_type, price_fen, item_name = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt, pb.name
     if not is_code(item_code) or list_type not in codes.LIST_TYPES or not 0 <= price_fen <= AMOUNT_FEN_MAX:
+        return None
+    if not is_name(item_name):
         return None
     age_min, age_max, sex, setting = pb.lmt_age_min, pb.lmt_age_max, pb.lmt_sex, pb.lmt_setting
     if not pb.lmt_used_flag:
         if age_min != -1 or age_max != -1 or sex or setting or pb.lmt_cnt_per_day or pb.lmt_dise_codes:
             return None  # a restriction without the flag: the checked path says so
-        return CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
+        return CatalogItem(med_list_codg=item_code, name=item_name, list_type=list_type, chrgitm_lv=lv,
                            selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, begndate=begndate, enddate=enddate)
     if age_min < -1 or age_max < -1 or (0 <= age_max < age_min):
         return None
@@ -226,7 +251,7 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
             return None
         if cnt_e4 > CNT_E4_MAX:
             return None
-    item = CatalogItem(med_list_codg=item_code, name=pb.name[:200], list_type=list_type, chrgitm_lv=lv,
+    item = CatalogItem(med_list_codg=item_code, name=item_name, list_type=list_type, chrgitm_lv=lv,
                        selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, lmt_sex=sex, lmt_age_min=age_min,
                        lmt_age_max=age_max, lmt_setting=setting, lmt_dise_codes=dise_codes,
                        lmt_cnt_per_day_e4=cnt_e4, begndate=begndate, enddate=enddate)
@@ -252,7 +277,7 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
         raise invalid(f"{field}.lmt_age_max", "age range must be -1 (none) or 0 <= min <= max")
     item = CatalogItem(
         med_list_codg=code(pb.med_list_codg, f"{field}.med_list_codg"),
-        name=pb.name[:200],
+        name=checked_name(pb.name, f"{field}.name"),
         list_type=code(pb.list_type, f"{field}.list_type", codes.LIST_TYPES),
         chrgitm_lv=lv,
         selfpay_prop_bp=selfpay,
@@ -395,7 +420,7 @@ def insured_place(pb: reference_data_pb2.InsuredPlace, field: str) -> InsuredPla
 def institution(pb: reference_data_pb2.Institution, field: str) -> Institution:
     return Institution(
         fixmedins_code=code(pb.fixmedins_code, f"{field}.fixmedins_code"),
-        fixmedins_name=pb.fixmedins_name[:200],
+        fixmedins_name=checked_name(pb.fixmedins_name, f"{field}.fixmedins_name"),
         admdvs=admdvs(pb.admdvs, f"{field}.admdvs"),
         hosp_lv=code(pb.hosp_lv, f"{field}.hosp_lv", codes.HOSP_LEVELS),
         networked_inpatient=pb.networked_inpatient,
@@ -424,7 +449,7 @@ def person(pb: reference_data_pb2.Person, field: str) -> Person:
         )
     return Person(
         psn_no=code(pb.psn_no, f"{field}.psn_no"),
-        psn_name=pb.psn_name[:100],
+        psn_name=checked_name(pb.psn_name, f"{field}.psn_name", PSN_NAME_LEN_MAX),
         gend=code(pb.gend, f"{field}.gend", frozenset({"1", "2", "9"})),
         brdy=date(pb.brdy, f"{field}.brdy"),
         certno=code(pb.certno, f"{field}.certno", allow_empty=True),
