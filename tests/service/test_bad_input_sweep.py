@@ -756,6 +756,15 @@ DEFECTS: dict[str, list[Case]] = {
         *bad("PutInstitutions", "institutions[0].fixmedins_name", NAMES_BAD),
         *bad("PutPersons", "persons[0].psn_name", [*NAMES_BAD[:2], ("too_long", "名" * 101)]),
     ],
+    # A bad lmt_age_min was refused naming lmt_age_max; a bad element of a repeated field named the field without its
+    # index (items[1].lmt_dise_codes: which of a hundred codes?).
+    "the exact field of a catalog item or an insured place is named": [
+        *[case for index in (0, 1) for case in bad("PutCatalogItems", f"items[{index}].lmt_age_min",
+                                                     [("below_minus_1", -2), ("int32_min", -2**31)])],
+        *bad("PutCatalogItems", "items[1].lmt_dise_codes[0]", codes()),
+        *bad("PutPolicies", "insured_places[0].open_med_types[0]", table("11", "12")),
+        *bad("PutPolicies", "insured_places[0].open_dise_codes[0]", codes()),
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -273,7 +273,9 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
     enddate = date(pb.enddate, f"{field}.enddate", allow_empty=True)
     if enddate and enddate < begndate:
         raise invalid(f"{field}.enddate", "enddate before begndate")
-    if pb.lmt_age_min < -1 or pb.lmt_age_max < -1 or (0 <= pb.lmt_age_max < pb.lmt_age_min):
+    if pb.lmt_age_min < -1:
+        raise invalid(f"{field}.lmt_age_min", "age range must be -1 (none) or 0 <= min <= max")
+    if pb.lmt_age_max < -1 or (0 <= pb.lmt_age_max < pb.lmt_age_min):
         raise invalid(f"{field}.lmt_age_max", "age range must be -1 (none) or 0 <= min <= max")
     item = CatalogItem(
         med_list_codg=code(pb.med_list_codg, f"{field}.med_list_codg"),
@@ -286,7 +288,7 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
         lmt_age_min=pb.lmt_age_min,
         lmt_age_max=pb.lmt_age_max,
         lmt_setting=code(pb.lmt_setting, f"{field}.lmt_setting", frozenset({"", "1", "2"})),
-        lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes") for c in pb.lmt_dise_codes),
+        lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes[{i}]") for i, c in enumerate(pb.lmt_dise_codes)),
         lmt_cnt_per_day_e4=decimal(pb.lmt_cnt_per_day, CNT_PLACES, f"{field}.lmt_cnt_per_day", CNT_E4_MAX)
         if pb.lmt_cnt_per_day else 0,
         begndate=begndate,
@@ -410,8 +412,9 @@ def insured_place(pb: reference_data_pb2.InsuredPlace, field: str) -> InsuredPla
         insuplc_admdvs=place,
         begndate=begndate,
         enddate=enddate,
-        open_med_types=tuple(code(m, f"{field}.open_med_types", codes.MED_TYPES) for m in pb.open_med_types),
-        open_dise_codes=tuple(code(d, f"{field}.open_dise_codes") for d in pb.open_dise_codes),
+        open_med_types=tuple(code(m, f"{field}.open_med_types[{i}]", codes.MED_TYPES)
+                             for i, m in enumerate(pb.open_med_types)),
+        open_dise_codes=tuple(code(d, f"{field}.open_dise_codes[{i}]") for i, d in enumerate(pb.open_dise_codes)),
         tmp_filing_months=pb.tmp_filing_months,
         longterm_lock_months=pb.longterm_lock_months,
     )
