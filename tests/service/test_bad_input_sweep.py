@@ -765,6 +765,8 @@ DEFECTS: dict[str, list[Case]] = {
         *bad("PutPolicies", "insured_places[0].open_med_types[0]", table("11", "12")),
         *bad("PutPolicies", "insured_places[0].open_dise_codes[0]", codes()),
     ],
+    # A malformed original_request_id (2601) was refused naming request_id, the 冲正's own id.
+    "a malformed original_request_id is named": bad("ReverseByRequestId", "original_request_id", REQUEST_IDS),
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -119,9 +119,9 @@ def year(value: int, field: str = "year") -> int:
     return value
 
 
-def request_id(value: str, limit: int = 40) -> str:
+def request_id(value: str, limit: int = 40, field: str = "request_id") -> str:
     if not is_code(value, limit):
-        raise invalid("request_id", f"request_id must be 1-{limit} letters, digits, '.', '_' or '-'")
+        raise invalid(field, f"{field} must be 1-{limit} letters, digits, '.', '_' or '-'")
     return value
 
 

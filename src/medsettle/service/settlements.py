@@ -375,7 +375,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     @rpc
     async def ReverseByRequestId(self, request: pb.ReverseByRequestIdRequest, context) -> pb.ReverseByRequestIdResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
-        original_id = convert.request_id(request.original_request_id)
+        original_id = convert.request_id(request.original_request_id, field="original_request_id")
         if original_id == request.request_id:
             raise convert.invalid("original_request_id", "a 冲正 names another request")
 
