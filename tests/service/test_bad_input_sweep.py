@@ -767,6 +767,15 @@ DEFECTS: dict[str, list[Case]] = {
     ],
     # A malformed original_request_id (2601) was refused naming request_id, the 冲正's own id.
     "a malformed original_request_id is named": bad("ReverseByRequestId", "original_request_id", REQUEST_IDS),
+    # Too many insured places in a push was refused naming policies; and both lists were converted (up to the limit
+    # plus one) before their length was looked at.
+    "too many insured places is named insured_places": [
+        one("PutPolicies", "insured_places=over_limit", lambda r: r.insured_places.extend([_place() for _ in range(3)]),
+            "LINES_LIMIT", "insured_places", limits=(("records_per_push_max", 3),)),
+        one("PutPolicies", "insured_places=over_limit_and_malformed",
+            lambda r: r.insured_places.extend([_place()] * 2 + [reference_data_pb2.InsuredPlace()]),
+            "LINES_LIMIT", "insured_places", limits=(("records_per_push_max", 3),)),
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

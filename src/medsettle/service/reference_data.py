@@ -101,10 +101,11 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         limit = self.app.limits.records_per_push_max
         if not request.policies and not request.insured_places:
             raise Refusal(reasons.INVALID_ARGUMENT, field="policies", detail="nothing to write")
-        policies = await _collect(request.policies[: limit + 1], convert.policy, "policies")
-        places = await _collect(request.insured_places[: limit + 1], convert.insured_place, "insured_places")
-        if len(policies) > limit or len(places) > limit:
-            raise Refusal(reasons.LINES_LIMIT, field="policies", detail=f"at most {limit} per push")
+        for field, values in (("policies", request.policies), ("insured_places", request.insured_places)):
+            if len(values) > limit:
+                raise Refusal(reasons.LINES_LIMIT, field=field, detail=f"{len(values)} records, at most {limit} per push")
+        policies = await _collect(request.policies, convert.policy, "policies")
+        places = await _collect(request.insured_places, convert.insured_place, "insured_places")
 
         def effect(view: WriteView):
             written_policies = _add_versions(
