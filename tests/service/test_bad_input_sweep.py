@@ -776,6 +776,13 @@ DEFECTS: dict[str, list[Case]] = {
             lambda r: r.insured_places.extend([_place()] * 2 + [reference_data_pb2.InsuredPlace()]),
             "LINES_LIMIT", "insured_places", limits=(("records_per_push_max", 3),)),
     ],
+    # A `since` outside the range of google.protobuf.Timestamp (years 1..9999) made ToMilliseconds raise: UNKNOWN,
+    # "Timestamp is not valid: Seconds 253402300800 must be in range ..."; nanos outside 0..999,999,999 were taken.
+    "a since outside the Timestamp range is refused": [
+        one("ListAuditEntries", f"since={label}", (lambda s, n: lambda r: r.since.CopyFrom(
+            timestamp_pb2.Timestamp(seconds=s, nanos=n)))(seconds, nanos), "INVALID_ARGUMENT", "since")
+        for label, seconds, nanos in (("after_9999", 253_402_300_800, 0), ("int64_max", 2**63 - 1, 0),
+                                      ("nanos_over", 0, 1_000_000_000), ("nanos_negative", 1, -1))],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -29,6 +29,7 @@ def _bounded(values, limit: int, field: str):
 
 AUDIT_PAGE_DEFAULT = 100
 AUDIT_PAGE_MAX = 1_000
+TIMESTAMP_SECONDS_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a google.protobuf.Timestamp holds
 YIELD_EVERY_RECORDS = 1_000  # a bulk push must not hold the event loop away from settlements for long
 
 
@@ -190,9 +191,12 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         if not 0 < limit <= AUDIT_PAGE_MAX:
             raise convert.invalid("limit", f"limit must be 1..{AUDIT_PAGE_MAX}")
         method = convert.code(request.method, "method", allow_empty=True)
-        since_ms = request.since.ToMilliseconds() if request.HasField("since") else 0
-        if since_ms < 0:
-            raise convert.invalid("since", "before 1970")
+        since, since_ms = request.since, 0
+        if request.HasField("since"):
+            # Checked before ToMilliseconds, which raises outside the range of a Timestamp (years 1 to 9999).
+            if not (0 <= since.seconds <= TIMESTAMP_SECONDS_MAX and 0 <= since.nanos < 1_000_000_000):
+                raise convert.invalid("since", f"a Timestamp from 1970 to 9999, got {since.seconds} s {since.nanos} ns")
+            since_ms = since.ToMilliseconds()
         with self.app.store.read() as view:
             entries = view.audit_entries(since_ms, limit, method)
         return pb.ListAuditEntriesResponse(entries=[
