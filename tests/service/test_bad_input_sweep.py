@@ -783,6 +783,14 @@ DEFECTS: dict[str, list[Case]] = {
             timestamp_pb2.Timestamp(seconds=s, nanos=n)))(seconds, nanos), "INVALID_ARGUMENT", "since")
         for label, seconds, nanos in (("after_9999", 253_402_300_800, 0), ("int64_max", 2**63 - 1, 0),
                                       ("nanos_over", 0, 1_000_000_000), ("nanos_negative", 1, -1))],
+    # More feedetl_sn than a stay can hold was refused as INVALID_ARGUMENT "name the lines to cancel, or 0000", after
+    # every one of them had been checked; an oversized list of fee lines is LINES_LIMIT everywhere else.
+    "too many lines to cancel is LINES_LIMIT": [
+        one("CancelInpatientFees", "feedetl_sn=over_limit", lambda r: r.feedetl_sn.extend(["2", "3", "4"]),
+            "LINES_LIMIT", "feedetl_sn", limits=(("lines_per_stay_max", 3),)),
+        one("CancelInpatientFees", "feedetl_sn=over_limit_and_malformed", lambda r: r.feedetl_sn.extend(["2", "3", ""]),
+            "LINES_LIMIT", "feedetl_sn", limits=(("lines_per_stay_max", 3),)),
+    ],
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

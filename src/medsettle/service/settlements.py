@@ -238,8 +238,12 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def CancelInpatientFees(self, request: pb.CancelInpatientFeesRequest,
                                   context) -> pb.CancelInpatientFeesResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
+        limit = self.app.limits.lines_per_stay_max
+        if len(request.feedetl_sn) > limit:
+            raise Refusal(reasons.LINES_LIMIT, field="feedetl_sn",
+                          detail=f"{len(request.feedetl_sn)} lines, a stay holds at most {limit}")
         sns = [convert.code(sn, f"feedetl_sn[{i}]") for i, sn in enumerate(request.feedetl_sn)]
-        if not sns or len(sns) > self.app.limits.lines_per_stay_max:
+        if not sns:
             raise convert.invalid("feedetl_sn", "name the lines to cancel, or \"0000\" for every unsettled line")
 
         def effect(view: WriteView):
