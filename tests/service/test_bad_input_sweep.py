@@ -791,6 +791,10 @@ DEFECTS: dict[str, list[Case]] = {
         one("CancelInpatientFees", "feedetl_sn=over_limit_and_malformed", lambda r: r.feedetl_sn.extend(["2", "3", ""]),
             "LINES_LIMIT", "feedetl_sn", limits=(("lines_per_stay_max", 3),)),
     ],
+    # An admission cannot begin in the future, but a discharge could: "2026-03-03" on 2026-03-02 closed the stay
+    # with a date that had not come (and no line could be uploaded for the days between).
+    "a discharge cannot be in the future": bad("Discharge", "enddate", [("tomorrow", "2026-03-03"),
+                                                                      ("year_2199", "2199-12-31")]),
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 

@@ -319,6 +319,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         enddate = convert.date(request.enddate, "enddate", allow_empty=True) or self.app.clock.today()
+        if enddate > self.app.clock.today():
+            raise convert.invalid("enddate", "a discharge cannot be in the future")
 
         def effect(view: WriteView):
             stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
