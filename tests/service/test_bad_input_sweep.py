@@ -23,10 +23,12 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from google.protobuf import timestamp_pb2
+from google.protobuf import descriptor, timestamp_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from medsettle.service import clearing as clearing_module
 from medsettle.service import convert
@@ -212,7 +214,8 @@ BASE: dict[str, Callable[[dict], Message]] = {
         mdtrtarea_admvs="440106", med_list_codg="XA001", date=TODAY),
     "GetPolicy": lambda ctx: reference_data_pb2.GetPolicyRequest(
         insuplc_admdvs="110105", insutype="310", category="1", psn_type="11", hosp_lv="3", date=TODAY),
-    "ListAuditEntries": lambda ctx: reference_data_pb2.ListAuditEntriesRequest(limit=10, method="PutPolicies"),
+    "ListAuditEntries": lambda ctx: reference_data_pb2.ListAuditEntriesRequest(
+        since=timestamp_pb2.Timestamp(seconds=1_700_000_000), limit=10, method="PutPolicies"),
     # ClearingService
     "GetClearingStatement": lambda ctx: cpb.GetClearingStatementRequest(month="2026-02"),
     "CloseMonth": lambda ctx: cpb.CloseMonthRequest(month="2026-02"),
@@ -874,6 +877,61 @@ READ_ONLY = sorted(set(BASE) - MUTATING)
 def test_the_valid_read_request_is_answered_and_writes_nothing(sweep, rpc):
     before = snapshot(sweep.store)
     call(sweep, rpc, BASE[rpc](sweep.ctx))
+    assert snapshot(sweep.store) == before
+
+
+# -- any value in any field of a request that writes nothing: an answer or a clear refusal, never a crash -----------
+
+_SCALARS = {descriptor.FieldDescriptor.TYPE_STRING: "str", descriptor.FieldDescriptor.TYPE_INT32: "int32",
+            descriptor.FieldDescriptor.TYPE_INT64: "int64", descriptor.FieldDescriptor.TYPE_BOOL: "bool"}
+
+
+def _leaves(message: Message, prefix: str = "") -> list[tuple[str, str]]:
+    """(path, kind) of every scalar field of `message`, set or not, and of the elements it holds."""
+    found = []
+    for field in message.DESCRIPTOR.fields:
+        path = f"{prefix}{field.name}"
+        value = getattr(message, field.name)
+        if field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
+            if field.is_repeated:
+                for index, element in enumerate(value):
+                    found += _leaves(element, f"{path}[{index}].")
+            elif message.HasField(field.name):
+                found += _leaves(value, f"{path}.")
+        elif field.is_repeated:
+            found += [(f"{path}[{index}]", _SCALARS[field.type]) for index in range(len(value))]
+        else:
+            found.append((path, _SCALARS[field.type]))
+    return found
+
+
+NO_WRITE = sorted(set(BASE) - MUTATING)  # read-only and pre-settlement: they convert a request as the writing ones do
+LEAVES = [(rpc, path, kind) for rpc in NO_WRITE for path, kind in _leaves(BASE[rpc]({"mdtrt_id": "M", "setl_id": "S"}))]
+VALUES = {
+    "str": st.one_of(st.text(max_size=45), st.text(alphabet="0123456789-.eE+ ", max_size=45),
+                     st.sampled_from(["0000", "2026-03-02", "440000", "310", "11", "01", "1.5", "9" * 40])),
+    "int32": st.one_of(st.integers(-2**31, 2**31 - 1), st.integers(-3, 10_002)),
+    "int64": st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-3, 10**12 + 2)),
+    "bool": st.booleans(),
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_value_in_any_field_is_answered_or_refused_clearly(sweep, data):
+    rpc, path, kind = data.draw(st.sampled_from(LEAVES), label="field")
+    value = data.draw(VALUES[kind], label="value")
+    request = BASE[rpc](sweep.ctx)
+    _set(request, path, value)
+    before = snapshot(sweep.store)
+    try:
+        call(sweep, rpc, request)
+    except grpc.aio.AioRpcError as error:
+        assert error.code() not in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), error.details()
+        infos, _, localized = details_of(error)
+        assert infos and localized, error.details()
+        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            assert infos[0].metadata.get("field") or infos[0].metadata.get("feedetl_sn"), dict(infos[0].metadata)
     assert snapshot(sweep.store) == before
 
 
