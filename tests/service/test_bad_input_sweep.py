@@ -7,8 +7,13 @@ malformed dates and decimals, repeated fields over their limits) and checks that
 that field (or fee line) named, a zh-CN message and an English one, and that the store is byte for byte what it was.
 
 One real in-process server (the same build as conftest's `served`) and the hand-made nation of tests/world.py serve the
-whole module, so that several hundred cases stay fast; the few valid calls the cases need (an open stay, a settlement)
-are made once, at the start.
+whole module, so that more than two thousand cases stay fast; the few valid calls the cases need (an open stay, a
+settlement, a prepaid fund) are made once, at the start. Oversized repeated fields are sent against lowered limits
+(app.limits for the one call): the same check, a few records instead of fifty thousand.
+
+CASES are what the core already refused as it should; DEFECTS, one block per defect, what this sweep found wrong (each
+block failed before the commit that fixed it). A hypothesis test then puts arbitrary values into every field of the
+requests that write nothing, and the last test shows the valid requests the cases start from go through.
 """
 
 from __future__ import annotations
