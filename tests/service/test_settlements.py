@@ -390,3 +390,46 @@ def test_chong_zheng_of_inpatient_messages(api, served, world, store):
         assert view.stay(mdtrt_id).enddate and view.stay_lines(mdtrt_id) == []
     error = refused(served, undo("CZ-9", "CZ-8"))
     assert rpc_error_info(error)[0] == ["NOT_REVERSIBLE"]  # a 冲正 is not itself undone by 冲正
+
+
+def test_a_daily_quantity_limit_counts_the_persons_earlier_settlements_of_the_day(api, served, world, store):
+    """DOMAIN.md 6.1 and 9: quantity over the daily limit. XQ001 may be given 2 units a day: 1.5 units settled in
+    the morning leave 0.5, so a second visit's 1 unit is fully self-paid (LMT_QUANTITY); reversing the morning's
+    settlement gives its 1.5 back, so a third visit's 1 unit is covered again."""
+    with store.write() as view:
+        view.put_catalog_item(world.GD, world.item("XQ001", "01", lmt_cnt_per_day_e4=20_000))
+    stub, _ = api
+    gz = world.GZ_HOSPITAL
+    morning = settle(stub, served, "DQ-1", claim("P001", gz, [line("1", "XQ001", "1.5", "10", 1_500)])).settlement
+    assert (morning.inscp_scp_amt, morning.fulamt_ownpay_amt) == (1_500, 0)
+    noon = settle(stub, served, "DQ-2", claim("P001", gz, [line("1", "XQ001", "1", "10", 1_000)])).settlement
+    assert (noon.inscp_scp_amt, noon.fulamt_ownpay_amt) == (0, 1_000)
+    assert [x.lmt_reason for x in noon.lines] == ["LMT_QUANTITY"]
+    yesterday = settle(stub, served, "DQ-3", claim("P001", gz, [line("1", "XQ001", "2", "10", 2_000, "2026-03-01")]))
+    assert yesterday.settlement.inscp_scp_amt == 2_000  # another day, another limit
+    served.run(stub.ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
+        request_id="DQ-4", fixmedins_code=gz, setl_id=morning.setl_id)))
+    evening = settle(stub, served, "DQ-5", claim("P001", gz, [line("1", "XQ001", "1", "10", 1_000)])).settlement
+    assert (evening.inscp_scp_amt, evening.fulamt_ownpay_amt) == (1_000, 0)  # 1 (noon, charged) + 1 <= 2
+    with store.read() as view:  # what the day has charged: noon's and the evening's unit, not the reversed 1.5
+        assert view.item_day_cnt_e4("P001", "2026-03-02", "XQ001") == 20_000
+        assert view.item_day_cnt_e4("P001", "2026-03-01", "XQ001") == 20_000
+
+
+def test_a_stay_admitted_within_a_temporary_filing_settles_after_it_ends(api, served, world, clock):
+    """P002's temporary filing for Guangzhou ends 2026-06-30. A stay admitted on 2026-03-02 is a visit within its
+    validity (DOMAIN.md 4): settled at discharge on 2026-07-05 it still settles directly under that filing, while
+    an outpatient visit that day is refused."""
+    stub, _ = api
+    gz = world.GZ_HOSPITAL
+    mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="FE-1", person=person_pb2.PersonRef(psn_no="P002"), fixmedins_code=gz, med_type="21"))).mdtrt_id
+    served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="FE-2", fixmedins_code=gz, mdtrt_id=mdtrt_id, fee_lines=[line("1", "XA001", "1", "100", 10_000)])))
+    clock.advance_days(125)  # 2026-07-05
+    setl = served.run(stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
+        request_id="FE-3", fixmedins_code=gz, mdtrt_id=mdtrt_id))).settlement
+    assert (setl.trt_dcla_detl_sn, setl.filing_category, setl.medfee_sumamt) == ("F002", "23", 10_000)
+    error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="FE-4", claim=claim("P002", gz, [line("1", "XA001", "1", "100", 10_000, "2026-07-05")]))))
+    assert rpc_error_info(error)[0] == ["FILING_EXPIRED"]

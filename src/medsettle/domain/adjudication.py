@@ -473,6 +473,7 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
         admission_dedc_fen=act_pay_dedc_fen if category == codes.CATEGORY_INPATIENT else 0,
         policy_key=policy_key,
         feedetl_sns=tuple(line.feedetl_sn for line in claim.lines),
+        limited_quantities=catalog_split.limited_quantities(claim.lines, inputs.items_by_sn),
     )
     # i. Identities, and no named quantity below zero.
     check_identities(setl)

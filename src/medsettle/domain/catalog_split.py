@@ -12,7 +12,7 @@ import msgspec
 
 from medsettle.domain import codes, dates, reasons
 from medsettle.domain.money import CNT_SCALE, apply_bp, line_amount_fen, round_half_up_div
-from medsettle.domain.records import OPEN_END, CatalogItem, FeeLine, LineResult
+from medsettle.domain.records import OPEN_END, CatalogItem, FeeLine, ItemDayQuantity, LineResult
 
 # Restriction not met (LineResult.lmt_reason). Checked in this order; the first failing one is named.
 LMT_SEX = "LMT_SEX"
@@ -178,3 +178,18 @@ def split_lines(
             first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail, more=tuple(rest)
         )
     return tuple(results)
+
+
+def limited_quantities(
+    lines: Sequence[FeeLine], items_by_sn: Mapping[str, CatalogItem | None]
+) -> tuple[ItemDayQuantity, ...]:
+    """The quantity a claim charges of each item that has a daily limit, per fee date: what the person's later
+    settlements of that day count against the limit (covered or not, as `split_lines` counts them)."""
+    charged_e4: dict[tuple[str, str], int] = {}
+    for line in lines:
+        item = items_by_sn.get(line.feedetl_sn)
+        if item is not None and item.lmt_cnt_per_day_e4 > 0:
+            day_key = (line.med_list_codg, line.fee_ocur_date)
+            charged_e4[day_key] = charged_e4.get(day_key, 0) + line.cnt_e4
+    return tuple(ItemDayQuantity(med_list_codg=code, fee_date=day, cnt_e4=cnt_e4)
+                 for (code, day), cnt_e4 in sorted(charged_e4.items()))

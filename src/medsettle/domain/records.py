@@ -297,6 +297,14 @@ class ExplanationStep(Record, kw_only=True):
     amount_fen: int = 0
 
 
+class ItemDayQuantity(Record, kw_only=True):
+    """Quantity of an item with a daily limit (lmt_cnt_per_day) charged to the person on one fee date."""
+
+    med_list_codg: str
+    fee_date: str
+    cnt_e4: int  # negative on a reversal
+
+
 class Settlement(Record, kw_only=True):
     setl_id: str
     mdtrt_id: str
@@ -338,6 +346,7 @@ class Settlement(Record, kw_only=True):
     reversed_setl_id: str = ""  # on a reversing settlement: the one it reverses
     reversal_setl_id: str = ""  # on a reversed settlement: the reversal (set when reversed)
     feedetl_sns: tuple[str, ...] = ()  # inpatient: lines this settlement covered
+    limited_quantities: tuple[ItemDayQuantity, ...] = ()  # what later settlements of the day count against limits
 
 
 class Stay(Record, kw_only=True):

@@ -72,6 +72,7 @@ def reverse(original: Settlement, reversal_setl_id: str, setl_time_ms: int, setl
         balc_fen=original.balc_fen + original.acct_pay_fen,  # the account gets back what it paid
         setldetail=tuple(_negated_payment(p) for p in original.setldetail),
         lines=tuple(_negated_line(line) for line in original.lines),
+        limited_quantities=tuple(msgspec.structs.replace(q, cnt_e4=-q.cnt_e4) for q in original.limited_quantities),
         explanation=(step,),
         accumulator_delta=add_accumulators(Accumulators(), original.accumulator_delta, -1),
         accumulator_year=original.accumulator_year,  # restores the year the original counted in

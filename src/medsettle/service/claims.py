@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medsettle.domain import codes, region
+from medsettle.domain import catalog_split, codes, region
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
 from medsettle.domain.records import CatalogItem, Claim, FeeLine, Person, Settlement, Stay
 from medsettle.service import lookups
@@ -44,7 +44,8 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
     """Check eligibility with the same function as 2001, then adjudicate. Raises Refusal."""
     institution = view.institution(claim.fixmedins_code)
     answer = lookups.benefit(view, person, claim.insutype, institution, claim.med_type, claim.setl_date,
-                             claim.dise_codg, cert_type, stay_open=stay is not None)
+                             claim.dise_codg, cert_type, stay_open=stay is not None,
+                             admission_date=stay.begndate if stay is not None else "")
     if not answer.ok:
         raise lookups.refusal_of(answer)
     assert institution is not None
@@ -54,11 +55,16 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
                          institution.hosp_lv, claim.setl_date)
     assert policy is not None, "the benefit check found it"
     row = view.accumulator_row(person.psn_no, claim.insutype, int(claim.setl_date[:4]))
+    items_by_sn = items_for(view, region.province_of(institution.admdvs), claim)
+    # Daily quantity limits count what the person's earlier settlements charged on the same day. Every settlement
+    # of the person bumps the accumulators' version, so `person_unchanged` covers these reads too.
+    used_e4 = {(q.med_list_codg, q.fee_date): view.item_day_cnt_e4(person.psn_no, q.fee_date, q.med_list_codg)
+               for q in catalog_split.limited_quantities(claim.lines, items_by_sn)}
     inputs = AdjudicationInput(
         claim=claim,
         person=person,
         institution=institution,
-        items_by_sn=items_for(view, region.province_of(institution.admdvs), claim),
+        items_by_sn=items_by_sn,
         policy=policy,
         filing_category=answer.filing_category,
         trt_dcla_detl_sn=answer.trt_dcla_detl_sn,
@@ -71,6 +77,7 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
         stay_is_later_admission=stay is not None
         and row.accumulators.admissions_inpatient - (1 if stay.admission_counted else 0) > 0,
         first_settlement_of_stay=stay is None or not stay.admission_counted,
+        cnt_used_today_e4=used_e4,
     )
     return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row, lines=claim.lines)
 

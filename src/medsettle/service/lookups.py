@@ -59,6 +59,7 @@ def benefit(
     cert_type: str,
     *,
     stay_open: bool = False,
+    admission_date: str = "",
 ) -> BenefitAnswer:
     line = person.line(insutype)
     insured_place = policy_found = None
@@ -71,6 +72,7 @@ def benefit(
         person=person, insutype=insutype, institution=institution, med_type=med_type, date=date, dise_codg=dise_codg,
         filings=tuple(view.filings(person.psn_no)), qualifications=tuple(view.qualifications(person.psn_no)),
         insured_place=insured_place, policy_found=bool(policy_found), cert_type=cert_type, stay_open=stay_open,
+        admission_date=admission_date,
     ))
 
 

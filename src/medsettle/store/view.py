@@ -15,6 +15,7 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   stays           mdtrt_id                                         -> Stay
   stay_lines      mdtrt_id, feedetl_sn                             -> StayLine
   open_stays      psn_no, mdtrt_id                                 -> b""   (retroactive filing, audits)
+  item_days       psn_no, fee date, med_list_codg                  -> quantity e4 (ascii int) of daily-limited items
   requests        caller, request_id                               -> RequestRecord
   audit           when_ms, seq                                     -> AuditEntry
   clearing_month  month, insured province, treatment province      -> clearing.Totals (kept at commit time)
@@ -63,6 +64,7 @@ KEYSPACES = (
     "stays",
     "stay_lines",
     "open_stays",
+    "item_days",
     "requests",
     "audit",
     "meta",
@@ -265,6 +267,11 @@ class View:
         row = self._get("accumulators", key(psn_no, insutype, str(year)), AccumulatorRow)
         return AccumulatorRow() if row is None else row
 
+    def item_day_cnt_e4(self, psn_no: str, fee_date: str, med_list_codg: str) -> int:
+        """Quantity of a daily-limited item settled for the person on fee_date (settlements in force)."""
+        data = self.txn.get(key(psn_no, fee_date, med_list_codg), db=self.dbs["item_days"])
+        return 0 if data is None else int(data)
+
     # -- settlements and stays -------------------------------------------------------------------
 
     def settlement(self, setl_id: str) -> Settlement | None:
@@ -390,6 +397,17 @@ class WriteView(View):
             agg_key = key(month, *clearing.pair_of(setl))
             old = self._get("clearing_month", agg_key, clearing.Totals) or clearing.Totals()
             self._put("clearing_month", agg_key, clearing.add(old, clearing.totals_of(setl)))
+            for quantity in setl.limited_quantities:  # a reversal's are negative: it gives the quantity back
+                self._add_item_day(setl.psn_no, quantity.fee_date, quantity.med_list_codg, quantity.cnt_e4)
+
+    def _add_item_day(self, psn_no: str, fee_date: str, med_list_codg: str, cnt_e4: int) -> None:
+        day_key = key(psn_no, fee_date, med_list_codg)
+        total_e4 = self.item_day_cnt_e4(psn_no, fee_date, med_list_codg) + cnt_e4
+        assert total_e4 >= 0, (psn_no, fee_date, med_list_codg, total_e4)
+        if total_e4:
+            self.txn.put(day_key, str(total_e4).encode("ascii"), db=self.dbs["item_days"])
+        else:
+            self.txn.delete(day_key, db=self.dbs["item_days"])
 
     def put_closed_month(self, closed: ClosedMonth) -> None:
         assert self.closed_month(closed.month) is None, f"{closed.month} is already closed"
