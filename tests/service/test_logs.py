@@ -28,3 +28,27 @@ def test_a_refused_lookup_by_id_number_does_not_log_it(world, served, capfd):
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(line["event"] == "rpc_refused" and line["reason"] == "PERSON_NOT_FOUND" for line in lines)
     assert "110105199912310000" not in err
+
+
+def test_a_defect_answers_internal_with_a_stable_reason_and_logs_the_trace(world, served, capfd, monkeypatch):
+    """A bug met while serving: the caller gets INTERNAL / INTERNAL_ERROR with fixed texts (never the exception's
+    own words, which could carry data), the log gets the trace."""
+    from medsettle.service import lookups
+    from tests.conftest import rpc_error_info
+
+    def broken(*args, **kwargs):
+        raise OverflowError("secret 110105196005011234")
+
+    monkeypatch.setattr(lookups, "benefit", broken)
+    stub = person_pb2_grpc.PersonServiceStub(served.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        served.run(stub.CheckBenefit(person_pb2.CheckBenefitRequest(
+            person=person_pb2.PersonRef(psn_no="P001"), insutype="310", fixmedins_code=world.GZ_HOSPITAL,
+            med_type="11")))
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    codes, metadata, _ = rpc_error_info(caught.value)
+    assert codes == ["INTERNAL_ERROR"] and metadata["remedy"] == "RETRY_LATER"
+    assert "secret" not in caught.value.details() and "内部错误" in caught.value.details()
+    err = capfd.readouterr().err
+    failed = [json.loads(line) for line in err.splitlines() if line.startswith("{") and "rpc_failed" in line]
+    assert failed and "OverflowError" in failed[0]["trace"]

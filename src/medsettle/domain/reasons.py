@@ -15,6 +15,7 @@ REMEDY_CONTACT_INSURED_PLACE = "CONTACT_INSURED_PLACE"
 REMEDY_USE_EVOUCHER = "USE_E_VOUCHER"
 REMEDY_FIX_REQUEST = "FIX_REQUEST"
 REMEDY_SETTLE_IN_PROVINCE = "SETTLE_UNDER_PROVINCIAL_RULES"
+REMEDY_RETRY_LATER = "RETRY_LATER"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -24,6 +25,7 @@ REMEDY_TEXT = {
     REMEDY_CONTACT_INSURED_PLACE: ("请联系参保地医保经办机构", "contact the insurance agency of the insured place"),
     REMEDY_USE_EVOUCHER: ("请使用医保电子凭证或激活社保卡", "use the e-voucher or activate the card"),
     REMEDY_FIX_REQUEST: ("请更正请求后重试", "correct the request and retry"),
+    REMEDY_RETRY_LATER: ("请稍后以同一请求流水号重试，仍失败请联系平台运维", "retry later with the same request_id; if it fails again, contact the platform's operators"),
     REMEDY_SETTLE_IN_PROVINCE: ("请通过省内异地就医或本地结算渠道结算", "settle through the province's own (intra-province) channel"),
     REMEDY_NONE: ("", ""),
 }
@@ -103,6 +105,10 @@ PREPAID_FUND_NOT_FOUND = _r("PREPAID_FUND_NOT_FOUND", "该参保省份该年度�
                             REMEDY_FIX_REQUEST)
 NO_PREVIOUS_YEAR_PAYMENTS = _r("NO_PREVIOUS_YEAR_PAYMENTS", "上一年度无跨省结算支付，无法按月数测算预付金",
                                "no cross-province payments in the previous year to size the fund from", REMEDY_FIX_REQUEST)
+
+# Not a refusal of the rules: a defect met while serving. Nothing was written (the writer's transaction aborts).
+INTERNAL_ERROR = _r("INTERNAL_ERROR", "平台内部错误，本次请求未生效，已记录", "internal error: nothing was done; it has been logged",
+                    REMEDY_RETRY_LATER)
 
 
 class Refusal(Exception):

@@ -34,6 +34,7 @@ _CODES = {
     reasons.QUALIFICATION_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.REQUEST_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.PREPAID_FUND_NOT_FOUND.code: code_pb2.NOT_FOUND,
+    reasons.INTERNAL_ERROR.code: code_pb2.INTERNAL,
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, logs
 
@@ -39,7 +40,9 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             # A broken invariant or a bug: nothing was committed (writes happen only in the writer's
             # transaction, which aborts on error); the caller gets INTERNAL, the log gets the trace.
             logs.event("rpc_failed", method=name, error=repr(error), trace=traceback.format_exc(limit=8))
-            raise
+            # The caller gets a stable reason and a fixed text, never the exception's own (grpc would send
+            # UNKNOWN with it).
+            await context.abort_with_status(errors.to_status(Refusal(reasons.INTERNAL_ERROR)))
         if self.app.log_calls:
             logs.event("rpc", method=name, ms=(time.perf_counter_ns() - started_ns) / 1e6)
         return response
