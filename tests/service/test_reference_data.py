@@ -234,3 +234,31 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
             assert found or not was_acknowledged  # nothing acknowledged is lost
         assert view.catalog_item("440000", "L002499", "2026-01-01") is not None  # acknowledged batches survive
     store.close()
+
+
+def test_lists_inside_a_record_are_bounded(api, served, store):
+    """Limits on everything: a record's own lists (bands, limited diagnoses, opened diseases) have a maximum, and a
+    push past it is refused naming the list, with nothing written."""
+    from medsettle.service import convert
+
+    reference, _ = api
+    before = store.counts()
+    too_many_codes = [f"M{i:05d}" for i in range(convert.RECORD_CODES_MAX + 1)]
+    item = catalog_item(lmt_used_flag=True, lmt_dise_codes=too_many_codes)
+    error = refused(served, reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="L-1", mdtrtarea_admvs="440000", items=[item])))
+    assert rpc_error_info(error)[1]["field"] == "items[0].lmt_dise_codes"
+    banded = policy_pb()
+    del banded.bands[:]
+    for i in range(convert.BANDS_MAX):
+        banded.bands.add(upto=(i + 1) * 100_000, ratio=9000)
+    banded.bands.add(upto=0, ratio=9000)
+    error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(request_id="L-2",
+                                                                                           policies=[banded])))
+    assert rpc_error_info(error)[1]["field"] == "policies[0].bands"
+    place = reference_data_pb2.InsuredPlace(insuplc_admdvs="120000", begndate="2026-01-01", open_med_types=["11"],
+                                            open_dise_codes=too_many_codes, tmp_filing_months=6)
+    error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(request_id="L-3",
+                                                                                           insured_places=[place])))
+    assert rpc_error_info(error)[1]["field"] == "insured_places[0].open_dise_codes"
+    assert store.counts() == before

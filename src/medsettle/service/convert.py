@@ -241,7 +241,7 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
     if sex not in _SEX_OR_SETTING or setting not in _SEX_OR_SETTING:
         return None
     dise_codes = tuple(pb.lmt_dise_codes)
-    if dise_codes and not all(is_code(c) for c in dise_codes):
+    if len(dise_codes) > RECORD_CODES_MAX or not all(is_code(c) for c in dise_codes):
         return None
     cnt_e4 = 0
     if pb.lmt_cnt_per_day:
@@ -288,7 +288,8 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
         lmt_age_min=pb.lmt_age_min,
         lmt_age_max=pb.lmt_age_max,
         lmt_setting=code(pb.lmt_setting, f"{field}.lmt_setting", frozenset({"", "1", "2"})),
-        lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes[{i}]") for i, c in enumerate(pb.lmt_dise_codes)),
+        lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes[{i}]")
+                             for i, c in enumerate(listed(pb.lmt_dise_codes, RECORD_CODES_MAX, f"{field}.lmt_dise_codes"))),
         lmt_cnt_per_day_e4=decimal(pb.lmt_cnt_per_day, CNT_PLACES, f"{field}.lmt_cnt_per_day", CNT_E4_MAX)
         if pb.lmt_cnt_per_day else 0,
         begndate=begndate,
@@ -319,7 +320,20 @@ def catalog_item_pb(item: CatalogItem) -> reference_data_pb2.CatalogItem:
     )
 
 
+# Lists inside one record are bounded: a policy or catalog record is read on every settlement and must stay small.
+BANDS_MAX = 16
+RECORD_CODES_MAX = 200  # diagnoses an item is limited to; diseases a place opens or caps
+MED_TYPES_MAX = 16
+
+
+def listed(values, limit: int, field: str):
+    if len(values) > limit:
+        raise invalid(field, f"{len(values)} entries, at most {limit}")
+    return values
+
+
 def bands(pbs, field: str) -> tuple[RatioBand, ...]:
+    listed(pbs, BANDS_MAX, field)
     result = tuple(RatioBand(upto_fen=amount(b.upto, f"{field}[{i}].upto"), ratio_bp=ratio(b.ratio, f"{field}[{i}].ratio"))
                    for i, b in enumerate(pbs))
     for i, band in enumerate(result):
@@ -363,7 +377,8 @@ def policy(pb: reference_data_pb2.Policy, field: str) -> Policy:
         cap_category_fen=amount(pb.cap_category, f"{field}.cap_category"),
         cap_overall_fen=amount(pb.cap_overall, f"{field}.cap_overall"),
         dise_caps=tuple(DiseaseCap(opsp_dise_code=code(c.opsp_dise_code, f"{field}.dise_caps[{i}].opsp_dise_code"),
-                                   cap_fen=amount(c.cap, f"{field}.dise_caps[{i}].cap")) for i, c in enumerate(pb.dise_caps)),
+                                   cap_fen=amount(c.cap, f"{field}.dise_caps[{i}].cap"))
+                        for i, c in enumerate(listed(pb.dise_caps, RECORD_CODES_MAX, f"{field}.dise_caps"))),
         reduction_mode=code(pb.reduction_mode, f"{field}.reduction_mode", codes.REDUCTION_MODES),
         reduction_referral_bp=pb.reduction_referral,
         reduction_emergency_bp=pb.reduction_emergency,
@@ -413,8 +428,9 @@ def insured_place(pb: reference_data_pb2.InsuredPlace, field: str) -> InsuredPla
         begndate=begndate,
         enddate=enddate,
         open_med_types=tuple(code(m, f"{field}.open_med_types[{i}]", codes.MED_TYPES)
-                             for i, m in enumerate(pb.open_med_types)),
-        open_dise_codes=tuple(code(d, f"{field}.open_dise_codes[{i}]") for i, d in enumerate(pb.open_dise_codes)),
+                             for i, m in enumerate(listed(pb.open_med_types, MED_TYPES_MAX, f"{field}.open_med_types"))),
+        open_dise_codes=tuple(code(d, f"{field}.open_dise_codes[{i}]") for i, d in
+                              enumerate(listed(pb.open_dise_codes, RECORD_CODES_MAX, f"{field}.open_dise_codes"))),
         tmp_filing_months=pb.tmp_filing_months,
         longterm_lock_months=pb.longterm_lock_months,
     )
