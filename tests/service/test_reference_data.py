@@ -180,6 +180,29 @@ def test_put_persons_and_institutions_round_trip(api, served):
     assert got.baseinfo.psn_no == "P900" and got.baseinfo.insuinfo[0].insuplc_admdvs == "440106"
 
 
+def test_a_push_names_each_person_and_institution_once_and_no_one_is_born_tomorrow(api, served, store):
+    reference, _ = api
+    before = store.counts()
+
+    def person(psn_no: str, brdy: str = "1975-07-07") -> reference_data_pb2.Person:
+        return reference_data_pb2.Person(psn_no=psn_no, psn_name="孙丽", gend="2", brdy=brdy, certno="440106197507071234",
+                                         insuinfo=[reference_data_pb2.InsuranceInfo(
+                                             insutype="390", psn_type="13", psn_insu_stas="1", insuplc_admdvs="440106")])
+
+    twice = refused(served, reference.PutPersons(reference_data_pb2.PutPersonsRequest(
+        request_id="PP-2", persons=[person("P901"), person("P902"), person("P901")])))
+    assert rpc_error_info(twice)[1]["field"] == "persons[2].psn_no"
+    tomorrow = refused(served, reference.PutPersons(reference_data_pb2.PutPersonsRequest(
+        request_id="PP-3", persons=[person("P903", brdy="2026-03-03")])))  # the world's today is 2026-03-02
+    assert rpc_error_info(tomorrow)[1]["field"] == "persons[0].brdy"
+    hospital = reference_data_pb2.Institution(fixmedins_code="H44010699999", fixmedins_name="广州某医院", admdvs="440106",
+                                              hosp_lv="3", networked_outpatient=True)
+    institutions_twice = refused(served, reference.PutInstitutions(reference_data_pb2.PutInstitutionsRequest(
+        request_id="PI-2", institutions=[hospital, hospital])))
+    assert rpc_error_info(institutions_twice)[1]["field"] == "institutions[1].fixmedins_code"
+    assert store.counts() == before
+
+
 def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
     """`medsettle load catalog` from CSV; then a server killed (SIGKILL) in the middle of a big push: after a
     restart, that push's items are either all there or none."""

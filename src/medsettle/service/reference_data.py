@@ -50,6 +50,17 @@ async def _collect(values, convert_one, field: str):
     return good
 
 
+def _unique(records, key_of, field: str, key_name: str) -> None:
+    """A push names each record once: two records with one key would leave the last one written, silently."""
+    first_index: dict[str, int] = {}
+    for index, record in enumerate(records):
+        record_key = key_of(record)
+        if record_key in first_index:
+            raise convert.invalid(f"{field}[{index}].{key_name}",
+                                  f"{record_key} appears twice in one push ({field}[{first_index[record_key]}] too)")
+        first_index[record_key] = index
+
+
 def _add_versions(indexed, held_of, put, field: str) -> int:
     """Add each (index, record) as a new effective-dated version (versions.place_version); returns how many."""
     written = 0
@@ -133,6 +144,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             return held
         institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
                                 convert.institution, "institutions")
+        _unique(institutions, lambda i: i.fixmedins_code, "institutions", "fixmedins_code")
 
         def effect(view: WriteView):
             for institution in institutions:
@@ -150,6 +162,11 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             return held
         persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
                            "persons")
+        _unique(persons, lambda p: p.psn_no, "persons", "psn_no")
+        today = self.app.clock.today()
+        for index, person in enumerate(persons):
+            if person.brdy > today:
+                raise convert.invalid(f"persons[{index}].brdy", f"a birth date after today ({today})")
 
         def effect(view: WriteView):
             for person in persons:
