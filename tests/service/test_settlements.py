@@ -177,7 +177,7 @@ def test_chronic_outpatient_with_qualified_disease(api, served, world):
     assert acc.hifp_chronic == 90_000 and dict(acc.hifp_by_disease) == {"M03900": 90_000}
 
 
-def test_inpatient_flow_mid_stay_settlement_reversal_and_discharge(api, served, world):
+def test_inpatient_flow_mid_stay_settlement_reversal_and_discharge(api, served, world, store):
     stub, persons = api
     gz = world.GZ_HOSPITAL
     admitted = served.run(stub.Admit(settlement_pb2.AdmitRequest(
@@ -231,6 +231,9 @@ def test_inpatient_flow_mid_stay_settlement_reversal_and_discharge(api, served, 
     assert (again.medfee_sumamt, again.act_pay_dedc, again.hifp_pay) == (10_000, 0, 9_000)  # its lines came back
     acc = accumulators(persons, served)
     assert (acc.hifp_inpatient, acc.admissions_inpatient) == (336_661 + 9_000, 1)
+    with store.read() as view:  # the admission's bands go on from what its settlements in force made eligible
+        stay = view.stay(mdtrt_id)
+        assert stay.admission_eligible_fen == (504_068 - 130_000) + 10_000 and stay.admission_dedc_paid_fen == 130_000
 
 
 def test_retroactive_filing_lets_the_stay_settle(api, served, world):

@@ -232,6 +232,30 @@ def test_two_ratio_bands():
     assert setl.hifp_pay_fen == 215_000 and setl.pool_prop_selfpay_bp == 8000
 
 
+def test_an_admissions_bands_run_over_the_whole_stay_so_a_mid_stay_settlement_changes_nothing():
+    """Eligible 2500.00 for one admission, bands 1000.00 at 80% then 90%, the inpatient cap 1000.00 left, a
+    large-amount subsidy of 60%. Settled once: the fund pays 800.00 on the first 1000.00 and reaches the cap
+    200.00 later, 222.22 into the 90% band: 1277.78 above the cap, 60% = 766.67. Settled as 1000.00 then 1500.00,
+    the second part goes on from 1000.00 (not from 0, where it would be paid at 80% again): the same figures."""
+    bands = (RatioBand(upto_fen=100_000, ratio_bp=8000), RatioBand(upto_fen=0, ratio_bp=9000))
+    pol = inpatient_policy(dedc_fen=0, bands=bands, cap_category_fen=100_000, hifob_ratio_bp=6000,
+                           hifob_cap_fen=BIG_FEN)
+    once = adjudicate(inputs(lines(("A001", 250_000)), pol, med_type="21"))
+    assert (once.hifp_pay_fen, once.hifob_pay_fen, once.admission_eligible_fen) == (100_000, 76_667, 250_000)
+    first = adjudicate(inputs(lines(("A001", 100_000)), pol, med_type="21"))
+    assert (first.hifp_pay_fen, first.hifob_pay_fen, first.admission_eligible_fen) == (80_000, 0, 100_000)
+    second = adjudicate(inputs(lines(("A001", 150_000)), pol, med_type="21", setl_id="S2",
+                               accumulators=add_accumulators(Accumulators(), first.accumulator_delta),
+                               stay_eligible_before_fen=first.admission_eligible_fen, first_settlement_of_stay=False))
+    assert (second.hifp_pay_fen, second.hifob_pay_fen) == (20_000, 76_667)
+    assert first.hifp_pay_fen + second.hifp_pay_fen == once.hifp_pay_fen
+    ratio = next(step for step in second.explanation if step.code == "RATIO")
+    assert "1000.00" in ratio.zh and "settled earlier in this admission" in ratio.en
+    # Outpatient bands restart with each visit: the stay's figure is ignored there.
+    visit = adjudicate(inputs(lines(("A001", 150_000)), policy(bands=bands), stay_eligible_before_fen=100_000))
+    assert visit.hifp_pay_fen == 80_000 + 45_000 and visit.admission_eligible_fen == 0
+
+
 def test_bands_are_summed_exactly_and_rounded_once():
     # 2 fen eligible, 1 fen in each band at 50%: 0.5 + 0.5 = 1 fen (rounding per band would give 2).
     bands = (RatioBand(upto_fen=1, ratio_bp=5000), RatioBand(upto_fen=0, ratio_bp=5000))

@@ -48,6 +48,7 @@ class AdjudicationInput(msgspec.Struct, frozen=True, kw_only=True):
     mdtrt_id: str
     setl_time_ms: int
     stay_admission_dedc_paid_fen: int = 0  # inpatient: deductible paid toward this admission by earlier settlements
+    stay_eligible_before_fen: int = 0  # inpatient: eligible amount of this admission's earlier settlements
     stay_is_later_admission: bool = False  # inpatient: an earlier admission exists this year
     first_settlement_of_stay: bool = True  # inpatient: only the first settlement counts the admission
     cnt_used_today_e4: dict[tuple[str, str], int] = {}  # (med_list_codg, fee date) -> quantity settled earlier
@@ -95,19 +96,19 @@ def reduced_bands(bands: Sequence[RatioBand], reduction_bp: int) -> tuple[RatioB
     return tuple(RatioBand(upto_fen=b.upto_fen, ratio_bp=max(0, b.ratio_bp - reduction_bp)) for b in bands)
 
 
-def covered_before_cap_fen(bands: Sequence[RatioBand], eligible_fen: int, cap_left_fen: int) -> int:
-    """The eligible amount at which the exact cumulative fund payment reaches `cap_left_fen`.
+def covered_before_cap_fen(bands: Sequence[RatioBand], lo_fen: int, hi_fen: int, cap_left_fen: int) -> int:
+    """How much of the eligible amount [lo_fen, hi_fen) the fund covers before its payment reaches `cap_left_fen`.
 
     Walks the bands with exact numerators (fen × bp) and rounds once, inside the band where the
     payment crosses the cap. Called only when the banded payment exceeds the cap, so it crosses.
     """
     target = cap_left_fen * BP_PER_UNIT
     cumulative = 0
-    for start_fen, piece_fen, ratio_bp in band_pieces(bands, 0, eligible_fen):
+    for start_fen, piece_fen, ratio_bp in band_pieces(bands, lo_fen, hi_fen):
         if ratio_bp > 0 and cumulative + piece_fen * ratio_bp >= target:
             covered_in_band_fen = round_half_up_div(target - cumulative, ratio_bp)
             assert 0 <= covered_in_band_fen <= piece_fen
-            return start_fen + covered_in_band_fen
+            return start_fen + covered_in_band_fen - lo_fen
         cumulative += piece_fen * ratio_bp
     raise AssertionError("payment never reaches the cap")
 
@@ -315,7 +316,7 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     assert claim.insutype in codes.INSUTYPES, claim.insutype
     assert policy.insutype == claim.insutype and policy.category == category, (policy.insutype, policy.category)
     assert category != codes.CATEGORY_CHRONIC or claim.dise_codg, "chronic claim without its disease"
-    assert inputs.acct_balc_fen >= 0 and inputs.stay_admission_dedc_paid_fen >= 0
+    assert inputs.acct_balc_fen >= 0 and inputs.stay_admission_dedc_paid_fen >= 0 and inputs.stay_eligible_before_fen >= 0
     insu_line = inputs.person.line(claim.insutype)
     assert insu_line is not None, "person does not hold the claim's insutype"
     check_bands(policy.bands)
@@ -343,14 +344,21 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     explain.add("DEDUCTIBLE_LEFT_AFTER", f"起付线剩余{format_fen(dedc_after_fen)}元",
                 f"deductible left after: {format_fen(dedc_after_fen)} yuan", dedc_after_fen)
 
-    # d. Pooled fund: banded ratios on the eligible amount, limited by what is left of the caps.
+    # d. Pooled fund: banded ratios on the eligible amount, limited by what is left of the caps. An admission's
+    # bands run over the whole stay: a mid-stay settlement's eligible amount goes on from where the earlier
+    # settlements of the admission stopped, so settling a stay in parts pays what settling it once would.
     bands_zh, bands_en = describe_bands(bands)
-    explain.add("RATIO", f"可报销金额{format_fen(eligible_fen)}元, 支付比例: {bands_zh}",
-                f"eligible {format_fen(eligible_fen)} yuan, ratios: {bands_en}", eligible_fen)
+    lo_fen = inputs.stay_eligible_before_fen if category == codes.CATEGORY_INPATIENT else 0
+    hi_fen = lo_fen + eligible_fen
+    explain.add("RATIO", f"可报销金额{format_fen(eligible_fen)}元"
+                + (f"(本次住院此前已结算{format_fen(lo_fen)}元)" if lo_fen else "") + f", 支付比例: {bands_zh}",
+                f"eligible {format_fen(eligible_fen)} yuan"
+                + (f" (after {format_fen(lo_fen)} settled earlier in this admission)" if lo_fen else "")
+                + f", ratios: {bands_en}", eligible_fen)
     cap_left_fen = pool_cap_left_fen(policy, acc, category, claim.dise_codg)
     explain.add("CAP_LEFT", f"统筹基金年度限额尚余{format_fen(cap_left_fen)}元",
                 f"pooled-fund annual cap left: {format_fen(cap_left_fen)} yuan", cap_left_fen)
-    hifp_raw_fen = banded_pay_fen(bands, 0, eligible_fen)
+    hifp_raw_fen = banded_pay_fen(bands, lo_fen, hi_fen)
     hifp_fen = min(hifp_raw_fen, cap_left_fen)
     over_cap_eligible_fen = 0
     if cap_left_fen == 0:
@@ -358,7 +366,7 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
         # (a band lowered to 0% by a temporary-filing reduction is not "covered before the cap").
         over_cap_eligible_fen = eligible_fen
     elif hifp_raw_fen > cap_left_fen:
-        over_cap_eligible_fen = eligible_fen - covered_before_cap_fen(bands, eligible_fen, cap_left_fen)
+        over_cap_eligible_fen = eligible_fen - covered_before_cap_fen(bands, lo_fen, hi_fen, cap_left_fen)
     pool_prop_bp = bands[0].ratio_bp if bands else 0
     explain.add(
         "POOLED_FUND",
@@ -471,6 +479,7 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
         accumulator_delta=delta,
         accumulator_year=int(claim.setl_date[:4]),
         admission_dedc_fen=act_pay_dedc_fen if category == codes.CATEGORY_INPATIENT else 0,
+        admission_eligible_fen=eligible_fen if category == codes.CATEGORY_INPATIENT else 0,
         policy_key=policy_key,
         feedetl_sns=tuple(line.feedetl_sn for line in claim.lines),
         limited_quantities=catalog_split.limited_quantities(claim.lines, inputs.items_by_sn),

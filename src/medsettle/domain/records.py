@@ -342,6 +342,7 @@ class Settlement(Record, kw_only=True):
     accumulator_delta: Accumulators = Accumulators()
     accumulator_year: int
     admission_dedc_fen: int = 0  # inpatient: deductible paid by this settlement toward the admission
+    admission_eligible_fen: int = 0  # inpatient: eligible amount this settlement added to the admission's bands
     policy_key: str = ""  # which policy row and version
     reversed_setl_id: str = ""  # on a reversing settlement: the one it reverses
     reversal_setl_id: str = ""  # on a reversed settlement: the reversal (set when reversed)
@@ -362,6 +363,7 @@ class Stay(Record, kw_only=True):
     dise_codg: str = ""
     enddate: str = ""  # discharge date; "" while in hospital
     admission_dedc_paid_fen: int = 0  # deductible already paid toward this admission
+    admission_eligible_fen: int = 0  # eligible amount already settled for this admission: its ratio bands go on from it
     admission_counted: bool = False  # a settlement in force counted this admission in the accumulators
     line_count: int = 0  # lines held (settled or not)
     settled_count: int = 0  # settlements in force (not reversed)

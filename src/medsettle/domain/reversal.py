@@ -24,7 +24,7 @@ from medsettle.domain.records import (
 NEGATED_SETTLEMENT_FIELDS = (
     "medfee_sumamt_fen", "fulamt_ownpay_amt_fen", "overlmt_selfpay_fen", "preselfpay_amt_fen", "inscp_scp_amt_fen",
     "act_pay_dedc_fen", "hifp_pay_fen", "hifob_pay_fen", "hifmi_pay_fen", "fund_pay_sumamt_fen", "psn_part_amt_fen",
-    "hosp_part_amt_fen", "acct_pay_fen", "psn_cash_pay_fen", "admission_dedc_fen",
+    "hosp_part_amt_fen", "acct_pay_fen", "psn_cash_pay_fen", "admission_dedc_fen", "admission_eligible_fen",
 )
 
 

@@ -74,6 +74,7 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
         mdtrt_id=stay.mdtrt_id if stay is not None else "",
         setl_time_ms=setl_time_ms,
         stay_admission_dedc_paid_fen=stay.admission_dedc_paid_fen if stay is not None else 0,
+        stay_eligible_before_fen=stay.admission_eligible_fen if stay is not None else 0,
         stay_is_later_admission=stay is not None
         and row.accumulators.admissions_inpatient - (1 if stay.admission_counted else 0) > 0,
         first_settlement_of_stay=stay is None or not stay.admission_counted,

@@ -308,6 +308,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                     view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
             view.put_stay(msgspec.structs.replace(
                 stay_now, admission_dedc_paid_fen=stay_now.admission_dedc_paid_fen + setl.admission_dedc_fen,
+                admission_eligible_fen=stay_now.admission_eligible_fen + setl.admission_eligible_fen,
                 admission_counted=stay_now.admission_counted or setl.accumulator_delta.admissions_inpatient > 0,
                 settled_count=stay_now.settled_count + 1))
             return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
@@ -363,6 +364,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             view.put_stay(msgspec.structs.replace(
                 stay, enddate="", settled_count=stay.settled_count - 1,
                 admission_dedc_paid_fen=stay.admission_dedc_paid_fen - original.admission_dedc_fen,
+                admission_eligible_fen=stay.admission_eligible_fen - original.admission_eligible_fen,
                 admission_counted=stay.admission_counted and original.accumulator_delta.admissions_inpatient == 0))
         return reversal
 
