@@ -436,3 +436,18 @@ def test_a_stay_admitted_within_a_temporary_filing_settles_after_it_ends(api, se
     error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
         request_id="FE-4", claim=claim("P002", gz, [line("1", "XA001", "1", "100", 10_000, "2026-07-05")]))))
     assert rpc_error_info(error)[0] == ["FILING_EXPIRED"]
+
+
+def test_a_claim_with_hundreds_of_bad_lines_is_refused_clearly_not_cut_off(api, served, world, store):
+    """Every bad line is counted, the first five are named: a status naming all 600 made 200 KiB of trailers, which
+    gRPC drops ("metadata size exceeds hard limit"), and the window got RESOURCE_EXHAUSTED instead."""
+    stub, _ = api
+    before = store.counts()
+    bad = [line(f"{i}", f"ZZ{i:05d}", "1", "1", 100) for i in range(600)]
+    error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="BIG-1", claim=claim("P001", world.GZ_HOSPITAL, bad))))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    codes, metadata, violations = rpc_error_info(error)
+    assert codes == ["UNKNOWN_CATALOG_ITEM"] * 5 and metadata["reason_count"] == "600"
+    assert metadata["feedetl_sn"] == "0" and "claim.fee_lines[0].med_list_codg" in violations
+    assert "and 598 more" in error.details() and store.counts() == before

@@ -173,10 +173,7 @@ def split_lines(
             continue
         used_e4[day_key] = used_e4.get(day_key, 0) + line.cnt_e4
     if refusals:
-        first, *rest = refusals
-        raise reasons.Refusal(
-            first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail, more=tuple(rest)
-        )
+        raise reasons.Refusal.of_all(refusals)
     return tuple(results)
 
 

@@ -85,8 +85,7 @@ def _invalid(field: str, detail: str) -> Refusal:
 
 def _raise_all(problems: list[Refusal]) -> None:
     if problems:
-        first, *rest = problems
-        raise Refusal(first.reason, field=first.field, detail=first.detail, more=tuple(rest))
+        raise Refusal.of_all(problems)
 
 
 def _check_dates(problems: list[Refusal], begndate: str, enddate: str) -> None:

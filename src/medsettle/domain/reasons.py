@@ -5,6 +5,8 @@ These codes are part of the contract: gateways switch on them. Never rename one;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 # Remedies (what the person or the institution can do).
@@ -136,6 +138,14 @@ class Refusal(Exception):
     @property
     def all(self) -> tuple[Refusal, ...]:
         return (self, *self.more)
+
+    @classmethod
+    def of_all(cls, refusals: Sequence[Refusal]) -> Refusal:
+        """Several refusals as one, so the caller can fix everything at once: the first leads (its reason decides
+        the status), the rest follow."""
+        first, *rest = refusals
+        return cls(first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail,
+                   more=tuple(rest))
 
 
 def refuse(reason: Reason, **kwargs) -> Refusal:

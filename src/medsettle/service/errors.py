@@ -42,17 +42,37 @@ def grpc_code_of(refusal: Refusal) -> int:
     return _CODES.get(refusal.reason.code, code_pb2.FAILED_PRECONDITION)
 
 
+# A status travels in the trailers, which gRPC refuses beyond 16 KiB ("received metadata size exceeds hard limit":
+# the caller would get RESOURCE_EXHAUSTED instead of the refusal): a claim with 600 unknown items made 200 KiB.
+# The details carry the first REFUSALS_SHOWN reasons and the message the first MESSAGE_SHOWN; `reason_count` on the
+# first ErrorInfo says how many there are.
+REFUSALS_SHOWN = 5
+MESSAGE_SHOWN = 2
+DETAIL_CHARS_MAX = 60
+
+
+def _detail(each: Refusal) -> str:
+    return each.detail[:DETAIL_CHARS_MAX]
+
+
+def _listed(parts: list[str], total: int, separator: str, more: str) -> str:
+    """The parts joined, and how many more there are beyond them."""
+    hidden = total - len(parts)
+    return separator.join(parts + ([more.format(hidden)] if hidden else []))
+
+
 def to_status(refusal: Refusal) -> grpc.Status:
     primary = refusal.reason
+    shown = refusal.all[:REFUSALS_SHOWN]
     details: list[any_pb2.Any] = []
-    for index, each in enumerate(refusal.all):
+    for index, each in enumerate(shown):
         metadata = {"remedy": each.reason.remedy}
         if each.field:
             metadata["field"] = each.field
         if each.feedetl_sn:
             metadata["feedetl_sn"] = each.feedetl_sn
         if each.detail:
-            metadata["detail"] = each.detail[:500]
+            metadata["detail"] = _detail(each)
         if index == 0:
             metadata["reason_count"] = str(len(refusal.all))
         packed = any_pb2.Any()
@@ -61,28 +81,32 @@ def to_status(refusal: Refusal) -> grpc.Status:
     violations = [
         error_details_pb2.BadRequest.FieldViolation(
             field=each.field or (f"fee_lines[feedetl_sn={each.feedetl_sn}]" if each.feedetl_sn else ""),
-            description=f"{each.reason.code}: {each.reason.zh} / {each.reason.en}" + (f" ({each.detail})" if each.detail else ""),
+            description=f"{each.reason.code}: {each.reason.zh} / {each.reason.en}",
             reason=each.reason.code,
         )
-        for each in refusal.all
+        for each in shown
         if each.field or each.feedetl_sn
     ]
     if violations:
         packed = any_pb2.Any()
         packed.Pack(error_details_pb2.BadRequest(field_violations=violations))
         details.append(packed)
-    zh = "；".join(each.reason.zh + (f"（{each.feedetl_sn}）" if each.feedetl_sn else "") for each in refusal.all)
+    zh = _listed([each.reason.zh + (f"（{each.feedetl_sn}）" if each.feedetl_sn else "") for each in shown],
+                 len(refusal.all), "；", "另有{}项")
     packed = any_pb2.Any()
     packed.Pack(error_details_pb2.LocalizedMessage(locale="zh-CN", message=zh))
     details.append(packed)
-    english = "; ".join(
+    english = _listed([
         each.reason.en
         + (f" [field {each.field}]" if each.field else "")
         + (f" [fee line {each.feedetl_sn}]" if each.feedetl_sn else "")
-        + (f" ({each.detail})" if each.detail else "")
-        for each in refusal.all
-    )
-    status = status_pb2.Status(code=grpc_code_of(refusal), message=f"{primary.code}: {zh} | {english}", details=details)
+        + (f" ({_detail(each)})" if each.detail else "")
+        for each in shown[:MESSAGE_SHOWN]
+    ], len(refusal.all), "; ", "and {} more")
+    zh_short = _listed([each.reason.zh + (f"（{each.feedetl_sn}）" if each.feedetl_sn else "")
+                        for each in shown[:MESSAGE_SHOWN]], len(refusal.all), "；", "另有{}项")
+    status = status_pb2.Status(code=grpc_code_of(refusal), message=f"{primary.code}: {zh_short} | {english}",
+                               details=details)
     return rpc_status.to_status(status)
 
 

@@ -79,5 +79,4 @@ def benefit(
 def refusal_of(answer: BenefitAnswer) -> Refusal:
     """All the benefit check's reasons as one refusal (the first leads, the rest follow)."""
     assert not answer.ok and answer.reasons
-    first, *rest = answer.reasons
-    return Refusal(first, more=tuple(Refusal(reason) for reason in rest))
+    return Refusal.of_all([Refusal(reason) for reason in answer.reasons])

@@ -46,7 +46,7 @@ async def _collect(values, convert_one, field: str):
             if len(bad) >= 50:
                 break
     if bad:
-        raise Refusal(bad[0].reason, field=bad[0].field, detail=bad[0].detail, more=tuple(bad[1:]))
+        raise Refusal.of_all(bad)
     return good
 
 

@@ -30,7 +30,8 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
                 reason=refusal.reason.code,
                 field=refusal.field,
                 feedetl_sn=refusal.feedetl_sn,
-                reasons=[each.reason.code for each in refusal.all],
+                reasons=[each.reason.code for each in refusal.all[:errors.REFUSALS_SHOWN]],
+                reason_count=len(refusal.all),
                 ms=(time.perf_counter_ns() - started_ns) / 1e6,
             )
             await context.abort_with_status(errors.to_status(refusal))

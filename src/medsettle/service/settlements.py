@@ -59,11 +59,8 @@ def _settlement_of(view: View, fixmedins_code: str, setl_id: str) -> Settlement:
 def _in_claim(refusal: Refusal) -> Refusal:
     """A refusal of the rules, its fields moved under `claim`: the rules name fields of the claim ("medfee_sumamt",
     "fee_lines[0].med_list_codg"), and an outpatient request holds its claim in the field `claim`."""
-    moved = [Refusal(each.reason, field=f"claim.{each.field}" if each.field else "", feedetl_sn=each.feedetl_sn,
-                     detail=each.detail) for each in refusal.all]
-    first = moved[0]
-    return Refusal(first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail,
-                   more=tuple(moved[1:]))
+    return Refusal.of_all([Refusal(each.reason, field=f"claim.{each.field}" if each.field else "",
+                                   feedetl_sn=each.feedetl_sn, detail=each.detail) for each in refusal.all])
 
 
 def _compute_outpatient(view: View, claim: Claim, person: Person, cert_type: str, now_ms: int) -> claims.Computed:
@@ -171,7 +168,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                         reasons.FILING_OTHER_INSTITUTION.code}
         blocking = [r for r in answer.reasons if r.code not in filing_codes]
         if blocking:
-            raise Refusal(blocking[0], more=tuple(Refusal(r) for r in blocking[1:]))
+            raise Refusal.of_all([Refusal(r) for r in blocking])
         assert institution is not None
 
         def effect(view: WriteView):
@@ -220,8 +217,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                                             detail="feedetl_sn already held with other content"))
                 held += 1
             if problems:
-                raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
-                              detail=problems[0].detail, more=tuple(problems[1:50]))
+                raise Refusal.of_all(problems)
             if stay.line_count + len(added) > limit:
                 raise Refusal(reasons.LINES_LIMIT, field="fee_lines",
                               detail=f"a stay holds at most {limit} lines; it holds {stay.line_count}")
@@ -455,8 +451,7 @@ def _check_lines_against_catalog(view: View, province: str, lines: tuple[FeeLine
             problems.append(Refusal(refusal.reason, field=f"fee_lines[{index}]", feedetl_sn=line.feedetl_sn,
                                     detail=refusal.detail))
     if problems:
-        raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
-                      detail=problems[0].detail, more=tuple(problems[1:50]))
+        raise Refusal.of_all(problems)
 
 
 def _cancel_lines(view: WriteView, stay: Stay, sns: list[str] | None) -> list[str]:
@@ -467,8 +462,7 @@ def _cancel_lines(view: WriteView, stay: Stay, sns: list[str] | None) -> list[st
                         detail="not held by this stay" if sn not in held else f"settled by {held[sn].setl_id}")
                 for sn in targets if sn not in held or held[sn].setl_id]
     if problems:
-        raise Refusal(problems[0].reason, field=problems[0].field, feedetl_sn=problems[0].feedetl_sn,
-                      detail=problems[0].detail, more=tuple(problems[1:50]))
+        raise Refusal.of_all(problems)
     for sn in targets:
         assert view.delete_stay_line(stay.mdtrt_id, sn)
     return targets
