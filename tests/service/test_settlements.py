@@ -423,13 +423,17 @@ def test_a_stay_admitted_within_a_temporary_filing_settles_after_it_ends(api, se
     """P002's temporary filing for Guangzhou ends 2026-06-30. A stay admitted on 2026-03-02 is a visit within its
     validity (DOMAIN.md 4): settled at discharge on 2026-07-05 it still settles directly under that filing, while
     an outpatient visit that day is refused."""
-    stub, _ = api
+    stub, persons = api
     gz = world.GZ_HOSPITAL
     mdtrt_id = served.run(stub.Admit(settlement_pb2.AdmitRequest(
         request_id="FE-1", person=person_pb2.PersonRef(psn_no="P002"), fixmedins_code=gz, med_type="21"))).mdtrt_id
     served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
         request_id="FE-2", fixmedins_code=gz, mdtrt_id=mdtrt_id, fee_lines=[line("1", "XA001", "1", "100", 10_000)])))
     clock.advance_days(125)  # 2026-07-05
+    # 2001 asked during the stay answers as 2304 will (it used to say FILING_EXPIRED, and 2304 then settled).
+    check = served.run(persons.CheckBenefit(person_pb2.CheckBenefitRequest(
+        person=person_pb2.PersonRef(psn_no="P002"), fixmedins_code=gz, med_type="21")))
+    assert (check.ok, check.trt_dcla_detl_sn) == (True, "F002")
     setl = served.run(stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
         request_id="FE-3", fixmedins_code=gz, mdtrt_id=mdtrt_id))).settlement
     assert (setl.trt_dcla_detl_sn, setl.filing_category, setl.medfee_sumamt) == ("F002", "23", 10_000)

@@ -409,7 +409,7 @@ def test_city_and_province_filings_and_emergency_deemed_filed():
     emergency = benefit([other_city], med_type="13")
     assert (emergency.ok, emergency.filing_category, emergency.trt_dcla_detl_sn) == (True, "22", "")
     # An open stay without a filing: the remedy is to file before discharge (补办备案).
-    stay = benefit([], med_type="21", stay_open=True)
+    stay = benefit([], med_type="21", admission_date="2024-06-15")
     assert [(r.code, r.remedy) for r in stay.reasons] == [("NO_FILING", reasons.REMEDY_FILE_BEFORE_DISCHARGE)]
 
 

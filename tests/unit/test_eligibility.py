@@ -203,7 +203,7 @@ def test_referral_to_another_institution():
      ((filing(mdtrtarea_admvs="310000"),), "FILING_OTHER_REGION")],
 )
 def test_open_stay_remedy_is_file_before_discharge(filings, code):
-    answer = check_benefit(query(med_type="21", filings=filings, stay_open=True))
+    answer = check_benefit(query(med_type="21", filings=filings, admission_date=DATE))
     assert codes_of(answer) == [code]
     assert answer.reasons[0].remedy == reasons.REMEDY_FILE_BEFORE_DISCHARGE
     assert answer.reasons[0].zh == getattr(reasons, code).zh
@@ -348,7 +348,6 @@ def test_every_reason_in_stable_order():
         insured_place=msgspec.structs.replace(BEIJING, open_med_types=("21",)),
         filings=(filing(mdtrtarea_admvs="440300"),),
         policy_found=False,
-        stay_open=False,
     ))
     assert not answer.ok
     assert codes_of(answer) == [
@@ -373,15 +372,14 @@ def test_a_stay_admitted_within_a_temporary_filing_settles_after_the_filing_ends
     """Any visit within the validity settles directly (DOMAIN.md 4): a stay admitted on 2024-11-25 under a filing
     ending 2024-11-30 is such a visit, and its discharge settlement on 2024-12-05 uses that filing."""
     ends_soon = filing("F0300")
-    stay = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-11-25", stay_open=True)
+    stay = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-11-25")
     answer = check_benefit(stay)
     assert answer.ok and answer.trt_dcla_detl_sn == "F0300" and answer.filing_category == "23"
     # An outpatient visit after the end, or a stay admitted after it, is outside the validity.
     assert codes_of(check_benefit(query(date="2024-12-05", filings=(ends_soon,)))) == ["FILING_EXPIRED"]
-    late = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-12-01", stay_open=True)
+    late = query(med_type="21", date="2024-12-05", filings=(ends_soon,), admission_date="2024-12-01")
     assert codes_of(check_benefit(late)) == ["FILING_EXPIRED"]
     # A filing revoked during the stay no longer covers it.
     revoked = filing("F0300", revoked_date="2024-11-28")
-    stay_revoked = query(med_type="21", date="2024-12-05", filings=(revoked,), admission_date="2024-11-25",
-                         stay_open=True)
+    stay_revoked = query(med_type="21", date="2024-12-05", filings=(revoked,), admission_date="2024-11-25")
     assert not check_benefit(stay_revoked).ok

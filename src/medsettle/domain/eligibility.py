@@ -24,7 +24,7 @@ other temporary filing, whose reduction may be larger.
 Long-term filers also enjoy benefits back home (双向享受待遇); the core settles cross-province visits only, so
 nothing here depends on it.
 
-Remedies: the filing reasons carry "file online now"; for the settlement of an open inpatient stay (`stay_open`)
+Remedies: the filing reasons carry "file online now"; for an open inpatient stay (`admission_date` given)
 they say "file before discharge" instead (补办备案: the stay then settles directly).
 """
 
@@ -52,8 +52,9 @@ class BenefitQuery(msgspec.Struct, frozen=True, kw_only=True):
     insured_place: InsuredPlace | None = None  # parameters of the insured province in force at `date`
     policy_found: bool = False  # a policy row exists for this person/category/level at `date`
     cert_type: str = ""  # mdtrt_cert_type used: "03" card needs card_activated; "01" e-voucher does not
-    stay_open: bool = False  # inpatient: settlement of an open stay (a filing can still be made before discharge)
-    admission_date: str = ""  # inpatient: the stay's admission date (a filing in force then covers the whole stay)
+    # Inpatient: the admission date of the open stay ("" when there is none). A filing in force that day covers the
+    # whole stay, and while the stay is open a filing can still be made before discharge.
+    admission_date: str = ""
 
 
 class BenefitAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +69,8 @@ class BenefitAnswer(msgspec.Struct, frozen=True, kw_only=True):
 # the national reduction ceilings are 10 points for emergency and referral and 20 for other temporary.
 _RANK = {"11": 0, "12": 0, "13": 0, "22": 1, "21": 2, "23": 3}
 
-_FILING_REASON_CODES = frozenset({
+# What `_choose_filing` can answer: only warnings at admission, since a filing can still be made before discharge.
+FILING_REASON_CODES = frozenset({
     reasons.NO_FILING.code, reasons.FILING_EXPIRED.code, reasons.FILING_OTHER_REGION.code,
     reasons.FILING_OTHER_INSTITUTION.code,
 })
@@ -183,8 +185,8 @@ def check_benefit(req: BenefitQuery) -> BenefitAnswer:
             filing_category = chosen.category
             trt_dcla_detl_sn = chosen.trt_dcla_detl_sn
         else:
-            assert missing is not None
-            if req.stay_open and missing.code in _FILING_REASON_CODES:
+            assert missing is not None and missing.code in FILING_REASON_CODES
+            if req.admission_date:
                 missing = msgspec.structs.replace(missing, remedy=reasons.REMEDY_FILE_BEFORE_DISCHARGE)
             found.append(missing)
 

@@ -44,8 +44,7 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
     """Check eligibility with the same function as 2001, then adjudicate. Raises Refusal."""
     institution = view.institution(claim.fixmedins_code)
     answer = lookups.benefit(view, person, claim.insutype, institution, claim.med_type, claim.setl_date,
-                             claim.dise_codg, cert_type, stay_open=stay is not None,
-                             admission_date=stay.begndate if stay is not None else "")
+                             claim.dise_codg, cert_type, admission_date=stay.begndate if stay is not None else "")
     if not answer.ok:
         raise lookups.refusal_of(answer)
     assert institution is not None

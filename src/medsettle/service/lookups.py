@@ -58,9 +58,9 @@ def benefit(
     dise_codg: str,
     cert_type: str,
     *,
-    stay_open: bool = False,
     admission_date: str = "",
 ) -> BenefitAnswer:
+    """Everything the benefit check reads, then the check. `admission_date`: of the open stay, if any."""
     line = person.line(insutype)
     insured_place = policy_found = None
     if line is not None:
@@ -71,7 +71,7 @@ def benefit(
     return check_benefit(BenefitQuery(
         person=person, insutype=insutype, institution=institution, med_type=med_type, date=date, dise_codg=dise_codg,
         filings=tuple(view.filings(person.psn_no)), qualifications=tuple(view.qualifications(person.psn_no)),
-        insured_place=insured_place, policy_found=bool(policy_found), cert_type=cert_type, stay_open=stay_open,
+        insured_place=insured_place, policy_found=bool(policy_found), cert_type=cert_type,
         admission_date=admission_date,
     ))
 

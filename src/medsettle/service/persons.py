@@ -42,11 +42,12 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
             person, cert_type = lookups.resolve_person(view, request.person)
             insutype = lookups.default_insutype(person, request.insutype)
             institution = view.institution(fixmedins_code)
-            stay_open = med_type in codes.INPATIENT_MED_TYPES and any(
-                (stay := view.stay(mdtrt_id)) is not None and stay.fixmedins_code == fixmedins_code
-                for mdtrt_id in view.open_stay_ids(person.psn_no))
+            # An open stay at this institution: asked during it, 2001 answers as its settlement (2304) will.
+            stays = [stay for mdtrt_id in view.open_stay_ids(person.psn_no)
+                     if (stay := view.stay(mdtrt_id)) is not None and stay.fixmedins_code == fixmedins_code]
+            admission_date = stays[0].begndate if stays and med_type in codes.INPATIENT_MED_TYPES else ""
             answer = lookups.benefit(view, person, insutype, institution, med_type, date, dise_codg, cert_type,
-                                     stay_open=stay_open)
+                                     admission_date=admission_date)
         return pb.CheckBenefitResponse(
             ok=answer.ok, reasons=[convert.reason_pb(r) for r in answer.reasons],
             filing_category=answer.filing_category, trt_dcla_detl_sn=answer.trt_dcla_detl_sn,

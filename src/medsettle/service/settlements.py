@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from medsettle.domain import catalog_split, codes, reasons, region
+from medsettle.domain import catalog_split, codes, eligibility, reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import Claim, FeeLine, Person, Settlement, Stay, add_accumulators, check_identities
 from medsettle.domain.reversal import reverse
@@ -161,12 +161,10 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             insutype = lookups.default_insutype(person, request.insutype)
             institution = view.institution(fixmedins_code)
             answer = lookups.benefit(view, person, insutype, institution, med_type, begndate, dise, cert_type,
-                                     stay_open=True)
+                                     admission_date=begndate)
         # Filing problems are only warnings at admission: a retroactive filing before discharge settles the
         # stay directly (DOMAIN.md 4). Everything else refuses the admission now.
-        filing_codes = {reasons.NO_FILING.code, reasons.FILING_EXPIRED.code, reasons.FILING_OTHER_REGION.code,
-                        reasons.FILING_OTHER_INSTITUTION.code}
-        blocking = [r for r in answer.reasons if r.code not in filing_codes]
+        blocking = [r for r in answer.reasons if r.code not in eligibility.FILING_REASON_CODES]
         if blocking:
             raise Refusal.of_all([Refusal(r) for r in blocking])
         assert institution is not None
