@@ -20,7 +20,9 @@ from medsettle.domain.records import (
     Person,
     Policy,
     RatioBand,
+    Stay,
     add_accumulators,
+    stay_after,
 )
 from medsettle.domain.reversal import reverse
 
@@ -251,6 +253,14 @@ def test_an_admissions_bands_run_over_the_whole_stay_so_a_mid_stay_settlement_ch
     assert first.hifp_pay_fen + second.hifp_pay_fen == once.hifp_pay_fen
     ratio = next(step for step in second.explanation if step.code == "RATIO")
     assert "1000.00" in ratio.zh and "settled earlier in this admission" in ratio.en
+    # The stay keeps what its settlements in force used; reversing one gives it back exactly.
+    stay = Stay(mdtrt_id="M1", psn_no="P1", insutype="310", med_type="21", fixmedins_code=HOSPITAL.fixmedins_code,
+                mdtrtarea_admvs="440100", begndate="2024-03-01")
+    settled = stay_after(stay_after(stay, first), second)
+    assert (settled.admission_eligible_fen, settled.admission_counted, settled.settled_count) == (250_000, True, 2)
+    undone = stay_after(stay_after(settled, reverse(second, "R2", 1, "2024-03-06")), reverse(first, "R1", 1,
+                                                                                                 "2024-03-06"))
+    assert undone == stay
     # Outpatient bands restart with each visit: the stay's figure is ignored there.
     visit = adjudicate(inputs(lines(("A001", 150_000)), policy(bands=bands), stay_eligible_before_fen=100_000))
     assert visit.hifp_pay_fen == 80_000 + 45_000 and visit.admission_eligible_fen == 0

@@ -369,6 +369,18 @@ class Stay(Record, kw_only=True):
     settled_count: int = 0  # settlements in force (not reversed)
 
 
+def stay_after(stay: Stay, setl: Settlement) -> Stay:
+    """The stay once `setl`, a settlement of it or the reversal of one (negative amounts), is in the books."""
+    counted = setl.accumulator_delta.admissions_inpatient  # +1: counts the admission; -1: its reversal uncounts it
+    return msgspec.structs.replace(
+        stay,
+        admission_dedc_paid_fen=stay.admission_dedc_paid_fen + setl.admission_dedc_fen,
+        admission_eligible_fen=stay.admission_eligible_fen + setl.admission_eligible_fen,
+        admission_counted=counted > 0 or (stay.admission_counted and counted == 0),
+        settled_count=stay.settled_count + (-1 if setl.reversed_setl_id else 1),
+    )
+
+
 def check_identities(setl: Settlement) -> None:
     """DOMAIN.md 6.4: assert on every settlement and every reversal."""
     assert setl.medfee_sumamt_fen == (

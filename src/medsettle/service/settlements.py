@@ -11,7 +11,16 @@ import msgspec
 
 from medsettle.domain import catalog_split, codes, eligibility, reasons, region
 from medsettle.domain.reasons import Refusal
-from medsettle.domain.records import Claim, FeeLine, Person, Settlement, Stay, add_accumulators, check_identities
+from medsettle.domain.records import (
+    Claim,
+    FeeLine,
+    Person,
+    Settlement,
+    Stay,
+    add_accumulators,
+    check_identities,
+    stay_after,
+)
 from medsettle.domain.reversal import reverse
 from medsettle.service import claims, convert, idempotency, lookups
 from medsettle.service.app import App
@@ -41,12 +50,16 @@ def _commit(view: WriteView, setl: Settlement, person: Person, row: AccumulatorR
         setl, setl_id=_new_id(view, "S", setl.setl_date), mdtrt_id=setl.mdtrt_id or _new_id(view, "M", setl.setl_date))
     check_identities(setl)
     view.put_settlement(setl)
-    after = add_accumulators(row.accumulators, setl.accumulator_delta)
-    view.put_accumulator_row(setl.psn_no, setl.insutype, setl.accumulator_year,
-                             AccumulatorRow(accumulators=after, version=row.version + 1))
+    _add_to_year(view, setl, row)
     if setl.acct_pay_fen:
         view.put_person(_with_balance(person, setl.insutype, setl.balc_fen))
     return setl
+
+
+def _add_to_year(view: WriteView, setl: Settlement, row: AccumulatorRow) -> None:
+    """The settlement's (or reversal's) accumulator change, on the row it was computed from."""
+    view.put_accumulator_row(setl.psn_no, setl.insutype, setl.accumulator_year, AccumulatorRow(
+        accumulators=add_accumulators(row.accumulators, setl.accumulator_delta), version=row.version + 1))
 
 
 def _settlement_of(view: View, fixmedins_code: str, setl_id: str) -> Settlement:
@@ -300,11 +313,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             for held in held_lines:
                 if held.line.feedetl_sn in covered:
                     view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
-            view.put_stay(msgspec.structs.replace(
-                stay_now, admission_dedc_paid_fen=stay_now.admission_dedc_paid_fen + setl.admission_dedc_fen,
-                admission_eligible_fen=stay_now.admission_eligible_fen + setl.admission_eligible_fen,
-                admission_counted=stay_now.admission_counted or setl.accumulator_delta.admissions_inpatient > 0,
-                settled_count=stay_now.settled_count + 1))
+            view.put_stay(stay_after(stay_now, setl))
             return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
                                                                                       "mdtrt_id": stay_now.mdtrt_id}
 
@@ -334,9 +343,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         """Write the reversal of `original`; restore accumulators, balance and (inpatient) the stay's lines."""
         today = self.app.clock.today()
         reversal = reverse(original, _new_id(view, "S", today), self.app.clock.now_ms(), today)
-        row = view.accumulator_row(original.psn_no, original.insutype, original.accumulator_year)
-        view.put_accumulator_row(original.psn_no, original.insutype, original.accumulator_year, AccumulatorRow(
-            accumulators=add_accumulators(row.accumulators, reversal.accumulator_delta), version=row.version + 1))
+        _add_to_year(view, reversal, view.accumulator_row(original.psn_no, original.insutype,
+                                                          original.accumulator_year))
         person = view.person(original.psn_no)
         assert person is not None
         line = person.line(original.insutype)
@@ -355,11 +363,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 if held.setl_id == original.setl_id:
                     view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=""))
             # Partial refunds are reverse-and-settle-again: a discharged stay reopens to be settled again.
-            view.put_stay(msgspec.structs.replace(
-                stay, enddate="", settled_count=stay.settled_count - 1,
-                admission_dedc_paid_fen=stay.admission_dedc_paid_fen - original.admission_dedc_fen,
-                admission_eligible_fen=stay.admission_eligible_fen - original.admission_eligible_fen,
-                admission_counted=stay.admission_counted and original.accumulator_delta.admissions_inpatient == 0))
+            view.put_stay(msgspec.structs.replace(stay_after(stay, reversal), enddate=""))
         return reversal
 
     @rpc
