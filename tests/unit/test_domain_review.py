@@ -13,7 +13,7 @@ from medsettle.domain import clearing, reasons, reconciliation
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
 from medsettle.domain.catalog_split import LineContext, split_line, split_lines
 from medsettle.domain.eligibility import BenefitQuery, check_benefit
-from medsettle.domain.filing_rules import filing_in_force, validate_filing, validate_revoke
+from medsettle.domain.filing_rules import in_force, validate_filing, validate_revoke
 from medsettle.domain.records import (
     Accumulators,
     CatalogItem,
@@ -387,7 +387,7 @@ def test_temporary_filing_validity_six_months_and_retroactive_start():
     made = validate_filing(a_filing(category="21", reflin_medins_no="H1", begndate="2024-02-20"), "2024-03-01",
                            BEIJING, existing=(), open_stay_begndate="2024-02-20")
     assert (made.begndate, made.enddate) == ("2024-02-20", "2024-08-19")
-    assert filing_in_force(made, "2024-08-19") and not filing_in_force(made, "2024-08-20")
+    assert in_force(made, "2024-08-19") and not in_force(made, "2024-08-20")
     with pytest.raises(reasons.Refusal):
         validate_filing(a_filing(begndate="2024-02-19"), "2024-03-01", BEIJING, existing=(),
                         open_stay_begndate="2024-02-20")

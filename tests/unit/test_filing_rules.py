@@ -7,8 +7,7 @@ import pytest
 
 from medsettle.domain import dates, reasons
 from medsettle.domain.filing_rules import (
-    filing_in_force,
-    qualification_in_force,
+    in_force,
     validate_filing,
     validate_qualification,
     validate_qualification_revoke,
@@ -330,14 +329,14 @@ def test_revoking_twice_refused():
 
 def test_filing_in_force():
     stored = validate(filing())  # 2024-03-01 .. 2024-08-31
-    assert not filing_in_force(stored, "2024-02-29")
-    assert filing_in_force(stored, "2024-03-01")
-    assert filing_in_force(stored, "2024-08-31")
-    assert not filing_in_force(stored, "2024-09-01")
+    assert not in_force(stored, "2024-02-29")
+    assert in_force(stored, "2024-03-01")
+    assert in_force(stored, "2024-08-31")
+    assert not in_force(stored, "2024-09-01")
     revoked = validate_revoke(stored, "2024-05-01", BEIJING)
-    assert filing_in_force(revoked, "2024-04-30")
-    assert not filing_in_force(revoked, "2024-05-01")
-    assert filing_in_force(LONG_TERM_GUANGZHOU, "2099-12-31")
+    assert in_force(revoked, "2024-04-30")
+    assert not in_force(revoked, "2024-05-01")
+    assert in_force(LONG_TERM_GUANGZHOU, "2099-12-31")
 
 
 # --- chronic qualifications -----------------------------------------------------------------------
@@ -391,9 +390,9 @@ def test_qualification_revoke():
     q = qualification()
     revoked = validate_qualification_revoke(q, TODAY)
     assert revoked.revoked_date == TODAY
-    assert qualification_in_force(q, "2024-03-01")
-    assert not qualification_in_force(revoked, "2024-03-01")
-    assert qualification_in_force(revoked, "2024-02-29")
+    assert in_force(q, "2024-03-01")
+    assert not in_force(revoked, "2024-03-01")
+    assert in_force(revoked, "2024-02-29")
     with pytest.raises(Refusal) as info:
         validate_qualification_revoke(revoked, "2024-03-02")
     assert info.value.reason is reasons.INVALID_ARGUMENT

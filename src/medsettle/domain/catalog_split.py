@@ -12,7 +12,7 @@ import msgspec
 
 from medsettle.domain import codes, dates, reasons
 from medsettle.domain.money import CNT_SCALE, apply_bp, line_amount_fen, round_half_up_div
-from medsettle.domain.records import OPEN_END, CatalogItem, FeeLine, ItemDayQuantity, LineResult
+from medsettle.domain.records import CatalogItem, FeeLine, ItemDayQuantity, LineResult, in_period
 
 # Restriction not met (LineResult.lmt_reason). Checked in this order; the first failing one is named.
 LMT_SEX = "LMT_SEX"
@@ -36,7 +36,7 @@ class LineContext(msgspec.Struct, frozen=True, kw_only=True, gc=False):  # strin
 
 def item_valid_on(item: CatalogItem, date: str) -> bool:
     """Is this catalog version in force on `date`? Dates compare correctly as strings."""
-    return item.begndate <= date and (item.enddate == OPEN_END or date <= item.enddate)
+    return in_period(item.begndate, item.enddate, date)
 
 
 def restriction_failed(item: CatalogItem, line: FeeLine, ctx: LineContext) -> str:

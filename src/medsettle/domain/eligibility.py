@@ -33,9 +33,17 @@ from __future__ import annotations
 import msgspec
 
 from medsettle.domain import codes, reasons, region
-from medsettle.domain.filing_rules import filing_in_force, qualification_in_force
+from medsettle.domain.filing_rules import in_force
 from medsettle.domain.reasons import Reason
-from medsettle.domain.records import OPEN_END, ChronicQualification, Filing, Institution, InsuredPlace, Person
+from medsettle.domain.records import (
+    OPEN_END,
+    ChronicQualification,
+    Filing,
+    Institution,
+    InsuredPlace,
+    Person,
+    in_period,
+)
 
 
 class BenefitQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,17 +94,13 @@ def _networked(institution: Institution, med_type: str) -> bool:
     return False  # an unknown medical type is networked nowhere (and reported as not open)
 
 
-def _in_validity(begndate: str, enddate: str, date: str) -> bool:
-    return begndate <= date and (enddate == OPEN_END or date <= enddate)
-
-
 def _in_force_for_visit(filing: Filing, req: BenefitQuery) -> bool:
     """In force on the settlement date or, for a stay, on its admission date: a stay admitted within a filing's
     validity is a visit within the validity (DOMAIN.md 4) and settles directly even when the filing's period ends
     before discharge. A revoked filing covers nothing it has not already settled."""
-    if filing_in_force(filing, req.date):
+    if in_force(filing, req.date):
         return True
-    return bool(req.admission_date) and not filing.revoked_date and filing_in_force(filing, req.admission_date)
+    return bool(req.admission_date) and not filing.revoked_date and in_force(filing, req.admission_date)
 
 
 def _choose_filing(req: BenefitQuery, institution: Institution) -> tuple[Filing | None, Reason | None]:
@@ -151,7 +155,7 @@ def check_benefit(req: BenefitQuery) -> BenefitAnswer:
             cross_province = region.is_cross_province(line.insuplc_admdvs, institution.admdvs)
             if not cross_province:
                 found.append(reasons.NOT_CROSS_PROVINCE)
-        if not _networked(institution, req.med_type) or not _in_validity(
+        if not _networked(institution, req.med_type) or not in_period(
             institution.begndate, institution.enddate, req.date
         ):
             found.append(reasons.INSTITUTION_NOT_NETWORKED)
@@ -166,7 +170,7 @@ def check_benefit(req: BenefitQuery) -> BenefitAnswer:
             qualified = any(
                 q.insutype == req.insutype
                 and q.opsp_dise_code == req.dise_codg
-                and qualification_in_force(q, req.date)
+                and in_force(q, req.date)
                 for q in req.qualifications
             )
             if not qualified:

@@ -37,7 +37,7 @@ import msgspec
 
 from medsettle.domain import codes, dates, reasons, region
 from medsettle.domain.reasons import Refusal
-from medsettle.domain.records import OPEN_END, ChronicQualification, Filing, InsuredPlace
+from medsettle.domain.records import OPEN_END, ChronicQualification, Filing, InsuredPlace, in_period
 
 TMP_FILING_MONTHS_MIN = 6  # national floor of a temporary filing's validity
 LONGTERM_LOCK_MONTHS_MAX = 6  # national ceiling of the lock on a long-term filing
@@ -65,18 +65,11 @@ def lock_end(filing: Filing, place: InsuredPlace) -> str:
     return dates.add_months(filing.begndate, months) if months > 0 else ""
 
 
-def filing_in_force(filing: Filing, date: str) -> bool:
-    """In force on `date`: begun, not ended, and not revoked on or before `date`."""
-    if filing.revoked_date and filing.revoked_date <= date:
+def in_force(record: Filing | ChronicQualification, date: str) -> bool:
+    """A filing or a chronic qualification in force on `date`: begun, not ended, not revoked on or before `date`."""
+    if record.revoked_date and record.revoked_date <= date:
         return False
-    return filing.begndate <= date and (filing.enddate == OPEN_END or date <= filing.enddate)
-
-
-def qualification_in_force(qualification: ChronicQualification, date: str) -> bool:
-    """Same rule as `filing_in_force`, for a chronic qualification."""
-    if qualification.revoked_date and qualification.revoked_date <= date:
-        return False
-    return qualification.begndate <= date and (qualification.enddate == OPEN_END or date <= qualification.enddate)
+    return in_period(record.begndate, record.enddate, date)
 
 
 def _invalid(field: str, detail: str) -> Refusal:

@@ -13,6 +13,11 @@ import msgspec
 OPEN_END = ""  # an enddate of "" never ends
 
 
+def in_period(begndate: str, enddate: str, date: str) -> bool:
+    """begndate <= date <= enddate, an OPEN_END enddate never ending. Dates compare correctly as strings."""
+    return begndate <= date and (enddate == OPEN_END or date <= enddate)
+
+
 class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """Base of all stored records: immutable, keyword-only, compact on disk.
 

@@ -22,8 +22,8 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
         today = self.app.clock.today()
         with self.app.store.read() as view:
             person, _ = lookups.resolve_person(view, request.person)
-            filings = [f for f in view.filings(person.psn_no) if filing_rules.filing_in_force(f, today)]
-            quals = [q for q in view.qualifications(person.psn_no) if filing_rules.qualification_in_force(q, today)]
+            filings = [f for f in view.filings(person.psn_no) if filing_rules.in_force(f, today)]
+            quals = [q for q in view.qualifications(person.psn_no) if filing_rules.in_force(q, today)]
         return pb.GetPersonResponse(
             baseinfo=convert.person_pb(person),
             filings=[convert.filing_pb(f) for f in filings],
