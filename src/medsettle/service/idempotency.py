@@ -15,7 +15,7 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service import convert
 from medsettle.service.app import App
 from medsettle.store.rows import RequestRecord
-from medsettle.store.view import WriteView
+from medsettle.store.view import View, WriteView
 
 
 def payload_digest(request: Message) -> str:
@@ -48,10 +48,13 @@ class Once:
                           detail=f"first used by {record.method} with another payload")
         return self.response_type.FromString(record.response)
 
-    def held(self) -> Message | None:
-        """The original answer when this request id was already used (a retry), else None."""
-        with self.app.store.read() as view:
-            record = view.request(self.caller, self.request_id)
+    def held(self, view: View | None = None) -> Message | None:
+        """The original answer when this request id was already used (a retry), else None. Give the handler's own
+        snapshot when it reads one anyway: a settlement then opens one read transaction, not two."""
+        if view is None:
+            with self.app.store.read() as own_view:
+                return self.held(own_view)
+        record = view.request(self.caller, self.request_id)
         return None if record is None else self._replay(record)
 
     async def run(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]]) -> Message:

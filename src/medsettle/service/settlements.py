@@ -137,10 +137,10 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
         caller = convert.code(request.claim.fixmedins_code, "claim.fixmedins_code")
         request_once = idempotency.Once(self.app, caller, request, pb.SettleOutpatientResponse)
-        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
-            return held
         now_ms = self.app.clock.now_ms()
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
+            if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
+                return held
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
             computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
 
@@ -290,11 +290,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.SettleInpatientResponse)
-        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
-            return held
-        amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
         now_ms = self.app.clock.now_ms()
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
+            if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
+                return held
+            amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
             computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
                                              now_ms)
 
