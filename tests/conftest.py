@@ -8,7 +8,7 @@ import pathlib
 import grpc
 import pytest
 
-from medsettle.server import build_server, set_health
+from medsettle.server import start
 from medsettle.service.app import App
 from medsettle.service.clock import FixedClock
 from medsettle.store.env import Store, StoreConfig
@@ -54,20 +54,13 @@ def clock():
 @pytest.fixture
 def served(store, writer, clock):
     """A real grpc.aio server on an ephemeral port over the test store."""
-    from grpc_health.v1 import health_pb2
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # grpc.aio binds to the current loop; an earlier asyncio.run() leaves none
     app = App(store=store, writer=writer, clock=clock)
 
-    async def start():
-        server, health_servicer, port = build_server(app, "127.0.0.1:0", so_reuseport=False)
-        await server.start()
-        await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-        return server, channel, port
-
-    server, channel, port = loop.run_until_complete(start())
+    server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     running = Running(app, loop, server, channel, port)
     yield running
     loop.run_until_complete(channel.close())

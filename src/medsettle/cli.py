@@ -50,26 +50,38 @@ def _server_config(args):
                         map_size_bytes=args.map_size_gib * 2**30, log_calls=args.log_calls)
 
 
-def cmd_seed(args) -> int:
-    from medsettle import seeding
+def _open_store(args):
     from medsettle.store.env import Store, StoreConfig
 
-    items = 100_000 if args.millions else args.items_per_province
-    store = Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
+    return Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
+
+
+def _seed(store, args) -> None:
+    """The demo nation into `store`, as the seed flags say, with a summary."""
+    import time
+
+    from medsettle import seeding
+
+    started = time.perf_counter()
+    written = seeding.seed(store, seed=args.seed, items_per_province=100_000 if args.millions else args.items_per_province,
+                           persons_per_province=args.persons_per_province, today=DEMO_TODAY)
+    _print_summary(store, written, time.perf_counter() - started)
+
+
+def cmd_seed(args) -> int:
+    store = _open_store(args)
     try:
         if not store.is_empty() and not args.force:
             print(f"{args.data_dir} already holds data; use --force to add the demo nation anyway", file=sys.stderr)
             return 1
-        written = seeding.seed(store, seed=args.seed, items_per_province=items,
-                               persons_per_province=args.persons_per_province, today=DEMO_TODAY)
-        _print_summary(store, written)
+        _seed(store, args)
     finally:
         store.close()
     return 0
 
 
-def _print_summary(store, written: dict) -> None:
-    print(f"seeded in {written.pop('seconds')} s; records written per kind:")
+def _print_summary(store, written: dict, seconds: float) -> None:
+    print(f"seeded in {seconds:.1f} s; records written per kind:")
     for kind, count in sorted(written.items()):
         print(f"  {kind:<16} {count:>10,}")
     print("entries per keyspace:")
@@ -82,21 +94,17 @@ def _print_summary(store, written: dict) -> None:
 def cmd_serve(args) -> int:
     from medsettle.server import serve
 
-    serve(_server_config(args))
-    return 0
+    return serve(_server_config(args))
 
 
 def cmd_up(args) -> int:
     """Seed the demo nation if the data directory is empty, then serve."""
-    from medsettle.store.env import Store, StoreConfig
-
-    store = Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
-    empty = store.is_empty()
-    store.close()
-    if empty:
-        args.force = False
-        args.millions = False
-        cmd_seed(args)
+    store = _open_store(args)
+    try:
+        if store.is_empty():
+            _seed(store, args)
+    finally:
+        store.close()
     return cmd_serve(args)
 
 

@@ -70,13 +70,19 @@ async def set_health(health_servicer: health.aio.HealthServicer, status: int) ->
         await health_servicer.set(name, status)
 
 
+async def start(app: App, listen: str, *, so_reuseport: bool) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+    """build_server, started, and SERVING: the one way a server starts (workers and tests)."""
+    server, health_servicer, port = build_server(app, listen, so_reuseport=so_reuseport)
+    await server.start()
+    await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
+    return server, health_servicer, port
+
+
 async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock | None = None) -> None:
     store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes))
     writer = GroupCommitWriter(store)
     app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls)
-    server, health_servicer, port = build_server(app, config.listen, so_reuseport=so_reuseport)
-    await server.start()
-    await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
+    server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport)
     logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir)
 
     stopping = asyncio.Event()
@@ -99,23 +105,26 @@ def _worker_main(config: ServerConfig, so_reuseport: bool) -> None:
     uvloop.run(run_worker(config, so_reuseport=so_reuseport))
 
 
-def serve(config: ServerConfig) -> None:
-    """Serve until SIGTERM: in this process with one worker, or in N spawned processes."""
+def serve(config: ServerConfig) -> int:
+    """Serve until SIGTERM: in this process with one worker, or in N spawned processes. Returns the exit status:
+    0, or the worst of the workers' (a worker that could not start makes the command fail, as with one worker)."""
     assert 1 <= config.workers <= 64
     if config.workers == 1:
         _worker_main(config, so_reuseport=False)
-        return
+        return 0
     spawn = multiprocessing.get_context("spawn")
     workers = [spawn.Process(target=_worker_main, args=(config, True), name=f"medsettle-{i}") for i in range(config.workers)]
-    for worker in workers:
-        worker.start()
 
     def forward(signum, _frame) -> None:
         for worker in workers:
             if worker.pid is not None and worker.is_alive():
                 os.kill(worker.pid, signal.SIGTERM)
 
+    # Installed before any worker starts: a SIGTERM in between would end this process and orphan its workers.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     for worker in workers:
+        worker.start()
+    for worker in workers:
         worker.join()
+    return max(abs(worker.exitcode or 0) for worker in workers)

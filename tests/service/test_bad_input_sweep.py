@@ -70,9 +70,8 @@ TODAY = world.TODAY  # the fixed clock below stands on this day
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     """A served store with the world, an open stay with one line, and an outpatient settlement."""
-    from grpc_health.v1 import health_pb2
 
-    from medsettle.server import build_server, set_health
+    from medsettle.server import start
 
     store = Store(StoreConfig(path=str(tmp_path_factory.mktemp("sweep") / "data"), map_size_bytes=TEST_MAP_SIZE_BYTES))
     with store.write() as view:
@@ -82,13 +81,8 @@ def sweep(tmp_path_factory):
     asyncio.set_event_loop(loop)
     app = App(store=store, writer=writer, clock=FixedClock.at(f"{TODAY}T10:00:00"))
 
-    async def start():
-        server, health_servicer, port = build_server(app, "127.0.0.1:0", so_reuseport=False)
-        await server.start()
-        await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
-        return server, grpc.aio.insecure_channel(f"127.0.0.1:{port}"), port
-
-    server, channel, port = loop.run_until_complete(start())
+    server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     served = Running(app, loop, server, channel, port)
     settlements = settlement_pb2_grpc.SettlementServiceStub(channel)
     mdtrt_id = served.run(settlements.Admit(settlement_pb2.AdmitRequest(

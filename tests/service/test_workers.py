@@ -57,3 +57,14 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
     settled_by = {e["pid"] for e in events if e["event"] == "rpc" and e["method"] == "SettleOutpatient"}
     assert len(serving_pids) == 2 and {e["pid"] for e in events if e["event"] == "stopped"} == serving_pids
     assert settled_by == serving_pids, "both workers settled"
+
+
+def test_workers_that_cannot_start_make_the_command_fail(tmp_path):
+    """With one worker a store that cannot open fails the command; with two it used to exit 0 (workers died,
+    the parent joined them and returned)."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    for workers in ("1", "2"):
+        process = start_server(str(not_a_dir), free_port(), "serve", "--workers", workers)
+        assert process.wait(60) != 0, workers
+        process.communicate()
