@@ -14,7 +14,6 @@ from medsettle.domain.money import BP_PER_UNIT, round_half_up_div
 from medsettle.domain.records import Record
 
 MONTHS_PER_YEAR = 12
-SIZING_MONTHS_DEFAULT = 2
 WARN_THRESHOLD_BP_DEFAULT = 7_000
 TOP_UPS_MAX = 366  # a limit on everything: at most one top-up a day is already far more than any province needs
 

@@ -147,6 +147,3 @@ class Refusal(Exception):
         return cls(first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail,
                    more=tuple(rest))
 
-
-def refuse(reason: Reason, **kwargs) -> Refusal:
-    return Refusal(reason, **kwargs)

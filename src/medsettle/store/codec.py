@@ -6,6 +6,7 @@ guessing from the payload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -14,30 +15,27 @@ SCHEMA_VERSION = 1
 _VERSION_BYTE = bytes([SCHEMA_VERSION])
 
 _encoder = msgspec.msgpack.Encoder()
-_decoders: dict[type, msgspec.msgpack.Decoder] = {}
+_decoders: dict[type, Callable[[bytes | memoryview], Any]] = {}
 
 
 def encode(record: msgspec.Struct) -> bytes:
     return _VERSION_BYTE + _encoder.encode(record)
 
 
-def decode(data: bytes | memoryview, record_type: type[Any]) -> Any:
-    decoder = _decoders.get(record_type)
-    if decoder is None:
-        decoder = _decoders[record_type] = msgspec.msgpack.Decoder(record_type)
-    version = data[0]
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"record schema version {version} not readable by this release ({SCHEMA_VERSION})")
-    return decoder.decode(data[1:])  # a bytes slice copies ~100 bytes: cheaper than a memoryview
+def decoder_of(record_type: type[Any]) -> Callable[[bytes | memoryview], Any]:
+    """The decode function of one record type; the hottest reads keep it (no dict look-up per call)."""
+    decode_one = _decoders.get(record_type)
+    if decode_one is None:
+        decode_payload = msgspec.msgpack.Decoder(record_type).decode
 
+        def decode_one(data: bytes | memoryview) -> Any:
+            if data[0] != SCHEMA_VERSION:
+                raise ValueError(f"record schema version {data[0]} not readable by this release ({SCHEMA_VERSION})")
+            return decode_payload(data[1:])  # a bytes slice copies ~100 bytes: cheaper than a memoryview
 
-def decoder_of(record_type: type[Any]):
-    """A decode function bound to one record type, for the hottest reads (no dict look-up per call)."""
-    decode_payload = msgspec.msgpack.Decoder(record_type).decode
-
-    def decode_one(data: bytes | memoryview) -> Any:
-        if data[0] != SCHEMA_VERSION:
-            raise ValueError(f"record schema version {data[0]} not readable by this release ({SCHEMA_VERSION})")
-        return decode_payload(data[1:])
-
+        _decoders[record_type] = decode_one
     return decode_one
+
+
+def decode(data: bytes | memoryview, record_type: type[Any]) -> Any:
+    return decoder_of(record_type)(data)

@@ -65,10 +65,6 @@ class Store:
         elif int(held) != STORE_LAYOUT:
             raise StoreLayoutError(f"{self.config.path} has store layout {int(held)}; this release reads {STORE_LAYOUT}")
 
-    @classmethod
-    def open(cls, path: str, **kwargs) -> Store:
-        return cls(StoreConfig(path=path, **kwargs))
-
     def close(self) -> None:
         self.env.close()
 
