@@ -16,6 +16,7 @@ import sys
 
 from medsettle.domain import clearing, region
 from medsettle.domain.money import format_fen
+from medsettle.domain.reasons import Refusal
 from medsettle.service.clock import Clock
 from medsettle.store import clearing_book
 from medsettle.store.clearing_book import Book
@@ -119,12 +120,12 @@ def run(data_dir: str, month: str, out_dir: str, close: bool, clock: Clock | Non
     store = Store(StoreConfig(path=data_dir))
     try:
         if close:
-            current = clearing.month_of(clock.today())
-            if month >= current:
-                print(f"{month} has not ended (current month {current}); not closing", file=sys.stderr)
+            try:
+                with store.write() as view:
+                    result = clearing_book.close_month(view, month, clock.today(), clock.now_ms(), who="cli")
+            except Refusal as refusal:
+                print(f"{refusal}; not closing", file=sys.stderr)
                 return 1
-            with store.write() as view:
-                result = clearing_book.close_month(view, month, clock.now_ms(), who="cli")
             if result.already_closed:
                 print(f"{month} was already closed")
             for alert in result.alerts:

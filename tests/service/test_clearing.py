@@ -175,6 +175,67 @@ def test_prepaid_fund_sized_from_previous_year_payments(stubs, served, store):
     assert rpc_error_info(error)[0] == ["NO_PREVIOUS_YEAR_PAYMENTS"]
 
 
+def test_a_fund_set_after_its_months_closed_draws_them_once(stubs, served, clock):
+    """DOMAIN.md 8: a fund set late draws the year's closed months (and raises their alert) when it is set, and a
+    second setting does not draw them again."""
+    clearing_stub, stub = stubs
+    clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
+    settle(served, stub, "J1", cw.BJ, cw.GD, 500)  # BJ owes 50,000
+    clock.advance_days(15)
+    closed = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C1", month="2026-01")))
+    assert list(closed.funds) == []  # no fund yet: nothing drawn
+    late = served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(
+        request_id="P1", insuplc_admdvs=cw.BJ, year=2026, balance=60_000, warn_threshold=7000)))
+    assert (late.fund.drawn, late.fund.balance, late.fund.usage) == (50_000, 10_000, 8333)
+    assert [(a.month, a.usage, a.active) for a in late.alerts] == [("2026-01", 8333, True)]
+    again = served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(
+        request_id="P2", insuplc_admdvs=cw.BJ, year=2026, balance=200_000, warn_threshold=7000)))
+    assert (again.fund.drawn, again.fund.balance) == (50_000, 150_000) and list(again.alerts) == []
+
+
+def test_a_month_of_more_reversals_than_settlements_gives_back_to_the_fund(stubs, served, clock):
+    """DOMAIN.md 8: reversals count in the month they happen. January's settlement reversed in February makes
+    February's payable negative: closing February puts it back in the fund, and raises no alert."""
+    clearing_stub, stub = stubs
+    clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
+    served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(
+        request_id="P1", insuplc_admdvs=cw.BJ, year=2026, balance=100_000, warn_threshold=7000)))
+    setl = settle(served, stub, "J1", cw.BJ, cw.GD, 500)  # 50,000
+    clock.advance_days(15)  # 2026-02-05
+    jan = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C1", month="2026-01")))
+    assert [(f.drawn, f.balance) for f in jan.funds] == [(50_000, 50_000)]
+    reverse(served, stub, "F1", setl)
+    clock.advance_days(28)  # 2026-03-05
+    feb = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C2", month="2026-02")))
+    assert {p.admdvs: p.payable for p in feb.statement.positions}[cw.BJ] == -50_000
+    assert [(f.drawn, f.balance, f.usage) for f in feb.funds] == [(0, 100_000, 0)] and list(feb.alerts) == []
+
+
+def test_reconciliation_counts_a_reversal_minus_one_and_filters_by_clearing_type(stubs, served, clock):
+    """3201/3202: a settlement and its reversal in the period net to nothing in the totals, and the detail lists
+    the reversal as its own item with negated amounts; clr_type 21 leaves outpatient settlements out."""
+    clearing_stub, stub = stubs
+    setl = settle(served, stub, "R1", cw.BJ, cw.GD, 500)
+    reversal = reverse(served, stub, "R2", setl)
+    today = served.app.clock.today()
+    period = dict(fixmedins_code=setl.fixmedins_code, begndate=today, enddate=today)
+    totals = served.run(clearing_stub.ReconcileTotals(cpb.ReconcileTotalsRequest(**period)))
+    assert totals.match and (totals.setl_cnt, totals.medfee_sumamt, totals.fund_pay_sumamt, totals.acct_pay) == (
+        0, 0, 0, 0)
+    items = [cpb.ReconcileItem(setl_id=s.setl_id, medfee_sumamt=s.medfee_sumamt, fund_pay_sumamt=s.fund_pay_sumamt,
+                               acct_pay=s.acct_pay) for s in (setl, reversal)]
+    assert items[1].medfee_sumamt == -50_000
+    detail = served.run(clearing_stub.ReconcileDetail(cpb.ReconcileDetailRequest(**period, items=items)))
+    assert detail.match and detail.core_setl_cnt == 2
+    missing_reversal = served.run(clearing_stub.ReconcileDetail(cpb.ReconcileDetailRequest(**period, items=items[:1])))
+    assert [i.setl_id for i in missing_reversal.missing_at_institution] == [reversal.setl_id]
+    settle(served, stub, "R3", cw.BJ, cw.GD, 300)  # one outpatient settlement in force
+    by_type = {clr_type: served.run(clearing_stub.ReconcileTotals(cpb.ReconcileTotalsRequest(**period,
+                                                                                           clr_type=clr_type)))
+               for clr_type in ("", "11", "21")}
+    assert [(t.setl_cnt, t.medfee_sumamt) for t in by_type.values()] == [(1, 30_000), (1, 30_000), (0, 0)]
+
+
 def test_reconciliation_finds_one_missing_and_one_altered_among_thousands(stubs, served, store):
     clearing_stub, _ = stubs
     hospital = cw.HOSPITAL[cw.GD]

@@ -8,8 +8,9 @@ import random
 import pytest
 
 from medsettle.cli import main as cli_main
-from medsettle.domain import clearing, prepaid, reconciliation
+from medsettle.domain import clearing, prepaid, reasons, reconciliation
 from medsettle.domain.clearing import Totals
+from medsettle.domain.reasons import Refusal
 from medsettle.service.clock import FixedClock
 from medsettle.store import clearing_book
 from medsettle.store.rows import ClosedMonth
@@ -106,7 +107,7 @@ def test_commit_time_aggregates_equal_the_ledger_with_reversals(store):
 def test_a_closed_month_refuses_a_new_settlement(store):
     with store.write() as view:
         view.put_settlement(cw.settlement("S1", "H1", "2026-01-05", "110105", "440106", 100))
-        clearing_book.close_month(view, "2026-01", now_ms=0)
+        clearing_book.close_month(view, "2026-01", today="2026-02-01", now_ms=0)
         assert isinstance(view.closed_month("2026-01"), ClosedMonth)
     with pytest.raises(AssertionError, match="closed month"), store.write() as view:
         view.put_settlement(cw.settlement("S2", "H1", "2026-01-31", "110105", "440106", 100))
@@ -132,3 +133,12 @@ def test_cli_clearing_run_prints_and_writes_csv_and_svg(store, tmp_path, capsys,
                      "--close"]) == 0
     assert "(closed)" in capsys.readouterr().out
     assert cli_main(["clearing", "run", "--month", "2026-02", "--data-dir", data_dir, "--close"]) == 1
+
+
+def test_only_a_month_that_has_ended_closes(store):
+    with store.write() as view:
+        for today in ("2026-01-31", "2025-12-01"):
+            with pytest.raises(Refusal) as refused:
+                clearing_book.close_month(view, "2026-01", today=today, now_ms=0)
+            assert refused.value.reason is reasons.MONTH_NOT_CLOSABLE and refused.value.field == "month"
+        assert view.closed_month("2026-01") is None

@@ -60,10 +60,13 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def _alerts_pb(self, view: View, alerts) -> list[pb.PrepaidAlert]:
+    @staticmethod
+    def _alerts_pb(alerts, fund_of) -> list[pb.PrepaidAlert]:
+        """Alerts, each active while its fund (`fund_of(province, year)`, as the caller holds it) is over the
+        threshold."""
         answers = []
         for alert in alerts:
-            fund = view.prepaid_fund(alert.insuplc_admdvs, alert.year)
+            fund = fund_of(alert.insuplc_admdvs, alert.year)
             answers.append(cc.alert_pb(alert, active=fund is not None and fund.over_threshold))
         return answers
 
@@ -80,21 +83,20 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     @rpc
     async def CloseMonth(self, request: pb.CloseMonthRequest, context) -> pb.CloseMonthResponse:
         month = cc.month(request.month)
-        current = clearing.month_of(self.app.clock.today())
-        if month >= current:
-            raise Refusal(reasons.MONTH_NOT_CLOSABLE, field="month",
-                          detail=f"{month} has not ended (current month {current}): settlements may still arrive")
+        clearing_book.check_closable(month, self.app.clock.today())  # refused before the request is recorded
         who = caller_of(context)
 
         def effect(view: WriteView):
-            result = clearing_book.close_month(view, month, self.app.clock.now_ms(), who)
+            result = clearing_book.close_month(view, month, self.app.clock.today(), self.app.clock.now_ms(), who)
+            drawn = {(fund.insuplc_admdvs, fund.year): fund for fund in result.funds}  # every alert's fund is here
             if not result.already_closed:
                 self.app.audit(view, who, "CloseMonth", f"closed {month} digest {result.book.digest} "
                                                      f"funds drawn {len(result.funds)}", request.request_id)
             response = pb.CloseMonthResponse(statement=cc.statement_pb(result.book),
                                              already_closed=result.already_closed,
                                              funds=[cc.fund_pb(f) for f in result.funds],
-                                             alerts=self._alerts_pb(view, result.alerts))
+                                             alerts=self._alerts_pb(result.alerts, lambda province, year: drawn.get(
+                                                 (province, year))))
             return response, {}
 
         response = await idempotency.once(self.app, who, request, pb.CloseMonthResponse, effect)
@@ -152,7 +154,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
             fund, alerts = clearing_book.set_fund(view, fund)
             self.app.audit(view, who, "SetPrepaidFund", f"prepaid {province}/{year} set {amount} fen "
                                                      f"(months {months}) threshold {threshold} bp", request.request_id)
-            return pb.SetPrepaidFundResponse(fund=cc.fund_pb(fund), alerts=self._alerts_pb(view, alerts)), {}
+            return pb.SetPrepaidFundResponse(fund=cc.fund_pb(fund), alerts=self._alerts_pb(alerts, lambda _p, _y: fund)), {}
 
         response = await idempotency.once(self.app, who, request, pb.SetPrepaidFundResponse, effect)
         self._observe([response.fund])
@@ -187,7 +189,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     async def ListPrepaidAlerts(self, request: pb.ListPrepaidAlertsRequest, context) -> pb.ListPrepaidAlertsResponse:
         province = cc.province(request.insuplc_admdvs) if request.insuplc_admdvs else ""
         with self.app.store.read() as view:
-            return pb.ListPrepaidAlertsResponse(alerts=self._alerts_pb(view, view.prepaid_alerts(province)))
+            return pb.ListPrepaidAlertsResponse(alerts=self._alerts_pb(view.prepaid_alerts(province), view.prepaid_fund))
 
     # -- institution reconciliation (3201, 3202) -------------------------------------------------------
 

@@ -7,10 +7,12 @@ both produce the same bytes. Reads only the month's aggregate rows (at most 32 x
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
-from medsettle.domain import clearing, prepaid
+from medsettle.domain import clearing, prepaid, reasons
 from medsettle.domain.prepaid import PrepaidAlert, PrepaidFund
+from medsettle.domain.reasons import Refusal
 from medsettle.store.rows import ClosedMonth
 from medsettle.store.view import View, WriteView
 
@@ -68,20 +70,27 @@ def _draw(view: WriteView, fund: PrepaidFund, month: str, payable_fen: int) -> t
     return fund, alert
 
 
-def close_month(view: WriteView, month: str, now_ms: int, who: str = "") -> CloseResult:
+def check_closable(month: str, today: str) -> None:
+    """Only a month that has ended closes: settlements may still arrive in the current one."""
+    current = clearing.month_of(today)
+    if month >= current:
+        raise Refusal(reasons.MONTH_NOT_CLOSABLE, field="month",
+                      detail=f"{month} has not ended (current month {current}): settlements may still arrive")
+
+
+def close_month(view: WriteView, month: str, today: str, now_ms: int, who: str = "") -> CloseResult:
     """Freeze the month's statement and draw each insured province's payable from its prepaid fund.
 
     Closing a closed month changes nothing and answers the frozen statement (idempotent in effect).
-    The caller refuses the current and future months: settlements may still arrive in them.
     """
+    check_closable(month, today)
     current = book(view, month)
     if current.closed is not None:
         return CloseResult(book=current, already_closed=True)
     closed = ClosedMonth(month=month, statement=current.canonical, digest=current.digest, closed_ms=now_ms,
                          closed_by=who)
     view.put_closed_month(closed)
-    result = CloseResult(book=Book(statement=current.statement, canonical=current.canonical, digest=current.digest,
-                                   closed=closed), already_closed=False)
+    result = CloseResult(book=dataclasses.replace(current, closed=closed), already_closed=False)
     year = int(month[:4])
     for position in current.statement.positions:
         fund = view.prepaid_fund(position.admdvs, year)
