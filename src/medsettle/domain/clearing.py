@@ -125,19 +125,18 @@ def statement(month: str, pair_totals: Iterable[tuple[tuple[str, str], Totals]])
     for pair, totals in pair_totals:
         merged[pair] = add(merged.get(pair, Totals()), totals)
     assert len(merged) <= PAIRS_MAX
+    kept = [(pair, t) for pair, t in sorted(merged.items()) if not t.is_zero]
     pairs = tuple(
         PairLine(insuplc_admdvs=insured, mdtrtarea_admvs=treated, setl_cnt=t.setl_cnt,
                  medfee_sumamt_fen=t.medfee_sumamt_fen, fund_pay_sumamt_fen=t.fund_pay_sumamt_fen,
                  acct_pay_fen=t.acct_pay_fen)
-        for (insured, treated), t in sorted(merged.items())
-        if not t.is_zero
+        for (insured, treated), t in kept
     )
     receivable: dict[str, int] = {}
     payable: dict[str, int] = {}
-    for line in pairs:
-        owed = line.fund_pay_sumamt_fen + line.acct_pay_fen
-        receivable[line.mdtrtarea_admvs] = receivable.get(line.mdtrtarea_admvs, 0) + owed
-        payable[line.insuplc_admdvs] = payable.get(line.insuplc_admdvs, 0) + owed
+    for (insured, treated), t in kept:
+        receivable[treated] = receivable.get(treated, 0) + t.clearing_fen
+        payable[insured] = payable.get(insured, 0) + t.clearing_fen
     positions = tuple(
         Position(admdvs=code, receivable_fen=receivable.get(code, 0), payable_fen=payable.get(code, 0),
                  net_fen=receivable.get(code, 0) - payable.get(code, 0))

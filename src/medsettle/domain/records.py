@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import msgspec
 
+from medsettle.domain import codes
+
 OPEN_END = ""  # an enddate of "" never ends
 
 
@@ -394,7 +396,7 @@ def check_identities(setl: Settlement) -> None:
     assert setl.fund_pay_sumamt_fen == setl.hifp_pay_fen + setl.hifob_pay_fen + setl.hifmi_pay_fen, "fund sum"
     assert setl.medfee_sumamt_fen == setl.fund_pay_sumamt_fen + setl.psn_part_amt_fen + setl.hosp_part_amt_fen, "parts"
     assert setl.psn_part_amt_fen == setl.acct_pay_fen + setl.psn_cash_pay_fen, "person part"
-    funds = sum(p.fund_payamt_fen for p in setl.setldetail if p.fund_pay_type != "310200")
-    account = sum(p.fund_payamt_fen for p in setl.setldetail if p.fund_pay_type == "310200")
+    funds = sum(p.fund_payamt_fen for p in setl.setldetail if p.fund_pay_type != codes.FUND_EMPLOYEE_ACCOUNT)
+    account = sum(p.fund_payamt_fen for p in setl.setldetail if p.fund_pay_type == codes.FUND_EMPLOYEE_ACCOUNT)
     assert funds == setl.fund_pay_sumamt_fen, "setldetail funds"
     assert account == setl.acct_pay_fen, "setldetail account"

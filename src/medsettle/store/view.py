@@ -32,7 +32,7 @@ from typing import Any
 
 import lmdb
 
-from medsettle.domain import clearing
+from medsettle.domain import clearing, codes, region
 from medsettle.domain.prepaid import PrepaidAlert, PrepaidFund
 from medsettle.domain.records import (
     CatalogItem,
@@ -45,7 +45,7 @@ from medsettle.domain.records import (
     Settlement,
     Stay,
 )
-from medsettle.store import codec
+from medsettle.store import codec, keys
 from medsettle.store.keys import MAX_PART_BYTES, key, prefix, seq
 from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RequestRecord, StayLine
 
@@ -235,8 +235,8 @@ class View:
     def _policy(self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str,
                 date: str) -> Policy | None:
         cursor = self._cursor("policies")
-        for region in dict.fromkeys((insuplc_admdvs, insuplc_admdvs[:4] + "00", insuplc_admdvs[:2] + "0000")):
-            found = _versioned_at(cursor, prefix(region, insutype, category, psn_type, hosp_lv), date, Policy)
+        for place in dict.fromkeys((insuplc_admdvs, region.city_of(insuplc_admdvs), region.province_of(insuplc_admdvs))):
+            found = _versioned_at(cursor, prefix(place, insutype, category, psn_type, hosp_lv), date, Policy)
             if found is not None:
                 return found
         return None
@@ -245,7 +245,7 @@ class View:
         return [p for _, p in self._scan("policies", prefix(insuplc_admdvs, insutype, category, psn_type, hosp_lv), Policy)]
 
     def insured_place(self, insuplc_admdvs: str, date: str) -> InsuredPlace | None:
-        province = insuplc_admdvs[:2] + "0000"
+        province = region.province_of(insuplc_admdvs)
         return self._memoized(("insured_place", province, date),
                               lambda: _versioned_at(self._cursor("places"), prefix(province), date, InsuredPlace))
 
@@ -279,7 +279,7 @@ class View:
 
     def settlement_ids_on(self, setl_date: str, fixmedins_code: str | None = None) -> list[str]:
         parts = (setl_date,) if fixmedins_code is None else (setl_date, fixmedins_code)
-        return [raw.rsplit(b"\x00", 1)[1].decode() for raw, _ in self._scan("setl_by_day", prefix(*parts), None)]
+        return [keys.parts(raw)[-1] for raw, _ in self._scan("setl_by_day", prefix(*parts), None)]
 
     def all_settlements(self) -> Iterator[Settlement]:
         """Every settlement record ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
@@ -294,7 +294,7 @@ class View:
         """((insured province, treatment province), totals) of a month, from the commit-time aggregates."""
         rows = []
         for raw, totals in self._scan("clearing_month", prefix(month), clearing.Totals, limit=clearing.PAIRS_MAX):
-            _, insured, treated = bytes(raw).decode("ascii").split("\x00")
+            _, insured, treated = keys.parts(raw)
             rows.append(((insured, treated), totals))
         return rows
 
@@ -318,7 +318,7 @@ class View:
         return [line for _, line in self._scan("stay_lines", prefix(mdtrt_id), StayLine)]
 
     def open_stay_ids(self, psn_no: str) -> list[str]:
-        return [raw.rsplit(b"\x00", 1)[1].decode() for raw, _ in self._scan("open_stays", prefix(psn_no), None)]
+        return [keys.parts(raw)[-1] for raw, _ in self._scan("open_stays", prefix(psn_no), None)]
 
     def request(self, caller: str, request_id: str) -> RequestRecord | None:
         return self._get("requests", key(caller, request_id), RequestRecord)
@@ -441,9 +441,9 @@ class WriteView(View):
 
 
 def _cert_keys(person: Person) -> list[tuple[str, str]]:
-    certs = [("02", person.certno)] if person.certno else []
+    certs = [(codes.CERT_ID_CARD, person.certno)] if person.certno else []
     if person.card_no:
-        certs.append(("03", person.card_no))
+        certs.append((codes.CERT_SOCIAL_CARD, person.card_no))
     if person.evoucher_token:
-        certs.append(("01", person.evoucher_token))
+        certs.append((codes.CERT_EVOUCHER, person.evoucher_token))
     return certs
