@@ -18,7 +18,8 @@ from medsettle.v1 import filing_pb2 as pb
 from medsettle.v1 import filing_pb2_grpc as pb_grpc
 
 
-def _person_line(view: View, psn_no: str, insutype: str) -> tuple[Person, str, InsuredPlace]:
+def _person_line(view: View, psn_no: str, insutype: str) -> tuple[Person, str, str]:
+    """The person, the insutype (named or their only one) and its insured region."""
     person = lookups.person_by_psn_no(view, psn_no)
     insutype = lookups.default_insutype(person, insutype)
     line = person.line(insutype)
@@ -58,21 +59,20 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         person, insutype, insuplc = _person_line(view, draft.pop("psn_no"), draft.pop("insutype"))
         begndate = draft.pop("begndate") or today
         place = _place(view, insuplc, today)
+        known_region = region.is_known(draft["mdtrtarea_admvs"])  # else validate_filing refuses, naming it
         if draft["category"] == codes.FILING_REFERRAL and draft["reflin_medins_no"]:
             receiving = view.institution(draft["reflin_medins_no"])
             if receiving is None:
                 raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="reflin_medins_no")
-            # An unknown or malformed region is refused by validate_filing, naming mdtrtarea_admvs.
-            if region.is_known(draft["mdtrtarea_admvs"]) and not region.covers(draft["mdtrtarea_admvs"],
-                                                                               receiving.admdvs):
+            if known_region and not region.covers(draft["mdtrtarea_admvs"], receiving.admdvs):
                 raise convert.invalid("reflin_medins_no", "the receiving institution is not in the filed region")
         sn = f"F{today.replace('-', '')}{view.next_seq('filing'):010d}"
         filing = filing_rules.validate_filing(
             Filing(trt_dcla_detl_sn=sn, psn_no=person.psn_no, insutype=insutype, insuplc_admdvs=insuplc,
                    begndate=begndate, **draft),
             today, place, existing=view.filings(person.psn_no),
-            open_stay_begndate=_open_stay_begndate(view, person.psn_no, draft["mdtrtarea_admvs"])
-            if region.is_known(draft["mdtrtarea_admvs"]) else None,
+            open_stay_begndate=_open_stay_begndate(view, person.psn_no, draft["mdtrtarea_admvs"]) if known_region
+            else None,
         )
         view.put_filing(filing)
         self.app.audit(view, who, method, f"filing {sn} category {filing.category} psn {person.psn_no} "
@@ -132,6 +132,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     async def CreateReferralFiling(self, request: pb.CreateReferralFilingRequest, context) -> pb.CreateReferralFilingResponse:
         referring = convert.code(request.fixmedins_code, "fixmedins_code")
         receiving = convert.code(request.reflin_medins_no, "reflin_medins_no")
+        psn_no = convert.code(request.psn_no, "psn_no")
         convert.code(request.dise_codg, "dise_codg", allow_empty=True)  # not kept, but never accepted malformed
         begndate = convert.date(request.begndate, "begndate", allow_empty=True)
         enddate = convert.date(request.enddate, "enddate", allow_empty=True)
@@ -142,7 +143,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             target = view.institution(receiving)
             if target is None:
                 raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="reflin_medins_no")
-            draft = dict(psn_no=convert.code(request.psn_no, "psn_no"), insutype=request.insutype,
+            draft = dict(psn_no=psn_no, insutype=request.insutype,
                          mdtrtarea_admvs=region.city_of(target.admdvs), category=codes.FILING_REFERRAL,
                          begndate=begndate, enddate=enddate, reflin_medins_no=receiving, fixmedins_code=referring)
             filing = self._create(view, referring, "CreateReferralFiling", request.request_id, draft)
