@@ -54,8 +54,7 @@ def main() -> int:
     args = parser.parse_args()
     from grpc_health.v1 import health_pb2
 
-    base = os.path.join(args.work_dir, f"nation-2000-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, 2000)
+    base = benchlib.nation(args.work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 10**9, today)
     per_phase = int(args.seconds * 4000)

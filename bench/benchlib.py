@@ -21,9 +21,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 REPO = BENCH_DIR.parent
 PYTHON = sys.executable
-BENCH_LINES = 10  # demo_nation.BENCH_ITEMS: unrestricted class A/B items with a ceiling in every province
-DEMO_TODAY = "2026-01-01"
-STORE_LAYOUT = 2  # medsettle.store.env.STORE_LAYOUT: cached nations are kept per layout (tests/store checks they agree)
 
 
 def machine() -> dict[str, str]:
@@ -44,6 +41,16 @@ def free_port() -> int:
 
 
 # -- seeding and choosing who settles where -----------------------------------------------------------------
+
+
+def nation(work_dir: str, persons_per_province: int) -> str:
+    """The cached seeded nation of this size, seeded if missing. Kept per store layout: a nation written with
+    another key layout is refused when opened, so a new layout gets a new cache."""
+    from medsettle.store.env import STORE_LAYOUT
+
+    base = os.path.join(work_dir, f"nation-{persons_per_province}-layout{STORE_LAYOUT}")
+    seed(base, persons_per_province)
+    return base
 
 
 def seed(data_dir: str, persons_per_province: int, items_per_province: int = 20_000) -> None:
@@ -70,7 +77,7 @@ def _bench_lines(view, province: str, today: str) -> tuple[tuple[str, str, str, 
     from medsettle.domain import money
 
     lines = []
-    for index in range(BENCH_LINES):
+    for index in range(demo_nation.BENCH_ITEMS):  # unrestricted class A/B items with a ceiling in every province
         code = demo_nation.item_code(index)
         item = view.catalog_item(province, code, today)
         assert item is not None, (province, code)

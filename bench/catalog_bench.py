@@ -66,7 +66,9 @@ def push(target: str, work: list[tuple[bytes, int]], clients: int) -> dict:
     channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 * 2**20),
                                                      ("grpc.max_receive_message_length", 64 * 2**20)])
     call = channel.unary_unary(PUT)
-    metadata = (("x-medsettle-caller", "bench-province"),)
+    from medsettle.service.identity import CALLER_METADATA_KEY
+
+    metadata = ((CALLER_METADATA_KEY, "bench-province"),)
 
     def one(job: tuple[bytes, int]) -> int:
         answer = rpb.PutCatalogItemsResponse.FromString(call(job[0], metadata=metadata, timeout=300))

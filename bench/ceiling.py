@@ -158,8 +158,7 @@ def main() -> int:
     out = benchlib.OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
     os.makedirs(args.work_dir, exist_ok=True)
-    base = os.path.join(args.work_dir, f"nation-{args.persons_per_province}-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, args.persons_per_province)
+    base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 10**9, today)
     assert len(visits) > 1000, f"only {len(visits)} settleable persons: seed more"

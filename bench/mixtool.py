@@ -21,8 +21,7 @@ CALLS_PER_CYCLE = 38
 
 
 def prepare(work_dir: str, persons_per_province: int, run_dir: str) -> None:
-    base = os.path.join(work_dir, f"nation-{persons_per_province}-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, persons_per_province)
+    base = benchlib.nation(work_dir, persons_per_province)
     today = benchlib.today_shanghai()
     out = benchlib.find_visits(base, "11", 10**9, today)
     inp = benchlib.find_visits(base, "21", 10**9, today)

@@ -43,8 +43,7 @@ def main() -> int:
     ensure_h2load()
     out = benchlib.OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    base = os.path.join(args.work_dir, f"nation-{args.persons_per_province}-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, args.persons_per_province)
+    base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
     visit = benchlib.find_visits(base, "11", 1, today)[0]
     bodies = {

@@ -51,8 +51,7 @@ def main() -> int:
     import uvloop
     from pyinstrument import Profiler
 
-    base = os.path.join(args.work_dir, f"nation-2000-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, 2000)
+    base = benchlib.nation(args.work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 10**9, today)
     work = tempfile.mkdtemp(prefix="profile-", dir=args.work_dir)

@@ -42,8 +42,7 @@ def main() -> int:
     from medsettle.v1 import settlement_pb2 as pb
 
     work_dir = os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench")
-    base = os.path.join(work_dir, f"nation-2000-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, 2000)
+    base = benchlib.nation(work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 6000, today)
     work = tempfile.mkdtemp(prefix="pieces-", dir=work_dir)

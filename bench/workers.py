@@ -65,8 +65,7 @@ def main() -> int:
     ensure_node_driver()
     out = benchlib.OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    base = os.path.join(args.work_dir, f"nation-{args.persons_per_province}-layout{benchlib.STORE_LAYOUT}")
-    benchlib.seed(base, args.persons_per_province)
+    base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 10**9, today)
     health_body = health_pb2.HealthCheckRequest().SerializeToString()

@@ -177,17 +177,3 @@ def test_a_data_directory_of_another_layout_is_refused(tmp_path):
     env.close()
     with pytest.raises(StoreLayoutError, match="layout"):
         Store(StoreConfig(path=path, map_size_bytes=2**26))
-
-
-def test_bench_caches_follow_the_store_layout():
-    import sys
-
-    from medsettle.store.env import STORE_LAYOUT
-    from tests.conftest import ROOT
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import benchlib
-    finally:
-        sys.path.pop(0)
-    assert benchlib.STORE_LAYOUT == STORE_LAYOUT
