@@ -61,13 +61,12 @@ def bodies(items: int, batch: int, provinces: int, tag: str) -> list[tuple[bytes
 def push(target: str, work: list[tuple[bytes, int]], clients: int) -> dict:
     import grpc
 
+    from medsettle.service.identity import CALLER_METADATA_KEY
     from medsettle.v1 import reference_data_pb2 as rpb
 
     channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 * 2**20),
                                                      ("grpc.max_receive_message_length", 64 * 2**20)])
     call = channel.unary_unary(PUT)
-    from medsettle.service.identity import CALLER_METADATA_KEY
-
     metadata = ((CALLER_METADATA_KEY, "bench-province"),)
 
     def one(job: tuple[bytes, int]) -> int:
