@@ -72,10 +72,6 @@ def in_force(record: Filing | ChronicQualification, date: str) -> bool:
     return in_period(record.begndate, record.enddate, date)
 
 
-def _invalid(field: str, detail: str) -> Refusal:
-    return Refusal(reasons.INVALID_ARGUMENT, field=field, detail=detail)
-
-
 def _raise_all(problems: list[Refusal]) -> None:
     if problems:
         raise Refusal.of_all(problems)
@@ -83,9 +79,9 @@ def _raise_all(problems: list[Refusal]) -> None:
 
 def _check_dates(problems: list[Refusal], begndate: str, enddate: str) -> None:
     if not dates.is_date(begndate):
-        problems.append(_invalid("begndate", f"begndate {begndate!r} is not a date YYYY-MM-DD"))
+        problems.append(Refusal.invalid("begndate", f"begndate {begndate!r} is not a date YYYY-MM-DD"))
     if enddate != OPEN_END and not dates.is_date(enddate):
-        problems.append(_invalid("enddate", f"enddate {enddate!r} is not a date YYYY-MM-DD (or empty)"))
+        problems.append(Refusal.invalid("enddate", f"enddate {enddate!r} is not a date YYYY-MM-DD (or empty)"))
 
 
 def validate_filing(
@@ -107,10 +103,10 @@ def validate_filing(
     # 1. Shape of each field, independently of the others.
     problems: list[Refusal] = []
     if filing.category not in codes.FILING_CATEGORIES:
-        problems.append(_invalid("category", f"filing category {filing.category!r} is not one of "
+        problems.append(Refusal.invalid("category", f"filing category {filing.category!r} is not one of "
                                              f"{', '.join(sorted(codes.FILING_CATEGORIES))}"))
     if filing.insutype not in codes.INSUTYPES:
-        problems.append(_invalid("insutype", f"insutype {filing.insutype!r} is not one of "
+        problems.append(Refusal.invalid("insutype", f"insutype {filing.insutype!r} is not one of "
                                              f"{', '.join(sorted(codes.INSUTYPES))}"))
     for field in ("insuplc_admdvs", "mdtrtarea_admvs"):
         code = getattr(filing, field)
@@ -118,13 +114,13 @@ def validate_filing(
             problems.append(Refusal(reasons.UNKNOWN_REGION, field=field,
                                     detail=f"{field} {code!r} is not a known region"))
     if region.is_known(filing.mdtrtarea_admvs) and not filing.mdtrtarea_admvs.endswith("00"):
-        problems.append(_invalid("mdtrtarea_admvs", f"a filing names a province (xx0000) or a city (xxxx00), "
+        problems.append(Refusal.invalid("mdtrtarea_admvs", f"a filing names a province (xx0000) or a city (xxxx00), "
                                                     f"not {filing.mdtrtarea_admvs!r}"))
     _check_dates(problems, filing.begndate, filing.enddate)
     if filing.category == codes.FILING_REFERRAL and not filing.reflin_medins_no:
-        problems.append(_invalid("reflin_medins_no", "a referral filing names the receiving institution"))
+        problems.append(Refusal.invalid("reflin_medins_no", "a referral filing names the receiving institution"))
     if filing.revoked_date:
-        problems.append(_invalid("revoked_date", "a new filing cannot already be revoked"))
+        problems.append(Refusal.invalid("revoked_date", "a new filing cannot already be revoked"))
     _raise_all(problems)
 
     # 2. Relations between fields and with today.
@@ -135,18 +131,18 @@ def validate_filing(
                                 detail=f"{filing.mdtrtarea_admvs} is in the insured province "
                                        f"{region.province_of(filing.insuplc_admdvs)}"))
     if filing.enddate != OPEN_END and filing.enddate < filing.begndate:
-        problems.append(_invalid("enddate", f"enddate {filing.enddate} is before begndate {filing.begndate}"))
+        problems.append(Refusal.invalid("enddate", f"enddate {filing.enddate} is before begndate {filing.begndate}"))
     if filing.begndate < today:
         if open_stay_begndate is None:
-            problems.append(_invalid("begndate", f"begndate {filing.begndate} is before today {today}; only a person "
+            problems.append(Refusal.invalid("begndate", f"begndate {filing.begndate} is before today {today}; only a person "
                                                  "with an open inpatient stay may file retroactively"))
         elif filing.begndate < open_stay_begndate:
-            problems.append(_invalid("begndate", f"a retroactive filing may begin on the admission date "
+            problems.append(Refusal.invalid("begndate", f"a retroactive filing may begin on the admission date "
                                                  f"{open_stay_begndate} of the open stay, not earlier "
                                                  f"({filing.begndate})"))
     ahead_max = dates.add_months(today, FILING_AHEAD_MONTHS_MAX)
     if filing.begndate > ahead_max:
-        problems.append(_invalid("begndate", f"begndate {filing.begndate} is more than {FILING_AHEAD_MONTHS_MAX} "
+        problems.append(Refusal.invalid("begndate", f"begndate {filing.begndate} is more than {FILING_AHEAD_MONTHS_MAX} "
                                              f"months ahead (latest {ahead_max})"))
     _raise_all(problems)
 
@@ -159,7 +155,7 @@ def validate_filing(
         if filing.enddate == OPEN_END:
             enddate = shortest
         elif filing.enddate < shortest:
-            raise _invalid("enddate", f"temporary filings last at least {months} months: from {filing.begndate} "
+            raise Refusal.invalid("enddate", f"temporary filings last at least {months} months: from {filing.begndate} "
                                       f"until {shortest} or later, not {filing.enddate}")
         else:
             enddate = filing.enddate
@@ -192,7 +188,7 @@ def validate_revoke(filing: Filing, today: str, place: InsuredPlace) -> Filing:
     """
     assert dates.is_date(today), today
     if filing.revoked_date:
-        raise _invalid("trt_dcla_detl_sn", f"filing {filing.trt_dcla_detl_sn} was already revoked on "
+        raise Refusal.invalid("trt_dcla_detl_sn", f"filing {filing.trt_dcla_detl_sn} was already revoked on "
                                            f"{filing.revoked_date}")
     if filing.category in codes.LONG_TERM_FILINGS:
         unlock = lock_end(filing, place)
@@ -213,26 +209,26 @@ def validate_qualification(
     q = qualification
     problems: list[Refusal] = []
     if not q.psn_no:
-        problems.append(_invalid("psn_no", "psn_no is required"))
+        problems.append(Refusal.invalid("psn_no", "psn_no is required"))
     if not _DISE_CODE_RE.fullmatch(q.opsp_dise_code):
-        problems.append(_invalid("opsp_dise_code", f"disease code {q.opsp_dise_code!r} is not a letter and five "
+        problems.append(Refusal.invalid("opsp_dise_code", f"disease code {q.opsp_dise_code!r} is not a letter and five "
                                                    "digits like M03900"))
     if q.insutype not in codes.INSUTYPES:
-        problems.append(_invalid("insutype", f"insutype {q.insutype!r} is not one of "
+        problems.append(Refusal.invalid("insutype", f"insutype {q.insutype!r} is not one of "
                                              f"{', '.join(sorted(codes.INSUTYPES))}"))
     if not region.is_known(q.insuplc_admdvs):
         problems.append(Refusal(reasons.UNKNOWN_REGION, field="insuplc_admdvs",
                                 detail=f"insuplc_admdvs {q.insuplc_admdvs!r} is not a known region"))
     _check_dates(problems, q.begndate, q.enddate)
     if q.revoked_date:
-        problems.append(_invalid("revoked_date", "a new qualification cannot already be revoked"))
+        problems.append(Refusal.invalid("revoked_date", "a new qualification cannot already be revoked"))
     _raise_all(problems)
 
     if q.enddate != OPEN_END and q.enddate < q.begndate:
-        problems.append(_invalid("enddate", f"enddate {q.enddate} is before begndate {q.begndate}"))
+        problems.append(Refusal.invalid("enddate", f"enddate {q.enddate} is before begndate {q.begndate}"))
     ahead_max = dates.add_months(today, FILING_AHEAD_MONTHS_MAX)
     if q.begndate > ahead_max:
-        problems.append(_invalid("begndate", f"begndate {q.begndate} is more than {FILING_AHEAD_MONTHS_MAX} months "
+        problems.append(Refusal.invalid("begndate", f"begndate {q.begndate} is more than {FILING_AHEAD_MONTHS_MAX} months "
                                              f"ahead (latest {ahead_max})"))
     _raise_all(problems)
 
@@ -255,7 +251,7 @@ def validate_qualification_revoke(qualification: ChronicQualification, today: st
     """Check the revocation (2504) of a stored qualification and return it revoked as of today."""
     assert dates.is_date(today), today
     if qualification.revoked_date:
-        raise _invalid("opsp_dise_code", f"qualification for {qualification.opsp_dise_code} was already revoked on "
+        raise Refusal.invalid("opsp_dise_code", f"qualification for {qualification.opsp_dise_code} was already revoked on "
                                          f"{qualification.revoked_date}")
     return msgspec.structs.replace(qualification, revoked_date=today)
 

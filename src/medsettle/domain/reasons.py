@@ -140,6 +140,11 @@ class Refusal(Exception):
         return (self, *self.more)
 
     @classmethod
+    def invalid(cls, field: str, detail: str, reason: Reason | None = None) -> Refusal:
+        """A malformed field: INVALID_ARGUMENT (or the more precise `reason`), naming the field."""
+        return cls(reason or INVALID_ARGUMENT, field=field, detail=detail)
+
+    @classmethod
     def of_all(cls, refusals: Sequence[Refusal]) -> Refusal:
         """Several refusals as one, so the caller can fix everything at once: the first leads (its reason decides
         the status), the rest follow."""

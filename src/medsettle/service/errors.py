@@ -110,6 +110,5 @@ def to_status(refusal: Refusal) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
-def invalid(field: str, detail: str, reason: reasons.Reason = reasons.INVALID_ARGUMENT) -> Refusal:
-    return Refusal(reason, field=field, detail=detail)
+invalid = Refusal.invalid
 
