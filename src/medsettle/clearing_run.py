@@ -117,7 +117,7 @@ def run(data_dir: str, month: str, out_dir: str, close: bool, clock: Clock | Non
         print(f"--month must be YYYY-MM, got {month!r}", file=sys.stderr)
         return 2
     clock = clock or Clock()
-    store = Store(StoreConfig(path=data_dir))
+    store = Store(StoreConfig(path=data_dir, create=False))  # a mistyped --data-dir is refused, not created
     try:
         if close:
             try:

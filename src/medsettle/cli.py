@@ -19,19 +19,66 @@ PERSONS_PER_PROVINCE_DEFAULT = 2_000
 DEMO_TODAY = "2026-01-01"  # the demo nation's own 'today': filings and versions are dated around it
 
 
+EXIT_USAGE = 2  # a bad flag, environment value or data directory: one line on stderr, nothing done
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors in one line (what is wrong and where to look), exit status 2, never a traceback."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _add_server_flags(parser: argparse.ArgumentParser) -> None:
+def _number(kind: type, low: float, high: float, env_name: str):
+    """An argparse type for a number in [low, high]; its message names the environment variable too, because
+    argparse also runs the (string) default read from it through this."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'} from {low} to {high}, got {text!r}"
+                f" (from the flag or {env_name})")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its message
+    return parse
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT),
                         help="LMDB environment directory (env MEDSETTLE_DATA_DIR)")
+    parser.add_argument("--map-size-gib", type=_number(float, 0.01, 2**16, "MEDSETTLE_MAP_SIZE_GIB"),
+                        default=_env("MEDSETTLE_MAP_SIZE_GIB", "64"),
+                        help="LMDB map size in GiB (sparse; env MEDSETTLE_MAP_SIZE_GIB)")
+
+
+def _add_server_flags(parser: argparse.ArgumentParser) -> None:
+    from medsettle import server, supervisor
+
+    _add_data_dir(parser)
     parser.add_argument("--listen", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT),
                         help="host:port to serve on (env MEDSETTLE_LISTEN)")
-    parser.add_argument("--workers", type=int, default=int(_env("MEDSETTLE_WORKERS", "1")),
+    parser.add_argument("--workers", type=_number(int, 1, supervisor.WORKERS_MAX, "MEDSETTLE_WORKERS"),
+                        default=_env("MEDSETTLE_WORKERS", "1"),
                         help="worker processes sharing the port (env MEDSETTLE_WORKERS)")
-    parser.add_argument("--map-size-gib", type=int, default=int(_env("MEDSETTLE_MAP_SIZE_GIB", "64")),
-                        help="LMDB map size in GiB (sparse; env MEDSETTLE_MAP_SIZE_GIB)")
+    parser.add_argument("--grace-s", type=_number(float, 0, 600, "MEDSETTLE_GRACE_S"),
+                        default=_env("MEDSETTLE_GRACE_S", str(server.GRACE_S_DEFAULT)),
+                        help="on SIGTERM, how long accepted calls get to finish (env MEDSETTLE_GRACE_S)")
+    parser.add_argument("--drain-s", type=_number(float, 0, 600, "MEDSETTLE_DRAIN_S"),
+                        default=_env("MEDSETTLE_DRAIN_S", str(server.DRAIN_S_DEFAULT)),
+                        help="on SIGTERM, how long to keep answering while health says NOT_SERVING, before "
+                             "refusing new calls (env MEDSETTLE_DRAIN_S)")
+    parser.add_argument("--idle-s", type=_number(float, 1, 86_400, "MEDSETTLE_IDLE_S"),
+                        default=_env("MEDSETTLE_IDLE_S", str(server.IDLE_S_DEFAULT)),
+                        help="close a connection idle this long (env MEDSETTLE_IDLE_S)")
     parser.add_argument("--log-calls", action="store_true", help="one JSON log line per successful call too")
 
 
@@ -46,14 +93,15 @@ def _add_seed_flags(parser: argparse.ArgumentParser) -> None:
 def _server_config(args):
     from medsettle.server import ServerConfig
 
-    return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers,
-                        map_size_bytes=args.map_size_gib * 2**30, log_calls=args.log_calls)
+    return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers, grace_s=args.grace_s,
+                        drain_s=args.drain_s, idle_s=args.idle_s, map_size_bytes=int(args.map_size_gib * 2**30),
+                        log_calls=args.log_calls, create=getattr(args, "create", False))
 
 
-def _open_store(args):
+def _open_store(args, *, create: bool = True):
     from medsettle.store.env import Store, StoreConfig
 
-    return Store(StoreConfig(path=args.data_dir, map_size_bytes=args.map_size_gib * 2**30))
+    return Store(StoreConfig(path=args.data_dir, map_size_bytes=int(args.map_size_gib * 2**30), create=create))
 
 
 def _seed(store, args) -> None:
@@ -92,7 +140,7 @@ def _print_summary(store, written: dict, seconds: float) -> None:
 
 
 def cmd_serve(args) -> int:
-    from medsettle.server import serve
+    from medsettle.supervisor import serve
 
     return serve(_server_config(args))
 
@@ -105,6 +153,7 @@ def cmd_up(args) -> int:
             _seed(store, args)
     finally:
         store.close()
+    args.create = True  # seeded or not, the store is there now
     return cmd_serve(args)
 
 
@@ -146,11 +195,14 @@ def cmd_clearing_run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="medsettle", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="medsettle", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve gRPC on the data directory")
     _add_server_flags(serve)
+    serve.add_argument("--create", action="store_true",
+                       help="start an empty store when the data directory holds none (without it, a directory "
+                            "with no store is refused: a mistyped --data-dir must not look like an empty nation)")
     serve.set_defaults(run=cmd_serve)
 
     up = commands.add_parser("up", help="seed the demo nation if the data directory is empty, then serve")
@@ -159,8 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(run=cmd_up)
 
     seed = commands.add_parser("seed", help="build the demo nation into the data directory")
-    seed.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT))
-    seed.add_argument("--map-size-gib", type=int, default=int(_env("MEDSETTLE_MAP_SIZE_GIB", "64")))
+    _add_data_dir(seed)
     seed.add_argument("--force", action="store_true", help="seed even if the directory holds data")
     _add_seed_flags(seed)
     seed.set_defaults(run=cmd_seed)
@@ -175,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     clearing_commands = clearing.add_subparsers(dest="clearing_command", required=True)
     clearing_run = clearing_commands.add_parser("run", help="print, write CSV and SVG of a month's statement")
     clearing_run.add_argument("--month", required=True, help="YYYY-MM")
-    clearing_run.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT))
+    _add_data_dir(clearing_run)
     clearing_run.add_argument("--out", default=".", help="directory for statement_YYYY-MM.csv and flows_YYYY-MM.svg")
     clearing_run.add_argument("--close", action="store_true", help="close the month first (a past month only)")
     clearing_run.set_defaults(run=cmd_clearing_run)
@@ -199,7 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     load.set_defaults(run=cmd_load)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    from medsettle.store.env import StoreLayoutError, StoreMissing
+    from medsettle.supervisor import ServeRefused
+
+    try:
+        return args.run(args)
+    except (ServeRefused, StoreMissing, StoreLayoutError) as error:
+        print(f"medsettle {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def print_json(message) -> None:

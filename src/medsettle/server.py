@@ -1,32 +1,46 @@
-"""Process model: N spawned worker processes, each one grpc.aio server on uvloop, sharing the port.
+"""One worker: a grpc.aio server on uvloop over the store, from SERVING to a drained exit.
 
-Workers are spawned (never forked after LMDB or gRPC are touched) and all open the same LMDB
-environment; LMDB's writer lock serializes their commits. With one worker, SO_REUSEPORT is off so a
-stray second server cannot silently share the port.
+Workers are spawned (never forked after LMDB or gRPC are touched, see supervisor.py) and all open the same LMDB
+environment; LMDB's writer lock serializes their commits. With one worker, SO_REUSEPORT is off so a stray second
+server cannot silently share the port.
 
-SIGTERM/SIGINT: health turns NOT_SERVING first (load balancers stop sending), in-flight calls get
-`grace_s` to finish, the writer drains its queue, then the process exits.
+SIGTERM/SIGINT: health turns NOT_SERVING (overall and per service) at once; the server keeps answering for
+`drain_s` so load balancers notice and stop sending; then it stops accepting calls, lets every accepted call
+finish within `grace_s`, drains the writer and exits 0. If the writer dies, health turns NOT_SERVING and the
+worker exits EXIT_WRITER_GONE for its supervisor to restart it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import ctypes
 import os
+import resource
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from medsettle.service import logs
+from medsettle.service import intake, logs
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
 from medsettle.store.env import Store, StoreConfig
 from medsettle.store.writer import GroupCommitWriter
+from medsettle.watchdog import Watchdog, WatchdogConfig
 
 GRACE_S_DEFAULT = 10.0
+DRAIN_S_DEFAULT = 2.0  # a load balancer checking health every second sees NOT_SERVING at least once
+IDLE_S_DEFAULT = 300.0
+CONNECTIONS_MAX = 4096  # per worker; beyond it a new connection is closed before any handshake
+HANDSHAKE_S_MAX = 10  # a connection that has not finished its HTTP/2 (or TLS) handshake by then is closed
+STOP_S = 1.0  # gRPC's own shutdown, once no call is in flight
+EXIT_WRITER_GONE = 70  # EX_SOFTWARE: the supervisor restarts the worker
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @dataclass(frozen=True)
@@ -35,32 +49,65 @@ class ServerConfig:
     listen: str = "127.0.0.1:50051"
     workers: int = 1
     grace_s: float = GRACE_S_DEFAULT
+    drain_s: float = DRAIN_S_DEFAULT
+    idle_s: float = IDLE_S_DEFAULT
     map_size_bytes: int = StoreConfig.map_size_bytes
     log_calls: bool = False
+    create: bool = False  # serve may create an empty store (only `up` and --create ask for it)
 
 
-def build_server(app: App, listen: str, *, so_reuseport: bool) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple[str, int]]:
+    return [
+        ("grpc.so_reuseport", 1 if so_reuseport else 0),
+        ("grpc.max_receive_message_length", intake.TRANSPORT_BYTES_MAX),
+        ("grpc.max_send_message_length", limits.message_bytes_max),
+        # Per connection, far above what admission lets one connection run (intake.py answers SERVER_BUSY first):
+        # streams beyond this are refused at the HTTP/2 level, which a client reports as UNAVAILABLE.
+        ("grpc.max_concurrent_streams", 4 * limits.in_flight_per_connection_max),
+        ("grpc.max_allowed_incoming_connections", CONNECTIONS_MAX),
+        ("grpc.server_handshake_timeout_ms", int(min(HANDSHAKE_S_MAX, idle_s) * 1000)),
+        ("grpc.max_connection_idle_ms", int(idle_s * 1000)),  # an idle connection gets GOAWAY and is closed
+        # Find peers that vanished without a FIN (a gateway host powered off): ping after a minute of silence.
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        # Keepalive enforcement: a client pinging more often than every 10 s, or without calls, is sent away.
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 0),
+        ("grpc.http2.max_ping_strikes", 2),
+    ]
+
+
+def build_server(app: App, listen: str, *, so_reuseport: bool,
+                 idle_s: float = IDLE_S_DEFAULT) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """A server with every servicer, health and reflection registered; not started. Returns the bound port."""
     from medsettle.service import registry
 
-    limits: Limits = app.limits
     server = grpc.aio.server(
-        options=[
-            ("grpc.so_reuseport", 1 if so_reuseport else 0),
-            ("grpc.max_receive_message_length", limits.message_bytes_max),
-            ("grpc.max_send_message_length", limits.message_bytes_max),
-            ("grpc.max_concurrent_streams", 256),
-        ],
-        maximum_concurrent_rpcs=limits.in_flight_requests_max,
+        interceptors=[intake.IntakeInterceptor(app.admission)],
+        options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
+        # A backstop above admission's own bound (which answers with a reason), room left for health checks.
+        maximum_concurrent_rpcs=app.limits.in_flight_requests_max + 256,
     )
     names = registry.add_all(server, app)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(listen)
+    try:
+        port = server.add_insecure_port(listen)
+    except RuntimeError as error:  # grpc raises where older releases returned 0
+        raise ListenError(f"cannot listen on {listen}: {error}") from None
     if port == 0:
-        raise SystemExit(f"cannot listen on {listen}")
+        raise ListenError(f"cannot listen on {listen}")
     return server, health_servicer, port
+
+
+class ListenError(RuntimeError):
+    """The listen address cannot be bound (in use, or not an address of this host)."""
+
+
+# The services that write: a full store takes them out of service; reads (PersonService) go on.
+WRITE_SERVICES = ("medsettle.v1.SettlementService", "medsettle.v1.FilingService",
+                  "medsettle.v1.ReferenceDataService", "medsettle.v1.ClearingService")
 
 
 async def set_health(health_servicer: health.aio.HealthServicer, status: int) -> None:
@@ -70,61 +117,99 @@ async def set_health(health_servicer: health.aio.HealthServicer, status: int) ->
         await health_servicer.set(name, status)
 
 
-async def start(app: App, listen: str, *, so_reuseport: bool) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+async def start(app: App, listen: str, *, so_reuseport: bool,
+                idle_s: float = IDLE_S_DEFAULT) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """build_server, started, and SERVING: the one way a server starts (workers and tests)."""
-    server, health_servicer, port = build_server(app, listen, so_reuseport=so_reuseport)
+    server, health_servicer, port = build_server(app, listen, so_reuseport=so_reuseport, idle_s=idle_s)
     await server.start()
-    await set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
+    await set_health(health_servicer, SERVING)
     return server, health_servicer, port
 
 
-async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock | None = None) -> None:
-    store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes))
-    writer = GroupCommitWriter(store)
+def _raise_open_files_limit() -> None:
+    """Every connection is a descriptor: at the usual soft limit of 1,024, a thousand idle sockets starve accept()
+    and health checks time out. Take what the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: SIGTERM this worker when its supervisor dies, so it drains and exits instead of serving orphaned."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # the watchdog's getppid() check still stops the worker, within half a second
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect: nothing was opened yet
+        raise SystemExit(f"supervisor {parent_pid} has gone")
+
+
+async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock | None = None,
+                     parent_pid: int | None = None, ready: Callable[[], object] | None = None) -> int:
+    """Serve until a stop signal (returns 0 after draining) or until the writer dies (returns EXIT_WRITER_GONE)."""
+    _raise_open_files_limit()
+    store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes, create=config.create))
+    if store.stale_readers_cleared:
+        logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
+    writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields))
     app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls)
-    server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport)
+    try:
+        server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
+                                                    idle_s=config.idle_s)
+    except BaseException:
+        writer.close()
+        store.close()
+        raise
     logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir)
+    if ready is not None:
+        ready()
 
     stopping = asyncio.Event()
+    exit_code = 0
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    await stopping.wait()
 
-    logs.event("stopping", grace_s=config.grace_s)
-    await set_health(health_servicer, health_pb2.HealthCheckResponse.NOT_SERVING)
-    await server.stop(config.grace_s)  # refuses new calls, lets in-flight ones finish
+    async def fatal(reason: str) -> None:
+        nonlocal exit_code
+        exit_code = EXIT_WRITER_GONE
+        logs.event("worker_unhealthy", level="error", reason=reason)
+        stopping.set()
+
+    async def store_full(full: bool) -> None:
+        status = NOT_SERVING if full else SERVING
+        for name in ("", *WRITE_SERVICES):
+            await health_servicer.set(name, status)
+
+    watchdog = asyncio.ensure_future(Watchdog(store, writer, WatchdogConfig(parent_pid=parent_pid),
+                                              on_fatal=fatal, on_full=store_full).run())
+    await stopping.wait()
+    watchdog.cancel()
+
+    logs.event("stopping", grace_s=config.grace_s, drain_s=config.drain_s, exit_code=exit_code)
+    await set_health(health_servicer, NOT_SERVING)
+    if exit_code == 0:
+        await asyncio.sleep(config.drain_s)  # still answering: load balancers see NOT_SERVING and move away
+    # New calls are now answered SERVICE_UNAVAILABLE (retry elsewhere; nothing done) while the accepted ones finish.
+    # Only then does gRPC stop: its own shutdown cancels every call it has received but not yet handed to Python,
+    # which a gateway would see as CANCELLED without knowing whether its settlement happened.
+    app.admission.close()
+    idle = await app.admission.wait_idle(config.grace_s if exit_code == 0 else 1.0)
+    if not idle:
+        logs.event("grace_expired", level="error", in_flight=app.admission.total)
+    await server.stop(STOP_S)
     writer.close()  # every queued write is committed (and was answered) before exit
     store.close()
-    logs.event("stopped")
+    logs.event("stopped", exit_code=exit_code)
+    return exit_code
 
 
-def _worker_main(config: ServerConfig, so_reuseport: bool) -> None:
+def worker_main(config: ServerConfig, so_reuseport: bool, parent_pid: int | None = None,
+                ready: Callable[[], object] | None = None) -> int:
     import uvloop
 
-    uvloop.run(run_worker(config, so_reuseport=so_reuseport))
-
-
-def serve(config: ServerConfig) -> int:
-    """Serve until SIGTERM: in this process with one worker, or in N spawned processes. Returns the exit status:
-    0, or the worst of the workers' (a worker that could not start makes the command fail, as with one worker)."""
-    assert 1 <= config.workers <= 64
-    if config.workers == 1:
-        _worker_main(config, so_reuseport=False)
-        return 0
-    spawn = multiprocessing.get_context("spawn")
-    workers = [spawn.Process(target=_worker_main, args=(config, True), name=f"medsettle-{i}") for i in range(config.workers)]
-
-    def forward(signum, _frame) -> None:
-        for worker in workers:
-            if worker.pid is not None and worker.is_alive():
-                os.kill(worker.pid, signal.SIGTERM)
-
-    # Installed before any worker starts: a SIGTERM in between would end this process and orphan its workers.
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return max(abs(worker.exitcode or 0) for worker in workers)
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
+    return uvloop.run(run_worker(config, so_reuseport=so_reuseport, parent_pid=parent_pid, ready=ready))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import itertools
 import re
 from collections.abc import Callable
@@ -56,6 +55,7 @@ from medsettle.v1 import (
 )
 from tests import world
 from tests.conftest import TEST_MAP_SIZE_BYTES, Running
+from tests.digest import snapshot
 from tests.service.test_reference_data import catalog_item, policy_pb
 from tests.service.test_settlements import claim, line
 
@@ -112,21 +112,6 @@ STUBS = {
     "ReferenceDataService": reference_data_pb2_grpc.ReferenceDataServiceStub,
     "ClearingService": clearing_pb2_grpc.ClearingServiceStub,
 }
-
-
-def snapshot(store: Store) -> dict[str, tuple[int, str]]:
-    """Every keyspace's entry count and a digest of its keys and values: an overwrite shows, not only an insert."""
-    result = {}
-    with store.env.begin() as txn:
-        for name, db in store.dbs.items():
-            digest, count = hashlib.blake2b(digest_size=16), 0
-            for raw_key, value in txn.cursor(db=db):
-                for part in (raw_key, value):
-                    digest.update(len(part).to_bytes(4, "big") + part)
-                count += 1
-            result[name] = (count, digest.hexdigest())
-    assert {name: count for name, (count, _) in result.items()} == store.counts()
-    return result
 
 
 # -- valid requests, one per RPC; each case breaks one field of one of them ---------------------------------------

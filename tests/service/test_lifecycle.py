@@ -60,7 +60,7 @@ def catalog_push(n: int) -> reference_data_pb2.PutCatalogItemsRequest:
 
 def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp_path):
     data_dir, port = str(tmp_path / "data"), free_port()
-    process = start_server(data_dir, port, "serve")
+    process = start_server(data_dir, port, "serve", "--create")
     try:
         wait_serving(port, process)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")

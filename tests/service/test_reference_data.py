@@ -215,7 +215,7 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
     data_dir, port = str(tmp_path / "data"), free_port()
-    process = start_server(data_dir, port, "serve")
+    process = start_server(data_dir, port, "serve", "--create")
     try:
         wait_serving(port, process)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -108,7 +108,18 @@ PREPAID_FUND_NOT_FOUND = _r("PREPAID_FUND_NOT_FOUND", "该参保省份该年度�
 NO_PREVIOUS_YEAR_PAYMENTS = _r("NO_PREVIOUS_YEAR_PAYMENTS", "上一年度无跨省结算支付，无法按月数测算预付金",
                                "no cross-province payments in the previous year to size the fund from", REMEDY_FIX_REQUEST)
 
-# Not a refusal of the rules: a defect met while serving. Nothing was written (the writer's transaction aborts).
+# Not refusals of the rules: the request could not be served. Nothing was written in any of these cases.
+MALFORMED_REQUEST = _r("MALFORMED_REQUEST", "请求报文无法按该交易的消息格式解析", "the request body cannot be decoded as this "
+                       "method's message (truncated, corrupted or sent to the wrong method)", REMEDY_FIX_REQUEST)
+MESSAGE_TOO_LARGE = _r("MESSAGE_TOO_LARGE", "请求报文超过该交易的大小上限，请拆分后分批发送",
+                       "the request is larger than this method accepts: send it in smaller batches", REMEDY_FIX_REQUEST)
+STORE_FULL = _r("STORE_FULL", "平台存储空间已满，本次请求未生效，已通知运维", "the store is full: nothing was done; the "
+                "operators have been alerted", REMEDY_RETRY_LATER)
+SERVER_BUSY = _r("SERVER_BUSY", "平台繁忙，本次请求未受理", "the server is at its limit of calls in flight: the call "
+                 "was not taken", REMEDY_RETRY_LATER)
+SERVICE_UNAVAILABLE = _r("SERVICE_UNAVAILABLE", "服务暂不可用（正在停止或重启），本次请求未生效",
+                         "service unavailable (stopping or restarting): nothing was done", REMEDY_RETRY_LATER)
+# A defect met while serving. Nothing was written (the writer's transaction aborts).
 INTERNAL_ERROR = _r("INTERNAL_ERROR", "平台内部错误，本次请求未生效，已记录", "internal error: nothing was done; it has been logged",
                     REMEDY_RETRY_LATER)
 

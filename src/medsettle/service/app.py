@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from medsettle.service.clock import Clock
+from medsettle.service.intake import Admission
 from medsettle.store.env import Store
 from medsettle.store.rows import AuditEntry
 from medsettle.store.view import WriteView
@@ -19,7 +20,8 @@ class Limits:
     items_per_push_max: int = 50_000
     records_per_push_max: int = 20_000
     request_id_chars_max: int = 40
-    in_flight_requests_max: int = 2_000
+    in_flight_requests_max: int = 2_000  # per worker: beyond it SERVER_BUSY (RESOURCE_EXHAUSTED), at once
+    in_flight_per_connection_max: int = 1_000  # one gateway connection cannot take every slot
 
 
 @dataclass
@@ -29,6 +31,10 @@ class App:
     clock: Clock
     limits: Limits = field(default_factory=Limits)
     log_calls: bool = False
+    admission: Admission = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.limits.in_flight_requests_max, self.limits.in_flight_per_connection_max)
 
     def audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
         """Record who changed what, in the same transaction as the change (DOMAIN.md 9: the audit trail)."""

@@ -34,6 +34,11 @@ _CODES = {
     reasons.QUALIFICATION_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.REQUEST_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.PREPAID_FUND_NOT_FOUND.code: code_pb2.NOT_FOUND,
+    reasons.MALFORMED_REQUEST.code: code_pb2.INVALID_ARGUMENT,
+    reasons.MESSAGE_TOO_LARGE.code: code_pb2.RESOURCE_EXHAUSTED,
+    reasons.STORE_FULL.code: code_pb2.RESOURCE_EXHAUSTED,
+    reasons.SERVER_BUSY.code: code_pb2.RESOURCE_EXHAUSTED,
+    reasons.SERVICE_UNAVAILABLE.code: code_pb2.UNAVAILABLE,
     reasons.INTERNAL_ERROR.code: code_pb2.INTERNAL,
 }
 

@@ -13,6 +13,12 @@ import grpc
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, logs
+from medsettle.store.env import StoreFull
+from medsettle.store.writer import WriterGone
+
+# Failures of the platform, not of the request: each a stable reason, so a gateway knows to retry with the same
+# request_id (nothing was written) and the operators see it in the log.
+_UNSERVED = {StoreFull: reasons.STORE_FULL, WriterGone: reasons.SERVICE_UNAVAILABLE}
 
 
 def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -22,7 +28,10 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     async def wrapper(self, request, context: grpc.aio.ServicerContext):
         started_ns = time.perf_counter_ns()
         try:
-            response = await method(self, request, context)
+            try:
+                response = await method(self, request, context)
+            except (StoreFull, WriterGone) as error:
+                raise Refusal(_UNSERVED[type(error)], detail=str(error)) from None
         except Refusal as refusal:
             logs.event(
                 "rpc_refused",

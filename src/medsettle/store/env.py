@@ -30,14 +30,38 @@ class StoreConfig:
     map_size_bytes: int = MAP_SIZE_BYTES_DEFAULT
     max_readers: int = MAX_READERS
     sync: bool = True  # durable commits: a settlement id handed out survives a power cut
+    create: bool = True  # False: a directory that holds no store is refused (a mistyped --data-dir, not a new one)
 
 
 class StoreLayoutError(RuntimeError):
     """The data directory was written with another key layout: re-seed or migrate it."""
 
 
+class StoreMissing(RuntimeError):
+    """The data directory holds no store and creating one was not asked for."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} holds no medsettle store (no {DATA_FILE}); give --create to make a new one")
+
+
+class StoreFull(RuntimeError):
+    """The LMDB map is full: nothing of the write happened; reads keep working."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the store at {path} is full (its map size is reached)")
+
+
+DATA_FILE = "data.mdb"
+
+
+def holds_store(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, DATA_FILE))
+
+
 class Store:
     def __init__(self, config: StoreConfig) -> None:
+        if not config.create and not holds_store(config.path):
+            raise StoreMissing(config.path)
         os.makedirs(config.path, exist_ok=True)
         self.config = config
         self.env = lmdb.open(
@@ -51,6 +75,8 @@ class Store:
             lock=True,
             subdir=True,
         )
+        # Reader slots of processes that died (kill -9) pin old pages: the file then grows instead of reusing them.
+        self.stale_readers_cleared = self.env.reader_check()
         with self.env.begin(write=True) as txn:
             self.dbs = {name: self.env.open_db(name.encode(), txn=txn) for name in KEYSPACES}
             self._check_layout(txn)
@@ -94,6 +120,15 @@ class Store:
     def size_bytes(self) -> int:
         info = self.env.info()
         return info["last_pgno"] * self.env.stat()["psize"]
+
+    def map_used_ratio(self) -> float:
+        """How much of the map the file's high-water mark uses (free pages inside it are reused first)."""
+        info = self.env.info()
+        return (info["last_pgno"] + 1) * self.env.stat()["psize"] / info["map_size"]
+
+    def clear_stale_readers(self) -> int:
+        """Free the reader slots of dead processes; returns how many were freed."""
+        return self.env.reader_check()
 
     def is_empty(self) -> bool:
         return all(count == 0 for name, count in self.counts().items() if name != "meta")

@@ -4,6 +4,12 @@ Each job runs in its own nested transaction inside the batch's transaction, so a
 (a refusal found only under the write lock) leaves no trace while the rest of the batch commits.
 Nobody is answered before the batch's commit has returned, i.e. before it is durable.
 py-lmdb releases the GIL during commit, so the event loop keeps serving while the disk syncs.
+
+The writer cannot be killed by its waiters: a request that went away (deadline, cancel, a gateway process
+killed) leaves a cancelled future behind, and answering it is a no-op; its write commits or not like any
+other, and a retry with the same request id finds the request record. Any other exception in the loop is
+logged and answered to the batch's waiters; the thread only ends on close(). If it ends anyway, `alive`
+says so and `submit` refuses at once (WriterGone), so a watchdog can take the process out of service.
 """
 
 from __future__ import annotations
@@ -12,32 +18,65 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
+import time
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from medsettle.store.env import Store
+import lmdb
+
+from medsettle.store.env import Store, StoreFull
 from medsettle.store.view import WriteView
 
 T = TypeVar("T")
 
 BATCH_JOBS_MAX = 64  # bounds one transaction's size and the latency of its last member
-QUEUE_JOBS_MAX = 4096  # back-pressure: submitters wait when the disk cannot keep up
+# Back-pressure: submitters wait when the disk cannot keep up. Above the in-flight RPC bound of a process (2,000),
+# so the event loop never blocks on a full queue in practice.
+QUEUE_JOBS_MAX = 4096
 
 _STOP = object()
 
 
+class WriterGone(RuntimeError):
+    """The writer thread has ended: no write can be accepted by this process."""
+
+
+def _answer(future: concurrent.futures.Future, ok: bool, value: Any) -> None:
+    """Hand a job's outcome to its waiter, unless the waiter went away (its future was cancelled)."""
+    try:
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+    except concurrent.futures.InvalidStateError:
+        pass  # cancelled by a deadline or a cancel: nobody is listening; the outcome stands in the store
+
+
 class GroupCommitWriter:
-    def __init__(self, store: Store, batch_jobs_max: int = BATCH_JOBS_MAX) -> None:
+    def __init__(self, store: Store, batch_jobs_max: int = BATCH_JOBS_MAX,
+                 on_event: Callable[..., None] | None = None) -> None:
         assert 1 <= batch_jobs_max <= 10_000
         self.store = store
         self.batch_jobs_max = batch_jobs_max
+        self._on_event = on_event or (lambda name, **fields: None)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_JOBS_MAX)
         self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
+        self._closing = False
         self.batches = 0
         self.jobs = 0
+        self.failed_batches = 0
+        self.last_commit_s = 0.0  # duration of the last batch's transaction, for the metrics
+        self.full = False  # the last batch met a full map; cleared by the next batch that commits
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def submit(self, job: Callable[[WriteView], T]) -> concurrent.futures.Future[T]:
+        if self._closing or not self._thread.is_alive():
+            raise WriterGone("the group-commit writer is not running")
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((job, future))
         return future
@@ -47,8 +86,10 @@ class GroupCommitWriter:
 
     def close(self) -> None:
         """Finish every queued job, then stop the thread."""
-        self._queue.put((_STOP, None))
-        self._thread.join()
+        self._closing = True
+        if self._thread.is_alive():
+            self._queue.put((_STOP, None))
+            self._thread.join()
 
     def _loop(self) -> None:
         while True:
@@ -61,19 +102,29 @@ class GroupCommitWriter:
             stop = any(job is _STOP for job, _ in batch)
             work = [(job, future) for job, future in batch if job is not _STOP]
             if work:
-                self._commit(work)
+                try:
+                    self._commit(work)
+                except BaseException as error:  # noqa: BLE001 - the loop must outlive any one batch
+                    self.failed_batches += 1
+                    self._on_event("writer_batch_failed", error=repr(error), trace=traceback.format_exc(limit=8))
+                    for _, future in work:
+                        _answer(future, False, error)  # a no-op for those already answered
             if stop:
                 return
 
     def _commit(self, work: list[tuple[Callable[[WriteView], Any], concurrent.futures.Future]]) -> None:
         env = self.store.env
         outcomes: list[tuple[concurrent.futures.Future, bool, Any]] = []
+        started = time.perf_counter()
         try:
             with env.begin(write=True) as parent:
                 for job, future in work:
                     child = env.begin(write=True, parent=parent)
                     try:
                         result = job(WriteView(child, self.store.dbs))
+                    except lmdb.MapFullError:
+                        child.abort()
+                        raise  # the whole batch: a full map leaves the parent unusable, nothing of it commits
                     except BaseException as error:  # noqa: BLE001 - handed to the waiting request
                         child.abort()
                         outcomes.append((future, False, error))
@@ -81,14 +132,19 @@ class GroupCommitWriter:
                         child.commit()
                         outcomes.append((future, True, result))
             # Leaving the block committed the batch durably (sync=True): only now answer anyone.
+        except lmdb.MapFullError:
+            self.full = True
+            self._on_event("store_full", jobs=len(work), path=self.store.config.path)
+            for _, future in work:
+                _answer(future, False, StoreFull(self.store.config.path))
+            return
         except BaseException as error:  # noqa: BLE001 - the commit itself failed: nobody's write happened
             for _, future in work:
-                future.set_exception(error)
+                _answer(future, False, error)
             return
+        self.full = False
+        self.last_commit_s = time.perf_counter() - started
         self.batches += 1
         self.jobs += len(work)
         for future, ok, value in outcomes:
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            _answer(future, ok, value)

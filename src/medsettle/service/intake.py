@@ -1,0 +1,195 @@
+"""Request intake: how many calls a worker takes at once, and what a request body may be.
+
+Admission. A worker takes at most `in_flight_requests_max` calls at once, and one connection at most
+`in_flight_per_connection_max` of them (one gateway cannot take every slot). Beyond either, the call is answered
+RESOURCE_EXHAUSTED with the reason SERVER_BUSY at once: never queued until its deadline, never CANCELLED, and never
+a refused HTTP/2 stream (which a client sees as UNAVAILABLE "Stream removed").
+
+Bodies. gRPC decodes a request before any handler runs; a body that does not parse then reaches the caller as
+UNKNOWN with Python's own text ("Unexpected <class 'DecodeError'>") and leaves no log line. This interceptor takes the
+raw bytes instead, refuses a body larger than its method needs (MESSAGE_TOO_LARGE, before any parsing: a 13 MiB
+claim must not cost a 13 MiB parse) and one that does not decode (MALFORMED_REQUEST), then hands the decoded request
+to the real handler. The transport's own limit (grpc.max_receive_message_length) is the largest of these; beyond it
+gRPC answers RESOURCE_EXHAUSTED itself without reading the body into Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from medsettle.domain import reasons
+from medsettle.domain.reasons import Refusal
+from medsettle.service import errors, logs
+
+KIB = 2**10
+MIB = 2**20
+
+# What each kind of request needs, with room to spare. A fee line at its field limits is under 200 bytes, so a
+# claim or an upload of 2,000 lines is under 400 KiB; a cancel names up to 10,000 lines of 40 characters. A
+# reconciliation lists up to 50,000 settlements of about 60 bytes. A push (every `Put...` method) holds up to
+# 50,000 catalog items or 20,000 records (a few hundred bytes each, Chinese names included).
+CLAIM_BYTES_MAX = 1 * MIB
+RECONCILE_BYTES_MAX = 8 * MIB
+PUSH_BYTES_MAX = 16 * MIB
+OTHER_BYTES_MAX = 64 * KIB
+TRANSPORT_BYTES_MAX = PUSH_BYTES_MAX  # the server's grpc.max_receive_message_length
+
+_BYTES_MAX_BY_METHOD = {
+    "/medsettle.v1.SettlementService/PreSettleOutpatient": CLAIM_BYTES_MAX,
+    "/medsettle.v1.SettlementService/SettleOutpatient": CLAIM_BYTES_MAX,
+    "/medsettle.v1.SettlementService/UploadInpatientFees": CLAIM_BYTES_MAX,
+    "/medsettle.v1.SettlementService/CancelInpatientFees": CLAIM_BYTES_MAX,
+    "/medsettle.v1.ClearingService/ReconcileDetail": RECONCILE_BYTES_MAX,
+}
+
+
+def body_bytes_max(method: str) -> int:
+    """The largest request body `method` (a full gRPC method path) accepts."""
+    limit = _BYTES_MAX_BY_METHOD.get(method)
+    if limit is not None:
+        return limit
+    return PUSH_BYTES_MAX if _short(method).startswith("Put") else OTHER_BYTES_MAX
+
+
+def _short(method: str) -> str:
+    return method.rsplit("/", 1)[-1]
+
+
+class Admission:
+    """In-flight calls of this worker, in all and per connection (the peer address names one connection).
+
+    Stopping: once `close()` is called every new call is answered SERVICE_UNAVAILABLE (nothing done, retry
+    elsewhere) while the calls already taken finish; `wait_idle` tells when they have.
+    """
+
+    def __init__(self, total_max: int, per_connection_max: int) -> None:
+        assert 1 <= per_connection_max <= total_max
+        self.total_max = total_max
+        self.per_connection_max = per_connection_max
+        self.total = 0
+        self.closed = False
+        self._by_peer: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def wait_idle(self, timeout_s: float, quiet_s: float = 0.05) -> bool:
+        """Until no call has been in flight for `quiet_s` (calls gRPC had queued before the close have then reached
+        the interceptor and been answered), or `timeout_s` has passed. True when idle."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        idle_since = None
+        while loop.time() < deadline:
+            if self.total == 0:
+                idle_since = idle_since or loop.time()
+                if loop.time() - idle_since >= quiet_s:
+                    return True
+            else:
+                idle_since = None
+            await asyncio.sleep(0.01)
+        return self.total == 0
+
+    def enter(self, peer: str) -> tuple[reasons.Reason, str] | None:
+        """Take a slot; or say why not (and take nothing)."""
+        if self.closed:
+            return reasons.SERVICE_UNAVAILABLE, "this worker is stopping; another takes the call"
+        if self.total >= self.total_max:
+            return reasons.SERVER_BUSY, f"this worker is answering {self.total} calls, its limit"
+        held = self._by_peer.get(peer, 0)
+        if held >= self.per_connection_max:
+            return reasons.SERVER_BUSY, f"this connection has {held} calls in flight, its limit; open more connections"
+        self.total += 1
+        self._by_peer[peer] = held + 1
+        return None
+
+    def leave(self, peer: str) -> None:
+        self.total -= 1
+        held = self._by_peer[peer] - 1
+        if held:
+            self._by_peer[peer] = held
+        else:
+            del self._by_peer[peer]
+        assert self.total >= 0
+
+
+# A health check must answer even when the worker is at its limit: a load balancer would otherwise take a busy
+# worker for a dead one.
+UNCOUNTED_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
+
+
+class IntakeInterceptor(grpc.aio.ServerInterceptor):
+    """Unary-request handlers get their slot and their decoded request from here; streaming requests (reflection)
+    pass untouched."""
+
+    def __init__(self, admission: Admission) -> None:
+        self.admission = admission
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        method = handler_call_details.method
+        name = _short(method)
+        limit = body_bytes_max(method)
+        decode = handler.request_deserializer
+        admission = self.admission
+
+        async def refuse(context: grpc.aio.ServicerContext, reason: reasons.Reason, detail: str, **logged) -> None:
+            logs.event("rpc_refused", method=name, reason=reason.code, peer=context.peer(), **logged)
+            await context.abort_with_status(errors.to_status(Refusal(reason, detail=detail)))
+
+        async def decoded(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            if len(raw) > limit:
+                await refuse(context, reasons.MESSAGE_TOO_LARGE, f"{len(raw)} bytes; {name} accepts at most {limit}",
+                             body_bytes=len(raw), body_bytes_max=limit)
+            try:
+                return decode(raw)
+            except Exception as error:  # noqa: BLE001 - any failure to parse is the body's fault
+                await refuse(context, reasons.MALFORMED_REQUEST, f"{len(raw)} bytes that are not a {name} request",
+                             body_bytes=len(raw), error=type(error).__name__)
+
+        async def admitted(raw: bytes, context: grpc.aio.ServicerContext, run: Callable[[Any], Awaitable[Any]]) -> Any:
+            peer = context.peer()
+            why_not = admission.enter(peer)
+            if why_not is not None:
+                await refuse(context, *why_not, in_flight=admission.total)
+            try:
+                return await run(await decoded(raw, context))
+            finally:
+                admission.leave(peer)
+
+        async def uncounted(raw: bytes, context: grpc.aio.ServicerContext, run) -> Any:
+            return await run(await decoded(raw, context))
+
+        enter = uncounted if method in UNCOUNTED_METHODS else admitted
+
+        if handler.response_streaming:
+            inner_stream = handler.unary_stream
+            # grpc.aio tells a generator handler (yields its answers) from one that writes them with context.write
+            # by the function's kind: keep the kind of the handler wrapped. A stream (health Watch) holds no slot:
+            # it lives as long as its watcher.
+            if inspect.isasyncgenfunction(inner_stream):
+                async def streamed(raw: bytes, context: grpc.aio.ServicerContext):
+                    async for answer in inner_stream(await decoded(raw, context), context):
+                        yield answer
+            else:
+                async def streamed(raw: bytes, context: grpc.aio.ServicerContext):  # type: ignore[misc]
+                    return await inner_stream(await decoded(raw, context), context)
+
+            return grpc.unary_stream_rpc_method_handler(streamed, response_serializer=handler.response_serializer)
+
+        inner = handler.unary_unary
+
+        async def unary(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            return await enter(raw, context, lambda request: inner(request, context))
+
+        return grpc.unary_unary_rpc_method_handler(unary, response_serializer=handler.response_serializer)
