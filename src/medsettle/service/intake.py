@@ -37,7 +37,9 @@ CLAIM_BYTES_MAX = 1 * MIB
 RECONCILE_BYTES_MAX = 8 * MIB
 PUSH_BYTES_MAX = 16 * MIB
 OTHER_BYTES_MAX = 64 * KIB
-TRANSPORT_BYTES_MAX = PUSH_BYTES_MAX  # the server's grpc.max_receive_message_length
+# The server's grpc.max_receive_message_length: above every method's limit, so that a body just over one gets this
+# module's MESSAGE_TOO_LARGE; a body over this one gets gRPC's own RESOURCE_EXHAUSTED, unread.
+TRANSPORT_BYTES_MAX = PUSH_BYTES_MAX + 1 * MIB
 
 _BYTES_MAX_BY_METHOD = {
     "/medsettle.v1.SettlementService/PreSettleOutpatient": CLAIM_BYTES_MAX,
