@@ -159,16 +159,20 @@ def accumulators(channel: grpc.Channel, psn_no: str) -> common_pb2.Accumulators:
         person_pb2.GetAccumulatorsRequest(psn_no=psn_no, year=year), timeout=10).accumulators
 
 
-def status_reason(error: grpc.RpcError) -> str:
-    """The ErrorInfo reason of a refused call, or '' when the status carries none."""
+def status_info(error: grpc.RpcError) -> tuple[str, dict[str, str]]:
+    """The first ErrorInfo of a refused call (reason, metadata), or ('', {}) when the status carries none."""
     from google.rpc import error_details_pb2
     from grpc_status import rpc_status
 
     status = rpc_status.from_call(error)
     if status is None:
-        return ""
+        return "", {}
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()
         if detail.Unpack(info):
-            return info.reason
-    return ""
+            return info.reason, dict(info.metadata)
+    return "", {}
+
+
+def status_reason(error: grpc.RpcError) -> str:
+    return status_info(error)[0]

@@ -1,0 +1,88 @@
+"""A full store: every write answers RESOURCE_EXHAUSTED with the reason STORE_FULL and a remedy, nothing is half
+written, reads keep working, the write services report NOT_SERVING, the log warns; a restart with a larger map
+serves writes again.
+
+Before the fix: INTERNAL, and health stayed SERVING.
+"""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+
+from medsettle.store.env import Store, StoreConfig
+from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc
+from tests import world
+from tests.fault.harness import ServerProcess, build_nation, settle_request, status_info, status_reason, stubs
+
+PLATFORM = (("x-medsettle-caller", "fault-suite"),)
+SERVING, NOT_SERVING = 1, 2
+
+
+def _push(n: int, size: int) -> reference_data_pb2.PutCatalogItemsRequest:
+    items = [reference_data_pb2.CatalogItem(
+        med_list_codg=f"FULL{n:05d}{i:05d}", name="填满存储的测试项目", list_type="201", chrgitm_lv="01",
+        pric_uplmt_amt=1000, begndate="2025-01-01", lmt_age_min=-1, lmt_age_max=-1) for i in range(size)]
+    return reference_data_pb2.PutCatalogItemsRequest(request_id=f"FULL-{n:05d}", mdtrtarea_admvs="440000", items=items)
+
+
+def test_a_full_store_refuses_writes_clearly_keeps_reads_and_writes_nothing_half(tmp_path):
+    data_dir = str(tmp_path / "data")
+    build_nation(data_dir)
+    acknowledged_items = 0
+    with ServerProcess(data_dir, tmp_path / "server.log", "--map-size-gib", "0.01") as server:
+        server.wait_serving()
+        with grpc.insecure_channel(server.target) as channel:
+            reference = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
+            settlements, persons = stubs(channel)
+            n = 0
+            for size in (5_000, 500, 50, 5, 1):  # fill it to the last page
+                while True:
+                    n += 1
+                    try:
+                        acknowledged_items += reference.PutCatalogItems(_push(n, size), timeout=60,
+                                                                        metadata=PLATFORM).items_written
+                    except grpc.RpcError as error:
+                        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
+                        assert status_info(error) == ("STORE_FULL", {"remedy": "RETRY_LATER", "reason_count": "1",
+                                                                     "detail": status_info(error)[1]["detail"]}), error
+                        break
+            assert acknowledged_items > 0
+
+            try:
+                settlements.SettleOutpatient(settle_request("FULL-SETTLE"), timeout=10)
+                raise AssertionError("a settlement fitted into a store full to its last page")
+            except grpc.RpcError as error:
+                assert (error.code(), status_reason(error)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "STORE_FULL")
+
+            # Reads keep working.
+            person = persons.GetPerson(person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no="P001")),
+                                       timeout=10)
+            assert person.baseinfo.psn_no == "P001"
+            item = reference.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
+                mdtrtarea_admvs="440000", med_list_codg="FULL0000100000", date="2026-01-01"), timeout=10)
+            assert item.item.med_list_codg == "FULL0000100000"
+
+            # The write services are out of service (the watchdog looks twice a second); reads are not; a load
+            # balancer sees the whole as NOT_SERVING.
+            deadline = time.monotonic() + 5
+            while server.health("medsettle.v1.SettlementService") != NOT_SERVING:
+                assert time.monotonic() < deadline, "SettlementService still SERVING with a full store"
+                time.sleep(0.1)
+            assert server.health("") == NOT_SERVING
+            assert server.health("medsettle.v1.PersonService") == SERVING
+        assert server.events("store_full")
+        assert server.events("store_map_filling")
+        server.signal(15)
+        assert server.wait(60) == 0
+
+    store = Store(StoreConfig(path=data_dir, map_size_bytes=2**30))
+    held = store.counts()["catalog"] - len(world.CATALOG) * 3
+    store.close()
+    assert held == acknowledged_items  # every acknowledged push whole, nothing of a refused one
+
+    with ServerProcess(data_dir, tmp_path / "server2.log") as bigger:  # the remedy: a larger map
+        bigger.wait_serving()
+        with grpc.insecure_channel(bigger.target) as channel:
+            assert stubs(channel)[0].SettleOutpatient(settle_request("FULL-SETTLE"), timeout=10).settlement.setl_id
