@@ -11,7 +11,7 @@ from medsettle.domain.records import CatalogItem, Institution, Person, Policy, R
 from medsettle.store import codec, keys
 from medsettle.store.env import Store, StoreConfig
 from medsettle.store.rows import AccumulatorRow
-from medsettle.store.writer import GroupCommitWriter
+from medsettle.store.writer import GroupCommitWriter, WriterGone
 
 
 def item(code: str, begndate: str, enddate: str = "", ceiling: int = 100) -> CatalogItem:
@@ -128,6 +128,36 @@ def test_group_commit_batches_and_isolates_a_failing_job(store):
         assert view.counter("n") == 10
 
 
+def test_a_waiter_that_went_away_never_harms_the_writer_or_its_batch(store):
+    """A deadline or a cancel leaves a cancelled future: its job still commits (a retry finds it), the others in the
+    batch are answered, and the writer goes on. It used to die of InvalidStateError on the first one."""
+    writer = GroupCommitWriter(store, batch_jobs_max=16)
+    barrier = threading.Event()
+    hold = writer.submit(lambda view: barrier.wait(5))
+    gone = [writer.submit(lambda view: view.next_seq("n")) for _ in range(5)]
+    staying = [writer.submit(lambda view: view.next_seq("n")) for _ in range(5)]
+    assert all(future.cancel() for future in gone)
+    barrier.set()
+    assert hold.result(5) is True
+    assert sorted(future.result(5) for future in staying) == list(range(6, 11))  # after the five that went away
+    assert writer.alive and writer.submit(lambda view: view.next_seq("n")).result(5) == 11
+    writer.close()
+    assert not writer.alive
+
+
+def test_the_writer_survives_any_exception_and_refuses_once_it_is_gone(store):
+    writer = GroupCommitWriter(store)
+
+    def interrupt(view):
+        raise KeyboardInterrupt  # not an Exception: handed to its waiter all the same
+
+    assert isinstance(writer.submit(interrupt).exception(5), KeyboardInterrupt)
+    assert writer.submit(lambda view: view.next_seq("n")).result(5) == 1
+    writer.close()
+    with pytest.raises(WriterGone):
+        writer.submit(lambda view: None)
+
+
 def test_settlement_day_index(store):
     with store.write() as view:
         for n in range(3):
@@ -177,3 +207,37 @@ def test_a_data_directory_of_another_layout_is_refused(tmp_path):
     env.close()
     with pytest.raises(StoreLayoutError, match="layout"):
         Store(StoreConfig(path=path, map_size_bytes=2**26))
+
+
+def test_the_reader_slots_of_dead_processes_are_freed(tmp_path):
+    """A process killed inside a read transaction leaves its slot in the lock file while other processes keep the
+    environment open (the first opener resets the table); the slot pins the pages of its snapshot, so the file grows
+    instead of reusing them. A worker frees such slots when it opens the store and every minute after."""
+    import multiprocessing
+    import os
+    import signal
+
+    path = str(tmp_path / "data")
+    store = Store(StoreConfig(path=path, map_size_bytes=2**26))  # a worker that stays up
+    try:
+        spawn = multiprocessing.get_context("spawn")
+        ready = spawn.Event()
+        child = spawn.Process(target=_hold_a_reader, args=(path, ready))
+        child.start()
+        assert ready.wait(30)
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        assert str(child.pid) in store.env.readers()
+        assert store.clear_stale_readers() == 1
+        assert str(child.pid) not in store.env.readers()
+    finally:
+        store.close()
+
+
+def _hold_a_reader(path: str, ready) -> None:
+    import time
+
+    store = Store(StoreConfig(path=path, map_size_bytes=2**26))
+    with store.read():
+        ready.set()
+        time.sleep(60)
