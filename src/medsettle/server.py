@@ -38,6 +38,7 @@ CONNECTIONS_MAX = 4096  # per worker; beyond it a new connection is closed befor
 HANDSHAKE_S_MAX = 10  # a connection that has not finished its HTTP/2 (or TLS) handshake by then is closed
 STOP_S = 1.0  # gRPC's own shutdown, once no call is in flight
 EXIT_WRITER_GONE = 70  # EX_SOFTWARE: the supervisor restarts the worker
+HEALTH_HEADROOM = 256  # calls gRPC still takes beyond admission's bound: health checks, which admission lets through
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -61,9 +62,10 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
         ("grpc.so_reuseport", 1 if so_reuseport else 0),
         ("grpc.max_receive_message_length", intake.TRANSPORT_BYTES_MAX),
         ("grpc.max_send_message_length", limits.message_bytes_max),
-        # Per connection, far above what admission lets one connection run (intake.py answers SERVER_BUSY first):
-        # streams beyond this are refused at the HTTP/2 level, which a client reports as UNAVAILABLE.
-        ("grpc.max_concurrent_streams", 4 * limits.in_flight_per_connection_max),
+        # Streams per connection: as many as the worker serves at all (maximum_concurrent_rpcs below), so a burst on
+        # one connection meets admission's SERVER_BUSY (intake.py) rather than refused HTTP/2 streams, which a client
+        # reports as UNAVAILABLE "Stream removed".
+        ("grpc.max_concurrent_streams", limits.in_flight_requests_max + HEALTH_HEADROOM),
         ("grpc.max_allowed_incoming_connections", CONNECTIONS_MAX),
         ("grpc.server_handshake_timeout_ms", int(min(HANDSHAKE_S_MAX, idle_s) * 1000)),
         ("grpc.max_connection_idle_ms", int(idle_s * 1000)),  # an idle connection gets GOAWAY and is closed
@@ -86,7 +88,7 @@ def build_server(app: App, listen: str, *, so_reuseport: bool,
         interceptors=[intake.IntakeInterceptor(app.admission)],
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
         # A backstop above admission's own bound (which answers with a reason), room left for health checks.
-        maximum_concurrent_rpcs=app.limits.in_flight_requests_max + 256,
+        maximum_concurrent_rpcs=app.limits.in_flight_requests_max + HEALTH_HEADROOM,
     )
     names = registry.add_all(server, app)
     health_servicer = health.aio.HealthServicer()

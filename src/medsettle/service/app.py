@@ -21,7 +21,7 @@ class Limits:
     records_per_push_max: int = 20_000
     request_id_chars_max: int = 40
     in_flight_requests_max: int = 2_000  # per worker: beyond it SERVER_BUSY (RESOURCE_EXHAUSTED), at once
-    in_flight_per_connection_max: int = 1_000  # one gateway connection cannot take every slot
+    in_flight_per_connection_max: int = 500  # one gateway connection cannot take every slot
 
 
 @dataclass

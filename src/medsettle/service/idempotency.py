@@ -4,6 +4,7 @@ so an acknowledged answer and its record can never part. Refused requests record
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -39,8 +40,14 @@ class Once:
         self.caller = caller
         self.request_id = convert.request_id(request.request_id, app.limits.request_id_chars_max)
         self.method = type(request).__name__.removesuffix("Request")
-        self.digest = payload_digest(request)
+        self.request = request
         self.response_type = response_type
+
+    @functools.cached_property
+    def digest(self) -> str:
+        # Only when a record is compared or written: a request refused before (a claim of 20,000 lines refused
+        # LINES_LIMIT) never pays for copying and serializing itself.
+        return payload_digest(self.request)
 
     def _replay(self, record: RequestRecord) -> Message:
         if record.method != self.method or record.payload_digest != self.digest:

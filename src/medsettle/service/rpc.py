@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 import traceback
@@ -12,7 +13,7 @@ import grpc
 
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
-from medsettle.service import errors, logs
+from medsettle.service import errors, intake, logs
 from medsettle.store.env import StoreFull
 from medsettle.store.writer import WriterGone
 
@@ -33,6 +34,9 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             except (StoreFull, WriterGone) as error:
                 raise Refusal(_UNSERVED[type(error)], detail=str(error)) from None
         except Refusal as refusal:
+            delay_s = intake.refusal_delay_s()  # a large refused body is answered late: see intake.py
+            if delay_s:
+                await asyncio.sleep(delay_s)
             logs.event(
                 "rpc_refused",
                 method=name,
