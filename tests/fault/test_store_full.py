@@ -14,7 +14,15 @@ import grpc
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc
 from tests import world
-from tests.fault.harness import ServerProcess, build_nation, settle_request, status_info, status_reason, stubs
+from tests.fault.harness import (
+    ServerProcess,
+    accumulators,
+    build_nation,
+    settle_request,
+    status_info,
+    status_reason,
+    stubs,
+)
 
 PLATFORM = (("x-medsettle-caller", "fault-suite"),)
 SERVING, NOT_SERVING = 1, 2
@@ -50,11 +58,17 @@ def test_a_full_store_refuses_writes_clearly_keeps_reads_and_writes_nothing_half
                         break
             assert acknowledged_items > 0
 
-            try:
-                settlements.SettleOutpatient(settle_request("FULL-SETTLE"), timeout=10)
-                raise AssertionError("a settlement fitted into a store full to its last page")
-            except grpc.RpcError as error:
-                assert (error.code(), status_reason(error)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "STORE_FULL")
+            # A settlement is smaller than a push: some may still fit. Settle until one does not.
+            for n in range(10_000):
+                try:
+                    settlements.SettleOutpatient(settle_request(f"FULL-SETTLE-{n:05d}"), timeout=10)
+                except grpc.RpcError as error:
+                    assert (error.code(), status_reason(error)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "STORE_FULL")
+                    break
+            else:
+                raise AssertionError("10,000 settlements fitted into a full store")
+            settled = n
+            assert accumulators(channel, "P001").visits_outpatient == settled  # the refused one left nothing
 
             # Reads keep working.
             person = persons.GetPerson(person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no="P001")),
@@ -85,4 +99,6 @@ def test_a_full_store_refuses_writes_clearly_keeps_reads_and_writes_nothing_half
     with ServerProcess(data_dir, tmp_path / "server2.log") as bigger:  # the remedy: a larger map
         bigger.wait_serving()
         with grpc.insecure_channel(bigger.target) as channel:
-            assert stubs(channel)[0].SettleOutpatient(settle_request("FULL-SETTLE"), timeout=10).settlement.setl_id
+            retried = stubs(channel)[0].SettleOutpatient(settle_request(f"FULL-SETTLE-{settled:05d}"), timeout=10)
+            assert retried.settlement.setl_id  # the refused request, retried with its id, settles now
+            assert accumulators(channel, "P001").visits_outpatient == settled + 1

@@ -120,6 +120,38 @@ def test_retry_returns_the_same_answer_and_reuse_is_refused(api, served, world):
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS and rpc_error_info(error)[0] == ["REQUEST_ID_REUSED"]
 
 
+def test_retries_answer_byte_for_byte_after_the_settlement_was_reversed(api, served, world, store):
+    """A settlement's answer is kept as a reference to the settlement record (not a second copy); the reversal later
+    marks that record, and a retry must still get the answer as first given."""
+    stub, _ = api
+    gz = world.GZ_HOSPITAL
+    settle_request = settlement_pb2.SettleOutpatientRequest(request_id="GZ-0401", claim=claim("P001", gz, VISIT_1))
+    first = served.run(stub.SettleOutpatient(settle_request))
+    reverse_request = settlement_pb2.ReverseSettlementRequest(request_id="GZ-0402", fixmedins_code=gz,
+                                                              setl_id=first.settlement.setl_id)
+    reversal = served.run(stub.ReverseSettlement(reverse_request))
+    assert served.run(stub.SettleOutpatient(settle_request)).SerializeToString() == first.SerializeToString()
+    assert served.run(stub.ReverseSettlement(reverse_request)).SerializeToString() == reversal.SerializeToString()
+    with store.read() as view:
+        assert view.settlement(first.settlement.setl_id).reversal_setl_id == reversal.settlement.setl_id
+        record = view.request(gz, "GZ-0401")
+        assert record.answer_is_settlement and record.response == b""
+
+    admitted = served.run(stub.Admit(settlement_pb2.AdmitRequest(
+        request_id="GZ-0403", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=gz, med_type="21",
+        begndate="2026-03-01")))
+    served.run(stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+        request_id="GZ-0404", fixmedins_code=gz, mdtrt_id=admitted.mdtrt_id,
+        fee_lines=[line("0001", "XA001", "5", "1000", 500_000)])))
+    inpatient_request = settlement_pb2.SettleInpatientRequest(request_id="GZ-0405", fixmedins_code=gz,
+                                                              mdtrt_id=admitted.mdtrt_id)
+    inpatient = served.run(stub.SettleInpatient(inpatient_request))
+    undone = served.run(stub.ReverseByRequestId(settlement_pb2.ReverseByRequestIdRequest(
+        request_id="GZ-0406", fixmedins_code=gz, original_request_id="GZ-0405")))
+    assert undone.undone
+    assert served.run(stub.SettleInpatient(inpatient_request)).SerializeToString() == inpatient.SerializeToString()
+
+
 def test_chong_zheng_after_a_lost_answer_and_for_a_request_never_seen(api, served, world):
     stub, persons = api
     settle(stub, served, "GZ-0301", claim("P001", world.GZ_HOSPITAL, VISIT_2))  # the gateway never saw this answer

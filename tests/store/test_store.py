@@ -19,13 +19,49 @@ def item(code: str, begndate: str, enddate: str = "", ceiling: int = 100) -> Cat
                        pric_uplmt_amt_fen=ceiling, begndate=begndate, enddate=enddate)
 
 
-def test_codec_round_trip_and_schema_version():
+def test_codec_round_trip_and_format_byte():
     person = Person(psn_no="P1", psn_name="张三", gend="1", brdy="1960-01-02", certno="110105196001021234")
     data = codec.encode(person)
-    assert data[0] == codec.SCHEMA_VERSION
+    assert data[0] == codec.ARRAY and codec.is_current(data)
     assert codec.decode(data, Person) == person
-    with pytest.raises(ValueError, match="schema version"):
+    with pytest.raises(ValueError, match="record format 9"):
         codec.decode(b"\x09" + data[1:], Person)
+
+
+def _as_map(value):
+    """What releases before array records wrote: every record a map of its non-default fields."""
+    if isinstance(value, msgspec.Struct):
+        return {name: _as_map(getattr(value, name)) for name in value.__struct_fields__
+                if getattr(value, name) != _default_of(type(value), name)}
+    if isinstance(value, tuple):
+        return [_as_map(item) for item in value]
+    return value
+
+
+def _default_of(record_type, name):
+    for field in msgspec.structs.fields(record_type):
+        if field.name == name:
+            if field.default is not msgspec.NODEFAULT:
+                return field.default
+            if field.default_factory is not msgspec.NODEFAULT:
+                return field.default_factory()
+    return msgspec.NODEFAULT
+
+
+def test_codec_reads_the_map_records_of_earlier_releases_and_compresses_large_ones():
+    from medsettle.domain.adjudication import adjudicate
+    from tests.unit.test_adjudication import inputs, lines, policy
+
+    settlement = adjudicate(inputs(lines(("A001", 10_000), ("B010", 5_000), ("C001", 2_000)), policy()))
+    assert settlement.explanation and settlement.lines and settlement.setldetail  # nested records of every kind
+    legacy = bytes([codec.LEGACY_MAP]) + msgspec.msgpack.encode(_as_map(settlement))
+    assert not codec.is_current(legacy)
+    assert codec.decode(legacy, Settlement) == settlement
+    current = codec.encode(settlement)
+    assert current[0] in (codec.ARRAY, codec.ARRAY_ZLIB) and codec.decode(current, Settlement) == settlement
+    assert len(current) < len(legacy) / 2
+    big = msgspec.structs.replace(settlement, explanation=settlement.explanation * 20)
+    assert codec.encode(big)[0] == codec.ARRAY_ZLIB and codec.decode(codec.encode(big), Settlement) == big
 
 
 def test_keys_sort_by_parts_in_order():

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import msgspec
 
 from medsettle.domain import region
-from medsettle.domain.records import Record, Settlement
+from medsettle.domain.records import Document, Record, Settlement
 
 MONTH_RE = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")  # ASCII digits; fullmatch: no trailing newline
 PAIRS_MAX = 32 * 32  # every ordered pair of the 32 provincial units, self-pairs included (never cross-province)
@@ -43,7 +43,7 @@ class Totals(Record, kw_only=True):
         return not (self.setl_cnt or self.medfee_sumamt_fen or self.fund_pay_sumamt_fen or self.acct_pay_fen)
 
 
-class PairLine(Record, kw_only=True):
+class PairLine(Document, kw_only=True):
     insuplc_admdvs: str  # insured province
     mdtrtarea_admvs: str  # province of treatment
     setl_cnt: int
@@ -52,14 +52,14 @@ class PairLine(Record, kw_only=True):
     acct_pay_fen: int
 
 
-class Position(Record, kw_only=True):
+class Position(Document, kw_only=True):
     admdvs: str  # province
     receivable_fen: int  # owed to it as place of treatment
     payable_fen: int  # owed by it as insured place
     net_fen: int  # receivable - payable
 
 
-class Statement(Record, kw_only=True):
+class Statement(Document, kw_only=True):
     month: str  # YYYY-MM
     pairs: tuple[PairLine, ...]
     positions: tuple[Position, ...]

@@ -20,12 +20,21 @@ def in_period(begndate: str, enddate: str, date: str) -> bool:
     return begndate <= date and (enddate == OPEN_END or date <= enddate)
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False, array_like=True):
     """Base of all stored records: immutable, keyword-only, compact on disk.
+
+    array_like: a record is stored as an array of its values in field order, not a map repeating every field's
+    name (a 10-line settlement: 2.3 KB instead of 5 KB). So a field is only ever added at the END of a record, with
+    a default: older records, shorter arrays, then read with that default. Trailing defaults are left out.
 
     gc=False: the cyclic garbage collector does not track records. Their fields are strings, integers and tuples
     of other frozen records, so they can never be part of a reference cycle, and a bulk push or a 1,000-line
     claim allocates tens of thousands of them: each collection pass used to walk them all."""
+
+
+class Document(Record, array_like=False):
+    """A record whose byte form is also a document for people and other systems (a clearing statement's canonical
+    JSON): fields by name, so the document reads on its own and keeps its bytes across releases."""
 
 
 # --- reference data -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from google.protobuf.message import Message
 
 from medsettle.domain import reasons
@@ -49,10 +50,16 @@ class Once:
         # LINES_LIMIT) never pays for copying and serializing itself.
         return payload_digest(self.request)
 
-    def _replay(self, record: RequestRecord) -> Message:
+    def _replay(self, record: RequestRecord, view: View) -> Message:
         if record.method != self.method or record.payload_digest != self.digest:
             raise Refusal(reasons.REQUEST_ID_REUSED, field="request_id",
                           detail=f"first used by {record.method} with another payload")
+        if record.answer_is_settlement:
+            setl = view.settlement(record.setl_id)
+            assert setl is not None, f"request record names settlement {record.setl_id}, which is not stored"
+            # The settlement as it was answered: a later reversal marks the stored record, never the answer.
+            answered = msgspec.structs.replace(setl, reversal_setl_id="")
+            return self.response_type(settlement=convert.settlement_pb(answered))
         return self.response_type.FromString(record.response)
 
     def held(self, view: View | None = None) -> Message | None:
@@ -62,22 +69,29 @@ class Once:
             with self.app.store.read() as own_view:
                 return self.held(own_view)
         record = view.request(self.caller, self.request_id)
-        return None if record is None else self._replay(record)
+        return None if record is None else self._replay(record, view)
 
-    async def run(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]]) -> Message:
+    async def run(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]], *,
+                  answer_is_settlement: bool = False) -> Message:
         """Run `effect` in the group-commit writer unless a concurrent twin committed first.
 
         `effect(view)` returns the answer and the ids it touched (setl_id, mdtrt_id, trt_dcla_detl_sn) for 冲正.
+        `answer_is_settlement`: the answer is {settlement: the settlement effects["setl_id"] as written}, so the
+        request record keeps a reference, not a second copy.
         """
 
         def job(view: WriteView) -> Any:
             held_now = view.request(self.caller, self.request_id)
             if held_now is not None:
-                return self._replay(held_now)
+                return self._replay(held_now, view)
             response, effects = effect(view)
+            if answer_is_settlement:
+                assert response.settlement.setl_id == effects["setl_id"] and len(response.ListFields()) == 1
             record = RequestRecord(method=self.method, payload_digest=self.digest,
-                                   response=response.SerializeToString(deterministic=True),
-                                   created_ms=self.app.clock.now_ms(), **effects)
+                                   response=b"" if answer_is_settlement else response.SerializeToString(
+                                       deterministic=True),
+                                   created_ms=self.app.clock.now_ms(), answer_is_settlement=answer_is_settlement,
+                                   **effects)
             view.put_request(self.caller, self.request_id, record)
             return response
 
@@ -90,8 +104,10 @@ async def once(
     request: Message,
     response_type: type[Message],
     effect: Callable[[WriteView], tuple[Message, dict[str, str]]],
+    *,
+    answer_is_settlement: bool = False,
 ) -> Message:
     """Once(...).held(), else Once(...).run(effect): for handlers that do all their reading in `effect`."""
     request_once = Once(app, caller, request, response_type)
     held = request_once.held()
-    return held if held is not None else await request_once.run(effect)
+    return held if held is not None else await request_once.run(effect, answer_is_settlement=answer_is_settlement)

@@ -153,7 +153,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             setl = _commit(view, current.settlement, current.person, current.accumulator_row)
             return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
-        return await request_once.run(effect)
+        return await request_once.run(effect, answer_is_settlement=True)
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
 
@@ -317,7 +317,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
                                                                                       "mdtrt_id": stay_now.mdtrt_id}
 
-        return await request_once.run(effect)
+        return await request_once.run(effect, answer_is_settlement=True)
 
     @rpc
     async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
@@ -376,7 +376,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             return (pb.ReverseSettlementResponse(settlement=convert.settlement_pb(reversal)),
                     {"setl_id": reversal.setl_id})
 
-        return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse, effect)
+        return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse, effect,
+                                      answer_is_settlement=True)
 
     @rpc
     async def ReverseByRequestId(self, request: pb.ReverseByRequestIdRequest, context) -> pb.ReverseByRequestIdResponse:
