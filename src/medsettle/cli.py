@@ -194,6 +194,24 @@ def cmd_clearing_run(args) -> int:
     return clearing_run.run(args.data_dir, args.month, args.out, args.close)
 
 
+def cmd_migrate(args) -> int:
+    """Rewrite the records of an earlier release in the current format (see store/migrate.py)."""
+    from medsettle.store import migrate
+
+    store = _open_store(args, create=False)
+    try:
+        before = migrate.legacy_count(store)
+        print(f"{args.data_dir}: {before:,} records in an earlier format")
+        rewritten = migrate.migrate(store, on_batch=lambda space, done: print(f"  {space}: {done:,} rewritten"))
+        for space, count in rewritten.items():
+            print(f"{space:<16} {count:>10,}")
+        left = migrate.legacy_count(store)
+        print(f"migrated {sum(rewritten.values()):,} records; {left:,} left in an earlier format")
+        return 0 if left == 0 else 1
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="medsettle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -230,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     clearing_run.add_argument("--out", default=".", help="directory for statement_YYYY-MM.csv and flows_YYYY-MM.svg")
     clearing_run.add_argument("--close", action="store_true", help="close the month first (a past month only)")
     clearing_run.set_defaults(run=cmd_clearing_run)
+
+    migrate = commands.add_parser("migrate", help="rewrite records of an earlier release in the current format "
+                                                  "(safe while serving; run again after an interruption)")
+    _add_data_dir(migrate)
+    migrate.set_defaults(run=cmd_migrate)
 
     call = commands.add_parser("call", help="client calls that print readable results")
     call.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))

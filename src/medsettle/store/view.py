@@ -74,6 +74,29 @@ KEYSPACES = (
     "prepaid_alerts",
 )
 
+# The record type of each keyspace whose values are records (the others hold ids, counts or nothing): what
+# `medsettle migrate` decodes and writes again.
+RECORD_TYPES: dict[str, type] = {
+    "persons": Person,
+    "institutions": Institution,
+    "catalog": CatalogItem,
+    "policies": Policy,
+    "places": InsuredPlace,
+    "filings": Filing,
+    "quals": ChronicQualification,
+    "accumulators": AccumulatorRow,
+    "settlements": Settlement,
+    "stays": Stay,
+    "stay_lines": StayLine,
+    "requests": RequestRecord,
+    "audit": AuditEntry,
+    "clearing_month": clearing.Totals,
+    "closed_months": ClosedMonth,
+    "prepaid_funds": PrepaidFund,
+    "prepaid_alerts": PrepaidAlert,
+}
+assert set(RECORD_TYPES) <= set(KEYSPACES)
+
 MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
 
 
