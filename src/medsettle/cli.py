@@ -16,6 +16,7 @@ LISTEN_DEFAULT = "127.0.0.1:50051"
 SEED_DEFAULT = 2026
 ITEMS_PER_PROVINCE_DEFAULT = 20_000
 PERSONS_PER_PROVINCE_DEFAULT = 2_000
+UP_METRICS_LISTEN = "127.0.0.1:9464"  # Prometheus's conventional exporter port
 DEMO_TODAY = "2026-01-01"  # the demo nation's own 'today': filings and versions are dated around it
 
 
@@ -79,6 +80,9 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idle-s", type=_number(float, 1, 86_400, "MEDSETTLE_IDLE_S"),
                         default=_env("MEDSETTLE_IDLE_S", str(server.IDLE_S_DEFAULT)),
                         help="close a connection idle this long (env MEDSETTLE_IDLE_S)")
+    parser.add_argument("--metrics-listen", default=_env("MEDSETTLE_METRICS_LISTEN", ""),
+                        help="HOST:PORT to serve Prometheus metrics on (env MEDSETTLE_METRICS_LISTEN; "
+                             "default off, `up`: 127.0.0.1:9464)")
     parser.add_argument("--log-calls", action="store_true", help="one JSON log line per successful call too")
 
 
@@ -95,7 +99,8 @@ def _server_config(args):
 
     return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers, grace_s=args.grace_s,
                         drain_s=args.drain_s, idle_s=args.idle_s, map_size_bytes=int(args.map_size_gib * 2**30),
-                        log_calls=args.log_calls, create=getattr(args, "create", False))
+                        log_calls=args.log_calls, create=getattr(args, "create", False),
+                        metrics_listen=args.metrics_listen)
 
 
 def _open_store(args, *, create: bool = True):
@@ -154,6 +159,14 @@ def cmd_up(args) -> int:
     finally:
         store.close()
     args.create = True  # seeded or not, the store is there now
+    if args.metrics_listen == UP_METRICS_LISTEN:  # the default of a trial: a busy port is no reason not to start
+        from medsettle.supervisor import ServeRefused, probe_port
+
+        try:
+            probe_port(args.metrics_listen)
+        except ServeRefused as busy:
+            print(f"medsettle up: metrics off ({busy})", file=sys.stderr)
+            args.metrics_listen = ""
     return cmd_serve(args)
 
 
@@ -225,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     up = commands.add_parser("up", help="seed the demo nation if the data directory is empty, then serve")
     _add_server_flags(up)
+    up.set_defaults(metrics_listen=_env("MEDSETTLE_METRICS_LISTEN", UP_METRICS_LISTEN))
     _add_seed_flags(up)
     up.set_defaults(run=cmd_up)
 

@@ -24,6 +24,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from medsettle import metrics
 from medsettle.service import intake, logs
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
@@ -55,6 +56,7 @@ class ServerConfig:
     map_size_bytes: int = StoreConfig.map_size_bytes
     log_calls: bool = False
     create: bool = False  # serve may create an empty store (only `up` and --create ask for it)
+    metrics_listen: str = ""  # HOST:PORT of the Prometheus endpoint; "" = metrics off
 
 
 def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple[str, int]]:
@@ -152,10 +154,12 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
                      parent_pid: int | None = None, ready: Callable[[], object] | None = None) -> int:
     """Serve until a stop signal (returns 0 after draining) or until the writer dies (returns EXIT_WRITER_GONE)."""
     _raise_open_files_limit()
+    metrics.start_if_configured()
     store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes, create=config.create))
     if store.stale_readers_cleared:
         logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
-    writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields))
+    writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
+                               on_commit=_observe_commit)
     app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls)
     try:
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
@@ -206,6 +210,11 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     store.close()
     logs.event("stopped", exit_code=exit_code)
     return exit_code
+
+
+def _observe_commit(jobs: int, seconds: float) -> None:
+    metrics.WRITER_BATCH_JOBS.observe(jobs)
+    metrics.WRITER_COMMIT_SECONDS.observe(seconds)
 
 
 def worker_main(config: ServerConfig, so_reuseport: bool, parent_pid: int | None = None,

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from medsettle import server
+from medsettle import metrics, server
 from medsettle.server import ServerConfig
 from medsettle.service import logs
 from medsettle.store.env import holds_store
@@ -98,8 +98,14 @@ def serve(config: ServerConfig) -> int:
         raise ServeRefused(f"{config.data_dir} holds no medsettle store; check --data-dir, or give --create "
                            f"to start an empty one (`medsettle up` seeds the demo nation)")
     lock = lock_data_dir(config.data_dir)
+    metrics_dir = ""
     try:
         probe_port(config.listen)
+        if config.metrics_listen:
+            probe_port(config.metrics_listen)
+            metrics_dir = metrics.enable()  # before any worker starts: they find it in the environment
+            metrics.serve_http(config.metrics_listen)
+            logs.event("metrics_serving", listen=config.metrics_listen)
         if config.workers == 1:
             try:
                 return server.worker_main(config, so_reuseport=False)
@@ -108,6 +114,8 @@ def serve(config: ServerConfig) -> int:
         return Supervisor(config).run()
     finally:
         lock.close()
+        if metrics_dir:
+            metrics.cleanup(metrics_dir)
 
 
 @dataclass
@@ -168,6 +176,7 @@ class Supervisor:
         if slot.process is not None and slot.process.exitcode is not None:
             code = slot.process.exitcode
             served = slot.ready.is_set()
+            metrics.worker_gone(slot.process.pid)
             slot.process.join()
             slot.exit_codes.append(code)
             lived_s = now - slot.started_at

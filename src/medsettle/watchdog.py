@@ -18,14 +18,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from prometheus_client import Gauge
-
+from medsettle import metrics
 from medsettle.service import logs
 from medsettle.store.env import Store
 from medsettle.store.writer import GroupCommitWriter
-
-STORE_MAP_USED_RATIO = Gauge("medsettle_store_map_used_ratio", "Share of the LMDB map the store file reaches (0..1)")
-STORE_FULL = Gauge("medsettle_store_full", "1 while writes fail because the LMDB map is full")
 
 MAP_WARN_RATIO = 0.80
 MAP_WARN_STEP_RATIO = 0.05
@@ -54,6 +50,7 @@ class Watchdog:
         self._readers_checked_at = time.monotonic()
 
     async def run(self) -> None:
+        await self._watch_store()  # the gauges have values from the start
         while True:
             await asyncio.sleep(self.config.interval_s)
             if not self.writer.alive:
@@ -68,7 +65,7 @@ class Watchdog:
 
     async def _watch_store(self) -> None:
         ratio = self.store.map_used_ratio()
-        STORE_MAP_USED_RATIO.set(ratio)
+        metrics.STORE_MAP_USED_RATIO.set(ratio)
         if ratio >= max(MAP_WARN_RATIO, self._warned_ratio + MAP_WARN_STEP_RATIO):
             self._warned_ratio = ratio
             logs.event("store_map_filling", level="warning", map_used_ratio=round(ratio, 4),
@@ -76,7 +73,7 @@ class Watchdog:
                        remedy="raise --map-size-gib and restart, or move old settlements out")
         if self.writer.full != self._full:
             self._full = self.writer.full
-            STORE_FULL.set(1 if self._full else 0)
+            metrics.STORE_FULL.set(1 if self._full else 0)
             await self.on_full(self._full)
         now = time.monotonic()
         if now - self._readers_checked_at >= self.config.reader_check_interval_s:

@@ -7,6 +7,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
+from medsettle import metrics
 from medsettle.domain import clearing
 from medsettle.store import clearing_book
 from medsettle.v1 import clearing_pb2 as cpb
@@ -132,6 +133,7 @@ def _sample(province: str) -> float | None:
 
 
 def test_prepaid_fund_drawn_by_clearing_alerts_past_threshold_and_records_top_up(stubs, served, clock, store):
+    metrics.enable_in_process()  # the gauge is set as funds change: on before the first change
     clearing_stub, stub = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
     fund = served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 
+from medsettle import metrics
 from medsettle.domain import clearing, codes, dates, prepaid, reasons, reconciliation
 from medsettle.domain.reasons import Refusal
 from medsettle.service import clearing_convert as cc
-from medsettle.service import convert, idempotency, prepaid_metrics
+from medsettle.service import convert, idempotency
 from medsettle.service.app import App
 from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
@@ -108,7 +109,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
             for each in funds_pb:
                 fund = view.prepaid_fund(each.insuplc_admdvs, each.year)
                 if fund is not None:
-                    prepaid_metrics.observe(fund)
+                    metrics.PREPAID_USAGE_BP.labels(province=fund.insuplc_admdvs).set(fund.usage_bp)
 
     # -- prepaid funds -------------------------------------------------------------------------------
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
+from medsettle import metrics
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, logs
@@ -78,6 +80,13 @@ def body_bytes_max(method: str) -> int:
 
 def _short(method: str) -> str:
     return method.rsplit("/", 1)[-1]
+
+
+def _count(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
+    """One answered call in the metrics: its status code (OK unless the handler set or aborted with another)."""
+    code = context.code()
+    metrics.RPC_CALLS.labels(method, code.name if isinstance(code, grpc.StatusCode) else "OK").inc()
+    metrics.RPC_LATENCY_SECONDS.labels(method).observe(time.perf_counter() - started)
 
 
 class Admission:
@@ -167,6 +176,7 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
                          **logged) -> None:
             logs.event("rpc_refused", method=name, reason=reason.code, peer=context.peer(), body_bytes=body_bytes,
                        **logged)
+            metrics.REFUSALS.labels(name, reason.code).inc()
             delay_s = refusal_delay_s(body_bytes)
             if delay_s:
                 await asyncio.sleep(delay_s)
@@ -186,12 +196,19 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
         async def admitted(raw: bytes, context: grpc.aio.ServicerContext, run: Callable[[Any], Awaitable[Any]]) -> Any:
             peer = context.peer()
             why_not = admission.enter(peer)
+            started = time.perf_counter()
             if why_not is not None:
-                await refuse(context, *why_not, in_flight=admission.total)
+                try:
+                    await refuse(context, *why_not, in_flight=admission.total)
+                finally:
+                    _count(name, context, started)
+            metrics.IN_FLIGHT.inc()
             try:
                 return await run(await decoded(raw, context))
             finally:
                 admission.leave(peer)
+                metrics.IN_FLIGHT.dec()
+                _count(name, context, started)
 
         async def uncounted(raw: bytes, context: grpc.aio.ServicerContext, run) -> Any:
             return await run(await decoded(raw, context))

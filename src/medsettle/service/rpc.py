@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 
+from medsettle import metrics
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, intake, logs
@@ -37,6 +38,7 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             delay_s = intake.refusal_delay_s()  # a large refused body is answered late: see intake.py
             if delay_s:
                 await asyncio.sleep(delay_s)
+            metrics.REFUSALS.labels(name, refusal.reason.code).inc()
             logs.event(
                 "rpc_refused",
                 method=name,

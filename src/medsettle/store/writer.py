@@ -55,11 +55,14 @@ def _answer(future: concurrent.futures.Future, ok: bool, value: Any) -> None:
 
 class GroupCommitWriter:
     def __init__(self, store: Store, batch_jobs_max: int = BATCH_JOBS_MAX,
-                 on_event: Callable[..., None] | None = None) -> None:
+                 on_event: Callable[..., None] | None = None,
+                 on_commit: Callable[[int, float], None] | None = None) -> None:
+        """on_event(name, **fields): a failure worth a log line. on_commit(jobs, seconds): every committed batch."""
         assert 1 <= batch_jobs_max <= 10_000
         self.store = store
         self.batch_jobs_max = batch_jobs_max
         self._on_event = on_event or (lambda name, **fields: None)
+        self._on_commit = on_commit or (lambda jobs, seconds: None)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_JOBS_MAX)
         self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
         self._closing = False
@@ -146,5 +149,6 @@ class GroupCommitWriter:
         self.last_commit_s = time.perf_counter() - started
         self.batches += 1
         self.jobs += len(work)
+        self._on_commit(len(work), self.last_commit_s)
         for future, ok, value in outcomes:
             _answer(future, ok, value)
