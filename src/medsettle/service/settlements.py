@@ -22,7 +22,7 @@ from medsettle.domain.records import (
     stay_after,
 )
 from medsettle.domain.reversal import reverse
-from medsettle.service import claims, convert, idempotency, lookups
+from medsettle.service import claims, convert, idempotency, lookups, refusal_stats
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
 from medsettle.store import supervision_book
@@ -139,6 +139,15 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     @rpc
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
+        try:
+            return await self._settle_outpatient(request)
+        except Refusal as refusal:  # counted for supervision, best effort: the refusal itself writes nothing
+            ref = request.claim.person
+            refusal_stats.count(self.app, "SettleOutpatient", request.claim.fixmedins_code, request.request_id,
+                                refusal, psn_no=ref.psn_no, cert=(ref.mdtrt_cert_type, ref.mdtrt_cert_no))
+            raise
+
+    async def _settle_outpatient(self, request: pb.SettleOutpatientRequest) -> pb.SettleOutpatientResponse:
         caller = convert.code(request.claim.fixmedins_code, "claim.fixmedins_code")
         request_once = idempotency.Once(self.app, caller, request, pb.SettleOutpatientResponse)
         now_ms = self.app.clock.now_ms()
@@ -292,6 +301,14 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     @rpc
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
+        try:
+            return await self._settle_inpatient(request)
+        except Refusal as refusal:  # counted for supervision, best effort: the refusal itself writes nothing
+            refusal_stats.count(self.app, "SettleInpatient", request.fixmedins_code, request.request_id, refusal,
+                                mdtrt_id=request.mdtrt_id)
+            raise
+
+    async def _settle_inpatient(self, request: pb.SettleInpatientRequest) -> pb.SettleInpatientResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.SettleInpatientResponse)
         now_ms = self.app.clock.now_ms()
