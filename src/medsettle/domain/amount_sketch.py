@@ -25,8 +25,7 @@ AMOUNT_FEN_MAX = 2**48  # ~2.8 trillion yuan: no amount on the wire comes near
 
 class Slot(Record, kw_only=True):
     day0: int  # first day of the slot, as a day number (date.toordinal), a multiple of SLOT_DAYS
-    buckets: tuple[int, ...]  # ascending
-    counts: tuple[int, ...]  # parallel to buckets, each > 0
+    counts: dict[int, int]  # bucket -> amounts counted (> 0); a new Slot for every change, never mutated
 
 
 class AmountSketch(Record, kw_only=True):
@@ -68,22 +67,21 @@ def _live(sketch: AmountSketch, day: int) -> tuple[Slot, ...]:
 def add(sketch: AmountSketch, day: int, amounts_fen: Iterable[int]) -> AmountSketch:
     """The sketch with `amounts_fen` counted on `day`; slots older than the window dropped."""
     start = _slot_start(day)
-    live = _live(sketch, day)
-    slots = [slot for slot in live if slot.day0 != start]
-    current = next((slot for slot in live if slot.day0 == start), None)
-    counts = {} if current is None else dict(zip(current.buckets, current.counts, strict=True))
+    slots = sketch.slots
+    oldest = start - (SLOTS_KEPT - 1) * SLOT_DAYS
+    if not (slots and slots[-1].day0 == start and slots[0].day0 >= oldest):  # the common case skips this
+        slots = tuple(slot for slot in slots if oldest <= slot.day0 < start) + (Slot(day0=start, counts={}),)
+    counts = dict(slots[-1].counts)
     for amount_fen in amounts_fen:
         bucket = bucket_of(amount_fen)
         counts[bucket] = counts.get(bucket, 0) + 1
-    ordered = sorted(counts.items())
-    slots.append(Slot(day0=start, buckets=tuple(b for b, _ in ordered), counts=tuple(c for _, c in ordered)))
-    slots.sort(key=lambda slot: slot.day0)
-    assert len(slots) <= SLOTS_KEPT and all(a.day0 < b.day0 for a, b in zip(slots, slots[1:], strict=False))
-    return AmountSketch(slots=tuple(slots))
+    slots = slots[:-1] + (Slot(day0=start, counts=counts),)
+    assert len(slots) <= SLOTS_KEPT
+    return AmountSketch(slots=slots)
 
 
 def count(sketch: AmountSketch, day: int) -> int:
-    return sum(sum(slot.counts) for slot in _live(sketch, day))
+    return sum(sum(slot.counts.values()) for slot in _live(sketch, day))
 
 
 def quantile_upper_fen(sketch: AmountSketch, day: int, quantile_bp: int) -> tuple[int, int]:
@@ -91,7 +89,7 @@ def quantile_upper_fen(sketch: AmountSketch, day: int, quantile_bp: int) -> tupl
     assert 0 < quantile_bp < BP_PER_UNIT
     merged: dict[int, int] = {}
     for slot in _live(sketch, day):
-        for bucket, n in zip(slot.buckets, slot.counts, strict=True):
+        for bucket, n in slot.counts.items():
             merged[bucket] = merged.get(bucket, 0) + n
     total = sum(merged.values())
     if not total:
@@ -103,6 +101,19 @@ def quantile_upper_fen(sketch: AmountSketch, day: int, quantile_bp: int) -> tupl
         if seen >= rank:
             return total, bucket_upper_fen(bucket)
     raise AssertionError("the rank is within the total")
+
+
+def may_exceed_quantile(sketch: AmountSketch, day: int, quantile_bp: int, amount_fen: int) -> bool:
+    """False when `amount_fen` is surely at or below the quantile: the quantile's bucket is not below the amount's.
+    One pass without merging or sorting: most amounts are ordinary, and this is asked for every line."""
+    bucket = bucket_of(amount_fen)
+    total = below = 0
+    for slot in _live(sketch, day):
+        for each, n in slot.counts.items():
+            total += n
+            if each < bucket:
+                below += n
+    return total > 0 and below >= -(-total * quantile_bp // BP_PER_UNIT)
 
 
 def threshold_fen(quantile_fen: int, factor_bp: int) -> int:

@@ -233,18 +233,22 @@ def _outlier_threshold(rule: AuditRule, sketch: AmountSketch | None, day: int) -
 
 def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     day = amount_sketch.day_number(inputs.claim.setl_date)
-    picked, evidence = [], []
-    judged: dict[str, tuple[int, int]] = {}
-    for index, line in enumerate(inputs.claim.lines):
+    largest: dict[str, int] = {}  # per watched item, its largest line: only it can tell whether any is out
+    for line in inputs.claim.lines:
         code = line.med_list_codg
-        if not rule.watches(code):
-            continue
-        if code not in judged:
-            judged[code] = _outlier_threshold(rule, inputs.item_sketches.get(code), day)
-        samples, threshold = judged[code]
-        if threshold and line.det_item_fee_sumamt_fen > threshold:
+        if rule.watches(code) and line.det_item_fee_sumamt_fen > largest.get(code, -1):
+            largest[code] = line.det_item_fee_sumamt_fen
+    judged: dict[str, tuple[int, int]] = {}
+    for code, amount_fen in largest.items():
+        sketch = inputs.item_sketches.get(code)
+        if sketch is not None and amount_sketch.may_exceed_quantile(sketch, day, rule.quantile_bp, amount_fen):
+            judged[code] = _outlier_threshold(rule, sketch, day)
+    picked, evidence = [], []
+    for index, line in enumerate(inputs.claim.lines):
+        samples, threshold = judged.get(line.med_list_codg, (0, 0))
+        if threshold and line.det_item_fee_sumamt_fen > threshold and rule.watches(line.med_list_codg):
             picked.append(index)
-            evidence.append(Evidence(kind=EVIDENCE_DISTRIBUTION, ref=code,
+            evidence.append(Evidence(kind=EVIDENCE_DISTRIBUTION, ref=line.med_list_codg,
                                      detail=f"p{rule.quantile_bp} x{rule.factor_bp}bp = {threshold} fen of {samples}"))
     return _line_hit(rule, inputs.claim, picked, f"{len(picked)}条金额远高于该项目近90天分布",
                      f"{len(picked)} lines far above the item's distribution of the last 90 days", tuple(evidence))
@@ -252,8 +256,11 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
 
 def _visit_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     day = amount_sketch.day_number(inputs.claim.setl_date)
-    samples, threshold = _outlier_threshold(rule, inputs.visit_sketch, day)
     amount = inputs.settlement.medfee_sumamt_fen
+    if inputs.visit_sketch is None or not amount_sketch.may_exceed_quantile(inputs.visit_sketch, day,
+                                                                            rule.quantile_bp, amount):
+        return None
+    samples, threshold = _outlier_threshold(rule, inputs.visit_sketch, day)
     if not threshold or amount <= threshold:
         return None
     evidence = (Evidence(kind=EVIDENCE_DISTRIBUTION, ref=f"{inputs.claim.fixmedins_code}/{inputs.settlement.clr_type}",

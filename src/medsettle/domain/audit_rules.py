@@ -103,9 +103,11 @@ class AuditRule(Record, kw_only=True):
         return self.severity != SEVERITY_OFF
 
     def applies_to(self, med_type: str) -> bool:
-        allowed = self.med_types or (VISIT_FREQUENCY_MED_TYPES_DEFAULT if self.kind == VISIT_FREQUENCY
-                                     else KIND_MED_TYPES[self.kind])
-        return med_type in allowed and med_type in KIND_MED_TYPES[self.kind]
+        if self.med_types:
+            return med_type in self.med_types  # checked at push: a subset of the kind's types
+        if self.kind == VISIT_FREQUENCY:
+            return med_type in VISIT_FREQUENCY_MED_TYPES_DEFAULT
+        return med_type in KIND_MED_TYPES[self.kind]
 
     def watches(self, med_list_codg: str) -> bool:
         return not self.item_prefixes or med_list_codg.startswith(self.item_prefixes)

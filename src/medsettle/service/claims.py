@@ -84,10 +84,10 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
     )
     setl = adjudicate(inputs)
     flagged: tuple[audit.Hit, ...] = ()
-    rules = supervision_book.rules_for(view, region.province_of(institution.admdvs),
-                                       region.province_of(line.insuplc_admdvs), claim.setl_date)
-    if rules:
-        hits = audit.evaluate(supervision_book.audit_input(view, rules, claim, setl, items_by_sn, stay))
+    rule_set = supervision_book.rules_for(view, region.province_of(institution.admdvs),
+                                          region.province_of(line.insuplc_admdvs), claim.setl_date)
+    if rule_set.rules:
+        hits = audit.evaluate(supervision_book.audit_input(view, rule_set, claim, setl, items_by_sn, stay))
         blocked = audit.refusal_of(hits, claim)
         if blocked is not None:
             raise blocked

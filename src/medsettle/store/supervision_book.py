@@ -11,7 +11,9 @@ SKETCH_ITEMS_MAX item distributions.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import msgspec
 
@@ -30,6 +32,10 @@ PRUNE_DAYS_PER_SETTLEMENT_MAX = 8
 
 _rules_lock = threading.Lock()
 _rules_cache: dict[tuple[str, str, str], tuple[AuditRule, ...]] = {}  # (token, province, role) -> every version
+_in_force_cache: dict[tuple[str, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
+SKETCH_CACHE_S = 60.0
+SKETCH_CACHE_ENTRIES_MAX = 200_000
+_sketch_cache: dict[tuple[str, str, str, str], tuple[float, AmountSketch | None]] = {}
 
 
 def _versions(view: View, token: str, admdvs: str, role: str) -> tuple[AuditRule, ...]:
@@ -44,22 +50,60 @@ def _versions(view: View, token: str, admdvs: str, role: str) -> tuple[AuditRule
     return found
 
 
-def rules_for(view: View, treated_province: str, insured_province: str, date: str) -> tuple[AuditRule, ...]:
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force for one settlement, and what they read (worked out once per token, provinces and date)."""
+
+    token: str
+    rules: tuple[AuditRule, ...]
+    kinds: frozenset[str]
+    lookback_days: int
+
+
+NO_RULES = RuleSet(token="", rules=(), kinds=frozenset(), lookback_days=0)
+
+
+def rules_for(view: View, treated_province: str, insured_province: str, date: str) -> RuleSet:
     """The rules in force on `date` for a settlement treated in one province of a person insured in another: the
     place of treatment's (role 1) and the insured place's (role 2), each owner's in rule_id order."""
     token = view.audit_rules_token()
     if not token:
-        return ()
-    return (audit_rules.in_force(_versions(view, token, treated_province, audit_rules.ROLE_TREATMENT), date)
-            + audit_rules.in_force(_versions(view, token, insured_province, audit_rules.ROLE_INSURED), date))
+        return NO_RULES
+    cache_key = (token, treated_province, insured_province, date)
+    found = _in_force_cache.get(cache_key)
+    if found is None:
+        rules = (audit_rules.in_force(_versions(view, token, treated_province, audit_rules.ROLE_TREATMENT), date)
+                 + audit_rules.in_force(_versions(view, token, insured_province, audit_rules.ROLE_INSURED), date))
+        found = RuleSet(token=token, rules=rules, kinds=frozenset(rule.kind for rule in rules),
+                        lookback_days=audit.lookback_days(rules))
+        with _rules_lock:
+            if len(_in_force_cache) >= RULE_CACHE_ENTRIES_MAX * 4:
+                _in_force_cache.clear()
+            _in_force_cache[cache_key] = found
+    return found
 
 
-def audit_input(view: View, rules: tuple[AuditRule, ...], claim: Claim, setl: Settlement, items_by_sn,
+def _sketch(view: View, token: str, kind: str, owner: str, code: str) -> AmountSketch | None:
+    """A distribution as this process read it at most SKETCH_CACHE_S ago. A quantile of 90 days moves slowly; an LMDB
+    read per item of every settlement on the event loop (each a GIL hand-off with the writer thread) does not pay.
+    Keyed by the rules token too, so a push (and another store) starts afresh."""
+    cache_key = (token, kind, owner, code)
+    now = time.monotonic()
+    held = _sketch_cache.get(cache_key)
+    if held is not None and now - held[0] < SKETCH_CACHE_S:
+        return held[1]
+    found = view.sketch(kind, owner, code)
+    if len(_sketch_cache) >= SKETCH_CACHE_ENTRIES_MAX:
+        _sketch_cache.clear()
+    _sketch_cache[cache_key] = (now, found)
+    return found
+
+
+def audit_input(view: View, rule_set: RuleSet, claim: Claim, setl: Settlement, items_by_sn,
                 stay: Stay | None) -> audit.AuditInput:
     """What the rules in force read, and nothing more, from the same snapshot as the settlement."""
-    kinds = {rule.kind for rule in rules}
+    kinds, lookback, token = rule_set.kinds, rule_set.lookback_days, rule_set.token
     days: dict[str, PersonDay] = {}
-    lookback = audit.lookback_days(rules)
     if lookback:
         days = view.person_days(claim.psn_no, dates.add_days(claim.setl_date, 1 - lookback), claim.setl_date)
     open_stays: tuple[Stay, ...] = ()
@@ -72,13 +116,13 @@ def audit_input(view: View, rules: tuple[AuditRule, ...], claim: Claim, setl: Se
     item_sketches: dict[str, AmountSketch] = {}
     if kinds & audit.READS_ITEM_SKETCHES:
         for code in _sketched_items(setl):
-            found = view.sketch(SKETCH_ITEM, province, code)
+            found = _sketch(view, token, SKETCH_ITEM, province, code)
             if found is not None:
                 item_sketches[code] = found
     visit_sketch = None
     if kinds & audit.READS_VISIT_SKETCH:
-        visit_sketch = view.sketch(SKETCH_VISIT, claim.fixmedins_code, setl.clr_type)
-    return audit.AuditInput(claim=claim, settlement=setl, items_by_sn=items_by_sn, rules=rules, days=days,
+        visit_sketch = _sketch(view, token, SKETCH_VISIT, claim.fixmedins_code, setl.clr_type)
+    return audit.AuditInput(claim=claim, settlement=setl, items_by_sn=items_by_sn, rules=rule_set.rules, days=days,
                             open_stays=open_stays, stay=stay, other_stays=other_stays, item_sketches=item_sketches,
                             visit_sketch=visit_sketch)
 
@@ -128,11 +172,11 @@ def record_settlement(view: WriteView, setl: Settlement, flagged: Sequence[Hit],
         if line.med_list_codg in amounts:
             amounts[line.med_list_codg].append(line.det_item_fee_sumamt_fen)
     for code, item_amounts in amounts.items():
-        parts = (SKETCH_ITEM, treated, code)
-        view.put_sketch(amount_sketch.add(view.sketch(*parts) or AmountSketch(), day_no, item_amounts), *parts)
-    visit = (SKETCH_VISIT, setl.fixmedins_code, setl.clr_type)
-    view.put_sketch(amount_sketch.add(view.sketch(*visit) or AmountSketch(), day_no, (setl.medfee_sumamt_fen,)),
-                    *visit)
+        sketch = view.sketch(SKETCH_ITEM, treated, code) or AmountSketch()
+        view.put_sketch(amount_sketch.add(sketch, day_no, item_amounts), SKETCH_ITEM, treated, code)
+    visit_sketch = view.sketch(SKETCH_VISIT, setl.fixmedins_code, setl.clr_type) or AmountSketch()
+    view.put_sketch(amount_sketch.add(visit_sketch, day_no, (setl.medfee_sumamt_fen,)), SKETCH_VISIT,
+                    setl.fixmedins_code, setl.clr_type)
     written = tuple(new_flag(view, setl, source=flags.SOURCE_RULE, rule=hit.rule, hit=hit, raised_by="rule",
                              when_ms=when_ms, date=setl.setl_date) for hit in flagged)
     view.add_stats(setl.setl_date, treated, insured, setl.fixmedins_code,

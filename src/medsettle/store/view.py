@@ -164,6 +164,9 @@ _DESCENDING = str.maketrans("0123456789", "9876543210")
 _descending_dates: dict[str, bytes] = {}  # a push or a day's settlements use a handful of dates, again and again
 _DESCENDING_DATES_MAX = 4096
 _decode_catalog_item = codec.decoder_of(CatalogItem)
+_decode_sketch = codec.decoder_of(AmountSketch)
+_decode_person_day = codec.decoder_of(PersonDay)
+LOOKBACK_DAYS_READ_MAX = 400  # day records one read returns (the rules look back at most 90 days)
 
 
 def _descending(date: str) -> bytes:
@@ -407,13 +410,20 @@ class View:
         return [rule for _, rule in self._scan("audit_rules", prefix(admdvs, role, rule_id), AuditRule)]
 
     def person_days(self, psn_no: str, first_date: str, last_date: str) -> dict[str, PersonDay]:
-        """The person's outpatient day records from first_date to last_date (at most one per day)."""
-        found = {}
-        for raw, day in self._scan("person_days", prefix(psn_no), PersonDay, start=key(psn_no, first_date)):
-            date = keys.parts(raw)[-1]
-            if date > last_date:
+        """The person's outpatient day records from first_date to last_date (at most one per day). Read for every
+        settlement under a frequency or same-day rule: on the keyspace's shared cursor, keys built in one step."""
+        found: dict[str, PersonDay] = {}
+        key_prefix = f"{psn_no}\x00".encode("ascii")
+        cursor = self._cursor("person_days")
+        positioned = cursor.set_range(key_prefix + first_date.encode("ascii"))
+        while positioned:
+            raw = cursor.key()
+            date = raw[len(key_prefix):].decode("ascii")
+            if not raw.startswith(key_prefix) or date > last_date:
                 break
-            found[date] = day
+            found[date] = _decode_person_day(cursor.value())
+            assert len(found) <= LOOKBACK_DAYS_READ_MAX
+            positioned = cursor.next()
         return found
 
     def person_day(self, psn_no: str, date: str) -> PersonDay | None:
@@ -428,8 +438,11 @@ class View:
             stays.append(stay)
         return stays
 
-    def sketch(self, *parts: str) -> AmountSketch | None:
-        return self._get("sketches", key(*parts), AmountSketch)
+    def sketch(self, kind: str, owner: str, code: str) -> AmountSketch | None:
+        # Read for every distinct item of every settlement: the key is built in one step, like a catalog key
+        # (kind, owner and code are codes: no NUL inside).
+        data = self.txn.get(f"{kind}\x00{owner}\x00{code}".encode("ascii"), db=self.dbs["sketches"])
+        return None if data is None else _decode_sketch(data)
 
     def flag(self, flag_id: str) -> Flag | None:
         return self._get("flags", key(flag_id), Flag)
@@ -615,8 +628,9 @@ class WriteView(View):
             deleted += 1
         return deleted
 
-    def put_sketch(self, sketch: AmountSketch, *parts: str) -> None:
-        self._put("sketches", key(*parts), sketch)
+    def put_sketch(self, sketch: AmountSketch, kind: str, owner: str, code: str) -> None:
+        # Codes checked where they entered (convert.code: no NUL, at most 40 characters), as for catalog keys.
+        self.txn.put(f"{kind}\x00{owner}\x00{code}".encode("ascii"), codec.encode(sketch), db=self.dbs["sketches"])
 
     def put_flag(self, flag: Flag, *, new: bool) -> None:
         """Write a flag; a new one is also indexed for both provinces, the institution and its settlement."""
