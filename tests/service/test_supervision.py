@@ -66,8 +66,9 @@ SMALL = [line("1", "XA001", "1", "10", 1_000)]
 BIG = [line("1", "XA001", "10", "200", 200_000)]  # past P001's yearly deductible at once: the fund pays
 
 
-def history(served, stub, count: int = 10) -> None:
-    """`count` small settlements of XA001 at GZ: the distributions the outlier rules judge against."""
+def history(served, stub, count: int = 60) -> None:
+    """`count` small settlements of XA001 at GZ: the distributions the outlier rules judge against (an item's
+    distribution keeps about one settlement in four: more than 10 here)."""
     for n in range(count):
         settle(stub, served, f"H-{n}", claim("P001", w.GZ_HOSPITAL, SMALL))
 

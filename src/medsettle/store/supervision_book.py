@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT, View, WriteView
 
 RULE_CACHE_ENTRIES_MAX = 256
 SKETCH_ITEMS_MAX = 64  # distinct items of one settlement whose distributions it feeds (a stay may hold thousands)
+# An item's distribution keeps one item of a settlement in SKETCH_ITEM_SAMPLE_EVERY, chosen by a hash of the
+# settlement and the item: an unbiased, reproducible sample that spares three writes in four on every settlement.
+SKETCH_ITEM_SAMPLE_EVERY = 4
+PRUNE_EVERY = 8  # one settlement in 8 (by hash) prunes its person's day records older than the lookback
 PRUNE_DAYS_PER_SETTLEMENT_MAX = 8
 
 _rules_lock = threading.Lock()
@@ -132,6 +137,10 @@ def _sketched_items(setl: Settlement) -> list[str]:
     return list(dict.fromkeys(line.med_list_codg for line in setl.lines))[:SKETCH_ITEMS_MAX]
 
 
+def _sampled(setl_id: str, code: str) -> bool:
+    return zlib.crc32(f"{setl_id}/{code}".encode("ascii")) % SKETCH_ITEM_SAMPLE_EVERY == 0
+
+
 def _new_flag_id(view: WriteView, date: str) -> str:
     return f"G{date.replace('-', '')}{view.next_seq('G'):012d}"
 
@@ -164,10 +173,11 @@ def record_settlement(view: WriteView, setl: Settlement, flagged: Sequence[Hit],
         mark = VisitMark(setl_id=setl.setl_id, fixmedins_code=setl.fixmedins_code, med_type=setl.med_type,
                          items=tuple(dict.fromkeys(line.med_list_codg for line in setl.lines)))
         view.put_person_day(setl.psn_no, setl.setl_date, PersonDay(visits=day.visits + (mark,)))
-        view.prune_person_days(setl.psn_no, dates.add_days(setl.setl_date, -audit_rules.LOOKBACK_DAYS_MAX),
-                               PRUNE_DAYS_PER_SETTLEMENT_MAX)
+        if zlib.crc32(setl.setl_id.encode("ascii")) % PRUNE_EVERY == 0:  # reads skip old days anyway: prune lazily
+            view.prune_person_days(setl.psn_no, dates.add_days(setl.setl_date, -audit_rules.LOOKBACK_DAYS_MAX),
+                                   PRUNE_DAYS_PER_SETTLEMENT_MAX)
     day_no = amount_sketch.day_number(setl.setl_date)
-    amounts: dict[str, list[int]] = {code: [] for code in _sketched_items(setl)}
+    amounts: dict[str, list[int]] = {code: [] for code in _sketched_items(setl) if _sampled(setl.setl_id, code)}
     for line in setl.lines:
         if line.med_list_codg in amounts:
             amounts[line.med_list_codg].append(line.det_item_fee_sumamt_fen)
