@@ -312,7 +312,7 @@ def run(data_dir: str, month: str, out_dir: str) -> int:
     if plt is None:
         print("the report draws with matplotlib: pip install 'medsettle[report]'", file=sys.stderr)
         return 2
-    store = Store(StoreConfig(path=data_dir))
+    store = Store(StoreConfig(path=data_dir, create=False))  # a mistyped --data-dir is refused, not created
     try:
         with store.read() as view:
             report = gather(view, month)

@@ -44,5 +44,11 @@ def test_up_a_scripted_day_and_the_month_report(tmp_path, capsys):
         assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 10_000, name
 
 
-def test_report_refuses_a_malformed_month(tmp_path):
+def test_report_refuses_a_malformed_month_and_a_directory_without_a_store(tmp_path, capsys):
+    from medsettle.cli import main as cli_main
+
     assert report.run(str(tmp_path / "nothing"), "2026-13", str(tmp_path / "out")) == 2
+    assert cli_main(["report", "--month", "2026-03", "--data-dir", str(tmp_path / "nothing"),
+                     "--out", str(tmp_path / "out")]) == 2
+    assert "holds no medsettle store" in capsys.readouterr().err
+    assert not (tmp_path / "nothing" / "data.mdb").exists()

@@ -121,6 +121,13 @@ RECORD_TYPES: dict[str, type] = {
     "closed_months": ClosedMonth,
     "prepaid_funds": PrepaidFund,
     "prepaid_alerts": PrepaidAlert,
+    "audit_rules": AuditRule,
+    "person_days": PersonDay,
+    "sketches": AmountSketch,
+    "flags": Flag,
+    "deductions": clearing.Deduction,
+    "stats": DayStats,
+    "refusal_log": RefusalEntry,
 }
 assert set(RECORD_TYPES) <= set(KEYSPACES)
 
