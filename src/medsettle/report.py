@@ -207,7 +207,7 @@ def chart_daily_volumes(plt, report: MonthReport, path: pathlib.Path) -> None:
     t = report.totals
     ax.set_title(f"跨省直接结算日交易量 Daily volumes {report.month}: 结算 {t.setl_cnt:,} 笔, 拒绝 {t.refused_cnt:,} 笔, "
                  f"直接结算率 {_pct(stats.direct_settlement_rate_bp(t))}")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: never over a bar
     ax.grid(axis="y", alpha=0.3)
     _save(plt, fig, path)
 
@@ -286,6 +286,7 @@ def chart_clearing(plt, report: MonthReport, path: pathlib.Path) -> None:
         left.barh(range(len(flows)), owed, color="#3b6fb6", label="应付 owed after deductions")
         left.barh(range(len(flows)), cut, left=owed, color="#c8423b", label="拒付 deducted")
         left.set_yticks(range(len(flows)), labels, fontsize=9)
+        left.set_xlim(0, max(o + c for o, c in zip(owed, cut, strict=True)) * 1.08 or 1)
         left.set_xlabel("元 yuan (基金 + 个人账户 fund + account)")
         left.set_title(f"参保地 → 就医地 清算 Clearing flows {report.month}")
         left.legend(loc="lower right", fontsize=9)
