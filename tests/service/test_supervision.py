@@ -9,7 +9,6 @@ import pytest
 
 from medsettle.domain import clearing
 from medsettle.domain import supervision_stats as stats
-from medsettle.domain.flags import Flag
 from medsettle.domain.records import Institution
 from medsettle.service.supervision_convert import stats_pb
 from medsettle.store import clearing_book
@@ -417,7 +416,7 @@ def test_statistics_equal_a_brute_force_count_over_the_ledgers(sup, served, stor
         for entry in view.refusal_entries():
             bump((entry.date, entry.mdtrtarea_admvs, entry.insuplc_admdvs, entry.fixmedins_code),
                  stats.of_refusal(entry.reasons))
-        for _, flag in view._scan("flags", b"", Flag):
+        for flag in view.all_flags():
             bump((flag.flag_date, flag.mdtrtarea_admvs, flag.insuplc_admdvs, flag.fixmedins_code),
                  stats.of_flags((flag.rule_id,)))
         for deduction in view.all_deductions():

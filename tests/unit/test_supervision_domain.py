@@ -66,7 +66,7 @@ def rule(**fields) -> ar.AuditRule:
     (dict(kind=ar.RESTRICTED_ITEM, lmt_reasons=("LMT_QUANTITY",)), "r.lmt_reasons"),
     (dict(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9990, factor_bp=15000, samples_min=100, role="2"), "r.role"),
     (dict(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=10_000, factor_bp=15000, samples_min=100), "r.quantile_bp"),
-    (dict(kind=ar.VISIT_FREQUENCY, visits_max=3, days=7, med_types=("21",)), "r.med_types"),
+    (dict(kind=ar.VISIT_FREQUENCY, visits_max=3, days=7, med_types=("11", "21")), "r.med_types[1]"),
     (dict(admdvs="440100"), "r.admdvs"),
     (dict(begndate="2026-02-30"), "r.begndate"),
     (dict(item_prefixes=("X C",)), "r.item_prefixes[0]"),

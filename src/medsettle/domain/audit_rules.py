@@ -159,9 +159,9 @@ def check(rule: AuditRule, field: str) -> None:
         raise Refusal.invalid(f"{field}.enddate", "YYYY-MM-DD, not before begndate, or empty")
     if rule.kind in TREATMENT_ONLY_KINDS and rule.role != ROLE_TREATMENT:
         raise Refusal.invalid(f"{field}.role", "amount outliers are judged by the place of treatment (role 1)")
-    unknown = [t for t in rule.med_types if t not in KIND_MED_TYPES[rule.kind]]
-    if unknown:
-        raise Refusal.invalid(f"{field}.med_types", f"{rule.kind} does not apply to med_type {unknown[0]}")
+    for index, med_type in enumerate(rule.med_types):
+        if med_type not in KIND_MED_TYPES[rule.kind]:
+            raise Refusal.invalid(f"{field}.med_types[{index}]", f"{rule.kind} does not apply to med_type {med_type}")
     _prefixes(rule.item_prefixes, f"{field}.item_prefixes")
     _prefixes(rule.allowed_prefixes, f"{field}.allowed_prefixes")
     kind = rule.kind

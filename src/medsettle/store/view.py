@@ -484,6 +484,11 @@ class View:
     def deductions_on(self, date: str, fixmedins_code: str) -> list[clearing.Deduction]:
         return [d for _, d in self._scan("deductions", prefix(date, fixmedins_code), clearing.Deduction)]
 
+    def all_flags(self) -> Iterator[Flag]:
+        """Every flag ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
+        for _, flag in self._scan("flags", b"", Flag, limit=10**12):
+            yield flag
+
     def all_deductions(self) -> Iterator[clearing.Deduction]:
         """Every deduction ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
         for _, deduction in self._scan("deductions", b"", clearing.Deduction, limit=10**12):
