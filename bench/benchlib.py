@@ -73,7 +73,7 @@ class Visit:
 
 
 def _bench_lines(view, province: str, today: str) -> tuple[tuple[str, str, str, int], ...]:
-    from medsettle import demo_nation
+    from medsettle.demo import nation as demo_nation
     from medsettle.domain import money
 
     lines = []
@@ -97,7 +97,7 @@ def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> lis
         visits = [Visit(v["psn_no"], v["fixmedins_code"], v["province"], tuple(tuple(x) for x in v["lines"]))
                   for v in json.loads(cache.read_text())]
         return visits[:count_max]
-    from medsettle import demo_nation
+    from medsettle.demo import nation as demo_nation
     from medsettle.domain import region
     from medsettle.service import lookups
     from medsettle.store.env import Store, StoreConfig

@@ -97,3 +97,11 @@ def rpc_error_info(error: grpc.RpcError):
         elif detail.Unpack(bad):
             fields.extend(v.field for v in bad.field_violations)
     return reasons_, metadata, fields
+
+
+def business_counts(store: Store) -> dict[str, int]:
+    """Entries per keyspace, less the statistics keyspaces a refused settlement is counted in (best effort, after the
+    refusal: see service/refusal_stats.py). What "a refusal writes nothing" is checked against."""
+    from medsettle.store.view import STATISTICS_KEYSPACES
+
+    return {name: count for name, count in store.counts().items() if name not in STATISTICS_KEYSPACES}

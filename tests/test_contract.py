@@ -22,6 +22,7 @@ SERVICES = {
     "medsettle.v1.SettlementService",
     "medsettle.v1.ReferenceDataService",
     "medsettle.v1.ClearingService",
+    "medsettle.v1.SupervisionService",
 }
 
 

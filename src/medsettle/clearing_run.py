@@ -39,6 +39,12 @@ def table(book: Book) -> str:
                   f"{p.mdtrtarea_admvs + ' ' + _name(p.mdtrtarea_admvs):<22.22} {p.setl_cnt:>9,} "
                   f"{format_fen(p.medfee_sumamt_fen):>16} {format_fen(p.fund_pay_sumamt_fen):>16} "
                   f"{format_fen(p.acct_pay_fen):>14} {format_fen(p.fund_pay_sumamt_fen + p.acct_pay_fen):>16}\n")
+    if stmt.deductions:
+        out.write(f"\n{'deductions (拒付) insured':<22} {'treated in':<22} {'count':>9} {'deducted':>16}\n")
+        for d in stmt.deductions:
+            out.write(f"{d.insuplc_admdvs + ' ' + _name(d.insuplc_admdvs):<22.22} "
+                      f"{d.mdtrtarea_admvs + ' ' + _name(d.mdtrtarea_admvs):<22.22} {d.deduction_cnt:>9,} "
+                      f"{format_fen(d.deducted_fen):>16}\n")
     out.write(f"\n{'province':<22} {'receivable':>16} {'payable':>16} {'net':>16}\n")
     for pos in stmt.positions:
         out.write(f"{pos.admdvs + ' ' + _name(pos.admdvs):<22.22} {format_fen(pos.receivable_fen):>16} "
@@ -51,12 +57,15 @@ def write_csv(book: Book, path: pathlib.Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         w = csv.writer(handle, lineterminator="\n")
         w.writerow(["kind", "month", "insuplc_admdvs", "mdtrtarea_admvs", "setl_cnt", "medfee_sumamt",
-                    "fund_pay_sumamt", "acct_pay", "receivable", "payable", "net"])
+                    "fund_pay_sumamt", "acct_pay", "receivable", "payable", "net", "deducted"])
         stmt = book.statement
         for p in stmt.pairs:
             w.writerow(["pair", stmt.month, p.insuplc_admdvs, p.mdtrtarea_admvs, p.setl_cnt,
                         format_fen(p.medfee_sumamt_fen), format_fen(p.fund_pay_sumamt_fen),
                         format_fen(p.acct_pay_fen), "", "", ""])
+        for d in stmt.deductions:
+            w.writerow(["deduction", stmt.month, d.insuplc_admdvs, d.mdtrtarea_admvs, d.deduction_cnt, "", "", "", "",
+                        "", "", format_fen(d.deducted_fen)])
         for pos in stmt.positions:
             w.writerow(["province", stmt.month, pos.admdvs, "", "", "", "", "", format_fen(pos.receivable_fen),
                         format_fen(pos.payable_fen), format_fen(pos.net_fen)])

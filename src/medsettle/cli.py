@@ -92,6 +92,8 @@ def _add_seed_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persons-per-province", type=int, default=PERSONS_PER_PROVINCE_DEFAULT)
     parser.add_argument("--millions", action="store_true",
                         help="a national-size catalog: 100,000 items per province (3.2 million in all)")
+    parser.add_argument("--no-audit-rules", action="store_true",
+                        help="leave out the provinces' audit rules (就医地管理), e.g. for a baseline benchmark")
 
 
 def _server_config(args):
@@ -113,11 +115,12 @@ def _seed(store, args) -> None:
     """The demo nation into `store`, as the seed flags say, with a summary."""
     import time
 
-    from medsettle import seeding
+    from medsettle.demo import seeding
 
     started = time.perf_counter()
     written = seeding.seed(store, seed=args.seed, items_per_province=100_000 if args.millions else args.items_per_province,
-                           persons_per_province=args.persons_per_province, today=DEMO_TODAY)
+                           persons_per_province=args.persons_per_province, today=DEMO_TODAY,
+                           audit_rules=not args.no_audit_rules)
     _print_summary(store, written, time.perf_counter() - started)
 
 
@@ -225,6 +228,18 @@ def cmd_migrate(args) -> int:
         store.close()
 
 
+def cmd_demo_day(args) -> int:
+    from medsettle.demo import day
+
+    return day.main(args)
+
+
+def cmd_report(args) -> int:
+    from medsettle import report
+
+    return report.run(args.data_dir, args.month, args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="medsettle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -267,6 +282,21 @@ def main(argv: list[str] | None = None) -> int:
                                                   "(safe while serving; run again after an interruption)")
     _add_data_dir(migrate)
     migrate.set_defaults(run=cmd_migrate)
+
+    demo = commands.add_parser("demo", help="the demo nation in use")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
+    demo_day = demo_commands.add_parser("day", help="a short scripted day of calls against a running server")
+    demo_day.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    demo_day.add_argument("--persons", type=int, default=60, help="persons of each of 8 insured provinces")
+    demo_day.add_argument("--persons-per-province", type=int, default=PERSONS_PER_PROVINCE_DEFAULT,
+                          help="as the nation was seeded")
+    demo_day.set_defaults(run=cmd_demo_day)
+
+    report = commands.add_parser("report", help="supervision report of a month: tables and PNG charts, from the store")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--data-dir", default=_env("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT))
+    report.add_argument("--out", default="report", help="directory for the PNG charts and CSV tables")
+    report.set_defaults(run=cmd_report)
 
     call = commands.add_parser("call", help="client calls that print readable results")
     call.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))

@@ -52,7 +52,9 @@ from medsettle.v1 import (
     reference_data_pb2_grpc,
     settlement_pb2,
     settlement_pb2_grpc,
+    supervision_pb2_grpc,
 )
+from medsettle.v1 import supervision_pb2 as spb
 from tests import world
 from tests.conftest import TEST_MAP_SIZE_BYTES, Running
 from tests.digest import snapshot
@@ -60,6 +62,10 @@ from tests.service.test_reference_data import catalog_item, policy_pb
 from tests.service.test_settlements import claim, line
 
 CALLER = (("x-medsettle-caller", "platform-sweep"),)
+# Supervision decides from the caller: the place of treatment of the world's hospitals, and (for 协查请求) the insured
+# place of its persons.
+SUPERVISION_CALLER = (("x-medsettle-caller", "medsettle:province:440000"),)
+INSURED_CALLER = (("x-medsettle-caller", "medsettle:province:110000"),)
 GZ = world.GZ_HOSPITAL
 TODAY = world.TODAY  # the fixed clock below stands on this day
 
@@ -94,7 +100,9 @@ def sweep(tmp_path_factory):
         request_id="SETUP-3", claim=claim("P001", GZ, [line("1", "XA001", "1", "10", 1_000)])))).settlement.setl_id
     served.run(clearing_pb2_grpc.ClearingServiceStub(channel).SetPrepaidFund(cpb.SetPrepaidFundRequest(
         request_id="SETUP-4", insuplc_admdvs="110000", year=2026, balance=1_000_000), metadata=CALLER))
-    served.ctx = {"mdtrt_id": mdtrt_id, "setl_id": setl_id}
+    flag_id = served.run(supervision_pb2_grpc.SupervisionServiceStub(channel).RaiseFlag(spb.RaiseFlagRequest(
+        request_id="SETUP-5", setl_id=setl_id, note="请核查"), metadata=INSURED_CALLER)).flag.flag_id
+    served.ctx = {"mdtrt_id": mdtrt_id, "setl_id": setl_id, "flag_id": flag_id}
     served.store = store
     yield served
     loop.run_until_complete(channel.close())
@@ -111,6 +119,7 @@ STUBS = {
     "SettlementService": settlement_pb2_grpc.SettlementServiceStub,
     "ReferenceDataService": reference_data_pb2_grpc.ReferenceDataServiceStub,
     "ClearingService": clearing_pb2_grpc.ClearingServiceStub,
+    "SupervisionService": supervision_pb2_grpc.SupervisionServiceStub,
 }
 
 
@@ -213,6 +222,21 @@ BASE: dict[str, Callable[[dict], Message]] = {
     "ReconcileDetail": lambda ctx: cpb.ReconcileDetailRequest(
         fixmedins_code=GZ, begndate="2026-03-01", enddate=TODAY,
         items=[cpb.ReconcileItem(setl_id=ctx["setl_id"], medfee_sumamt=1_000)]),
+    # SupervisionService
+    "PutAuditRules": lambda ctx: spb.PutAuditRulesRequest(rules=[spb.AuditRule(
+        rule_id="44-SWP", admdvs="440000", role="1", kind="VISIT_FREQUENCY", severity="FLAG", name="频繁门诊",
+        begndate=TODAY, med_types=["11"], visits_max=5, days=7)]),
+    "ListAuditRules": lambda ctx: spb.ListAuditRulesRequest(admdvs="440000", role="1", date=TODAY),
+    "ListFlags": lambda ctx: spb.ListFlagsRequest(mdtrtarea_admvs="440000", insuplc_admdvs="110000", fixmedins_code=GZ,
+                                                  rule_id="REQUEST", status="OPEN", begndate="2026-03-01",
+                                                  enddate=TODAY, limit=10),
+    "GetFlag": lambda ctx: spb.GetFlagRequest(flag_id=ctx.get("flag_id", "G20260302000000000001")),
+    "RaiseFlag": lambda ctx: spb.RaiseFlagRequest(setl_id=ctx["setl_id"], note="请核查该次门诊"),
+    "ReviewFlag": lambda ctx: spb.ReviewFlagRequest(flag_id=ctx.get("flag_id", "G20260302000000000001"),
+                                                    decision="CONFIRM", deduct=0, note="经核查"),
+    "GetSupervisionStats": lambda ctx: spb.GetSupervisionStatsRequest(
+        begndate="2026-03-01", enddate=TODAY, mdtrtarea_admvs="440000", insuplc_admdvs="110000", fixmedins_code=GZ,
+        institutions_limit=10),
 }
 
 SERVICE_OF = {
@@ -227,6 +251,8 @@ SERVICE_OF = {
                      "ListAuditEntries"], "ReferenceDataService"),
     **dict.fromkeys(["GetClearingStatement", "CloseMonth", "GetPrepaidFund", "SetPrepaidFund", "TopUpPrepaidFund",
                      "ListPrepaidAlerts", "ReconcileTotals", "ReconcileDetail"], "ClearingService"),
+    **dict.fromkeys(["PutAuditRules", "ListAuditRules", "ListFlags", "GetFlag", "RaiseFlag", "ReviewFlag",
+                     "GetSupervisionStats"], "SupervisionService"),
 }
 assert set(SERVICE_OF) == set(BASE)
 
@@ -680,6 +706,61 @@ CASES: list[Case] = [
     one("ReconcileDetail", "items=over_limit", lambda r: r.items.extend(
         cpb.ReconcileItem(setl_id=f"S{n}") for n in range(3)), "INVALID_ARGUMENT", "items",
         limits=(("RECONCILE_ITEMS_MAX", 3),)),
+    # -- SupervisionService ---------------------------------------------------------------------------------------
+    *request_ids("PutAuditRules"),
+    *bad("PutAuditRules", "rules[0].rule_id", codes()),
+    *bad("PutAuditRules", "rules[0].admdvs", REGIONS, "UNKNOWN_REGION"),
+    *bad("PutAuditRules", "rules[0].admdvs", [("a_city", "440100")]),
+    *bad("PutAuditRules", "rules[0].role", table("1", "3")),
+    *bad("PutAuditRules", "rules[0].kind", table("VISIT_FREQUENCY", "VISIT_COUNT")),
+    *bad("PutAuditRules", "rules[0].severity", table("FLAG", "WARN")),
+    *bad("PutAuditRules", "rules[0].name", NAMES_BAD),
+    *bad("PutAuditRules", "rules[0].begndate", dates()),
+    *bad("PutAuditRules", "rules[0].enddate", [*dates(required=False), ("before_begndate", "2026-03-01")]),
+    *bad("PutAuditRules", "rules[0].med_types[0]", table("11", "21")),
+    *bad("PutAuditRules", "rules[0].visits_max", [("zero", 0), ("negative", -1), ("over_100", 101)]),
+    *bad("PutAuditRules", "rules[0].days", [("zero", 0), ("over_90", 91), ("int32_max", 2**31 - 1)]),
+    one("PutAuditRules", "rules[0].item_prefixes=space", lambda r: r.rules[0].item_prefixes.append("X C"),
+        "INVALID_ARGUMENT", "rules[0].item_prefixes[0]"),
+    one("PutAuditRules", "rules=twice", lambda r: r.rules.append(r.rules[0]), "INVALID_ARGUMENT", "rules[1].begndate"),
+    *bad("ListAuditRules", "admdvs", REGIONS, "UNKNOWN_REGION"),
+    *bad("ListAuditRules", "role", table("1", "3", required=False)),
+    *bad("ListAuditRules", "date", dates(required=False)),
+    *bad("ListFlags", "mdtrtarea_admvs", REGIONS[1:], "UNKNOWN_REGION"),
+    *bad("ListFlags", "insuplc_admdvs", REGIONS[1:], "UNKNOWN_REGION"),
+    *bad("ListFlags", "fixmedins_code", codes(required=False)),
+    *bad("ListFlags", "rule_id", codes(required=False)),
+    *bad("ListFlags", "status", table("OPEN", "CLOSED", required=False)),
+    *bad("ListFlags", "begndate", dates(required=False)),
+    *bad("ListFlags", "enddate", [*dates(required=False), ("before_begndate", "2026-02-28"),
+                                  ("over_366_days", "2027-03-02")]),
+    *bad("ListFlags", "limit", [("negative", -1), ("over_1000", 1_001)]),
+    *bad("ListFlags", "page_token", [("not_a_flag_id", "X1"), ("newline", "G20260302000000000001\n")]),
+    *bad("GetFlag", "flag_id", [("empty", ""), ("short", "G2026"), ("newline", "G20260302000000000001\n"),
+                                ("arabic", "G٢٠٢٦٠٣٠٢000000000001")]),
+    *bad("GetFlag", "flag_id", [("unknown", "G20260302999999999999")], "FLAG_NOT_FOUND",
+         status=grpc.StatusCode.NOT_FOUND),
+    *request_ids("RaiseFlag"),
+    *bad("RaiseFlag", "setl_id", codes()),
+    *bad("RaiseFlag", "setl_id", [("unknown", "S999")], "SETTLEMENT_NOT_FOUND", status=grpc.StatusCode.NOT_FOUND),
+    *bad("RaiseFlag", "note", [("empty", ""), ("too_long", "查" * 501), *NAMES_BAD[:2]]),
+    *request_ids("ReviewFlag"),
+    *bad("ReviewFlag", "flag_id", [("empty", ""), ("short", "G2026")]),
+    *bad("ReviewFlag", "flag_id", [("unknown", "G20260302999999999999")], "FLAG_NOT_FOUND",
+         status=grpc.StatusCode.NOT_FOUND),
+    *bad("ReviewFlag", "decision", table("CONFIRM", "APPROVE")),
+    *bad("ReviewFlag", "deduct", AMOUNTS),
+    *bad("ReviewFlag", "deduct", [("over_what_the_funds_paid", 1)], "DEDUCTION_TOO_LARGE",
+         status=grpc.StatusCode.FAILED_PRECONDITION),
+    *bad("ReviewFlag", "deduct", [("when_clearing", 1)], also=(("decision", "CLEAR"),)),
+    *bad("ReviewFlag", "note", [("too_long", "查" * 501), *NAMES_BAD[:2]]),
+    *bad("GetSupervisionStats", "begndate", dates(required=False)),
+    *bad("GetSupervisionStats", "enddate", [*dates(required=False), ("before_begndate", "2026-02-28"),
+                                            ("over_92_days", "2026-06-30")]),
+    *bad("GetSupervisionStats", "mdtrtarea_admvs", REGIONS[1:], "UNKNOWN_REGION"),
+    *bad("GetSupervisionStats", "insuplc_admdvs", REGIONS[1:], "UNKNOWN_REGION"),
+    *bad("GetSupervisionStats", "fixmedins_code", codes(required=False)),
+    *bad("GetSupervisionStats", "institutions_limit", [("negative", -1), ("over_1000", 1_001)]),
 ]
 
 # What the sweep found wrong, one block per defect; each block failed before its fix.
@@ -792,7 +873,10 @@ _sequence = itertools.count(1)
 
 def call(sweep, rpc: str, request: Message):
     stub = STUBS[SERVICE_OF[rpc]](sweep.channel)
-    return sweep.run(getattr(stub, rpc)(request, metadata=CALLER))
+    caller = CALLER
+    if SERVICE_OF[rpc] == "SupervisionService":
+        caller = INSURED_CALLER if rpc == "RaiseFlag" else SUPERVISION_CALLER
+    return sweep.run(getattr(stub, rpc)(request, metadata=caller))
 
 
 def details_of(error: grpc.aio.AioRpcError):
@@ -926,7 +1010,7 @@ def test_the_valid_mutating_requests_are_accepted(sweep):
              "CreateChronicQualification", "RevokeChronicQualification", "SettleInpatient", "UploadInpatientFees",
              "CancelInpatientFees", "Discharge", "Admit", "ReverseByRequestId", "SettleOutpatient", "ReverseSettlement",
              "PutCatalogItems", "PutPolicies", "PutInstitutions", "PutPersons", "CloseMonth", "SetPrepaidFund",
-             "TopUpPrepaidFund"]
+             "TopUpPrepaidFund", "RaiseFlag", "ReviewFlag", "PutAuditRules"]
     assert set(order) == MUTATING
     for n, rpc in enumerate(order):
         request = BASE[rpc](ctx)

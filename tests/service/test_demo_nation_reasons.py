@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from medsettle import demo_nation, seeding
+from medsettle.demo import nation as demo_nation
+from medsettle.demo import seeding
 from medsettle.domain import region
 from medsettle.service import lookups
 from medsettle.v1 import person_pb2, person_pb2_grpc

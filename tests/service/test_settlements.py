@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from medsettle.v1 import common_pb2, person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
-from tests.conftest import rpc_error_info
+from tests.conftest import business_counts, rpc_error_info
 
 
 @pytest.fixture
@@ -96,10 +96,10 @@ def test_outpatient_settle_deductible_across_visits_account_and_reversal(api, se
 
 def test_pre_settle_equals_settle_and_commits_nothing(api, served, world, store):
     stub, _ = api
-    before = store.counts()
+    before = business_counts(store)
     pre = served.run(stub.PreSettleOutpatient(settlement_pb2.PreSettleOutpatientRequest(
         claim=claim("P001", world.GZ_HOSPITAL, VISIT_1)))).settlement
-    assert store.counts() == before
+    assert business_counts(store) == before
     real = settle(stub, served, "GZ-0101", claim("P001", world.GZ_HOSPITAL, VISIT_1)).settlement
     assert pre.setl_id == "" and real.setl_id
     pre.setl_id, pre.mdtrt_id = real.setl_id, real.mdtrt_id
@@ -174,7 +174,7 @@ def test_chong_zheng_after_a_lost_answer_and_for_a_request_never_seen(api, serve
 
 def test_refusals_name_the_line_and_write_nothing(api, served, world, store):
     stub, _ = api
-    before = store.counts()
+    before = business_counts(store)
     bad_lines = [line("1", "NOPE1", "1", "10", 1_000), line("2", "XA001", "3", "1.005", 302)]  # 3 x 1.005 = 3.015 -> 302
     error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
         request_id="GZ-0401", claim=claim("P001", world.GZ_HOSPITAL, bad_lines))))
@@ -196,7 +196,7 @@ def test_refusals_name_the_line_and_write_nothing(api, served, world, store):
         request_id="GZ-0405", claim=claim("P001", world.GZ_HOSPITAL, [line("1", "XA001", "1.5", "2", 300)],
                                           med_type="14", dise="M01600"))))
     assert rpc_error_info(error)[0] == ["CHRONIC_NOT_QUALIFIED"]
-    assert store.counts() == before
+    assert business_counts(store) == before
 
 
 def test_chronic_outpatient_with_qualified_disease(api, served, world):
@@ -478,7 +478,7 @@ def test_a_claim_with_hundreds_of_bad_lines_is_refused_clearly_not_cut_off(api, 
     """Every bad line is counted, the first five are named: a status naming all 600 made 200 KiB of trailers, which
     gRPC drops ("metadata size exceeds hard limit"), and the window got RESOURCE_EXHAUSTED instead."""
     stub, _ = api
-    before = store.counts()
+    before = business_counts(store)
     bad = [line(f"{i}", f"ZZ{i:05d}", "1", "1", 100) for i in range(600)]
     error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
         request_id="BIG-1", claim=claim("P001", world.GZ_HOSPITAL, bad))))
@@ -486,4 +486,4 @@ def test_a_claim_with_hundreds_of_bad_lines_is_refused_clearly_not_cut_off(api, 
     codes, metadata, violations = rpc_error_info(error)
     assert codes == ["UNKNOWN_CATALOG_ITEM"] * 5 and metadata["reason_count"] == "600"
     assert metadata["feedetl_sn"] == "0" and "claim.fee_lines[0].med_list_codg" in violations
-    assert "and 598 more" in error.details() and store.counts() == before
+    assert "and 598 more" in error.details() and business_counts(store) == before

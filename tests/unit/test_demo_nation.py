@@ -8,7 +8,7 @@ from itertools import islice
 
 import pytest
 
-from medsettle import demo_nation
+from medsettle.demo import nation as demo_nation
 from medsettle.domain import codes, region
 from medsettle.domain.records import (
     CatalogItem,

@@ -5,8 +5,12 @@ the month; a reversal is itself a settlement record with every amount negated an
 so it counts in the month it happens, with setl_cnt -1. The insured place owes the place of treatment the
 fund part and the personal-account part of every settlement: that sum is what a pair clears.
 
-Per province: receivable (as place of treatment), payable (as insured place), net = receivable - payable;
-the nets of a statement sum to zero. A statement has one canonical byte form (fixed field order, pairs and
+A confirmed deduction (拒付, DOMAIN.md 9) lowers what the insured place owes the place of treatment in the month it
+is confirmed in, as a line of its own (`deductions`); a reversal of a deducted settlement gives the deduction back
+(a negative deduction) in the reversal's month, since the reversal returns every fen the funds paid.
+
+Per province: receivable (as place of treatment), payable (as insured place), both after deductions,
+net = receivable - payable; the nets of a statement sum to zero. A statement has one canonical byte form (fixed field order, pairs and
 positions sorted by code), so generating it twice gives byte-identical output, and its digest names it.
 """
 
@@ -32,15 +36,48 @@ class Totals(Record, kw_only=True):
     medfee_sumamt_fen: int = 0
     fund_pay_sumamt_fen: int = 0
     acct_pay_fen: int = 0
+    deduction_cnt: int = 0  # +1 per confirmed deduction, -1 per deduction given back by a reversal
+    deducted_fen: int = 0
 
     @property
     def clearing_fen(self) -> int:
-        """What the insured place owes the place of treatment for these settlements."""
-        return self.fund_pay_sumamt_fen + self.acct_pay_fen
+        """What the insured place owes the place of treatment for these settlements, after deductions."""
+        return self.fund_pay_sumamt_fen + self.acct_pay_fen - self.deducted_fen
+
+    @property
+    def settlements_zero(self) -> bool:
+        return not (self.setl_cnt or self.medfee_sumamt_fen or self.fund_pay_sumamt_fen or self.acct_pay_fen)
+
+    @property
+    def deductions_zero(self) -> bool:
+        return not (self.deduction_cnt or self.deducted_fen)
 
     @property
     def is_zero(self) -> bool:
-        return not (self.setl_cnt or self.medfee_sumamt_fen or self.fund_pay_sumamt_fen or self.acct_pay_fen)
+        return self.settlements_zero and self.deductions_zero
+
+
+class Deduction(Record, kw_only=True):
+    """A confirmed deduction (拒付) as the clearing and the institution's reconciliation count it; its give-back by a
+    reversal is a Deduction of the negated amount."""
+
+    flag_id: str
+    setl_id: str
+    fixmedins_code: str
+    insuplc_admdvs: str  # insured province
+    mdtrtarea_admvs: str  # province of treatment
+    date: str  # confirmed (or given back) on
+    amount_fen: int  # > 0 deducted, < 0 given back
+    reversal_setl_id: str = ""  # on a give-back: the reversal that gave it back
+
+
+class DeductionLine(Record, kw_only=True):
+    """A pair's deductions of a month: its own line of the statement."""
+
+    insuplc_admdvs: str
+    mdtrtarea_admvs: str
+    deduction_cnt: int
+    deducted_fen: int
 
 
 class PairLine(Document, kw_only=True):
@@ -63,6 +100,8 @@ class Statement(Document, kw_only=True):
     month: str  # YYYY-MM
     pairs: tuple[PairLine, ...]
     positions: tuple[Position, ...]
+    # Omitted when empty (Record's omit_defaults): a month without deductions keeps the canonical bytes it always had.
+    deductions: tuple[DeductionLine, ...] = ()
 
     def position(self, admdvs: str) -> Position | None:
         for position in self.positions:
@@ -101,20 +140,32 @@ def totals_of(setl: Settlement) -> Totals:
                   fund_pay_sumamt_fen=setl.fund_pay_sumamt_fen, acct_pay_fen=setl.acct_pay_fen)
 
 
+def totals_of_deduction(deduction: Deduction) -> Totals:
+    return Totals(deduction_cnt=1 if deduction.amount_fen > 0 else -1, deducted_fen=deduction.amount_fen)
+
+
 def add(base: Totals, delta: Totals) -> Totals:
     return Totals(setl_cnt=base.setl_cnt + delta.setl_cnt,
                   medfee_sumamt_fen=base.medfee_sumamt_fen + delta.medfee_sumamt_fen,
                   fund_pay_sumamt_fen=base.fund_pay_sumamt_fen + delta.fund_pay_sumamt_fen,
-                  acct_pay_fen=base.acct_pay_fen + delta.acct_pay_fen)
+                  acct_pay_fen=base.acct_pay_fen + delta.acct_pay_fen,
+                  deduction_cnt=base.deduction_cnt + delta.deduction_cnt,
+                  deducted_fen=base.deducted_fen + delta.deducted_fen)
 
 
-def totals_from_ledger(settlements: Iterable[Settlement], month: str) -> dict[tuple[str, str], Totals]:
-    """The brute-force path: pair totals of `month` from every settlement record (tests, benchmarks, audits)."""
+def totals_from_ledger(settlements: Iterable[Settlement], month: str,
+                       deductions: Iterable[Deduction] = ()) -> dict[tuple[str, str], Totals]:
+    """The brute-force path: pair totals of `month` from every settlement and deduction record (tests, benchmarks,
+    audits)."""
     found: dict[tuple[str, str], Totals] = {}
     for setl in settlements:
         if month_of(setl.setl_date) == month:
             pair = pair_of(setl)
             found[pair] = add(found.get(pair, Totals()), totals_of(setl))
+    for deduction in deductions:
+        if month_of(deduction.date) == month:
+            pair = (deduction.insuplc_admdvs, deduction.mdtrtarea_admvs)
+            found[pair] = add(found.get(pair, Totals()), totals_of_deduction(deduction))
     return found
 
 
@@ -130,7 +181,12 @@ def statement(month: str, pair_totals: Iterable[tuple[tuple[str, str], Totals]])
         PairLine(insuplc_admdvs=insured, mdtrtarea_admvs=treated, setl_cnt=t.setl_cnt,
                  medfee_sumamt_fen=t.medfee_sumamt_fen, fund_pay_sumamt_fen=t.fund_pay_sumamt_fen,
                  acct_pay_fen=t.acct_pay_fen)
-        for (insured, treated), t in kept
+        for (insured, treated), t in kept if not t.settlements_zero
+    )
+    deductions = tuple(
+        DeductionLine(insuplc_admdvs=insured, mdtrtarea_admvs=treated, deduction_cnt=t.deduction_cnt,
+                      deducted_fen=t.deducted_fen)
+        for (insured, treated), t in kept if not t.deductions_zero
     )
     receivable: dict[str, int] = {}
     payable: dict[str, int] = {}
@@ -142,7 +198,7 @@ def statement(month: str, pair_totals: Iterable[tuple[tuple[str, str], Totals]])
                  net_fen=receivable.get(code, 0) - payable.get(code, 0))
         for code in sorted(receivable.keys() | payable.keys())
     )
-    result = Statement(month=month, pairs=pairs, positions=positions)
+    result = Statement(month=month, pairs=pairs, positions=positions, deductions=deductions)
     check(result)
     return result
 
@@ -151,8 +207,11 @@ def check(stmt: Statement) -> None:
     """The statement's invariants: nets sum to zero, receivables equal payables, canonical order."""
     assert sum(p.net_fen for p in stmt.positions) == 0, "nets of a clearing statement sum to zero"
     assert sum(p.receivable_fen for p in stmt.positions) == sum(p.payable_fen for p in stmt.positions)
-    keys = [(line.insuplc_admdvs, line.mdtrtarea_admvs) for line in stmt.pairs]
-    assert keys == sorted(set(keys)), "pairs are unique and sorted"
+    for lines in (stmt.pairs, stmt.deductions):
+        keys = [(line.insuplc_admdvs, line.mdtrtarea_admvs) for line in lines]
+        assert keys == sorted(set(keys)), "pairs and deduction lines are unique and sorted"
+    owed = sum(p.fund_pay_sumamt_fen + p.acct_pay_fen for p in stmt.pairs) - sum(d.deducted_fen for d in stmt.deductions)
+    assert owed == sum(p.receivable_fen for p in stmt.positions), "positions add up the pairs less the deductions"
     codes = [p.admdvs for p in stmt.positions]
     assert codes == sorted(set(codes)), "positions are unique and sorted"
 

@@ -66,3 +66,8 @@ def age_on(brdy: str, date: str) -> int:
     born = _parse(brdy)
     day = _parse(date)
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def days_between(first: str, last: str) -> int:
+    """Whole days from `first` to `last` (negative when `last` is earlier)."""
+    return (_parse(last) - _parse(first)).days

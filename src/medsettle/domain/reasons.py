@@ -18,6 +18,8 @@ REMEDY_USE_EVOUCHER = "USE_E_VOUCHER"
 REMEDY_FIX_REQUEST = "FIX_REQUEST"
 REMEDY_SETTLE_IN_PROVINCE = "SETTLE_UNDER_PROVINCIAL_RULES"
 REMEDY_RETRY_LATER = "RETRY_LATER"
+REMEDY_REVIEW_CHARGES = "REVIEW_CHARGES"
+REMEDY_ASK_OWN_PROVINCE = "ASK_OWN_PROVINCE"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -28,6 +30,10 @@ REMEDY_TEXT = {
     REMEDY_USE_EVOUCHER: ("请使用医保电子凭证或激活社保卡", "use the e-voucher or activate the card"),
     REMEDY_FIX_REQUEST: ("请更正请求后重试", "correct the request and retry"),
     REMEDY_RETRY_LATER: ("请稍后以同一请求流水号重试，仍失败请联系平台运维", "retry later with the same request_id; if it fails again, contact the platform's operators"),
+    REMEDY_REVIEW_CHARGES: ("请按就医地审核规则核对费用明细后重新结算；确属合理诊疗的，请联系就医地医保经办机构",
+                            "check the fee lines against the place of treatment's audit rule and settle again; if the "
+                            "care was right, contact the insurance agency of the place of treatment"),
+    REMEDY_ASK_OWN_PROVINCE: ("请由有权限的省级平台办理", "ask the provincial platform that owns it"),
     REMEDY_SETTLE_IN_PROVINCE: ("请通过省内异地就医或本地结算渠道结算", "settle through the province's own (intra-province) channel"),
     REMEDY_NONE: ("", ""),
 }
@@ -108,6 +114,18 @@ PREPAID_FUND_NOT_FOUND = _r("PREPAID_FUND_NOT_FOUND", "该参保省份该年度�
 NO_PREVIOUS_YEAR_PAYMENTS = _r("NO_PREVIOUS_YEAR_PAYMENTS", "上一年度无跨省结算支付，无法按月数测算预付金",
                                "no cross-province payments in the previous year to size the fund from", REMEDY_FIX_REQUEST)
 
+# Management at the place of treatment (就医地管理, DOMAIN.md 9).
+AUDIT_RULE_BLOCKED = _r("AUDIT_RULE_BLOCKED", "费用明细触发就医地审核规则，不予直接结算", "an audit rule blocks these fee lines",
+                        REMEDY_REVIEW_CHARGES)
+FLAG_NOT_FOUND = _r("FLAG_NOT_FOUND", "疑点记录不存在或无权查看", "flag not found (or not visible to the caller)",
+                    REMEDY_FIX_REQUEST)
+FLAG_ALREADY_DECIDED = _r("FLAG_ALREADY_DECIDED", "该疑点已审核完结", "the flag has already been decided", REMEDY_NONE)
+DEDUCTION_TOO_LARGE = _r("DEDUCTION_TOO_LARGE", "拒付金额超过该结算可拒付的基金支付金额",
+                         "deduction exceeds what the settlement's funds paid and is not yet deducted", REMEDY_FIX_REQUEST)
+SUPERVISION_NOT_PERMITTED = _r("SUPERVISION_NOT_PERMITTED", "调用方无权办理该监管事项",
+                               "the caller may not do this for another province's rules, flags or statistics",
+                               REMEDY_ASK_OWN_PROVINCE)
+
 # Not refusals of the rules: the request could not be served. Nothing was written in any of these cases.
 MALFORMED_REQUEST = _r("MALFORMED_REQUEST", "请求报文无法按该交易的消息格式解析", "the request body cannot be decoded as this "
                        "method's message (truncated, corrupted or sent to the wrong method)", REMEDY_FIX_REQUEST)
@@ -119,6 +137,7 @@ SERVER_BUSY = _r("SERVER_BUSY", "平台繁忙，本次请求未受理", "the ser
                  "was not taken", REMEDY_RETRY_LATER)
 SERVICE_UNAVAILABLE = _r("SERVICE_UNAVAILABLE", "服务暂不可用（正在停止或重启），本次请求未生效",
                          "service unavailable (stopping or restarting): nothing was done", REMEDY_RETRY_LATER)
+
 # A defect met while serving. Nothing was written (the writer's transaction aborts).
 INTERNAL_ERROR = _r("INTERNAL_ERROR", "平台内部错误，本次请求未生效，已记录", "internal error: nothing was done; it has been logged",
                     REMEDY_RETRY_LATER)

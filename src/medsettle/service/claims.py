@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medsettle.domain import catalog_split, codes, region
+from medsettle.domain import audit, catalog_split, codes, region
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
 from medsettle.domain.records import CatalogItem, Claim, FeeLine, Person, Settlement, Stay
 from medsettle.service import lookups
+from medsettle.store import supervision_book
 from medsettle.store.rows import AccumulatorRow
 from medsettle.store.view import View
 
@@ -25,6 +26,7 @@ class Computed:
     person: Person
     accumulator_row: AccumulatorRow
     lines: tuple[FeeLine, ...]  # the claim's lines as read
+    flagged: tuple[audit.Hit, ...] = ()  # audit rules of severity FLAG it hits: flags written with it
 
 
 def items_for(view: View, province: str, claim: Claim) -> dict[str, CatalogItem | None]:
@@ -41,7 +43,8 @@ def items_for(view: View, province: str, claim: Claim) -> dict[str, CatalogItem 
 
 def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_ms: int,
             stay: Stay | None = None) -> Computed:
-    """Check eligibility with the same function as 2001, then adjudicate. Raises Refusal."""
+    """Check eligibility with the same function as 2001, adjudicate, then apply the audit rules in force (a BLOCK
+    refuses, a FLAG is explained and carried to the commit). Raises Refusal."""
     institution = view.institution(claim.fixmedins_code)
     answer = lookups.benefit(view, person, claim.insutype, institution, claim.med_type, claim.setl_date,
                              claim.dise_codg, cert_type, admission_date=stay.begndate if stay is not None else "")
@@ -79,7 +82,18 @@ def compute(view: View, claim: Claim, person: Person, cert_type: str, setl_time_
         first_settlement_of_stay=stay is None or not stay.admission_counted,
         cnt_used_today_e4=used_e4,
     )
-    return Computed(settlement=adjudicate(inputs), person=person, accumulator_row=row, lines=claim.lines)
+    setl = adjudicate(inputs)
+    flagged: tuple[audit.Hit, ...] = ()
+    rule_set = supervision_book.rules_for(view, region.province_of(institution.admdvs),
+                                          region.province_of(line.insuplc_admdvs), claim.setl_date)
+    if rule_set.rules:
+        hits = audit.evaluate(supervision_book.audit_input(view, rule_set, claim, setl, items_by_sn, stay))
+        blocked = audit.refusal_of(hits, claim)
+        if blocked is not None:
+            raise blocked
+        flagged = audit.flags_of(hits)
+        setl = audit.explained(setl, flagged)
+    return Computed(settlement=setl, person=person, accumulator_row=row, lines=claim.lines, flagged=flagged)
 
 
 def person_unchanged(view: View, computed: Computed) -> bool:

@@ -54,6 +54,12 @@ def _core_settlements(view: View, fixmedins_code: str, days: list[str]):
     return found
 
 
+def _deductions(view: View, fixmedins_code: str, days: list[str]) -> list[clearing.Deduction]:
+    """Deductions on the institution's settlements confirmed (or given back) in the period: what the place of
+    treatment recovers from it."""
+    return [d for day in days for d in view.deductions_on(day, fixmedins_code)]
+
+
 class ClearingServicer(pb_grpc.ClearingServiceServicer):
     full_name = "medsettle.v1.ClearingService"
     add = staticmethod(pb_grpc.add_ClearingServiceServicer_to_server)
@@ -203,15 +209,18 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         theirs = clearing.Totals(setl_cnt=request.setl_cnt, medfee_sumamt_fen=request.medfee_sumamt,
                                  fund_pay_sumamt_fen=request.fund_pay_sumamt, acct_pay_fen=request.acct_pay)
 
-        def read() -> clearing.Totals:
+        def read() -> tuple[clearing.Totals, list[clearing.Deduction]]:
             with self.app.store.read() as view:
                 found = _core_settlements(view, fixmedins_code, days)
-            return reconciliation.totals(s for s in found if not clr_type or s.clr_type == clr_type)
+                deductions = _deductions(view, fixmedins_code, days)
+            return reconciliation.totals(s for s in found if not clr_type or s.clr_type == clr_type), deductions
 
-        ours = await asyncio.to_thread(read)
+        ours, deductions = await asyncio.to_thread(read)
         return pb.ReconcileTotalsResponse(match=ours == theirs, setl_cnt=ours.setl_cnt,
                                           medfee_sumamt=ours.medfee_sumamt_fen,
-                                          fund_pay_sumamt=ours.fund_pay_sumamt_fen, acct_pay=ours.acct_pay_fen)
+                                          fund_pay_sumamt=ours.fund_pay_sumamt_fen, acct_pay=ours.acct_pay_fen,
+                                          deduction_cnt=sum(1 if d.amount_fen > 0 else -1 for d in deductions),
+                                          deducted=sum(d.amount_fen for d in deductions))
 
     @rpc
     async def ReconcileDetail(self, request: pb.ReconcileDetailRequest, context) -> pb.ReconcileDetailResponse:
@@ -222,6 +231,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         def read() -> pb.ReconcileDetailResponse:
             with self.app.store.read() as view:
                 ours = [reconciliation.item_of(s) for s in _core_settlements(view, fixmedins_code, days)]
-            return cc.detail_pb(reconciliation.detail(theirs, ours), len(ours), len(theirs))
+                deductions = _deductions(view, fixmedins_code, days)
+            return cc.detail_pb(reconciliation.detail(theirs, ours), len(ours), len(theirs), deductions)
 
         return await asyncio.to_thread(read)

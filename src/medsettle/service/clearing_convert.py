@@ -35,6 +35,9 @@ def statement_pb(book: Book) -> pb.ClearingStatement:
         positions=[pb.ProvincePosition(admdvs=p.admdvs, receivable=p.receivable_fen, payable=p.payable_fen,
                                        net=p.net_fen) for p in stmt.positions],
         closed=book.closed is not None, digest=book.digest, canonical=book.canonical,
+        deductions=[pb.ClearingDeduction(insuplc_admdvs=d.insuplc_admdvs, mdtrtarea_admvs=d.mdtrtarea_admvs,
+                                         deduction_cnt=d.deduction_cnt, deducted=d.deducted_fen)
+                    for d in stmt.deductions],
     )
 
 
@@ -79,8 +82,15 @@ def item_pb(item: Item) -> pb.ReconcileItem:
                             fund_pay_sumamt=item.fund_pay_sumamt_fen, acct_pay=item.acct_pay_fen)
 
 
-def detail_pb(found: Detail, core_cnt: int, institution_cnt: int) -> pb.ReconcileDetailResponse:
+def deduction_pb(d: clearing.Deduction) -> pb.ReconcileDeduction:
+    return pb.ReconcileDeduction(flag_id=d.flag_id, setl_id=d.setl_id, date=d.date, amount=d.amount_fen,
+                                 reversal_setl_id=d.reversal_setl_id)
+
+
+def detail_pb(found: Detail, core_cnt: int, institution_cnt: int,
+              deductions: list[clearing.Deduction]) -> pb.ReconcileDetailResponse:
     return pb.ReconcileDetailResponse(
+        deductions=[deduction_pb(d) for d in deductions],
         match=found.match, core_setl_cnt=core_cnt, institution_setl_cnt=institution_cnt,
         missing_in_core=[item_pb(i) for i in found.missing_in_core],
         missing_at_institution=[item_pb(i) for i in found.missing_at_institution],

@@ -61,7 +61,7 @@ def _unique(records, key_of, field: str, key_name: str) -> None:
         first_index[record_key] = index
 
 
-def _add_versions(indexed, held_of, put, field: str) -> int:
+def add_versions(indexed, held_of, put, field: str) -> int:
     """Add each (index, record) as a new effective-dated version (versions.place_version); returns how many."""
     written = 0
     for index, record in indexed:
@@ -96,7 +96,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
 
         def effect(view: WriteView):
-            written = _add_versions(indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
+            written = add_versions(indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
                                     lambda item: view.put_catalog_item(province, item), "items")
             self.app.audit(view, who, "PutCatalogItems", f"province={province} items={len(items)} written={written}",
                         request.request_id)
@@ -120,11 +120,11 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         places = await _collect(request.insured_places, convert.insured_place, "insured_places")
 
         def effect(view: WriteView):
-            written_policies = _add_versions(
+            written_policies = add_versions(
                 sorted(enumerate(policies), key=lambda pair: pair[1].begndate),
                 lambda p: view.policy_versions(p.insuplc_admdvs, p.insutype, p.category, p.psn_type, p.hosp_lv),
                 view.put_policy, "policies")
-            written_places = _add_versions(
+            written_places = add_versions(
                 sorted(enumerate(places), key=lambda pair: pair[1].begndate),
                 lambda p: view.insured_place_versions(p.insuplc_admdvs), view.put_insured_place, "insured_places")
             regions = sorted({p.insuplc_admdvs for p in policies} | {p.insuplc_admdvs for p in places})

@@ -10,8 +10,10 @@ from medsettle.service.filings import FilingServicer
 from medsettle.service.persons import PersonServicer
 from medsettle.service.reference_data import ReferenceDataServicer
 from medsettle.service.settlements import SettlementServicer
+from medsettle.service.supervision import SupervisionServicer
 
-SERVICERS = (PersonServicer, FilingServicer, SettlementServicer, ReferenceDataServicer, ClearingServicer)
+SERVICERS = (PersonServicer, FilingServicer, SettlementServicer, ReferenceDataServicer, ClearingServicer,
+             SupervisionServicer)
 
 
 def add_all(server: grpc.aio.Server, app: App) -> list[str]:

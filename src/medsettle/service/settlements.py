@@ -22,9 +22,10 @@ from medsettle.domain.records import (
     stay_after,
 )
 from medsettle.domain.reversal import reverse
-from medsettle.service import claims, convert, idempotency, lookups
+from medsettle.service import claims, convert, idempotency, lookups, refusal_stats
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
+from medsettle.store import supervision_book
 from medsettle.store.rows import AccumulatorRow, RequestRecord, StayLine
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import settlement_pb2 as pb
@@ -44,15 +45,18 @@ def _new_id(view: WriteView, prefix: str, date: str) -> str:
     return f"{prefix}{date.replace('-', '')}{view.next_seq(prefix):012d}"
 
 
-def _commit(view: WriteView, setl: Settlement, person: Person, row: AccumulatorRow) -> Settlement:
-    """Write a computed settlement with its accumulator change and account balance; give it its ids."""
+def _commit(view: WriteView, computed: claims.Computed, now_ms: int) -> Settlement:
+    """Write a computed settlement with its accumulator change, account balance and supervision rows (visit index,
+    distributions, flags, statistics); give it its ids."""
+    setl = computed.settlement
     setl = msgspec.structs.replace(
         setl, setl_id=_new_id(view, "S", setl.setl_date), mdtrt_id=setl.mdtrt_id or _new_id(view, "M", setl.setl_date))
     check_identities(setl)
     view.put_settlement(setl)
-    _add_to_year(view, setl, row)
+    _add_to_year(view, setl, computed.accumulator_row)
     if setl.acct_pay_fen:
-        view.put_person(_with_balance(person, setl.insutype, setl.balc_fen))
+        view.put_person(_with_balance(computed.person, setl.insutype, setl.balc_fen))
+    supervision_book.record_settlement(view, setl, computed.flagged, now_ms)
     return setl
 
 
@@ -135,6 +139,15 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     @rpc
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
+        try:
+            return await self._settle_outpatient(request)
+        except Refusal as refusal:  # counted for supervision, best effort: the refusal itself writes nothing
+            ref = request.claim.person
+            refusal_stats.count(self.app, "SettleOutpatient", request.claim.fixmedins_code, request.request_id,
+                                refusal, psn_no=ref.psn_no, cert=(ref.mdtrt_cert_type, ref.mdtrt_cert_no))
+            raise
+
+    async def _settle_outpatient(self, request: pb.SettleOutpatientRequest) -> pb.SettleOutpatientResponse:
         caller = convert.code(request.claim.fixmedins_code, "claim.fixmedins_code")
         request_once = idempotency.Once(self.app, caller, request, pb.SettleOutpatientResponse)
         now_ms = self.app.clock.now_ms()
@@ -150,7 +163,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 # Another settlement of this person committed since the snapshot: compute again under the
                 # write lock, so two settlements never spend the same deductible or cap.
                 current = _compute_outpatient(view, claim, view.person(claim.psn_no), cert_type, now_ms)
-            setl = _commit(view, current.settlement, current.person, current.accumulator_row)
+            setl = _commit(view, current, now_ms)
             return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
         return await request_once.run(effect, answer_is_settlement=True)
@@ -288,6 +301,14 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     @rpc
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
+        try:
+            return await self._settle_inpatient(request)
+        except Refusal as refusal:  # counted for supervision, best effort: the refusal itself writes nothing
+            refusal_stats.count(self.app, "SettleInpatient", request.fixmedins_code, request.request_id, refusal,
+                                mdtrt_id=request.mdtrt_id)
+            raise
+
+    async def _settle_inpatient(self, request: pb.SettleInpatientRequest) -> pb.SettleInpatientResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.SettleInpatientResponse)
         now_ms = self.app.clock.now_ms()
@@ -308,7 +329,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             return settle(view, computed_now, stay_now, view.stay_lines(stay.mdtrt_id))
 
         def settle(view: WriteView, computed_now: claims.Computed, stay_now: Stay, held_lines: list[StayLine]):
-            setl = _commit(view, computed_now.settlement, computed_now.person, computed_now.accumulator_row)
+            setl = _commit(view, computed_now, now_ms)
             covered = set(setl.feedetl_sns)
             for held in held_lines:
                 if held.line.feedetl_sn in covered:
@@ -356,6 +377,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         check_identities(reversal)
         view.put_settlement(reversal)
         view.put_settlement(msgspec.structs.replace(original, reversal_setl_id=reversal.setl_id), index=False)
+        supervision_book.record_reversal(view, original, reversal)
         if original.clr_type == codes.CLR_TYPE_INPATIENT:
             stay = view.stay(original.mdtrt_id)
             assert stay is not None

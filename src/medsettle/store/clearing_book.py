@@ -48,8 +48,10 @@ def book(view: View, month: str) -> Book:
 
 
 def ledger_statement(view: View, month: str) -> clearing.Statement:
-    """Brute force: every settlement ever written, scanned. For checks and benchmarks, never on a request."""
-    return clearing.statement(month, clearing.totals_from_ledger(view.all_settlements(), month).items())
+    """Brute force: every settlement and deduction ever written, scanned. For checks and benchmarks, never on a
+    request."""
+    return clearing.statement(month, clearing.totals_from_ledger(view.all_settlements(), month,
+                                                                 view.all_deductions()).items())
 
 
 def previous_year_payable_fen(view: View, province: str, year: int) -> int:

@@ -54,3 +54,16 @@ class ClosedMonth(Record, kw_only=True):
     digest: str
     closed_ms: int
     closed_by: str = ""
+
+
+class RefusalEntry(Record, kw_only=True):
+    """A refused settlement, counted once per (day, institution, request id) by the best-effort statistics job."""
+
+    date: str
+    fixmedins_code: str
+    request_id: str
+    method: str
+    reasons: tuple[str, ...]  # codes, the leading one first
+    mdtrtarea_admvs: str  # province of treatment, or supervision_stats.UNKNOWN_REGION
+    insuplc_admdvs: str  # insured province, or supervision_stats.UNKNOWN_REGION
+    when_ms: int

@@ -22,7 +22,17 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   closed_months   month                                            -> ClosedMonth (frozen statement bytes)
   prepaid_funds   insured province, year                           -> PrepaidFund
   prepaid_alerts  insured province, year, month                    -> PrepaidAlert
-  meta            name                                             -> counters (ascii int)
+  meta            name                                             -> counters (ascii int); audit_rules_token
+  audit_rules     admdvs, role, rule_id, begndate                  -> AuditRule
+  person_days     psn_no, setl_date                                -> audit.PersonDay (outpatient visits in force)
+  person_stays    psn_no, begndate, mdtrt_id                       -> b""   (overlapping stays)
+  sketches        "I", province, med_list_codg | "V", fixmedins_code, clr_type -> AmountSketch
+  flags           flag_id ("G" + date + seq)                       -> Flag
+  flag_index      "P", province | "H", fixmedins_code, flag_date, flag_id -> b""
+  flags_by_setl   setl_id, flag_id                                 -> b""
+  deductions      date, fixmedins_code, flag_id, "D" | "G"         -> clearing.Deduction
+  stats           date, treatment province, insured province, fixmedins_code -> supervision_stats.DayStats
+  refusal_log     date, fixmedins_code, request_id                 -> RefusalEntry (statistics, best effort)
 """
 
 from __future__ import annotations
@@ -32,7 +42,11 @@ from typing import Any
 
 import lmdb
 
-from medsettle.domain import clearing, codes, region
+from medsettle.domain import clearing, codes, region, supervision_stats
+from medsettle.domain.amount_sketch import AmountSketch
+from medsettle.domain.audit import PersonDay
+from medsettle.domain.audit_rules import AuditRule
+from medsettle.domain.flags import Flag
 from medsettle.domain.prepaid import PrepaidAlert, PrepaidFund
 from medsettle.domain.records import (
     CatalogItem,
@@ -45,9 +59,10 @@ from medsettle.domain.records import (
     Settlement,
     Stay,
 )
+from medsettle.domain.supervision_stats import DayStats
 from medsettle.store import codec, keys
 from medsettle.store.keys import MAX_PART_BYTES, key, prefix, seq
-from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RequestRecord, StayLine
+from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RefusalEntry, RequestRecord, StayLine
 
 KEYSPACES = (
     "persons",
@@ -72,7 +87,19 @@ KEYSPACES = (
     "closed_months",
     "prepaid_funds",
     "prepaid_alerts",
+    "audit_rules",
+    "person_days",
+    "person_stays",
+    "sketches",
+    "flags",
+    "flag_index",
+    "flags_by_setl",
+    "deductions",
+    "stats",
+    "refusal_log",
 )
+# Written by the best-effort refusal counter outside any request's transaction: a refusal changes nothing else.
+STATISTICS_KEYSPACES = frozenset({"stats", "refusal_log"})
 
 # The record type of each keyspace whose values are records (the others hold ids, counts or nothing): what
 # `medsettle migrate` decodes and writes again.
@@ -94,10 +121,22 @@ RECORD_TYPES: dict[str, type] = {
     "closed_months": ClosedMonth,
     "prepaid_funds": PrepaidFund,
     "prepaid_alerts": PrepaidAlert,
+    "audit_rules": AuditRule,
+    "person_days": PersonDay,
+    "sketches": AmountSketch,
+    "flags": Flag,
+    "deductions": clearing.Deduction,
+    "stats": DayStats,
+    "refusal_log": RefusalEntry,
 }
 assert set(RECORD_TYPES) <= set(KEYSPACES)
 
 MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
+PERSON_STAYS_MAX = 1_000  # stays of one person the overlap rule reads
+AUDIT_RULES_TOKEN = "audit_rules_token"  # meta: changes with every rule written (the rule caches' key)
+SKETCH_ITEM, SKETCH_VISIT = "I", "V"
+FLAG_INDEX_PROVINCE, FLAG_INDEX_INSTITUTION = "P", "H"
+DEDUCTION_TAG, GIVE_BACK_TAG = "D", "G"
 
 
 def _versioned_at(cursor: lmdb.Cursor, key_prefix: bytes, date: str, record_type: type) -> Any:
@@ -132,6 +171,9 @@ _DESCENDING = str.maketrans("0123456789", "9876543210")
 _descending_dates: dict[str, bytes] = {}  # a push or a day's settlements use a handful of dates, again and again
 _DESCENDING_DATES_MAX = 4096
 _decode_catalog_item = codec.decoder_of(CatalogItem)
+_decode_sketch = codec.decoder_of(AmountSketch)
+_decode_person_day = codec.decoder_of(PersonDay)
+LOOKBACK_DAYS_READ_MAX = 400  # day records one read returns (the rules look back at most 90 days)
 
 
 def _descending(date: str) -> bytes:
@@ -360,6 +402,112 @@ class View:
         data = self.txn.get(key(name), db=self.dbs["meta"])
         return 0 if data is None else int(bytes(data))
 
+    # -- supervision (就医地管理) --------------------------------------------------------------------
+
+    def audit_rules_token(self) -> str:
+        """Changes whenever a rule is written; "" while no rule was ever written (the fast path: no rules)."""
+        data = self.txn.get(key(AUDIT_RULES_TOKEN), db=self.dbs["meta"])
+        return "" if data is None else bytes(data).decode("ascii")
+
+    def audit_rules(self, admdvs: str, role: str, limit: int = MAX_SCAN_ROWS) -> list[AuditRule]:
+        """Every version of every rule of (province, role), by rule_id then begndate."""
+        return [rule for _, rule in self._scan("audit_rules", prefix(admdvs, role), AuditRule, limit=limit)]
+
+    def audit_rule_versions(self, admdvs: str, role: str, rule_id: str) -> list[AuditRule]:
+        return [rule for _, rule in self._scan("audit_rules", prefix(admdvs, role, rule_id), AuditRule)]
+
+    def person_days(self, psn_no: str, first_date: str, last_date: str) -> dict[str, PersonDay]:
+        """The person's outpatient day records from first_date to last_date (at most one per day). Read for every
+        settlement under a frequency or same-day rule: on the keyspace's shared cursor, keys built in one step."""
+        found: dict[str, PersonDay] = {}
+        key_prefix = f"{psn_no}\x00".encode("ascii")
+        cursor = self._cursor("person_days")
+        positioned = cursor.set_range(key_prefix + first_date.encode("ascii"))
+        while positioned:
+            raw = cursor.key()
+            date = raw[len(key_prefix):].decode("ascii")
+            if not raw.startswith(key_prefix) or date > last_date:
+                break
+            found[date] = _decode_person_day(cursor.value())
+            assert len(found) <= LOOKBACK_DAYS_READ_MAX
+            positioned = cursor.next()
+        return found
+
+    def person_day(self, psn_no: str, date: str) -> PersonDay | None:
+        return self._get("person_days", key(psn_no, date), PersonDay)
+
+    def person_stays(self, psn_no: str) -> list[Stay]:
+        """Every stay of the person (admissions are few; bounded by PERSON_STAYS_MAX)."""
+        stays = []
+        for raw, _ in self._scan("person_stays", prefix(psn_no), None, limit=PERSON_STAYS_MAX):
+            stay = self.stay(keys.parts(raw)[-1])
+            assert stay is not None
+            stays.append(stay)
+        return stays
+
+    def sketch(self, kind: str, owner: str, code: str) -> AmountSketch | None:
+        # Read for every distinct item of every settlement: the key is built in one step, like a catalog key
+        # (kind, owner and code are codes: no NUL inside).
+        data = self.txn.get(f"{kind}\x00{owner}\x00{code}".encode("ascii"), db=self.dbs["sketches"])
+        return None if data is None else _decode_sketch(data)
+
+    def flag(self, flag_id: str) -> Flag | None:
+        return self._get("flags", key(flag_id), Flag)
+
+    def flag_ids_of_settlement(self, setl_id: str) -> list[str]:
+        return [keys.parts(raw)[-1] for raw, _ in self._scan("flags_by_setl", prefix(setl_id), None, limit=1_000)]
+
+    def flag_ids(self, scope: tuple[str, ...], first_date: str, last_date: str, after_flag_id: str,
+                 limit: int) -> list[str]:
+        """Flag ids in id order (= flag date order) from first_date to last_date, after `after_flag_id`; `scope`
+        is (FLAG_INDEX_*, owner) for an index, () for every flag. At most `limit`."""
+        found: list[str] = []
+        if scope:
+            space, start = "flag_index", key(*scope, first_date)
+            if after_flag_id:
+                start = key(*scope, "-".join((after_flag_id[1:5], after_flag_id[5:7], after_flag_id[7:9])),
+                            after_flag_id) + b"\x01"
+            rows = self._scan(space, prefix(*scope), None, start=start)
+        else:
+            start = key(after_flag_id) + b"\x01" if after_flag_id else key("G" + first_date.replace("-", ""))
+            rows = self._scan("flags", b"G", None, start=start)
+        last_id = "G" + last_date.replace("-", "") + "~"
+        for raw, _ in rows:
+            flag_id = keys.parts(raw)[-1]
+            if flag_id > last_id:
+                break
+            found.append(flag_id)
+            if len(found) >= limit:
+                break
+        return found
+
+    def deductions_on(self, date: str, fixmedins_code: str) -> list[clearing.Deduction]:
+        return [d for _, d in self._scan("deductions", prefix(date, fixmedins_code), clearing.Deduction)]
+
+    def all_flags(self) -> Iterator[Flag]:
+        """Every flag ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
+        for _, flag in self._scan("flags", b"", Flag, limit=10**12):
+            yield flag
+
+    def all_deductions(self) -> Iterator[clearing.Deduction]:
+        """Every deduction ever written, unbounded: for offline checks (tests, benchmarks), never a request."""
+        for _, deduction in self._scan("deductions", b"", clearing.Deduction, limit=10**12):
+            yield deduction
+
+    def stats_rows(self, date: str, limit: int) -> Iterator[tuple[tuple[str, str, str], DayStats]]:
+        """((treatment province, insured province, fixmedins_code), stats) of one day."""
+        for raw, row in self._scan("stats", prefix(date), DayStats, limit=limit):
+            _, treated, insured, fixmedins_code = keys.parts(raw)
+            yield (treated, insured, fixmedins_code), row
+
+    def refusal_entry(self, date: str, fixmedins_code: str, request_id: str) -> RefusalEntry | None:
+        return self._get("refusal_log", key(date, fixmedins_code, request_id), RefusalEntry)
+
+    def refusal_entries(self) -> Iterator[RefusalEntry]:
+        """Every refusal counted, unbounded: for offline checks (tests), never a request."""
+        for _, entry in self._scan("refusal_log", b"", RefusalEntry, limit=10**12):
+            yield entry
+
 
 class WriteView(View):
     """Reads and writes inside one write transaction."""
@@ -450,6 +598,7 @@ class WriteView(View):
 
     def put_stay(self, stay: Stay) -> None:
         self._put("stays", key(stay.mdtrt_id), stay)
+        self.txn.put(key(stay.psn_no, stay.begndate, stay.mdtrt_id), b"", db=self.dbs["person_stays"])
         open_key = key(stay.psn_no, stay.mdtrt_id)
         if stay.enddate:
             self.txn.delete(open_key, db=self.dbs["open_stays"])
@@ -467,6 +616,60 @@ class WriteView(View):
 
     def add_audit(self, entry: AuditEntry) -> None:
         self._put("audit", key(seq(entry.when_ms, 15), seq(self.next_seq("audit"))), entry)
+
+    def put_audit_rule(self, rule: AuditRule, token: str) -> None:
+        """Write a rule version; `token` (new for every push) tells every process's rule cache to reload."""
+        self._put("audit_rules", key(rule.admdvs, rule.role, rule.rule_id, rule.begndate), rule)
+        self.txn.put(key(AUDIT_RULES_TOKEN), token.encode("ascii"), db=self.dbs["meta"])
+
+    def put_person_day(self, psn_no: str, date: str, day: PersonDay) -> None:
+        if day.visits:
+            self._put("person_days", key(psn_no, date), day)
+        else:
+            self.txn.delete(key(psn_no, date), db=self.dbs["person_days"])
+
+    def prune_person_days(self, psn_no: str, before_date: str, limit: int) -> int:
+        """Delete at most `limit` of the person's day records older than `before_date`; returns how many."""
+        cursor = self.txn.cursor(db=self.dbs["person_days"])
+        deleted = 0
+        start = prefix(psn_no)
+        while deleted < limit and cursor.set_range(start) and cursor.key().startswith(start):
+            if keys.parts(cursor.key())[-1] >= before_date:
+                break
+            cursor.delete()
+            deleted += 1
+        return deleted
+
+    def put_sketch(self, sketch: AmountSketch, kind: str, owner: str, code: str) -> None:
+        # Codes checked where they entered (convert.code: no NUL, at most 40 characters), as for catalog keys.
+        self.txn.put(f"{kind}\x00{owner}\x00{code}".encode("ascii"), codec.encode(sketch), db=self.dbs["sketches"])
+
+    def put_flag(self, flag: Flag, *, new: bool) -> None:
+        """Write a flag; a new one is also indexed for both provinces, the institution and its settlement."""
+        self._put("flags", key(flag.flag_id), flag)
+        if new:
+            for scope in ((FLAG_INDEX_PROVINCE, flag.mdtrtarea_admvs), (FLAG_INDEX_PROVINCE, flag.insuplc_admdvs),
+                          (FLAG_INDEX_INSTITUTION, flag.fixmedins_code)):
+                self.txn.put(key(*scope, flag.flag_date, flag.flag_id), b"", db=self.dbs["flag_index"])
+            self.txn.put(key(flag.setl_id, flag.flag_id), b"", db=self.dbs["flags_by_setl"])
+
+    def add_deduction(self, deduction: clearing.Deduction) -> None:
+        """A deduction (or its give-back) into the ledger and its month's clearing aggregate, in this transaction."""
+        tag = GIVE_BACK_TAG if deduction.amount_fen < 0 else DEDUCTION_TAG
+        self._put("deductions", key(deduction.date, deduction.fixmedins_code, deduction.flag_id, tag), deduction)
+        month = clearing.month_of(deduction.date)
+        assert self.closed_month(month) is None, f"deduction {deduction.flag_id} dated in closed month {month}"
+        agg_key = key(month, deduction.insuplc_admdvs, deduction.mdtrtarea_admvs)
+        old = self._get("clearing_month", agg_key, clearing.Totals) or clearing.Totals()
+        self._put("clearing_month", agg_key, clearing.add(old, clearing.totals_of_deduction(deduction)))
+
+    def add_stats(self, date: str, treated: str, insured: str, fixmedins_code: str, delta: DayStats) -> None:
+        stats_key = key(date, treated, insured, fixmedins_code)
+        old = self._get("stats", stats_key, DayStats) or DayStats()
+        self._put("stats", stats_key, supervision_stats.add(old, delta))
+
+    def put_refusal_entry(self, entry: RefusalEntry) -> None:
+        self._put("refusal_log", key(entry.date, entry.fixmedins_code, entry.request_id), entry)
 
 
 def _cert_keys(person: Person) -> list[tuple[str, str]]:

@@ -22,6 +22,18 @@ class ClearingPair(_message.Message):
     acct_pay: int
     def __init__(self, insuplc_admdvs: _Optional[str] = ..., mdtrtarea_admvs: _Optional[str] = ..., setl_cnt: _Optional[int] = ..., medfee_sumamt: _Optional[int] = ..., fund_pay_sumamt: _Optional[int] = ..., acct_pay: _Optional[int] = ...) -> None: ...
 
+class ClearingDeduction(_message.Message):
+    __slots__ = ("insuplc_admdvs", "mdtrtarea_admvs", "deduction_cnt", "deducted")
+    INSUPLC_ADMDVS_FIELD_NUMBER: _ClassVar[int]
+    MDTRTAREA_ADMVS_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTION_CNT_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTED_FIELD_NUMBER: _ClassVar[int]
+    insuplc_admdvs: str
+    mdtrtarea_admvs: str
+    deduction_cnt: int
+    deducted: int
+    def __init__(self, insuplc_admdvs: _Optional[str] = ..., mdtrtarea_admvs: _Optional[str] = ..., deduction_cnt: _Optional[int] = ..., deducted: _Optional[int] = ...) -> None: ...
+
 class ProvincePosition(_message.Message):
     __slots__ = ("admdvs", "receivable", "payable", "net")
     ADMDVS_FIELD_NUMBER: _ClassVar[int]
@@ -35,20 +47,22 @@ class ProvincePosition(_message.Message):
     def __init__(self, admdvs: _Optional[str] = ..., receivable: _Optional[int] = ..., payable: _Optional[int] = ..., net: _Optional[int] = ...) -> None: ...
 
 class ClearingStatement(_message.Message):
-    __slots__ = ("month", "pairs", "positions", "closed", "digest", "canonical")
+    __slots__ = ("month", "pairs", "positions", "closed", "digest", "canonical", "deductions")
     MONTH_FIELD_NUMBER: _ClassVar[int]
     PAIRS_FIELD_NUMBER: _ClassVar[int]
     POSITIONS_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     CANONICAL_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTIONS_FIELD_NUMBER: _ClassVar[int]
     month: str
     pairs: _containers.RepeatedCompositeFieldContainer[ClearingPair]
     positions: _containers.RepeatedCompositeFieldContainer[ProvincePosition]
     closed: bool
     digest: str
     canonical: bytes
-    def __init__(self, month: _Optional[str] = ..., pairs: _Optional[_Iterable[_Union[ClearingPair, _Mapping]]] = ..., positions: _Optional[_Iterable[_Union[ProvincePosition, _Mapping]]] = ..., closed: _Optional[bool] = ..., digest: _Optional[str] = ..., canonical: _Optional[bytes] = ...) -> None: ...
+    deductions: _containers.RepeatedCompositeFieldContainer[ClearingDeduction]
+    def __init__(self, month: _Optional[str] = ..., pairs: _Optional[_Iterable[_Union[ClearingPair, _Mapping]]] = ..., positions: _Optional[_Iterable[_Union[ProvincePosition, _Mapping]]] = ..., closed: _Optional[bool] = ..., digest: _Optional[str] = ..., canonical: _Optional[bytes] = ..., deductions: _Optional[_Iterable[_Union[ClearingDeduction, _Mapping]]] = ...) -> None: ...
 
 class GetClearingStatementRequest(_message.Message):
     __slots__ = ("month",)
@@ -231,18 +245,36 @@ class ReconcileTotalsRequest(_message.Message):
     def __init__(self, fixmedins_code: _Optional[str] = ..., begndate: _Optional[str] = ..., enddate: _Optional[str] = ..., clr_type: _Optional[str] = ..., setl_cnt: _Optional[int] = ..., medfee_sumamt: _Optional[int] = ..., fund_pay_sumamt: _Optional[int] = ..., acct_pay: _Optional[int] = ...) -> None: ...
 
 class ReconcileTotalsResponse(_message.Message):
-    __slots__ = ("match", "setl_cnt", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+    __slots__ = ("match", "setl_cnt", "medfee_sumamt", "fund_pay_sumamt", "acct_pay", "deduction_cnt", "deducted")
     MATCH_FIELD_NUMBER: _ClassVar[int]
     SETL_CNT_FIELD_NUMBER: _ClassVar[int]
     MEDFEE_SUMAMT_FIELD_NUMBER: _ClassVar[int]
     FUND_PAY_SUMAMT_FIELD_NUMBER: _ClassVar[int]
     ACCT_PAY_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTION_CNT_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTED_FIELD_NUMBER: _ClassVar[int]
     match: bool
     setl_cnt: int
     medfee_sumamt: int
     fund_pay_sumamt: int
     acct_pay: int
-    def __init__(self, match: _Optional[bool] = ..., setl_cnt: _Optional[int] = ..., medfee_sumamt: _Optional[int] = ..., fund_pay_sumamt: _Optional[int] = ..., acct_pay: _Optional[int] = ...) -> None: ...
+    deduction_cnt: int
+    deducted: int
+    def __init__(self, match: _Optional[bool] = ..., setl_cnt: _Optional[int] = ..., medfee_sumamt: _Optional[int] = ..., fund_pay_sumamt: _Optional[int] = ..., acct_pay: _Optional[int] = ..., deduction_cnt: _Optional[int] = ..., deducted: _Optional[int] = ...) -> None: ...
+
+class ReconcileDeduction(_message.Message):
+    __slots__ = ("flag_id", "setl_id", "date", "amount", "reversal_setl_id")
+    FLAG_ID_FIELD_NUMBER: _ClassVar[int]
+    SETL_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REVERSAL_SETL_ID_FIELD_NUMBER: _ClassVar[int]
+    flag_id: str
+    setl_id: str
+    date: str
+    amount: int
+    reversal_setl_id: str
+    def __init__(self, flag_id: _Optional[str] = ..., setl_id: _Optional[str] = ..., date: _Optional[str] = ..., amount: _Optional[int] = ..., reversal_setl_id: _Optional[str] = ...) -> None: ...
 
 class ReconcileItem(_message.Message):
     __slots__ = ("setl_id", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")
@@ -279,17 +311,19 @@ class ReconcileDetailRequest(_message.Message):
     def __init__(self, fixmedins_code: _Optional[str] = ..., begndate: _Optional[str] = ..., enddate: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ReconcileItem, _Mapping]]] = ...) -> None: ...
 
 class ReconcileDetailResponse(_message.Message):
-    __slots__ = ("match", "core_setl_cnt", "institution_setl_cnt", "missing_in_core", "missing_at_institution", "amounts_differ")
+    __slots__ = ("match", "core_setl_cnt", "institution_setl_cnt", "missing_in_core", "missing_at_institution", "amounts_differ", "deductions")
     MATCH_FIELD_NUMBER: _ClassVar[int]
     CORE_SETL_CNT_FIELD_NUMBER: _ClassVar[int]
     INSTITUTION_SETL_CNT_FIELD_NUMBER: _ClassVar[int]
     MISSING_IN_CORE_FIELD_NUMBER: _ClassVar[int]
     MISSING_AT_INSTITUTION_FIELD_NUMBER: _ClassVar[int]
     AMOUNTS_DIFFER_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTIONS_FIELD_NUMBER: _ClassVar[int]
     match: bool
     core_setl_cnt: int
     institution_setl_cnt: int
     missing_in_core: _containers.RepeatedCompositeFieldContainer[ReconcileItem]
     missing_at_institution: _containers.RepeatedCompositeFieldContainer[ReconcileItem]
     amounts_differ: _containers.RepeatedCompositeFieldContainer[AmountDifference]
-    def __init__(self, match: _Optional[bool] = ..., core_setl_cnt: _Optional[int] = ..., institution_setl_cnt: _Optional[int] = ..., missing_in_core: _Optional[_Iterable[_Union[ReconcileItem, _Mapping]]] = ..., missing_at_institution: _Optional[_Iterable[_Union[ReconcileItem, _Mapping]]] = ..., amounts_differ: _Optional[_Iterable[_Union[AmountDifference, _Mapping]]] = ...) -> None: ...
+    deductions: _containers.RepeatedCompositeFieldContainer[ReconcileDeduction]
+    def __init__(self, match: _Optional[bool] = ..., core_setl_cnt: _Optional[int] = ..., institution_setl_cnt: _Optional[int] = ..., missing_in_core: _Optional[_Iterable[_Union[ReconcileItem, _Mapping]]] = ..., missing_at_institution: _Optional[_Iterable[_Union[ReconcileItem, _Mapping]]] = ..., amounts_differ: _Optional[_Iterable[_Union[AmountDifference, _Mapping]]] = ..., deductions: _Optional[_Iterable[_Union[ReconcileDeduction, _Mapping]]] = ...) -> None: ...

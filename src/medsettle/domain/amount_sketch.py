@@ -1,0 +1,121 @@
+"""A bounded, exact-integer distribution of recent amounts: what "far above the usual range" is measured against.
+
+A log-linear histogram (8 buckets per doubling, so a bucket spans at most 12.5% of its lower edge), kept in
+10-day slots; only the slots of the last 90 days count and older ones are dropped when the sketch is next
+written. One record per item of a place of treatment and per institution and clearing type; its size is bounded
+by slots x distinct buckets (at most 9 x 320), whatever the volume. A quantile is read as the upper edge of the
+bucket holding it, so it overstates the true value by at most 12.5%: an outlier judged against it is at least as
+far out as the rule says. All integers: no float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from medsettle.domain.money import BP_PER_UNIT, round_half_up_div
+from medsettle.domain.records import Record
+
+SUB_BITS = 3  # 2^3 = 8 buckets per doubling
+SLOT_DAYS = 10
+WINDOW_DAYS = 90
+SLOTS_KEPT = WINDOW_DAYS // SLOT_DAYS  # the current slot and the 8 before it: 81-90 days
+AMOUNT_FEN_MAX = 2**48  # ~2.8 trillion yuan: no amount on the wire comes near
+
+
+class Slot(Record, kw_only=True):
+    day0: int  # first day of the slot, as a day number (date.toordinal), a multiple of SLOT_DAYS
+    counts: dict[int, int]  # bucket -> amounts counted (> 0); a new Slot for every change, never mutated
+
+
+class AmountSketch(Record, kw_only=True):
+    slots: tuple[Slot, ...] = ()  # ascending day0
+
+
+def day_number(date: str) -> int:
+    return datetime.date.fromisoformat(date).toordinal()
+
+
+def bucket_of(amount_fen: int) -> int:
+    """The bucket of an amount: its power of two and the next SUB_BITS bits below the leading one."""
+    assert 0 <= amount_fen < AMOUNT_FEN_MAX, amount_fen
+    if amount_fen < 2**SUB_BITS:
+        return amount_fen  # small amounts get a bucket each
+    exponent = amount_fen.bit_length() - 1
+    mantissa = (amount_fen >> (exponent - SUB_BITS)) - 2**SUB_BITS
+    return (exponent - SUB_BITS + 1) * 2**SUB_BITS + mantissa
+
+
+def bucket_upper_fen(bucket: int) -> int:
+    """The largest amount in a bucket."""
+    if bucket < 2**SUB_BITS:
+        return bucket
+    exponent = bucket // 2**SUB_BITS + SUB_BITS - 1
+    mantissa = bucket % 2**SUB_BITS + 2**SUB_BITS
+    return ((mantissa + 1) << (exponent - SUB_BITS)) - 1
+
+
+def _slot_start(day: int) -> int:
+    return day - day % SLOT_DAYS
+
+
+def _live(sketch: AmountSketch, day: int) -> tuple[Slot, ...]:
+    oldest = _slot_start(day) - (SLOTS_KEPT - 1) * SLOT_DAYS
+    return tuple(slot for slot in sketch.slots if slot.day0 >= oldest)
+
+
+def add(sketch: AmountSketch, day: int, amounts_fen: Iterable[int]) -> AmountSketch:
+    """The sketch with `amounts_fen` counted on `day`; slots older than the window dropped."""
+    start = _slot_start(day)
+    slots = sketch.slots
+    oldest = start - (SLOTS_KEPT - 1) * SLOT_DAYS
+    if not (slots and slots[-1].day0 == start and slots[0].day0 >= oldest):  # the common case skips this
+        slots = tuple(slot for slot in slots if oldest <= slot.day0 < start) + (Slot(day0=start, counts={}),)
+    counts = dict(slots[-1].counts)
+    for amount_fen in amounts_fen:
+        bucket = bucket_of(amount_fen)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    slots = slots[:-1] + (Slot(day0=start, counts=counts),)
+    assert len(slots) <= SLOTS_KEPT
+    return AmountSketch(slots=slots)
+
+
+def count(sketch: AmountSketch, day: int) -> int:
+    return sum(sum(slot.counts.values()) for slot in _live(sketch, day))
+
+
+def quantile_upper_fen(sketch: AmountSketch, day: int, quantile_bp: int) -> tuple[int, int]:
+    """(amounts counted in the window, the upper edge of the bucket holding the quantile); (0, 0) when empty."""
+    assert 0 < quantile_bp < BP_PER_UNIT
+    merged: dict[int, int] = {}
+    for slot in _live(sketch, day):
+        for bucket, n in slot.counts.items():
+            merged[bucket] = merged.get(bucket, 0) + n
+    total = sum(merged.values())
+    if not total:
+        return 0, 0
+    rank = -(-total * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
+    seen = 0
+    for bucket in sorted(merged):
+        seen += merged[bucket]
+        if seen >= rank:
+            return total, bucket_upper_fen(bucket)
+    raise AssertionError("the rank is within the total")
+
+
+def may_exceed_quantile(sketch: AmountSketch, day: int, quantile_bp: int, amount_fen: int) -> bool:
+    """False when `amount_fen` is surely at or below the quantile: the quantile's bucket is not below the amount's.
+    One pass without merging or sorting: most amounts are ordinary, and this is asked for every line."""
+    bucket = bucket_of(amount_fen)
+    total = below = 0
+    for slot in _live(sketch, day):
+        for each, n in slot.counts.items():
+            total += n
+            if each < bucket:
+                below += n
+    return total > 0 and below >= -(-total * quantile_bp // BP_PER_UNIT)
+
+
+def threshold_fen(quantile_fen: int, factor_bp: int) -> int:
+    """factor x the quantile, rounded once."""
+    return round_half_up_div(quantile_fen * factor_bp, BP_PER_UNIT)

@@ -1,0 +1,144 @@
+"""The pure supervision rules: distributions, rule checks, flags and who may decide, statistics arithmetic."""
+
+from __future__ import annotations
+
+import random
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from medsettle.domain import amount_sketch as sk
+from medsettle.domain import audit_rules as ar
+from medsettle.domain import flags, reasons
+from medsettle.domain import supervision_stats as stats
+from medsettle.domain.reasons import Refusal
+
+
+@given(st.integers(min_value=0, max_value=sk.AMOUNT_FEN_MAX - 1))
+def test_every_amount_falls_in_exactly_one_bucket_no_wider_than_an_eighth(amount):
+    bucket = sk.bucket_of(amount)
+    upper = sk.bucket_upper_fen(bucket)
+    lower = sk.bucket_upper_fen(bucket - 1) + 1 if bucket else 0
+    assert lower <= amount <= upper
+    assert upper - lower <= max(0, lower // 8)  # 8 buckets per doubling: at most 12.5% wide
+
+
+def test_the_quantile_is_the_upper_edge_of_its_bucket_and_never_below_the_true_one():
+    rng = random.Random(7)
+    day = sk.day_number("2026-03-02")
+    amounts = [rng.randrange(1, 1_000_000) for _ in range(5_000)]
+    sketch = sk.add(sk.AmountSketch(), day, amounts)
+    for quantile_bp in (5_000, 9_000, 9_990):
+        samples, upper = sk.quantile_upper_fen(sketch, day, quantile_bp)
+        true = sorted(amounts)[-(-len(amounts) * quantile_bp // 10_000) - 1]
+        assert samples == 5_000 and true <= upper <= true + true // 8 + 1
+        assert not sk.may_exceed_quantile(sketch, day, quantile_bp, true)
+        assert sk.may_exceed_quantile(sketch, day, quantile_bp, upper + 1)
+
+
+def test_a_sketch_keeps_the_last_ninety_days_in_at_most_nine_slots():
+    day = sk.day_number("2026-01-01")
+    sketch = sk.AmountSketch()
+    for n in range(200):  # one amount a day for 200 days
+        sketch = sk.add(sketch, day + n, [100])
+    assert len(sketch.slots) <= sk.SLOTS_KEPT
+    assert 81 <= sk.count(sketch, day + 199) <= 90
+    assert sk.count(sketch, day + 199 + 100) == 0  # 100 days later nothing is left in the window
+    encoded = msgspec.msgpack.encode(sketch)
+    assert msgspec.msgpack.decode(encoded, type=sk.AmountSketch) == sketch
+
+
+def rule(**fields) -> ar.AuditRule:
+    values = dict(rule_id="44-X", admdvs="440000", role="1", kind=ar.DUPLICATE_IN_VISIT, severity="FLAG",
+                  begndate="2026-01-01")
+    values.update(fields)
+    return ar.AuditRule(**values)
+
+
+@pytest.mark.parametrize("fields, field", [
+    (dict(kind=ar.VISIT_FREQUENCY, visits_max=3, days=91), "r.days"),
+    (dict(kind=ar.VISIT_FREQUENCY, visits_max=0, days=7), "r.visits_max"),
+    (dict(kind=ar.CHRONIC_DRUG_OUTSIDE_LIST, dise_codg="M03900"), "r.allowed_prefixes"),
+    (dict(kind=ar.CHRONIC_DRUG_OUTSIDE_LIST, dise_codg="X1", allowed_prefixes=("XC",)), "r.dise_codg"),
+    (dict(kind=ar.OVERLAPPING_STAYS), "r.overlap_days_min"),
+    (dict(kind=ar.RESTRICTED_ITEM, lmt_reasons=("LMT_QUANTITY",)), "r.lmt_reasons"),
+    (dict(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9990, factor_bp=15000, samples_min=100, role="2"), "r.role"),
+    (dict(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=10_000, factor_bp=15000, samples_min=100), "r.quantile_bp"),
+    (dict(kind=ar.VISIT_FREQUENCY, visits_max=3, days=7, med_types=("11", "21")), "r.med_types[1]"),
+    (dict(admdvs="440100"), "r.admdvs"),
+    (dict(begndate="2026-02-30"), "r.begndate"),
+    (dict(item_prefixes=("X C",)), "r.item_prefixes[0]"),
+])
+def test_a_rule_missing_or_breaking_a_parameter_is_refused_naming_it(fields, field):
+    with pytest.raises(Refusal) as refused:
+        ar.check(rule(**fields), "r")
+    assert refused.value.field == field
+
+
+def test_in_force_skips_retired_and_expired_versions():
+    versions = [rule(enddate="2026-02-28"), rule(severity="OFF", begndate="2026-03-01")]
+    assert ar.in_force(versions, "2026-02-01") == (versions[0],)
+    assert ar.in_force(versions, "2026-03-02") == ()
+    assert rule(kind=ar.VISIT_FREQUENCY).applies_to("11") and not rule(kind=ar.VISIT_FREQUENCY).applies_to("14")
+    assert rule(kind=ar.VISIT_FREQUENCY, med_types=("14",)).applies_to("14")
+
+
+def flag(**fields) -> flags.Flag:
+    values = dict(flag_id="G20260302000000000001", flag_date="2026-03-02", source="RULE", rule_id="44-X",
+                  setl_id="S1", mdtrt_id="M1", psn_no="P1", fixmedins_code="H1", insuplc_admdvs="110000",
+                  mdtrtarea_admvs="440000", setl_date="2026-03-02", amount_fen=500, clearing_fen=1_000, created_ms=0)
+    values.update(fields)
+    return flags.Flag(**values)
+
+
+GD = flags.Viewer(kind=flags.PROVINCE, id="440000")
+BJ = flags.Viewer(kind=flags.PROVINCE, id="110000")
+SH = flags.Viewer(kind=flags.PROVINCE, id="310000")
+NATION = flags.Viewer(kind=flags.NATIONAL, id="nhsa")
+HOSPITAL = flags.Viewer(kind=flags.INSTITUTION, id="H1")
+
+
+def test_who_may_see_raise_and_decide():
+    f = flag()
+    assert [flags.may_see(v, f) for v in (GD, BJ, SH, NATION, HOSPITAL)] == [True, True, False, True, True]
+    assert [flags.may_decide(v, f) for v in (GD, BJ, SH, NATION, HOSPITAL)] == [True, False, False, False, False]
+    assert flags.may_raise(BJ, "110000") and not flags.may_raise(GD, "110000")
+    assert flags.may_push_rules(GD, "440000") and flags.may_push_rules(NATION, "440000")
+    assert not flags.may_push_rules(BJ, "440000")
+
+
+def decide(f, viewer=GD, decision="CONFIRM", deduct=300, elsewhere=0, reversed_=False):
+    return flags.review(f, viewer, decision, deduct, deducted_elsewhere_fen=elsewhere, settlement_reversed=reversed_,
+                        when_ms=1, date="2026-03-03")
+
+
+def test_review_confirms_with_a_bounded_deduction_once():
+    done = decide(flag())
+    assert (done.status, done.deduct_fen, done.deduct_date, len(done.reviews)) == ("CONFIRMED", 300, "2026-03-03", 1)
+    assert decide(flag(), decision="CLEAR", deduct=0).status == "CLEARED"
+    cases = [(dict(f=done), reasons.FLAG_ALREADY_DECIDED), (dict(f=flag(), viewer=BJ), reasons.SUPERVISION_NOT_PERMITTED),
+             (dict(f=flag(), deduct=1_001), reasons.DEDUCTION_TOO_LARGE),
+             (dict(f=flag(), deduct=701, elsewhere=300), reasons.DEDUCTION_TOO_LARGE),
+             (dict(f=flag(), reversed_=True), reasons.DEDUCTION_TOO_LARGE),
+             (dict(f=flag(), decision="CLEAR", deduct=5), reasons.INVALID_ARGUMENT)]
+    for kwargs, reason in cases:
+        with pytest.raises(Refusal) as refused:
+            decide(**kwargs)
+        assert refused.value.reason is reason, kwargs
+    assert decide(flag(), deduct=700, elsewhere=300).deduct_fen == 700
+
+
+def test_statistics_add_up_and_define_the_rates():
+    day = stats.total([stats.of_refusal(("NO_FILING",)), stats.of_refusal(("INSU_STATUS_ABNORMAL", "NO_FILING")),
+                       stats.of_refusal(("FILING_EXPIRED", "FILING_OTHER_REGION")), stats.of_flags(["A", "B", "A"]),
+                       stats.of_deduction(500), stats.of_deduction(-500)])
+    assert (day.refused_cnt, day.filing_refused_cnt) == (3, 2)  # a refusal with a status reason is not a filing one
+    assert [(c.code, c.n) for c in day.refusals] == [("FILING_EXPIRED", 1), ("INSU_STATUS_ABNORMAL", 1),
+                                                     ("NO_FILING", 1)]
+    assert [(c.code, c.n) for c in day.flags] == [("A", 2), ("B", 1)]
+    assert (day.deduction_cnt, day.deducted_fen) == (0, 0)
+    settled = stats.add(day, stats.DayStats(setl_cnt=7))
+    assert stats.direct_settlement_rate_bp(settled) == 7_000 and stats.filing_share_bp(settled) == 6_667
+    assert stats.direct_settlement_rate_bp(stats.DayStats()) == 0
