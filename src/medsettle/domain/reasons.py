@@ -18,6 +18,9 @@ REMEDY_USE_EVOUCHER = "USE_E_VOUCHER"
 REMEDY_FIX_REQUEST = "FIX_REQUEST"
 REMEDY_SETTLE_IN_PROVINCE = "SETTLE_UNDER_PROVINCIAL_RULES"
 REMEDY_RETRY_LATER = "RETRY_LATER"
+REMEDY_ACT_AS_YOURSELF = "ACT_AS_YOURSELF"
+REMEDY_PRESENT_CERTIFICATE = "PRESENT_CERTIFICATE"
+REMEDY_SLOW_DOWN = "SLOW_DOWN"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -29,6 +32,10 @@ REMEDY_TEXT = {
     REMEDY_FIX_REQUEST: ("请更正请求后重试", "correct the request and retry"),
     REMEDY_RETRY_LATER: ("请稍后以同一请求流水号重试，仍失败请联系平台运维", "retry later with the same request_id; if it fails again, contact the platform's operators"),
     REMEDY_SETTLE_IN_PROVINCE: ("请通过省内异地就医或本地结算渠道结算", "settle through the province's own (intra-province) channel"),
+    REMEDY_ACT_AS_YOURSELF: ("请仅以本机构或本省身份办理本方业务，查询参保人须出示其医保凭证",
+                             "act only for your own institution or province; look a person up by their credential"),
+    REMEDY_PRESENT_CERTIFICATE: ("请使用平台CA签发的客户端证书调用", "call with a client certificate issued by the platform's CA"),
+    REMEDY_SLOW_DOWN: ("查询过于频繁，请稍后重试", "too many look-ups: retry after a short wait"),
     REMEDY_NONE: ("", ""),
 }
 
@@ -107,6 +114,16 @@ PREPAID_FUND_NOT_FOUND = _r("PREPAID_FUND_NOT_FOUND", "该参保省份该年度�
                             REMEDY_FIX_REQUEST)
 NO_PREVIOUS_YEAR_PAYMENTS = _r("NO_PREVIOUS_YEAR_PAYMENTS", "上一年度无跨省结算支付，无法按月数测算预付金",
                                "no cross-province payments in the previous year to size the fund from", REMEDY_FIX_REQUEST)
+
+# Who is calling (service/authorization.py).
+CALLER_NOT_IDENTIFIED = _r("CALLER_NOT_IDENTIFIED", "无法识别调用方身份", "the caller is not identified",
+                           REMEDY_PRESENT_CERTIFICATE)
+CALLER_NOT_ALLOWED = _r("CALLER_NOT_ALLOWED", "调用方无权办理此业务", "the caller may not make this request",
+                        REMEDY_ACT_AS_YOURSELF)
+RATE_LIMITED = _r("RATE_LIMITED", "人员信息查询超出频率限制", "too many person look-ups by this institution",
+                  REMEDY_SLOW_DOWN)
+CREDENTIAL_IN_USE = _r("CREDENTIAL_IN_USE", "该证件已属于另一参保人", "the credential already belongs to another person",
+                       REMEDY_FIX_REQUEST)
 
 # Not refusals of the rules: the request could not be served. Nothing was written in any of these cases.
 MALFORMED_REQUEST = _r("MALFORMED_REQUEST", "请求报文无法按该交易的消息格式解析", "the request body cannot be decoded as this "
