@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -23,6 +24,15 @@ from medsettle.v1 import (
 
 def add_commands(call) -> None:
     sub = call.add_subparsers(dest="call", required=True)
+    _add_parser = sub.add_parser
+
+    def add_parser(name, **kwargs):
+        parser = _add_parser(name, **kwargs)
+        connect.add_flags(parser, inherited=True)
+        parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw answer")
+        return parser
+
+    sub.add_parser = add_parser
     person = sub.add_parser("person", help="1101: a person's information (default caller national:ops; an "
                                            "institution gives the person's credential)")
     _add_person_flags(person)

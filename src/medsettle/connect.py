@@ -29,14 +29,20 @@ def default_tls_dir() -> str:
         pathlib.Path(os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT)) / "tls")
 
 
-def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default=os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT),
+def add_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """The connection flags. `inherited`: on a subcommand whose parent has them too (`call --as X person` and
+    `call person --as X` both work): no defaults here, so the parent's value stands unless given again."""
+
+    def default(value):
+        return argparse.SUPPRESS if inherited else value
+
+    parser.add_argument("--target", default=default(os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT)),
                         help="host:port of the server (env MEDSETTLE_LISTEN)")
-    parser.add_argument("--tls-dir", default=default_tls_dir(),
+    parser.add_argument("--tls-dir", default=default(default_tls_dir()),
                         help="ca.pem and the caller's certificate (env MEDSETTLE_TLS_DIR; default <data-dir>/tls)")
-    parser.add_argument("--as", dest="caller", default=os.environ.get("MEDSETTLE_CALLER", ""),
+    parser.add_argument("--as", dest="caller", default=default(os.environ.get("MEDSETTLE_CALLER", "")),
                         help="who calls: institution:CODE, province:ADMDVS or national:NAME (env MEDSETTLE_CALLER)")
-    parser.add_argument("--insecure", action="store_true",
+    parser.add_argument("--insecure", action="store_true", default=default(False),
                         help="plaintext to a loopback --insecure server, the caller named in metadata")
 
 

@@ -71,7 +71,7 @@ class Own:
     field: str
     uri: bool = False
     kinds = (INSTITUTION, PROVINCE)
-    text = "is the caller itself"
+    text = "is not the caller"
 
     def reads(self, kind: str) -> bool:
         return False
@@ -87,7 +87,7 @@ class InOwnProvince:
 
     field: str
     kinds = (INSTITUTION, PROVINCE)
-    text = "lies in the caller's province"
+    text = "is outside the caller's province"
 
     def reads(self, kind: str) -> bool:
         return kind == INSTITUTION
@@ -122,7 +122,7 @@ class PersonInsuredHere:
     field: str
     or_field: str = ""
     kinds = (INSTITUTION, PROVINCE)
-    text = "names a person insured in the caller's province"
+    text = "names no person insured in the caller's province"
 
     def reads(self, kind: str) -> bool:
         return True
@@ -147,7 +147,7 @@ class HeldPersonsInsuredHere:
 
     field: str
     kinds = (PROVINCE,)
-    text = "names only new persons or persons insured in the caller's province"
+    text = "names a person insured in another province"
 
     def reads(self, kind: str) -> bool:
         return True
@@ -168,7 +168,7 @@ class Credential:
 
     field: str
     kinds = (INSTITUTION,)
-    text = "carries the person's credential (e-voucher, ID number, or card with card_sn), not psn_no alone"
+    text = "a credential is needed, not psn_no alone"
 
     def reads(self, kind: str) -> bool:
         return False
@@ -190,11 +190,10 @@ Relation = Own | InOwnProvince | PersonInsuredHere | HeldPersonsInsuredHere | Cr
 
 def masked_person(response: Message) -> None:
     """What a window needs of a person, without what would let it act as the person elsewhere: the ID number and
-    the card serial masked, the e-voucher token left out."""
+    the card serial masked (the e-voucher token never leaves the core: convert.person_pb)."""
     person = response.baseinfo
-    person.certno = logs.mask(person.certno) if person.certno else ""
-    person.card_sn = logs.mask(person.card_sn) if person.card_sn else ""
-    person.evoucher_token = ""
+    person.certno = logs.mask(person.certno)
+    person.card_sn = logs.mask(person.card_sn)
 
 
 # -- rules and the table --------------------------------------------------------------------------------------------
@@ -318,4 +317,4 @@ def check(rule: Rule | None, caller: Caller, request: Message, view: View | None
     for relation in rule.relations:
         where = relation.failing(request, caller, view)
         if where is not None:
-            raise Refusal(reasons.CALLER_NOT_ALLOWED, field=where, detail=f"must be a value that {relation.text}")
+            raise Refusal(reasons.CALLER_NOT_ALLOWED, field=where, detail=relation.text)
