@@ -61,14 +61,18 @@ class _Named(grpc.UnaryUnaryClientInterceptor):
         return continuation(details._replace(metadata=tuple(details.metadata or ()) + self.metadata), request)
 
 
+def caller_header(who: Caller) -> grpc.UnaryUnaryClientInterceptor:
+    """Names `who` on every unary call of a plaintext channel (grpc.intercept_channel)."""
+    return _Named(identity.metadata(who))
+
+
 def channel(args, default_caller: str) -> grpc.Channel:
     """A channel to args.target on which every call is made as the caller (--as, else `default_caller`)."""
     who = caller(args, default_caller)
     options = [("grpc.max_send_message_length", MESSAGE_BYTES_MAX),
                ("grpc.max_receive_message_length", MESSAGE_BYTES_MAX)]
     if args.insecure:
-        plain = grpc.insecure_channel(args.target, options=options)
-        return grpc.intercept_channel(plain, _Named(identity.metadata(who)))
+        return grpc.intercept_channel(grpc.insecure_channel(args.target, options=options), caller_header(who))
     from medsettle import tls
 
     directory = pathlib.Path(args.tls_dir)
