@@ -94,7 +94,10 @@ class Running:
         self.port = port
         self.target = f"127.0.0.1:{port}"
         self._channels: dict[str, grpc.aio.Channel] = {}
-        self.channel = self.as_(NATIONAL)
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        return self.as_(NATIONAL)
 
     def as_(self, caller: str) -> grpc.aio.Channel:
         if caller not in self._channels:

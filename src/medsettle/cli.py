@@ -163,7 +163,7 @@ def cmd_serve(args) -> int:
     from medsettle.supervisor import ServeRefused, serve
 
     config = _server_config(args)
-    if not config.tls_dir and not is_loopback(config.listen):
+    if not config.tls_dir and ":" in config.listen and not is_loopback(config.listen):  # a malformed one: serve says
         raise ServeRefused(f"plaintext is served on a loopback address only, not {config.listen}: serve mutual TLS "
                            f"(--tls-dir) or listen on 127.0.0.1")
     return serve(config)

@@ -19,7 +19,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from medsettle import certs, tls
-from medsettle.server import ServerConfig, build_server, start
+from medsettle.server import ListenError, ServerConfig, build_server, start
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import FixedClock
 from medsettle.service.identity import of
@@ -403,7 +403,7 @@ def test_a_province_reads_its_part_of_the_clearing_statement(mtls):
 def test_plaintext_is_served_on_loopback_only_and_names_the_caller_in_metadata(store, writer, clock, served):
     app = App(store=store, writer=writer, clock=clock)
     for listen in ("0.0.0.0:0", "10.1.2.3:50051", "[::]:0", "example.org:50051"):
-        with pytest.raises(SystemExit, match="loopback"):
+        with pytest.raises(ListenError, match="loopback"):
             build_server(app, listen, so_reuseport=False)
     assert ServerConfig(data_dir="x").tls_dir == ""  # the default is plaintext, and so loopback only
     # no caller named: UNAUTHENTICATED; two names are no name
