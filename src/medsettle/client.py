@@ -23,21 +23,17 @@ from medsettle.v1 import (
 
 
 def add_commands(call) -> None:
+    # The connection flags and --json after the subcommand too (`call person --as X --json`).
+    common = argparse.ArgumentParser(add_help=False)
+    connect.add_flags(common, inherited=True)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw answer as JSON")
     sub = call.add_subparsers(dest="call", required=True)
-    _add_parser = sub.add_parser
-
-    def add_parser(name, **kwargs):
-        parser = _add_parser(name, **kwargs)
-        connect.add_flags(parser, inherited=True)
-        parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw answer")
-        return parser
-
-    sub.add_parser = add_parser
-    person = sub.add_parser("person", help="1101: a person's information (default caller national:ops; an "
-                                           "institution gives the person's credential)")
+    person = sub.add_parser("person", parents=[common], help="1101: a person's information (default caller "
+                                                             "national:ops; an institution gives the person's credential)")
     _add_person_flags(person)
 
-    benefit = sub.add_parser("benefit", help="2001: will direct settlement go through, and if not why")
+    benefit = sub.add_parser("benefit", parents=[common],
+                             help="2001: will direct settlement go through, and if not why")
     _add_person_flags(benefit)
     benefit.add_argument("--insutype", default="")
     benefit.add_argument("--fixmedins-code", required=True)
@@ -45,12 +41,13 @@ def add_commands(call) -> None:
     benefit.add_argument("--dise-codg", default="")
     benefit.add_argument("--date", default="")
 
-    item = sub.add_parser("catalog-item", help="a catalog item of a place of treatment at a date")
+    item = sub.add_parser("catalog-item", parents=[common], help="a catalog item of a place of treatment at a date")
     item.add_argument("--mdtrtarea-admvs", required=True)
     item.add_argument("--med-list-codg", required=True)
     item.add_argument("--date", default="")
 
-    settle = sub.add_parser("settle", help="2207: settle an outpatient visit; lines as CODE:CNT:PRIC[:DATE]")
+    settle = sub.add_parser("settle", parents=[common],
+                            help="2207: settle an outpatient visit; lines as CODE:CNT:PRIC[:DATE]")
     settle.add_argument("--psn-no", required=True)
     settle.add_argument("--insutype", default="")
     settle.add_argument("--fixmedins-code", required=True)
@@ -61,7 +58,7 @@ def add_commands(call) -> None:
     settle.add_argument("--pre", action="store_true", help="pre-settle only (2206): commits nothing")
     settle.add_argument("--request-id", default="")
 
-    reverse = sub.add_parser("reverse", help="2208/2305: reverse a settlement")
+    reverse = sub.add_parser("reverse", parents=[common], help="2208/2305: reverse a settlement")
     reverse.add_argument("--fixmedins-code", required=True)
     reverse.add_argument("--setl-id", required=True)
     reverse.add_argument("--request-id", default="")

@@ -440,6 +440,8 @@ CASES: list[Case] = [
     *bad("CheckBenefit", "dise_codg", codes(required=False)),
     *bad("CheckBenefit", "dise_codg", [("missing_for_chronic", "")], also=(("med_type", "14"),)),
     *bad("GetAccumulators", "insutype", table("310", "320", required=False)),
+    one("GetAccumulators", "person_and_psn_no", lambda r: r.person.CopyFrom(person_pb2.PersonRef(
+        mdtrt_cert_type="02", mdtrt_cert_no="110105196005011234")), "INVALID_ARGUMENT", "person"),
     *bad("GetAccumulators", "year", [("negative", -1), ("1989", 1989), ("2200", 2200), ("int32_max", 2**31 - 1)]),
     # -- FilingService --------------------------------------------------------------------------------------------
     *request_ids("CreateFiling"),
@@ -639,10 +641,13 @@ CASES: list[Case] = [
     *bad("GetPolicy", "date", dates(required=False)),
     *bad("ListAuditEntries", "limit", [("negative", -1), ("over_1000", 1001), ("int32_min", -2**31)]),
     *bad("ListAuditEntries", "method", codes(required=False)),
+    *bad("ListAuditEntries", "who", [("not_a_caller", "platform-440000"), ("newline", "medsettle:national:ops\n"),
+                                     ("unknown_kind", "medsettle:city:440100"), ("too_long", "medsettle:national:" + "a" * 60)]),
     one("ListAuditEntries", "since=before_1970", lambda r: r.since.CopyFrom(timestamp_pb2.Timestamp(seconds=-1)),
         "INVALID_ARGUMENT", "since"),
     # -- ClearingService ------------------------------------------------------------------------------------------
     *bad("GetClearingStatement", "month", MONTHS),
+    *bad("GetClearingStatement", "admdvs", [*REGIONS[1:], ("a_city", "110100")], "UNKNOWN_REGION"),
     *request_ids("CloseMonth"),
     *bad("CloseMonth", "month", MONTHS),
     *bad("CloseMonth", "month", [("current", "2026-03"), ("future", "2026-04")], "MONTH_NOT_CLOSABLE",
