@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import HEALTH, SETTLE, settle_bodies  # noqa: E402
+from ceiling import HEALTH, SETTLE, settle_bodies, settle_callers  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -35,7 +35,7 @@ def tree_server(data_dir: str, src: str | None):
     if src:
         env["PYTHONPATH"] = src
     process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen",
-                                target], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                target, "--insecure"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         benchlib.wait_serving(target, process)
         yield target
@@ -70,7 +70,8 @@ def main() -> int:
                 for name, target in (("before", before), ("after", after)):
                     tag = f"{name[0]}{round_no}{int(time.time()) % 100000:05d}"
                     bodies = settle_bodies(visits, today, per_phase, tag)
-                    settle = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds)
+                    settle = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds,
+                                         callers=settle_callers(visits, len(bodies)))
                     health = loadgen.run(target, HEALTH, [health_body] * per_phase * 2,
                                          concurrency=args.concurrency, seconds=args.seconds / 2)
                     row[name] = {"settle": settle.summary(), "health": health.summary(),

@@ -179,15 +179,20 @@ def today_shanghai() -> str:
 
 
 @contextlib.contextmanager
-def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None) -> Iterator[str]:
-    """`medsettle serve` on data_dir; yields host:port once health says SERVING; SIGTERM at the end."""
+def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None,
+           tls_dir: str | None = None, extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """`medsettle serve` on data_dir: plaintext on loopback (callers named by the x-medsettle-caller metadata), or
+    mutual TLS from `tls_dir`; yields host:port once health says SERVING; SIGTERM at the end. `server.pid` is the
+    process's id while it runs (for its CPU time in /proc)."""
     port = port or free_port()
     target = f"127.0.0.1:{port}"
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
+    security = ["--tls-dir", tls_dir] if tls_dir else ["--insecure"]
     process = subprocess.Popen([PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen", target,
-                                "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT)
+                                "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT)
+    server.pid = process.pid
     try:
-        wait_serving(target, process)
+        wait_serving(target, process, tls_dir=tls_dir)
         yield target
     finally:
         process.terminate()
@@ -199,7 +204,27 @@ def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: s
         log.close()
 
 
-def wait_serving(target: str, process: subprocess.Popen | None = None, timeout_s: float = 60.0) -> None:
+OPERATOR = "national:ops"  # who the drivers' own calls (health, set-up) are made as
+
+
+def channel(target: str, caller: str = OPERATOR, tls_dir: str | None = None, options=()):
+    """A blocking channel on which calls are made as `caller` (metadata on plaintext, a certificate over mTLS)."""
+    import pathlib
+
+    import grpc
+
+    from medsettle import connect, tls
+    from medsettle.service import identity
+
+    if tls_dir:
+        credentials = tls.channel_credentials(pathlib.Path(tls_dir), identity.of(caller))
+        return grpc.secure_channel(target, credentials, options=list(options))
+    return grpc.intercept_channel(grpc.insecure_channel(target, options=list(options)),
+                                  connect.caller_header(identity.of(caller)))
+
+
+def wait_serving(target: str, process: subprocess.Popen | None = None, timeout_s: float = 60.0,
+                 tls_dir: str | None = None) -> None:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -207,9 +232,9 @@ def wait_serving(target: str, process: subprocess.Popen | None = None, timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
-        with grpc.insecure_channel(target) as channel:
+        with channel(target, tls_dir=tls_dir) as health_channel:
             try:
-                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                answer = health_pb2_grpc.HealthStub(health_channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
                 if answer.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:

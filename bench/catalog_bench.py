@@ -59,18 +59,16 @@ def bodies(items: int, batch: int, provinces: int, tag: str) -> list[tuple[bytes
 
 
 def push(target: str, work: list[tuple[bytes, int]], clients: int) -> dict:
-    import grpc
 
-    from medsettle.service.identity import CALLER_METADATA_KEY
     from medsettle.v1 import reference_data_pb2 as rpb
 
-    channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 * 2**20),
-                                                     ("grpc.max_receive_message_length", 64 * 2**20)])
+    # national operations push every province's catalog (a province may push only its own)
+    channel = benchlib.channel(target, options=[("grpc.max_send_message_length", 64 * 2**20),
+                                                ("grpc.max_receive_message_length", 64 * 2**20)])
     call = channel.unary_unary(PUT)
-    metadata = ((CALLER_METADATA_KEY, "bench-province"),)
 
     def one(job: tuple[bytes, int]) -> int:
-        answer = rpb.PutCatalogItemsResponse.FromString(call(job[0], metadata=metadata, timeout=300))
+        answer = rpb.PutCatalogItemsResponse.FromString(call(job[0], timeout=300))
         assert answer.items_written == job[1], (answer.items_written, job[1])
         return job[1]
 

@@ -45,10 +45,15 @@ def ensure_h2load() -> str:
     return shutil.which("h2load") or "h2load"
 
 
-def h2load(target: str, path: str, frame_file: Path, *, requests: int, clients: int, streams: int, log: Path) -> dict:
+def h2load(target: str, path: str, frame_file: Path, *, requests: int, clients: int, streams: int, log: Path,
+           caller: str = benchlib.OPERATOR) -> dict:
+    """h2load on the plaintext (loopback --insecure) server, every call made as `caller`."""
+    from medsettle.service import identity
+
+    (key, uri), = identity.metadata(caller)
     cmd = ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), "-d", str(frame_file),
-           "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", str(log),
-           f"http://{target}{path}"]
+           "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", f"{key}: {uri}",
+           "--log-file", str(log), f"http://{target}{path}"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rate = 0.0
     for row in out.splitlines():
@@ -69,11 +74,11 @@ def h2load(target: str, path: str, frame_file: Path, *, requests: int, clients: 
             "p99_ms": round(benchlib.percentile(lat, 99) / 1000, 3)}
 
 
-def check_sample(target: str, method: str, body: bytes) -> str:
-    """Send one prebuilt body through a real grpc client: grpc-status must be OK (0)."""
+def check_sample(target: str, method: str, body: bytes, caller: str = benchlib.OPERATOR) -> str:
+    """Send one prebuilt body through a real grpc client, as `caller`: grpc-status must be OK (0)."""
     import grpc
 
-    with grpc.insecure_channel(target) as channel:
+    with benchlib.channel(target, caller) as channel:
         try:
             channel.unary_unary(method)(body, timeout=10)
             return "OK"
@@ -92,6 +97,11 @@ def settle_bodies(visits, today: str, count: int, tag: str) -> list[bytes]:
     return bodies
 
 
+def settle_callers(visits, count: int) -> list[str]:
+    """Who sends each of settle_bodies(visits, ..., count): the hospital of its visit."""
+    return [f"institution:{visits[n % len(visits)].fixmedins_code}" for n in range(count)]
+
+
 def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dict:
     from grpc_health.v1 import health_pb2
 
@@ -102,15 +112,17 @@ def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dic
     health_body = health_pb2.HealthCheckRequest().SerializeToString()
     phase_calls = int(args.seconds * args.settle_rate_max)
     bodies = settle_bodies(visits, today, phase_calls * 2 + 2, tag)
+    callers = settle_callers(visits, len(bodies))
     health_frame = out / "health.frame"
     health_frame.write_bytes(benchlib.grpc_frame(health_body))
     replay_frame = out / "settle-replay.frame"
     replay_frame.write_bytes(benchlib.grpc_frame(bodies.pop()))
+    replay_caller = callers.pop()
     try:
         with benchlib.server(work, workers=workers, log_path=str(out / f"ceiling-server-w{workers}.log")) as target:
             report["sample_health"] = check_sample(target, HEALTH, health_body)
-            report["sample_settle"] = check_sample(target, SETTLE, bodies.pop())
-            report["sample_replay"] = check_sample(target, SETTLE, replay_frame.read_bytes()[5:])
+            report["sample_settle"] = check_sample(target, SETTLE, bodies.pop(), callers.pop())
+            report["sample_replay"] = check_sample(target, SETTLE, replay_frame.read_bytes()[5:], replay_caller)
             assert report["sample_health"] == "OK" and report["sample_settle"] == "OK", report
             h2_requests = int(args.seconds * 6000 * workers)
             # warm-up, then the measured phases
@@ -120,17 +132,17 @@ def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dic
                                              log=out / f"h2load-health-w{workers}.log")
             report["h2load_settle_replay"] = h2load(target, SETTLE, replay_frame, requests=h2_requests // 2,
                                                     clients=args.h2_clients, streams=args.h2_streams,
-                                                    log=out / f"h2load-replay-w{workers}.log")
+                                                    log=out / f"h2load-replay-w{workers}.log", caller=replay_caller)
             health = loadgen.run(target, HEALTH, [health_body] * (phase_calls * 3), concurrency=args.concurrency,
                                  seconds=args.seconds, processes=args.driver_processes)
             report["loadgen_health"] = health.summary()
             settle = loadgen.run(target, SETTLE, bodies[:phase_calls], concurrency=args.concurrency,
-                                 seconds=args.seconds, processes=args.driver_processes)
+                                 seconds=args.seconds, processes=args.driver_processes, callers=callers[:phase_calls])
             report["loadgen_settle"] = settle.summary()
             half = settle.rate / 2
             report["loadgen_settle_half"] = loadgen.run(
                 target, SETTLE, bodies[phase_calls:], concurrency=args.concurrency, seconds=args.seconds,
-                processes=args.driver_processes, rate_per_s=half).summary()
+                processes=args.driver_processes, rate_per_s=half, callers=callers[phase_calls:]).summary()
             report["loadgen_health_half"] = loadgen.run(
                 target, HEALTH, [health_body] * phase_calls, concurrency=args.concurrency, seconds=args.seconds,
                 processes=args.driver_processes, rate_per_s=half).summary()

@@ -63,6 +63,14 @@ def _large_body(visit, today: str, kind: str) -> bytes:
     return request.SerializeToString()
 
 
+def _as_hospital(body: bytes) -> tuple[tuple[str, str], ...]:
+    """The caller metadata of a settlement body on the loopback --insecure server: the hospital it names."""
+    from medsettle.service import identity
+    from medsettle.v1 import settlement_pb2
+
+    return identity.metadata(f"institution:{settlement_pb2.SettleOutpatientRequest.FromString(body).claim.fixmedins_code}")
+
+
 def _normal(target: str, bodies: list[bytes]) -> list[float]:
     import grpc
 
@@ -70,8 +78,9 @@ def _normal(target: str, bodies: list[bytes]) -> list[float]:
     with grpc.insecure_channel(target) as channel:
         call = channel.unary_unary(SETTLE)
         for body in bodies:
+            metadata = _as_hospital(body)
             started = time.perf_counter()
-            call(body, timeout=60)
+            call(body, timeout=60, metadata=metadata)
             latencies.append((time.perf_counter() - started) * 1000)
     return sorted(latencies)
 
@@ -80,11 +89,12 @@ def _flood(target: str, body: bytes, stop: threading.Event, outcomes: Counter) -
     import grpc
 
     options = [("grpc.max_send_message_length", 64 * MIB), ("grpc.use_local_subchannel_pool", 1)]
+    metadata = _as_hospital(body)
     with grpc.insecure_channel(target, options=options) as channel:
         call = channel.unary_unary(SETTLE)
         while not stop.is_set():
             try:
-                call(body, timeout=60)
+                call(body, timeout=60, metadata=metadata)
                 outcomes["OK"] += 1
             except grpc.RpcError as error:
                 outcomes[error.details().split(":", 1)[0] if error.details() else error.code().name] += 1

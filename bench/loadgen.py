@@ -4,6 +4,10 @@ Every request is sent as raw bytes through a generic unary call (no protobuf wor
 client's cost per call is the same for the health check and for SettleOutpatient: a ratio measured with it
 compares the server's work. Each process gets its own list of request bodies and never sends one twice,
 so every SettleOutpatient carries a unique request_id (a replay would only read the idempotency record).
+
+Who calls: `callers[i]` names the caller of bodies[i] ("institution:H44010200001"; default national operations).
+Plaintext (a loopback --insecure server): the x-medsettle-caller metadata names it on each call. With `tls_dir`
+(mutual TLS): each caller has its own connection with its own certificate, as each hospital's gateway has.
 """
 
 from __future__ import annotations
@@ -46,13 +50,44 @@ class Result:
                 "max_ms": round((lat[-1] if lat else 0) / 1000, 3)}
 
 
-async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int, seconds: float,
-                 rate_per_s: float, channels: int) -> Result:
+OPERATOR = "national:ops"
+TLS_CALLERS_MAX = 64  # one connection per caller over mutual TLS
+
+
+def _calls(target: str, method: str, callers: list[str], channels: int, tls_dir: str | None):
+    """(channels to close, per body index: a function sending one body as its caller)."""
+    import pathlib
+
     import grpc
 
-    chans = [grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
-             for _ in range(channels)]
-    calls = [chan.unary_unary(method) for chan in chans]  # no serializers: bytes in, bytes out
+    from medsettle import tls
+    from medsettle.service import identity
+
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    if tls_dir:
+        distinct = sorted(set(callers))
+        assert len(distinct) <= TLS_CALLERS_MAX, f"{len(distinct)} callers: one connection each is too many"
+        chans = {caller: grpc.aio.secure_channel(target, tls.channel_credentials(pathlib.Path(tls_dir),
+                                                                                 identity.of(caller)), options=options)
+                 for caller in distinct}
+        by_caller = {caller: chan.unary_unary(method) for caller, chan in chans.items()}  # bytes in, bytes out
+        return list(chans.values()), lambda k, i: by_caller[callers[i]]
+    chans = [grpc.aio.insecure_channel(target, options=options) for _ in range(channels)]
+    plain = [chan.unary_unary(method) for chan in chans]
+    metadata = {caller: identity.metadata(caller) for caller in set(callers)}
+
+    def send(k: int, i: int):
+        named = metadata[callers[i]]
+        return lambda body, timeout: plain[k % len(plain)](body, timeout=timeout, metadata=named)
+
+    return chans, send
+
+
+async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int, seconds: float,
+                 rate_per_s: float, channels: int, callers: list[str], tls_dir: str | None) -> Result:
+    import grpc
+
+    chans, sender = _calls(target, method, callers, channels, tls_dir)
     result = Result()
     next_index = 0
     started = time.perf_counter()
@@ -61,7 +96,6 @@ async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int
 
     async def worker(k: int) -> None:
         nonlocal next_index
-        call = calls[k % len(calls)]
         due = started + (k * interval / concurrency if interval else 0.0)
         while True:
             if interval:
@@ -73,6 +107,7 @@ async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int
             if now >= deadline or next_index >= len(bodies):
                 return
             body = bodies[next_index]
+            call = sender(k, next_index)
             next_index += 1
             t0 = time.perf_counter_ns()
             try:
@@ -98,12 +133,15 @@ def _process_main(args) -> Result:
 
 
 def run(target: str, method: str, bodies: list[bytes], *, concurrency: int, seconds: float, processes: int = 1,
-        rate_per_s: float = 0.0, channels: int = 2) -> Result:
-    """Drive `method` with `bodies` (each sent at most once) for `seconds`; closed loop unless rate_per_s > 0."""
+        rate_per_s: float = 0.0, channels: int = 2, callers: list[str] | None = None,
+        tls_dir: str | None = None) -> Result:
+    """Drive `method` with `bodies` (each sent at most once, as its caller) for `seconds`; closed loop unless
+    rate_per_s > 0."""
     assert processes >= 1 and concurrency >= processes
-    shares = [bodies[i::processes] for i in range(processes)]
-    args = [(target, method, share, concurrency // processes, seconds, rate_per_s / processes, channels)
-            for share in shares]
+    callers = callers or [OPERATOR] * len(bodies)
+    assert len(callers) == len(bodies)
+    args = [(target, method, bodies[i::processes], concurrency // processes, seconds, rate_per_s / processes,
+             channels, callers[i::processes], tls_dir) for i in range(processes)]
     total = Result()
     if processes == 1:
         total.merge(_process_main(args[0]))

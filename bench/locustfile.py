@@ -27,6 +27,7 @@ grpc_gevent.init_gevent()  # before any channel exists
 import grpc  # noqa: E402
 from locust import User, between, constant_throughput, events, task  # noqa: E402
 
+from medsettle.service import identity  # noqa: E402
 from medsettle.v1 import (  # noqa: E402
     common_pb2,
     person_pb2,
@@ -67,6 +68,17 @@ def _lines(visit: dict, count: int, sn_start: int = 1) -> list:
             for i in range(count)]
 
 
+_OPERATOR = identity.metadata("national:ops")
+
+
+def _caller_of(request) -> tuple[tuple[str, str], ...]:
+    """Each call as a gateway makes it, on the loopback --insecure server: the hospital the request names; a
+    person look-up by psn_no (which a hospital may not make) as national operations."""
+    holder = request.claim if request.DESCRIPTOR.fields_by_name.get("claim") else request
+    code = getattr(holder, "fixmedins_code", "")
+    return identity.metadata(f"institution:{code}") if code else _OPERATOR
+
+
 class SettlementUser(User):
     wait_time = constant_throughput(TASKS_PER_S_PER_USER) if TASKS_PER_S_PER_USER else between(0, 0)
 
@@ -89,7 +101,7 @@ class SettlementUser(User):
         started = time.perf_counter()
         response = exception = None
         try:
-            response = method(request, timeout=30)
+            response = method(request, timeout=30, metadata=_caller_of(request))
         except grpc.RpcError as error:
             exception = error
         events.request.fire(request_type="grpc", name=name, response_time=(time.perf_counter() - started) * 1000,

@@ -19,11 +19,11 @@ mkdir -p "$OUT" "$WORK"
 "$PY" -m pip install -q -e '.[bench]' >/dev/null   # locust, pytest-benchmark, pyinstrument: from the project's extra
 "$PY" bench/mixtool.py prepare "$WORK" "$PERSONS" "$RUN"
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "127.0.0.1:$PORT" --workers "$WORKERS" >"$OUT/server.log" 2>&1 &
+"$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "127.0.0.1:$PORT" --workers "$WORKERS" --insecure >"$OUT/server.log" 2>&1 &
 SERVER=$!
 cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$RUN"; }
 trap cleanup EXIT
-for _ in $(seq 100); do "$PY" -m medsettle.cli health --target "127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.3; done
+for _ in $(seq 100); do "$PY" -m medsettle.cli health --insecure --target "127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.3; done
 
 export MEDSETTLE_BENCH_VISITS_OUT=$RUN/visits-out.json MEDSETTLE_BENCH_VISITS_IN=$RUN/visits-in.json
 export MEDSETTLE_BENCH_TASKS_PER_S=$("$PY" bench/mixtool.py rate "$RPS" "$USERS")

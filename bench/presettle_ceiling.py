@@ -46,26 +46,27 @@ def main() -> int:
     base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
     visit = benchlib.find_visits(base, "11", 1, today)[0]
-    bodies = {
-        "health": (HEALTH, health_pb2.HealthCheckRequest().SerializeToString()),
+    hospital = f"institution:{visit.fixmedins_code}"
+    bodies = {  # (method, body, caller): a person by psn_no is looked up by national operations
+        "health": (HEALTH, health_pb2.HealthCheckRequest().SerializeToString(), benchlib.OPERATOR),
         "presettle": (PRESETTLE, settlement_pb2.PreSettleOutpatientRequest(
-            claim=benchlib.outpatient_claim(visit, today)).SerializeToString()),
+            claim=benchlib.outpatient_claim(visit, today)).SerializeToString(), hospital),
         "get_person": (GET_PERSON, person_pb2.GetPersonRequest(
-            person=person_pb2.PersonRef(psn_no=visit.psn_no)).SerializeToString()),
+            person=person_pb2.PersonRef(psn_no=visit.psn_no)).SerializeToString(), benchlib.OPERATOR),
     }
     report = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today}
     work = tempfile.mkdtemp(prefix="presettle-", dir=args.work_dir)
     shutil.copy(Path(base) / "data.mdb", work)
     try:
         with benchlib.server(work, workers=1, log_path=str(out / "presettle-server.log")) as target:
-            for name, (method, body) in bodies.items():
-                assert check_sample(target, method, body) == "OK", name
+            for name, (method, body, caller) in bodies.items():
+                assert check_sample(target, method, body, caller) == "OK", name
                 frame = out / f"{name}.frame"
                 frame.write_bytes(benchlib.grpc_frame(body))
                 h2load(target, method, frame, requests=2000, clients=args.clients, streams=args.streams,
-                       log=out / f"h2load-{name}-warm.log")
+                       log=out / f"h2load-{name}-warm.log", caller=caller)
                 report[name] = h2load(target, method, frame, requests=args.requests, clients=args.clients,
-                                      streams=args.streams, log=out / f"h2load-{name}.log")
+                                      streams=args.streams, log=out / f"h2load-{name}.log", caller=caller)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for name in ("presettle", "get_person"):

@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import SETTLE, settle_bodies  # noqa: E402
+from ceiling import SETTLE, settle_bodies, settle_callers  # noqa: E402
 
 
-def drive(target: str, bodies: list[bytes], concurrency: int, seconds: float, queue) -> None:
+def drive(target: str, bodies: list[bytes], callers: list[str], concurrency: int, seconds: float, queue) -> None:
     benchlib.wait_serving(target)
-    result = loadgen.run(target, SETTLE, bodies, concurrency=concurrency, seconds=seconds)
+    result = loadgen.run(target, SETTLE, bodies, concurrency=concurrency, seconds=seconds, callers=callers)
     queue.put(result.summary())
 
 
@@ -60,7 +60,8 @@ def main() -> int:
     bodies = settle_bodies(visits, today, int(args.seconds * 5000), f"P{int(time.time()) % 100000:05d}")
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    driver = ctx.Process(target=drive, args=(target, bodies, args.concurrency, args.seconds, queue))
+    driver = ctx.Process(target=drive, args=(target, bodies, settle_callers(visits, len(bodies)), args.concurrency,
+                                             args.seconds, queue))
     driver.start()
     profiler = Profiler(interval=0.0005, async_mode="disabled")
     profiler.start()

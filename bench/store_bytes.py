@@ -70,9 +70,11 @@ def main() -> None:
     with benchlib.server(data_dir, log_path=os.path.join(work, "server.log")) as target:
         for start in range(0, args.settlements, ROUND):
             count = min(ROUND, args.settlements - start)
-            bodies = [benchlib.settle_request(visits[(start + n) % len(visits)], today,
-                                              f"SB{start + n:09d}").SerializeToString() for n in range(count)]
-            result = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=3_600)
+            round_visits = [visits[(start + n) % len(visits)] for n in range(count)]
+            bodies = [benchlib.settle_request(visit, today, f"SB{start + n:09d}").SerializeToString()
+                      for n, visit in enumerate(round_visits)]
+            result = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=3_600,
+                                 callers=[f"institution:{visit.fixmedins_code}" for visit in round_visits])
             settled += result.ok
             for status, n in result.statuses.items():
                 if status != "OK":

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
-from ceiling import HEALTH, SETTLE, check_sample, settle_bodies  # noqa: E402
+from ceiling import HEALTH, SETTLE, check_sample, settle_bodies, settle_callers  # noqa: E402
 
 JSLOAD = benchlib.BENCH_DIR / "jsload"
 
@@ -36,16 +36,20 @@ def ensure_node_driver() -> None:
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=JSLOAD, check=True)
 
 
-def write_bodies(path: Path, bodies: list[bytes]) -> None:
+def write_bodies(path: Path, bodies: list[bytes], callers: list[str]) -> None:
+    """The bodies, and beside them (path + ".callers") who sends each."""
+    from medsettle.service import identity
+
     with path.open("wb") as out:
         for body in bodies:
             out.write(struct.pack(">I", len(body)) + body)
+    Path(f"{path}.callers").write_text("".join(identity.of(caller).uri + "\n" for caller in callers))
 
 
 def drive(target: str, method: str, bodies_file: Path, concurrency: int, seconds: float, channels: int) -> dict:
     result = subprocess.run(["node", str(JSLOAD / "loadgen.js"), target, method, str(bodies_file), str(concurrency),
-                             str(seconds), str(channels)], check=True, capture_output=True, text=True,
-                            timeout=seconds + 120)
+                             str(seconds), str(channels), f"{bodies_file}.callers"], check=True, capture_output=True,
+                            text=True, timeout=seconds + 120)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -70,7 +74,8 @@ def main() -> int:
     visits = benchlib.find_visits(base, "11", 10**9, today)
     health_body = health_pb2.HealthCheckRequest().SerializeToString()
     health_file = out / "workers-health.bodies"
-    write_bodies(health_file, [health_body] * int(args.seconds * 20_000))
+    health_count = int(args.seconds * 20_000)
+    write_bodies(health_file, [health_body] * health_count, [benchlib.OPERATOR] * health_count)
     report = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today, "runs": []}
     for round_no in range(args.rounds):
         for workers in (int(w) for w in args.workers.split(",")):
@@ -78,10 +83,11 @@ def main() -> int:
             shutil.copy(Path(base) / "data.mdb", work)
             bodies = settle_bodies(visits, today, int(args.seconds * 6_000) + 1, f"J{round_no}{workers}{int(time.time()) % 10**5}")
             settle_file = out / "workers-settle.bodies"
-            write_bodies(settle_file, bodies[1:])
+            callers = settle_callers(visits, len(bodies))
+            write_bodies(settle_file, bodies[1:], callers[1:])
             try:
                 with benchlib.server(work, workers=workers, log_path=str(out / f"workers-server-w{workers}.log")) as target:
-                    assert check_sample(target, SETTLE, bodies[0]) == "OK"
+                    assert check_sample(target, SETTLE, bodies[0], callers[0]) == "OK"
                     drive(target, HEALTH, health_file, args.concurrency, 2, args.channels)  # warm-up
                     health = drive(target, HEALTH, health_file, args.concurrency, args.seconds, args.channels)
                     settle = drive(target, SETTLE, settle_file, args.concurrency, args.seconds, args.channels)

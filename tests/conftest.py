@@ -9,6 +9,7 @@ import grpc
 import pytest
 
 from medsettle.server import start
+from medsettle.service import identity
 from medsettle.service.app import App
 from medsettle.service.clock import FixedClock
 from medsettle.store.env import Store, StoreConfig
@@ -32,18 +33,90 @@ def writer(store):
     w.close()
 
 
-class Running:
-    """A started in-process server and a channel to it; `call(coro)` runs on the server's loop."""
+NATIONAL = "national:ops"  # the national platform's operations: what tests call as when no other caller is meant
 
-    def __init__(self, app: App, loop: asyncio.AbstractEventLoop, server, channel, port: int) -> None:
+
+class _CallerHeader:
+    """Names the caller on every call of a channel, as a local tool does on a loopback --insecure listener (one
+    instance per kind of call: a grpc.aio channel files each interceptor under its first kind only)."""
+
+    def __init__(self, caller: str) -> None:
+        self.metadata = identity.metadata(caller)
+
+    def _named(self, details):
+        """The channel's caller, unless the call names its own (metadata=identity.metadata(...))."""
+        given = tuple(details.metadata or ())
+        if any(key == identity.CALLER_METADATA_KEY for key, _ in given):
+            return details
+        return details._replace(metadata=given + self.metadata)
+
+
+class _UnaryCallerHeader(_CallerHeader, grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, details, request):
+        return await continuation(self._named(details), request)
+
+
+class _UnaryStreamCallerHeader(_CallerHeader, grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(self._named(details), request)
+
+
+class _StreamCallerHeader(_CallerHeader, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation, details, request_iterator):
+        return await continuation(self._named(details), request_iterator)
+
+
+class _InstitutionOfRequest(grpc.aio.UnaryUnaryClientInterceptor):
+    """Names as the caller the institution each request names (fixmedins_code, or claim.fixmedins_code): a
+    hospital's gateway, for tests that settle at several hospitals."""
+
+    async def intercept_unary_unary(self, continuation, details, request):
+        holder = request.claim if request.DESCRIPTOR.fields_by_name.get("claim") else request
+        metadata = tuple(details.metadata or ()) + identity.metadata(f"institution:{holder.fixmedins_code}")
+        return await continuation(details._replace(metadata=metadata), request)
+
+
+def channel_as(target: str, caller: str) -> grpc.aio.Channel:
+    """A plaintext channel on which every call is made as `caller` ("institution:H44010600001", ...)."""
+    return grpc.aio.insecure_channel(target, interceptors=[kind(caller) for kind in (
+        _UnaryCallerHeader, _UnaryStreamCallerHeader, _StreamCallerHeader)])
+
+
+class Running:
+    """A started in-process server; `channel` calls as the national operator, `as_(caller)` as anyone else;
+    `run(coro)` runs on the server's loop. The server authorizes exactly as production does (the caller named by
+    the x-medsettle-caller metadata on this loopback plaintext listener)."""
+
+    def __init__(self, app: App, loop: asyncio.AbstractEventLoop, server, port: int) -> None:
         self.app = app
         self.loop = loop
         self.server = server
-        self.channel = channel
         self.port = port
+        self.target = f"127.0.0.1:{port}"
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        return self.as_(NATIONAL)
+
+    def as_(self, caller: str) -> grpc.aio.Channel:
+        if caller not in self._channels:
+            self._channels[caller] = channel_as(self.target, caller)
+        return self._channels[caller]
+
+    def as_gateway(self) -> grpc.aio.Channel:
+        """Each call made as the institution its request names (settlement flows at several hospitals)."""
+        if "gateway" not in self._channels:
+            self._channels["gateway"] = grpc.aio.insecure_channel(self.target, interceptors=[_InstitutionOfRequest()])
+        return self._channels["gateway"]
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            self.run(channel.close())
+        self.run(self.server.stop(None))
 
 
 @pytest.fixture
@@ -60,11 +133,9 @@ def served(store, writer, clock):
     app = App(store=store, writer=writer, clock=clock)
 
     server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    running = Running(app, loop, server, channel, port)
+    running = Running(app, loop, server, port)
     yield running
-    loop.run_until_complete(channel.close())
-    loop.run_until_complete(server.stop(None))
+    running.close()
     asyncio.set_event_loop(None)
     loop.close()
 

@@ -131,7 +131,9 @@ def run(data_dir: str, month: str, out_dir: str, close: bool, clock: Clock | Non
         if close:
             try:
                 with store.write() as view:
-                    result = clearing_book.close_month(view, month, clock.today(), clock.now_ms(), who="cli")
+                    # the operator at the store's own host, named as a national caller in the audit trail
+                    result = clearing_book.close_month(view, month, clock.today(), clock.now_ms(),
+                                                       who="medsettle:national:cli")
             except Refusal as refusal:
                 print(f"{refusal}; not closing", file=sys.stderr)
                 return 1

@@ -18,6 +18,10 @@ ITEMS_PER_PROVINCE_DEFAULT = 20_000
 PERSONS_PER_PROVINCE_DEFAULT = 2_000
 UP_METRICS_LISTEN = "127.0.0.1:9464"  # Prometheus's conventional exporter port
 DEMO_TODAY = "2026-01-01"  # the demo nation's own 'today': filings and versions are dated around it
+PERSON_LOOKUPS_DEFAULT = 120
+# The callers `medsettle up` makes certificates for on first start (institutions' are made on first use by
+# `medsettle call`, from the development CA beside them).
+DEV_NATIONAL_CALLERS = ("ops", "clearing")
 
 
 EXIT_USAGE = 2  # a bad flag, environment value or data directory: one line on stderr, nothing done
@@ -84,6 +88,19 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="HOST:PORT to serve Prometheus metrics on (env MEDSETTLE_METRICS_LISTEN; "
                              "default off, `up`: 127.0.0.1:9464)")
     parser.add_argument("--log-calls", action="store_true", help="one JSON log line per successful call too")
+    parser.add_argument("--person-lookups-per-minute", type=int,
+                        default=int(_env("MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE", str(PERSON_LOOKUPS_DEFAULT))),
+                        help="an institution's person look-ups a minute, per worker (env "
+                             "MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE)")
+
+
+def _add_tls_flags(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    security = parser.add_mutually_exclusive_group(required=required and not os.environ.get("MEDSETTLE_TLS_DIR"))
+    security.add_argument("--tls-dir", default=_env("MEDSETTLE_TLS_DIR", ""),
+                          help="ca.pem, server.pem, server-key.pem: serve mutual TLS, clients need a certificate "
+                               "from that CA (env MEDSETTLE_TLS_DIR)")
+    security.add_argument("--insecure", action="store_true",
+                          help="plaintext on a loopback address only; callers named by x-medsettle-caller metadata")
 
 
 def _add_seed_flags(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +119,8 @@ def _server_config(args):
     return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers, grace_s=args.grace_s,
                         drain_s=args.drain_s, idle_s=args.idle_s, map_size_bytes=int(args.map_size_gib * 2**30),
                         log_calls=args.log_calls, create=getattr(args, "create", False),
-                        metrics_listen=args.metrics_listen)
+                        metrics_listen=args.metrics_listen, tls_dir="" if args.insecure else args.tls_dir,
+                        person_lookups_per_minute=args.person_lookups_per_minute)
 
 
 def _open_store(args, *, create: bool = True):
@@ -148,13 +166,21 @@ def _print_summary(store, written: dict, seconds: float) -> None:
 
 
 def cmd_serve(args) -> int:
-    from medsettle.supervisor import serve
+    from medsettle.server import is_loopback
+    from medsettle.supervisor import ServeRefused, serve
 
-    return serve(_server_config(args))
+    config = _server_config(args)
+    if not config.tls_dir and ":" in config.listen and not is_loopback(config.listen):  # a malformed one: serve says
+        raise ServeRefused(f"plaintext is served on a loopback address only, not {config.listen}: serve mutual TLS "
+                           f"(--tls-dir) or listen on 127.0.0.1")
+    return serve(config)
 
 
 def cmd_up(args) -> int:
-    """Seed the demo nation if the data directory is empty, then serve."""
+    """Seed the demo nation if the data directory is empty, make its development CA and certificates under the
+    data directory if there are none, then serve mutual TLS."""
+    import pathlib
+
     store = _open_store(args)
     try:
         if store.is_empty():
@@ -170,14 +196,51 @@ def cmd_up(args) -> int:
         except ServeRefused as busy:
             print(f"medsettle up: metrics off ({busy})", file=sys.stderr)
             args.metrics_listen = ""
+    if not args.insecure:
+        args.tls_dir = args.tls_dir or str(pathlib.Path(args.data_dir) / "tls")
+        _dev_certificates(pathlib.Path(args.tls_dir))
     return cmd_serve(args)
+
+
+def _dev_certificates(directory) -> None:
+    from medsettle import certs
+    from medsettle.domain import region
+    from medsettle.service.identity import NATIONAL, PROVINCE, Caller
+
+    callers = [Caller(NATIONAL, name) for name in DEV_NATIONAL_CALLERS]
+    callers += [Caller(PROVINCE, province) for province in region.PROVINCES]
+    written = certs.init(directory, callers)
+    if written:
+        print(f"development CA and certificates in {directory} ({len(written)} files)", file=sys.stderr)
+
+
+def cmd_certs_init(args) -> int:
+    import pathlib
+
+    from medsettle import certs
+    from medsettle.service.identity import INSTITUTION, NATIONAL, PROVINCE, of
+
+    try:
+        callers = [of(f"{kind}:{value}") for kind, values in ((INSTITUTION, args.institution),
+                                                              (PROVINCE, args.province), (NATIONAL, args.national))
+                   for value in values]
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    written = certs.init(pathlib.Path(args.out), callers)
+    for name in written:
+        print(pathlib.Path(args.out) / name)
+    print(f"{len(written)} files written; existing ones kept", file=sys.stderr)
+    return 0
 
 
 def cmd_health(args) -> int:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(args.target) as channel:
+    from medsettle import connect
+
+    with connect.channel(args, connect.OPERATOR) as channel:
         try:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=args.service),
                                                                timeout=args.timeout_s)
@@ -244,18 +307,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="medsettle", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    serve = commands.add_parser("serve", help="serve gRPC on the data directory")
+    serve = commands.add_parser("serve", help="serve gRPC on the data directory (mutual TLS, or --insecure on loopback)")
     _add_server_flags(serve)
     serve.add_argument("--create", action="store_true",
                        help="start an empty store when the data directory holds none (without it, a directory "
                             "with no store is refused: a mistyped --data-dir must not look like an empty nation)")
+    _add_tls_flags(serve, required=True)
     serve.set_defaults(run=cmd_serve)
 
-    up = commands.add_parser("up", help="seed the demo nation if the data directory is empty, then serve")
+    up = commands.add_parser("up", help="seed the demo nation if the data directory is empty, make its development "
+                                        "certificates (<data-dir>/tls) if missing, then serve mutual TLS")
     _add_server_flags(up)
     up.set_defaults(metrics_listen=_env("MEDSETTLE_METRICS_LISTEN", UP_METRICS_LISTEN))
+    _add_tls_flags(up, required=False)
     _add_seed_flags(up)
     up.set_defaults(run=cmd_up)
+
+    certs = commands.add_parser("certs", help="certificates for mutual TLS")
+    certs_commands = certs.add_subparsers(dest="certs_command", required=True)
+    certs_init = certs_commands.add_parser("init", help="a development CA (made once, then reused) and certificates "
+                                                        "of the server and the callers named")
+    certs_init.add_argument("--out", required=True, help="directory (ca.pem, ca-key.pem, server.pem, ...)")
+    certs_init.add_argument("--institution", action="append", default=[], metavar="CODE")
+    certs_init.add_argument("--province", action="append", default=[], metavar="ADMDVS")
+    certs_init.add_argument("--national", action="append", default=[], metavar="NAME")
+    certs_init.set_defaults(run=cmd_certs_init)
 
     seed = commands.add_parser("seed", help="build the demo nation into the data directory")
     _add_data_dir(seed)
@@ -263,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_seed_flags(seed)
     seed.set_defaults(run=cmd_seed)
 
+    from medsettle import connect
+
     health = commands.add_parser("health", help="ask a server's health service")
-    health.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    connect.add_flags(health)
     health.add_argument("--service", default="")
     health.add_argument("--timeout-s", type=float, default=3.0)
     health.set_defaults(run=cmd_health)
@@ -285,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="the demo nation in use")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
-    demo_day = demo_commands.add_parser("day", help="a short scripted day of calls against a running server")
-    demo_day.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    demo_day = demo_commands.add_parser("day", help="a short scripted day of calls against a running server "
+                                                   "(each hospital and province calls as itself)")
+    connect.add_flags(demo_day)
     demo_day.add_argument("--persons", type=int, default=60, help="persons of each of 8 insured provinces")
     demo_day.add_argument("--persons-per-province", type=int, default=PERSONS_PER_PROVINCE_DEFAULT,
                           help="as the nation was seeded")
@@ -299,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(run=cmd_report)
 
     call = commands.add_parser("call", help="client calls that print readable results")
-    call.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
+    connect.add_flags(call)
     call.add_argument("--json", action="store_true", help="print the raw answer as JSON")
     from medsettle import client
 
@@ -310,9 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("kind", choices=("catalog", "policies"))
     load.add_argument("file")
     load.add_argument("--province", help="catalog: province of treatment (xx0000)")
-    load.add_argument("--target", default=_env("MEDSETTLE_LISTEN", LISTEN_DEFAULT))
-    load.add_argument("--caller", default=_env("MEDSETTLE_CALLER", "platform"),
-                      help="who pushes (recorded in the audit trail; env MEDSETTLE_CALLER)")
+    connect.add_flags(load)
     load.add_argument("--batch-items", type=int, default=20_000)
     load.set_defaults(run=cmd_load)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
 import grpc
 from grpc_status import rpc_status
 
+from medsettle import connect
 from medsettle.domain.money import format_fen
 from medsettle.v1 import (
     common_pb2,
@@ -21,24 +23,31 @@ from medsettle.v1 import (
 
 
 def add_commands(call) -> None:
+    # The connection flags and --json after the subcommand too (`call person --as X --json`).
+    common = argparse.ArgumentParser(add_help=False)
+    connect.add_flags(common, inherited=True)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the raw answer as JSON")
     sub = call.add_subparsers(dest="call", required=True)
-    person = sub.add_parser("person", help="1101: a person's information")
-    person.add_argument("--psn-no", required=True)
+    person = sub.add_parser("person", parents=[common], help="1101: a person's information (default caller "
+                                                             "national:ops; an institution gives the person's credential)")
+    _add_person_flags(person)
 
-    benefit = sub.add_parser("benefit", help="2001: will direct settlement go through, and if not why")
-    benefit.add_argument("--psn-no", required=True)
+    benefit = sub.add_parser("benefit", parents=[common],
+                             help="2001: will direct settlement go through, and if not why")
+    _add_person_flags(benefit)
     benefit.add_argument("--insutype", default="")
     benefit.add_argument("--fixmedins-code", required=True)
     benefit.add_argument("--med-type", default="11")
     benefit.add_argument("--dise-codg", default="")
     benefit.add_argument("--date", default="")
 
-    item = sub.add_parser("catalog-item", help="a catalog item of a place of treatment at a date")
+    item = sub.add_parser("catalog-item", parents=[common], help="a catalog item of a place of treatment at a date")
     item.add_argument("--mdtrtarea-admvs", required=True)
     item.add_argument("--med-list-codg", required=True)
     item.add_argument("--date", default="")
 
-    settle = sub.add_parser("settle", help="2207: settle an outpatient visit; lines as CODE:CNT:PRIC[:DATE]")
+    settle = sub.add_parser("settle", parents=[common],
+                            help="2207: settle an outpatient visit; lines as CODE:CNT:PRIC[:DATE]")
     settle.add_argument("--psn-no", required=True)
     settle.add_argument("--insutype", default="")
     settle.add_argument("--fixmedins-code", required=True)
@@ -49,10 +58,32 @@ def add_commands(call) -> None:
     settle.add_argument("--pre", action="store_true", help="pre-settle only (2206): commits nothing")
     settle.add_argument("--request-id", default="")
 
-    reverse = sub.add_parser("reverse", help="2208/2305: reverse a settlement")
+    reverse = sub.add_parser("reverse", parents=[common], help="2208/2305: reverse a settlement")
     reverse.add_argument("--fixmedins-code", required=True)
     reverse.add_argument("--setl-id", required=True)
     reverse.add_argument("--request-id", default="")
+
+
+def _add_person_flags(parser) -> None:
+    parser.add_argument("--psn-no", default="")
+    parser.add_argument("--cert-type", default="", help="01 e-voucher token, 02 ID number, 03 card (with --card-sn)")
+    parser.add_argument("--cert-no", default="")
+    parser.add_argument("--card-sn", default="")
+
+
+def _person_ref(args) -> person_pb2.PersonRef:
+    if not args.psn_no and not args.cert_no:
+        raise SystemExit("name the person: --psn-no, or --cert-type and --cert-no")
+    return person_pb2.PersonRef(psn_no=args.psn_no, mdtrt_cert_type=args.cert_type, mdtrt_cert_no=args.cert_no,
+                                card_sn=args.card_sn)
+
+
+def default_caller(args) -> str:
+    """Who a subcommand calls as unless --as says: the hospital for what a hospital does, else national
+    operations (looking a person up by psn_no alone is not something a hospital may do)."""
+    if args.call in ("settle", "reverse"):
+        return f"institution:{args.fixmedins_code}"
+    return connect.OPERATOR
 
 
 def _request_id(given: str, fixmedins_code: str) -> str:
@@ -111,16 +142,16 @@ def print_error(error: grpc.RpcError) -> None:
 def main(args) -> int:
     from medsettle.cli import print_json
 
-    with grpc.insecure_channel(args.target) as channel:
+    with connect.channel(args, default_caller(args)) as channel:
         persons = person_pb2_grpc.PersonServiceStub(channel)
         settlements = settlement_pb2_grpc.SettlementServiceStub(channel)
         reference = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
         try:
             if args.call == "person":
-                answer = persons.GetPerson(person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=args.psn_no)))
+                answer = persons.GetPerson(person_pb2.GetPersonRequest(person=_person_ref(args)))
             elif args.call == "benefit":
                 answer = persons.CheckBenefit(person_pb2.CheckBenefitRequest(
-                    person=person_pb2.PersonRef(psn_no=args.psn_no), insutype=args.insutype,
+                    person=_person_ref(args), insutype=args.insutype,
                     fixmedins_code=args.fixmedins_code, med_type=args.med_type, dise_codg=args.dise_codg,
                     date=args.date))
                 if not args.json:

@@ -22,6 +22,7 @@ import grpc
 from google.protobuf import json_format
 from tqdm import tqdm
 
+from medsettle import connect
 from medsettle.v1 import reference_data_pb2 as pb
 from medsettle.v1 import reference_data_pb2_grpc as pb_grpc
 
@@ -70,32 +71,25 @@ def _request_id(kind: str, digest: str, index: int) -> str:
     return f"load-{kind}-{digest[:20]}-{index:05d}"
 
 
-def _caller(caller: str) -> tuple[tuple[str, str], ...]:
-    from medsettle.service.identity import CALLER_METADATA_KEY
-
-    return ((CALLER_METADATA_KEY, caller),)
-
-
-def load_catalog(stub: pb_grpc.ReferenceDataServiceStub, path: pathlib.Path, province: str, caller: str,
+def load_catalog(stub: pb_grpc.ReferenceDataServiceStub, path: pathlib.Path, province: str,
                  batch_items: int = BATCH_ITEMS_DEFAULT, progress: bool = True) -> int:
     digest = hashlib.blake2b(path.read_bytes() + province.encode(), digest_size=16).hexdigest()
     written = 0
     bar = tqdm(unit="item", unit_scale=True, desc=f"catalog {province}", disable=not progress, file=sys.stderr)
     for index, batch in enumerate(_batches(catalog_items(path), batch_items)):
         answer = stub.PutCatalogItems(pb.PutCatalogItemsRequest(
-            request_id=_request_id("catalog", digest, index), mdtrtarea_admvs=province, items=batch), timeout=300,
-            metadata=_caller(caller))
+            request_id=_request_id("catalog", digest, index), mdtrtarea_admvs=province, items=batch), timeout=300)
         written += answer.items_written
         bar.update(len(batch))
     bar.close()
     return written
 
 
-def load_policies(stub: pb_grpc.ReferenceDataServiceStub, path: pathlib.Path, caller: str) -> tuple[int, int]:
+def load_policies(stub: pb_grpc.ReferenceDataServiceStub, path: pathlib.Path) -> tuple[int, int]:
     request = json_format.Parse(path.read_text(encoding="utf-8"), pb.PutPoliciesRequest())
     digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
     request.request_id = _request_id("policy", digest, 0)
-    answer = stub.PutPolicies(request, timeout=300, metadata=_caller(caller))
+    answer = stub.PutPolicies(request, timeout=300)
     return answer.policies_written, answer.insured_places_written
 
 
@@ -103,14 +97,16 @@ def main(args) -> int:
     from medsettle.client import print_error
 
     path = pathlib.Path(args.file)
-    with grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 16 * 2**20)]) as channel:
+    # A province pushes its own catalog; policies of several insured places come from national operations.
+    default = f"province:{args.province}" if args.kind == "catalog" else connect.OPERATOR
+    with connect.channel(args, default) as channel:
         stub = pb_grpc.ReferenceDataServiceStub(channel)
         try:
             if args.kind == "catalog":
-                written = load_catalog(stub, path, args.province, args.caller, args.batch_items)
+                written = load_catalog(stub, path, args.province, args.batch_items)
                 print(f"catalog items written: {written:,}")
             else:
-                policies, places = load_policies(stub, path, args.caller)
+                policies, places = load_policies(stub, path)
                 print(f"policies written: {policies:,}; insured-place parameters written: {places:,}")
         except grpc.RpcError as error:
             print_error(error)

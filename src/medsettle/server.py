@@ -57,6 +57,20 @@ class ServerConfig:
     log_calls: bool = False
     create: bool = False  # serve may create an empty store (only `up` and --create ask for it)
     metrics_listen: str = ""  # HOST:PORT of the Prometheus endpoint; "" = metrics off
+    tls_dir: str = ""  # "" = plaintext, accepted only on a loopback address (build_server checks)
+    person_lookups_per_minute: int = Limits.person_lookups_per_minute
+
+
+def is_loopback(listen: str) -> bool:
+    import ipaddress
+
+    host = listen.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple[str, int]]:
@@ -83,11 +97,22 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
 
 def build_server(app: App, listen: str, *, so_reuseport: bool,
                  idle_s: float = IDLE_S_DEFAULT) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
-    """A server with every servicer, health and reflection registered; not started. Returns the bound port."""
+    """A server with every servicer, health and reflection registered; not started. Returns the bound port.
+    Mutual TLS from app.tls_dir; plaintext (callers named by metadata) only on a loopback address."""
+    import pathlib
+
+    from medsettle import tls
     from medsettle.service import registry
+    from medsettle.service.access import Access
+
+    insecure = not app.tls_dir
+    if insecure and not is_loopback(listen):
+        raise ListenError(f"plaintext is served on a loopback address only, not {listen}: serve mutual TLS "
+                          f"(--tls-dir) or listen on 127.0.0.1")
 
     server = grpc.aio.server(
-        interceptors=[intake.IntakeInterceptor(app.admission)],
+        # intake decodes the body (and admits the call), then access authorizes the decoded request
+        interceptors=[intake.IntakeInterceptor(app.admission), Access(app, insecure=insecure)],
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
         # A backstop above admission's own bound (which answers with a reason), room left for health checks.
         maximum_concurrent_rpcs=app.limits.in_flight_requests_max + HEALTH_HEADROOM,
@@ -97,7 +122,11 @@ def build_server(app: App, listen: str, *, so_reuseport: bool,
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
     try:
-        port = server.add_insecure_port(listen)
+        if insecure:
+            port = server.add_insecure_port(listen)
+        else:
+            credentials, _ = tls.server_credentials(pathlib.Path(app.tls_dir))
+            port = server.add_secure_port(listen, credentials)
     except RuntimeError as error:  # grpc raises where older releases returned 0
         raise ListenError(f"cannot listen on {listen}: {error}") from None
     if port == 0:
@@ -160,7 +189,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
     writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                on_commit=_observe_commit)
-    app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls)
+    app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls, tls_dir=config.tls_dir,
+              limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute))
     try:
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
                                                     idle_s=config.idle_s)
@@ -168,7 +198,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         writer.close()
         store.close()
         raise
-    logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir)
+    logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir,
+               tls_dir=config.tls_dir or "(plaintext, loopback)")
     if ready is not None:
         ready()
 

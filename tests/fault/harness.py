@@ -23,13 +23,55 @@ import msgspec
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from medsettle.domain.records import Filing
+from medsettle.service import identity
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import common_pb2, person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests import world
 
 GZ = world.GZ_HOSPITAL
 MAP_SIZE_GIB = "1"
+OPERATOR = "national:ops"
 CLONES = 32  # persons like P001 (employee, long-term filing for Guangdong): concurrent settlements spread over them
+
+
+class _Gateway(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Names each call's caller as a gateway would on the loopback --insecure server: the hospital the request names
+    (fixmedins_code, claim.fixmedins_code), else national operations; a call that names its own caller keeps it."""
+
+    @staticmethod
+    def _named(details, request):
+        given = tuple(details.metadata or ())
+        if any(key == identity.CALLER_METADATA_KEY for key, _ in given):
+            return details
+        holder = getattr(request, "claim", request)
+        code = getattr(holder, "fixmedins_code", "")
+        caller = f"institution:{code}" if code else OPERATOR
+        return details._replace(metadata=given + identity.metadata(caller))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._named(details, request), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._named(details, request), request)
+
+
+class _AioGateway(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, details, request):
+        return await continuation(_Gateway._named(details, request), request)
+
+
+class _AioStreamGateway(grpc.aio.UnaryStreamClientInterceptor):  # an aio channel files each under one kind only
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(_Gateway._named(details, request), request)
+
+
+def gateway_channel(target: str, **kwargs) -> grpc.Channel:
+    """A plaintext channel to a loopback --insecure server on which every call names its caller (_Gateway)."""
+    return grpc.intercept_channel(grpc.insecure_channel(target, **kwargs), _Gateway())
+
+
+def gateway_aio_channel(target: str, **kwargs) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(target, interceptors=[_AioGateway(), _AioStreamGateway()], **kwargs)
 
 
 def free_port() -> int:
@@ -82,7 +124,8 @@ class ServerProcess:
         self.target = f"127.0.0.1:{self.port}"
         self.log_path = log_path
         self.args = [sys.executable, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen", self.target,
-                     "--map-size-gib", MAP_SIZE_GIB, "--workers", str(workers), "--drain-s", "0.5", *extra]
+                     "--map-size-gib", MAP_SIZE_GIB, "--workers", str(workers), "--drain-s", "0.5", "--insecure",
+                     *extra]
         self.env = {**os.environ, **(env or {})}
         self.preexec_fn = preexec_fn
         self.process: subprocess.Popen | None = None
@@ -107,8 +150,8 @@ class ServerProcess:
 
     def wait_serving(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
-        with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
+        with gateway_channel(self.target) as health_channel:
+            stub = health_pb2_grpc.HealthStub(health_channel)
             while time.monotonic() < deadline:
                 assert self.process is not None and self.process.poll() is None, self.log()
                 try:
@@ -120,8 +163,8 @@ class ServerProcess:
         raise AssertionError(f"server never became SERVING:\n{self.log()}")
 
     def health(self, service: str = "", timeout_s: float = 2) -> int:
-        with grpc.insecure_channel(self.target) as channel:
-            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
+        with gateway_channel(self.target) as health_channel:
+            return health_pb2_grpc.HealthStub(health_channel).Check(health_pb2.HealthCheckRequest(service=service),
                                                              timeout=timeout_s).status
 
     def signal(self, signum: int) -> None:

@@ -16,10 +16,10 @@ from google.protobuf import descriptor, descriptor_pool
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from medsettle.service import intake, registry
+from medsettle.service import identity, intake, registry
 from medsettle.store.env import Store, StoreConfig
 from tests.digest import snapshot
-from tests.fault.harness import ServerProcess, build_nation, status_reason
+from tests.fault.harness import ServerProcess, build_nation, gateway_channel, status_reason
 
 RANDOM_BODIES = 8
 TRUNCATIONS = 8
@@ -76,13 +76,13 @@ def test_every_rpc_answers_bad_bodies_with_a_reason_and_writes_nothing(tmp_path)
     answers: dict[str, int] = {}
     with ServerProcess(data_dir, tmp_path / "server.log") as server:
         server.wait_serving()
-        with grpc.insecure_channel(server.target) as channel:
+        with gateway_channel(server.target) as channel:
             for method in _methods():
                 path = f"/{method.containing_service.full_name}/{method.name}"
                 call = channel.unary_unary(path)  # bytes in, bytes out: the body goes on the wire as it is
                 for body in _bodies(method, rng):
                     try:
-                        call(body, timeout=10, metadata=(("x-medsettle-caller", "fault-suite"),))
+                        call(body, timeout=10, metadata=identity.metadata("national:ops"))
                         outcome = "OK"
                     except grpc.RpcError as error:
                         assert error.code() not in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), (path, body, error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import grpc
 
-from tests.fault.harness import ServerProcess, accumulators, build_nation, settle_request, stubs
+from tests.fault.harness import ServerProcess, accumulators, build_nation, gateway_channel, settle_request, stubs
 
 STORM = 300
 AFTER = 10
@@ -20,7 +20,7 @@ def test_a_deadline_storm_then_normal_settlements_all_succeed_and_retries_settle
     build_nation(data_dir)
     with ServerProcess(data_dir, tmp_path / "server.log") as server:
         server.wait_serving()
-        with grpc.insecure_channel(server.target) as channel:
+        with gateway_channel(server.target) as channel:
             settlements, _ = stubs(channel)
             storm = [settlements.SettleOutpatient.future(settle_request(f"STORM-{n:04d}"), timeout=0.002)
                      for n in range(STORM)]
@@ -56,7 +56,7 @@ def test_a_burst_with_short_deadlines_leaves_the_worker_writing(tmp_path):
     build_nation(data_dir)
     with ServerProcess(data_dir, tmp_path / "server.log") as server:
         server.wait_serving()
-        with grpc.insecure_channel(server.target) as channel:
+        with gateway_channel(server.target) as channel:
             settlements, _ = stubs(channel)
             burst = [settlements.SettleOutpatient.future(settle_request(f"BURST-{n:04d}", psn_no=f"P9{n % 32:04d}"),
                                                          timeout=1.0) for n in range(2_000)]

@@ -20,7 +20,15 @@ import pytest
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import FixedClock
 from tests.conftest import Running
-from tests.fault.harness import ServerProcess, build_nation, settle_request, status_reason, stubs
+from tests.fault.harness import (
+    ServerProcess,
+    build_nation,
+    gateway_aio_channel,
+    gateway_channel,
+    settle_request,
+    status_reason,
+    stubs,
+)
 
 FLOOD_SENDERS = 16
 
@@ -49,7 +57,7 @@ def test_oversized_claims_are_refused_unread_while_normal_settlements_go_on(tmp_
         raw = huge.SerializeToString()
 
         def flood() -> None:
-            with grpc.insecure_channel(server.target, options=[("grpc.max_send_message_length", 64 * 2**20),
+            with gateway_channel(server.target, options=[("grpc.max_send_message_length", 64 * 2**20),
                                                                ("grpc.use_local_subchannel_pool", 1)]) as channel:
                 call = channel.unary_unary("/medsettle.v1.SettlementService/SettleOutpatient")  # bytes as they are
                 while not stop.is_set():
@@ -64,7 +72,7 @@ def test_oversized_claims_are_refused_unread_while_normal_settlements_go_on(tmp_
             sender.start()
         try:
             time.sleep(1)
-            with grpc.insecure_channel(server.target) as channel:
+            with gateway_channel(server.target) as channel:
                 settlements = stubs(channel)[0]
                 normal = [settlements.SettleOutpatient(settle_request(f"NORMAL-{n:03d}"), timeout=30) for n in range(50)]
             assert len({answer.settlement.setl_id for answer in normal}) == 50
@@ -123,7 +131,7 @@ def test_a_thousand_idle_sockets_do_not_starve_health_at_the_usual_open_files_li
             try:
                 time.sleep(0.5)
                 assert server.health(timeout_s=5) == 1
-                with grpc.insecure_channel(server.target) as channel:
+                with gateway_channel(server.target) as channel:
                     assert stubs(channel)[0].SettleOutpatient(settle_request("AMONG-IDLE"), timeout=10).settlement.setl_id
             finally:
                 for sock in idle:
@@ -141,13 +149,13 @@ def test_calls_beyond_the_in_flight_limits_are_refused_at_once_with_server_busy(
     app = App(store=store, writer=writer, clock=FixedClock.at(f"{world.TODAY}T10:00:00"),
               limits=Limits(in_flight_requests_max=6, in_flight_per_connection_max=4))
     server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
-    running = Running(app, loop, server, None, port)
+    running = Running(app, loop, server, port)
     release = threading.Event()
     writer.submit(lambda view: release.wait(30))
 
     async def burst() -> tuple[list[str], list[str]]:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as first, \
-                grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]) as other:
+        async with gateway_aio_channel(f"127.0.0.1:{port}") as first, \
+                gateway_aio_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]) as other:
             async def call(channel, n: int) -> str:
                 try:
                     request = settle_request(f"BUSY-{n:02d}")

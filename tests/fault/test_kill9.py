@@ -21,6 +21,7 @@ from tests.fault.harness import (
     accumulators,
     build_nation,
     clone_psn_no,
+    gateway_channel,
     settle_request,
     stubs,
 )
@@ -51,7 +52,7 @@ def _person_of(request_id: str) -> str:
 
 
 def _send(target: str, ledger: Ledger, prefix: str, stop: threading.Event) -> None:
-    with grpc.insecure_channel(target) as channel:
+    with gateway_channel(target) as channel:
         settlements = stubs(channel)[0]
         n = 0
         while not stop.is_set():
@@ -68,7 +69,7 @@ def _send(target: str, ledger: Ledger, prefix: str, stop: threading.Event) -> No
 def _check_and_settle_leftovers(target: str, ledger: Ledger, prefix: str = "") -> None:
     """After a restart: every unknown request settled by its retry; the acknowledged answers (those whose request id
     starts with `prefix`) again, byte for byte, and each settlement retrievable."""
-    with grpc.insecure_channel(target) as channel:
+    with gateway_channel(target) as channel:
         settlements = stubs(channel)[0]
         for request_id in sorted(ledger.unknown):
             ledger.record(request_id, settlements.SettleOutpatient(
@@ -115,7 +116,7 @@ def test_kill_9_cycles_under_load_lose_nothing_acknowledged_and_apply_nothing_tw
         answers = [settlement_pb2.SettleOutpatientResponse.FromString(raw).settlement
                    for raw in ledger.acknowledged.values()]
         assert len({s.setl_id for s in answers}) == len(answers), "one settlement per request id"
-        with grpc.insecure_channel(server.target) as channel:
+        with gateway_channel(server.target) as channel:
             for n in range(CLONES):
                 mine = [s for s in answers if s.psn_no == clone_psn_no(n)]
                 acc = accumulators(channel, clone_psn_no(n))

@@ -16,6 +16,7 @@ from tests.fault.harness import (
     build_nation,
     clone_psn_no,
     free_port,
+    gateway_channel,
     settle_request,
     status_reason,
     stubs,
@@ -40,7 +41,7 @@ def test_a_scrape_after_real_calls(tmp_path, workers):
     with ServerProcess(data_dir, tmp_path / "server.log", "--metrics-listen", f"127.0.0.1:{metrics_port}",
                        workers=workers) as server:
         server.wait_serving()
-        channels = [grpc.insecure_channel(server.target, options=[("grpc.use_local_subchannel_pool", 1)])
+        channels = [gateway_channel(server.target, options=[("grpc.use_local_subchannel_pool", 1)])
                     for _ in range(4)]
         for n in range(20):
             stubs(channels[n % 4])[0].SettleOutpatient(settle_request(f"M-{n:03d}", psn_no=clone_psn_no(n % CLONES)),
@@ -52,8 +53,7 @@ def test_a_scrape_after_real_calls(tmp_path, workers):
             stubs(channels[0])[0].SettleOutpatient(settle_request("M-NOBODY", psn_no="P404"), timeout=10)
         assert status_reason(refused.value) == "PERSON_NOT_FOUND"
         clearing_pb2_grpc.ClearingServiceStub(channels[0]).SetPrepaidFund(clearing_pb2.SetPrepaidFundRequest(
-            request_id="M-FUND", insuplc_admdvs="110000", year=2026, balance=1_000_000),
-            metadata=(("x-medsettle-caller", "national-ops"),), timeout=10)
+            request_id="M-FUND", insuplc_admdvs="110000", year=2026, balance=1_000_000), timeout=10)
         for channel in channels:
             channel.close()
         samples = _scrape(metrics_port)

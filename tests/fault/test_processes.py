@@ -16,11 +16,19 @@ import sys
 import threading
 import time
 
-import grpc
 import pytest
 
 from medsettle.store.env import Store, StoreConfig
-from tests.fault.harness import CLONES, ServerProcess, build_nation, clone_psn_no, free_port, settle_request, stubs
+from tests.fault.harness import (
+    CLONES,
+    ServerProcess,
+    build_nation,
+    clone_psn_no,
+    free_port,
+    gateway_channel,
+    settle_request,
+    stubs,
+)
 
 
 def _alive(pid: int) -> bool:
@@ -47,7 +55,7 @@ def _worker_pids(server: ServerProcess) -> set[int]:
 
 
 def _settle_many(target: str, prefix: str, count: int) -> int:
-    channels = [grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(4)]
+    channels = [gateway_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(4)]
     try:
         futures = [stubs(channels[n % 4])[0].SettleOutpatient.future(
             settle_request(f"{prefix}-{n:04d}", psn_no=clone_psn_no(n % CLONES)), timeout=30) for n in range(count)]
@@ -59,7 +67,7 @@ def _settle_many(target: str, prefix: str, count: int) -> int:
 
 def _keep_settling(target: str, prefix: str, count: int) -> None:
     """Load that does not mind losing calls to a killed worker."""
-    with grpc.insecure_channel(target) as channel:
+    with gateway_channel(target) as channel:
         settlements = stubs(channel)[0]
         futures = [settlements.SettleOutpatient.future(settle_request(f"{prefix}-{n:04d}",
                                                                       psn_no=clone_psn_no(n % CLONES)), timeout=30)
@@ -116,7 +124,9 @@ def test_workers_stop_when_their_supervisor_is_killed_and_the_directory_can_be_s
 
 
 def _serve(*args: str, env: dict[str, str] | None = None, timeout_s: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "medsettle.cli", *args], capture_output=True, text=True,
+    """The command line as given; `serve` and `health` in plaintext (a loopback --insecure server, as the harness's)."""
+    plaintext = ("--insecure",) if args[0] in ("serve", "health") else ()
+    return subprocess.run([sys.executable, "-m", "medsettle.cli", *args, *plaintext], capture_output=True, text=True,
                           timeout=timeout_s, env={**os.environ, **(env or {})})
 
 
@@ -144,6 +154,7 @@ def test_one_serve_per_data_directory_and_per_port(tmp_path):
     (["serve", "--data-dir", "{data}"], {"MEDSETTLE_MAP_SIZE_GIB": "big"}, "MEDSETTLE_MAP_SIZE_GIB"),
     (["serve", "--data-dir", "{data}", "--listen", "nowhere"], {}, "HOST:PORT"),
     (["serve", "--nonsense"], {}, "unrecognized arguments: --nonsense"),
+    (["serve", "--data-dir", "{data}", "--listen", "0.0.0.0:0"], {}, "plaintext is served on a loopback address only"),
 ])
 def test_a_bad_start_is_one_line_and_exit_status_2(tmp_path, args, env, says):
     data_dir = str(tmp_path / "data")

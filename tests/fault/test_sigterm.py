@@ -21,6 +21,7 @@ from tests.fault.harness import (
     accumulators,
     build_nation,
     clone_psn_no,
+    gateway_channel,
     settle_request,
     status_reason,
     stubs,
@@ -30,7 +31,7 @@ IN_FLIGHT = 64
 
 
 def _watch_health(target: str, seen: list[tuple[float, int]], stop: threading.Event) -> None:
-    with grpc.insecure_channel(target) as channel:
+    with gateway_channel(target) as channel:
         try:
             for answer in health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest()):
                 seen.append((time.monotonic(), answer.status))
@@ -53,7 +54,7 @@ def test_sigterm_with_64_settlements_in_flight_answers_all_64_and_exits_0(tmp_pa
         watcher.start()
         time.sleep(0.2)  # the watcher has its first answer (SERVING)
         # Several connections, so that both workers get calls when there are two.
-        channels = [grpc.insecure_channel(server.target, options=[("grpc.use_local_subchannel_pool", 1)])
+        channels = [gateway_channel(server.target, options=[("grpc.use_local_subchannel_pool", 1)])
                     for _ in range(8)]
         for channel in channels:
             grpc.channel_ready_future(channel).result(timeout=10)
@@ -93,6 +94,6 @@ def test_sigterm_with_64_settlements_in_flight_answers_all_64_and_exits_0(tmp_pa
     # Everything acknowledged is in the store after the restart.
     with ServerProcess(data_dir, tmp_path / "server2.log") as again:
         again.wait_serving()
-        with grpc.insecure_channel(again.target) as channel:
+        with gateway_channel(again.target) as channel:
             visits = sum(accumulators(channel, clone_psn_no(n)).visits_outpatient for n in range(CLONES))
             assert visits == IN_FLIGHT - turned_away

@@ -11,6 +11,7 @@ import time
 
 import grpc
 
+from medsettle.service import identity
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc
 from tests import world
@@ -18,13 +19,14 @@ from tests.fault.harness import (
     ServerProcess,
     accumulators,
     build_nation,
+    gateway_channel,
     settle_request,
     status_info,
     status_reason,
     stubs,
 )
 
-PLATFORM = (("x-medsettle-caller", "fault-suite"),)
+PLATFORM = identity.metadata("province:440000")  # the place of treatment pushes its catalog
 SERVING, NOT_SERVING = 1, 2
 
 
@@ -41,7 +43,7 @@ def test_a_full_store_refuses_writes_clearly_keeps_reads_and_writes_nothing_half
     acknowledged_items = 0
     with ServerProcess(data_dir, tmp_path / "server.log", "--map-size-gib", "0.01") as server:
         server.wait_serving()
-        with grpc.insecure_channel(server.target) as channel:
+        with gateway_channel(server.target) as channel:
             reference = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
             settlements, persons = stubs(channel)
             n = 0
@@ -98,7 +100,7 @@ def test_a_full_store_refuses_writes_clearly_keeps_reads_and_writes_nothing_half
 
     with ServerProcess(data_dir, tmp_path / "server2.log") as bigger:  # the remedy: a larger map
         bigger.wait_serving()
-        with grpc.insecure_channel(bigger.target) as channel:
+        with gateway_channel(bigger.target) as channel:
             retried = stubs(channel)[0].SettleOutpatient(settle_request(f"FULL-SETTLE-{settled:05d}"), timeout=10)
             assert retried.settlement.setl_id  # the refused request, retried with its id, settles now
             assert accumulators(channel, "P001").visits_outpatient == settled + 1

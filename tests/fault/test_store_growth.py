@@ -14,7 +14,7 @@ SETTLEMENTS = 300
 
 
 def test_a_ten_line_settlement_costs_well_under_a_page(served, world, store):
-    stub = settlement_pb2_grpc.SettlementServiceStub(served.channel)
+    stub = settlement_pb2_grpc.SettlementServiceStub(served.as_(f"institution:{world.GZ_HOSPITAL}"))
     lines = [line(f"{n:04d}", "XA001", "1", f"{n + 1}.00", (n + 1) * 100) for n in range(10)]
     with store.env.begin() as txn:
         before = {space: txn.stat(store.dbs[space]) for space in ("settlements", "requests")}

@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from medsettle import server
 from medsettle.server import ServerConfig
-from tests.fault.harness import build_nation, free_port, settle_request, status_reason, stubs
+from tests.fault.harness import build_nation, free_port, gateway_aio_channel, settle_request, status_reason, stubs
 
 
 def test_a_worker_whose_writer_is_gone_turns_not_serving_and_exits_70(tmp_path, monkeypatch):
@@ -29,7 +29,7 @@ def test_a_worker_whose_writer_is_gone_turns_not_serving_and_exits_70(tmp_path, 
     async def scenario() -> tuple[int, list[int], str]:
         worker = asyncio.ensure_future(server.run_worker(
             ServerConfig(data_dir=data_dir, listen=f"127.0.0.1:{port}", grace_s=2, drain_s=0), so_reuseport=False))
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with gateway_aio_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             while True:
                 try:

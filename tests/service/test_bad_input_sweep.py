@@ -61,11 +61,10 @@ from tests.digest import snapshot
 from tests.service.test_reference_data import catalog_item, policy_pb
 from tests.service.test_settlements import claim, line
 
-CALLER = (("x-medsettle-caller", "platform-sweep"),)
 # Supervision decides from the caller: the place of treatment of the world's hospitals, and (for 协查请求) the insured
 # place of its persons.
-SUPERVISION_CALLER = (("x-medsettle-caller", "medsettle:province:440000"),)
-INSURED_CALLER = (("x-medsettle-caller", "medsettle:province:110000"),)
+SUPERVISION_AS = "province:440000"
+INSURED_AS = "province:110000"
 GZ = world.GZ_HOSPITAL
 TODAY = world.TODAY  # the fixed clock below stands on this day
 
@@ -88,9 +87,8 @@ def sweep(tmp_path_factory):
     app = App(store=store, writer=writer, clock=FixedClock.at(f"{TODAY}T10:00:00"))
 
     server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    served = Running(app, loop, server, channel, port)
-    settlements = settlement_pb2_grpc.SettlementServiceStub(channel)
+    served = Running(app, loop, server, port)
+    settlements = settlement_pb2_grpc.SettlementServiceStub(served.as_(f"institution:{GZ}"))
     mdtrt_id = served.run(settlements.Admit(settlement_pb2.AdmitRequest(
         request_id="SETUP-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=GZ, med_type="21",
         begndate="2026-03-01"))).mdtrt_id
@@ -98,15 +96,14 @@ def sweep(tmp_path_factory):
         request_id="SETUP-2", fixmedins_code=GZ, mdtrt_id=mdtrt_id, fee_lines=[line("1", "XA001", "1", "100", 10_000)])))
     setl_id = served.run(settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
         request_id="SETUP-3", claim=claim("P001", GZ, [line("1", "XA001", "1", "10", 1_000)])))).settlement.setl_id
-    served.run(clearing_pb2_grpc.ClearingServiceStub(channel).SetPrepaidFund(cpb.SetPrepaidFundRequest(
-        request_id="SETUP-4", insuplc_admdvs="110000", year=2026, balance=1_000_000), metadata=CALLER))
-    flag_id = served.run(supervision_pb2_grpc.SupervisionServiceStub(channel).RaiseFlag(spb.RaiseFlagRequest(
-        request_id="SETUP-5", setl_id=setl_id, note="请核查"), metadata=INSURED_CALLER)).flag.flag_id
+    served.run(clearing_pb2_grpc.ClearingServiceStub(served.channel).SetPrepaidFund(cpb.SetPrepaidFundRequest(
+        request_id="SETUP-4", insuplc_admdvs="110000", year=2026, balance=1_000_000)))
+    flag_id = served.run(supervision_pb2_grpc.SupervisionServiceStub(served.as_(INSURED_AS)).RaiseFlag(
+        spb.RaiseFlagRequest(request_id="SETUP-5", setl_id=setl_id, note="请核查"))).flag.flag_id
     served.ctx = {"mdtrt_id": mdtrt_id, "setl_id": setl_id, "flag_id": flag_id}
     served.store = store
     yield served
-    loop.run_until_complete(channel.close())
-    loop.run_until_complete(server.stop(None))
+    served.close()
     asyncio.set_event_loop(None)
     loop.close()
     writer.close()
@@ -469,6 +466,8 @@ CASES: list[Case] = [
     *bad("CheckBenefit", "dise_codg", codes(required=False)),
     *bad("CheckBenefit", "dise_codg", [("missing_for_chronic", "")], also=(("med_type", "14"),)),
     *bad("GetAccumulators", "insutype", table("310", "320", required=False)),
+    one("GetAccumulators", "person_and_psn_no", lambda r: r.person.CopyFrom(person_pb2.PersonRef(
+        mdtrt_cert_type="02", mdtrt_cert_no="110105196005011234")), "INVALID_ARGUMENT", "person"),
     *bad("GetAccumulators", "year", [("negative", -1), ("1989", 1989), ("2200", 2200), ("int32_max", 2**31 - 1)]),
     # -- FilingService --------------------------------------------------------------------------------------------
     *request_ids("CreateFiling"),
@@ -668,10 +667,13 @@ CASES: list[Case] = [
     *bad("GetPolicy", "date", dates(required=False)),
     *bad("ListAuditEntries", "limit", [("negative", -1), ("over_1000", 1001), ("int32_min", -2**31)]),
     *bad("ListAuditEntries", "method", codes(required=False)),
+    *bad("ListAuditEntries", "who", [("not_a_caller", "platform-440000"), ("newline", "medsettle:national:ops\n"),
+                                     ("unknown_kind", "medsettle:city:440100"), ("too_long", "medsettle:national:" + "a" * 60)]),
     one("ListAuditEntries", "since=before_1970", lambda r: r.since.CopyFrom(timestamp_pb2.Timestamp(seconds=-1)),
         "INVALID_ARGUMENT", "since"),
     # -- ClearingService ------------------------------------------------------------------------------------------
     *bad("GetClearingStatement", "month", MONTHS),
+    *bad("GetClearingStatement", "admdvs", [*REGIONS[1:], ("a_city", "110100")], "UNKNOWN_REGION"),
     *request_ids("CloseMonth"),
     *bad("CloseMonth", "month", MONTHS),
     *bad("CloseMonth", "month", [("current", "2026-03"), ("future", "2026-04")], "MONTH_NOT_CLOSABLE",
@@ -866,17 +868,25 @@ DEFECTS: dict[str, list[Case]] = {
 }
 CASES += [case for block in DEFECTS.values() for case in block]
 
+# Who calls: the hospital GZ for what a hospital does, national operations for everything else. A hospital naming
+# another fixmedins_code (a malformed one included) is refused before the field is looked at: CALLER_NOT_ALLOWED,
+# naming the same field, writing nothing (service/authorization.py).
+AS_HOSPITAL = {rpc for rpc, service in SERVICE_OF.items() if service == "SettlementService"} - {"GetSettlement"}
+_OWN_FIELDS = ("fixmedins_code", "claim.fixmedins_code")
+CASES = [dataclasses.replace(case, reason="CALLER_NOT_ALLOWED", status=grpc.StatusCode.PERMISSION_DENIED)
+         if case.rpc in AS_HOSPITAL and case.field in _OWN_FIELDS else case for case in CASES]
+
 _ids = [case.id for case in CASES]
 assert len(_ids) == len(set(_ids)), [i for i in _ids if _ids.count(i) > 1]
 _sequence = itertools.count(1)
 
 
 def call(sweep, rpc: str, request: Message):
-    stub = STUBS[SERVICE_OF[rpc]](sweep.channel)
-    caller = CALLER
-    if SERVICE_OF[rpc] == "SupervisionService":
-        caller = INSURED_CALLER if rpc == "RaiseFlag" else SUPERVISION_CALLER
-    return sweep.run(getattr(stub, rpc)(request, metadata=caller))
+    if SERVICE_OF[rpc] == "SupervisionService" and rpc != "PutAuditRules":  # national pushes any province's rules
+        channel = sweep.as_(INSURED_AS if rpc == "RaiseFlag" else SUPERVISION_AS)
+    else:
+        channel = sweep.as_(f"institution:{GZ}") if rpc in AS_HOSPITAL else sweep.channel
+    return sweep.run(getattr(STUBS[SERVICE_OF[rpc]](channel), rpc)(request))
 
 
 def details_of(error: grpc.aio.AioRpcError):

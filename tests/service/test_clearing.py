@@ -24,11 +24,15 @@ def nation(store):
 
 @pytest.fixture
 def stubs(nation, served):
-    return clearing_pb2_grpc.ClearingServiceStub(served.channel), settlement_pb2_grpc.SettlementServiceStub(
-        served.channel)
+    """The clearing service as national operations call it; settlements are made by each hospital itself."""
+    return clearing_pb2_grpc.ClearingServiceStub(served.channel), None
 
 
-def settle(served, stub, request_id: str, insured: str, treated: str, fee_yuan: int):
+def _settlements(served, fixmedins_code: str):
+    return settlement_pb2_grpc.SettlementServiceStub(served.as_(f"institution:{fixmedins_code}"))
+
+
+def settle(served, request_id: str, insured: str, treated: str, fee_yuan: int):
     today = served.app.clock.today()
     amount = fee_yuan * 100
     line = common_pb2.FeeLine(feedetl_sn="1", med_list_codg="XA001", cnt="1", pric=str(fee_yuan),
@@ -36,12 +40,12 @@ def settle(served, stub, request_id: str, insured: str, treated: str, fee_yuan: 
     claim = settlement_pb2.OutpatientClaim(person=person_pb2.PersonRef(psn_no=cw.person_of(insured, treated)),
                                            fixmedins_code=cw.HOSPITAL[treated], med_type="11", fee_lines=[line],
                                            medfee_sumamt=amount, acct_used_flag=True)
-    return served.run(stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(request_id=request_id,
-                                                                                   claim=claim))).settlement
+    return served.run(_settlements(served, claim.fixmedins_code).SettleOutpatient(
+        settlement_pb2.SettleOutpatientRequest(request_id=request_id, claim=claim))).settlement
 
 
-def reverse(served, stub, request_id: str, setl):
-    return served.run(stub.ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
+def reverse(served, request_id: str, setl):
+    return served.run(_settlements(served, setl.fixmedins_code).ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
         request_id=request_id, fixmedins_code=setl.fixmedins_code, setl_id=setl.setl_id))).settlement
 
 
@@ -61,15 +65,15 @@ def pair_map(stmt) -> dict:
 
 
 def test_month_across_many_pairs_with_reversals_equals_the_ledger(stubs, served, store, clock):
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
     assert served.app.clock.today() == "2026-01-21"
     settled = []
     for n, (insured, treated) in enumerate(cw.PAIRS):
         for k in range(2 + n % 3):  # at least two: reversing every fourth never empties a pair
-            settled.append(settle(served, stub, f"R{n}-{k}", insured, treated, 100 + 10 * n + k))
+            settled.append(settle(served, f"R{n}-{k}", insured, treated, 100 + 10 * n + k))
     for n, setl in enumerate(settled[::4]):
-        reverse(served, stub, f"V{n}", setl)
+        reverse(served, f"V{n}", setl)
     stmt = statement(served, clearing_stub, "2026-01")
     assert len(stmt.pairs) == len(cw.PAIRS) == 12
     assert sum(p.net for p in stmt.positions) == 0
@@ -88,11 +92,11 @@ def test_month_across_many_pairs_with_reversals_equals_the_ledger(stubs, served,
 
 
 def test_january_settlement_reversed_in_february_appears_negated_in_february(stubs, served, clock):
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
-    setl = settle(served, stub, "J1", cw.BJ, cw.GD, 500)
+    setl = settle(served, "J1", cw.BJ, cw.GD, 500)
     clock.advance_days(15)  # 2026-02-05
-    reverse(served, stub, "F1", setl)
+    reverse(served, "F1", setl)
     jan = pair_map(statement(served, clearing_stub, "2026-01"))
     feb = pair_map(statement(served, clearing_stub, "2026-02"))
     assert jan == {(cw.BJ, cw.GD): (1, 50_000, 45_000, 5_000)}
@@ -102,10 +106,10 @@ def test_january_settlement_reversed_in_february_appears_negated_in_february(stu
 
 
 def test_close_month_freezes_it_and_a_late_reversal_lands_in_the_open_month(stubs, served, clock, store):
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
-    first = settle(served, stub, "J1", cw.SH, cw.SC, 300)
-    settle(served, stub, "J2", cw.GD, cw.BJ, 700)
+    first = settle(served, "J1", cw.SH, cw.SC, 300)
+    settle(served, "J2", cw.GD, cw.BJ, 700)
     before = statement(served, clearing_stub, "2026-01")
     error = refused(served, clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C0", month="2026-01")))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -120,7 +124,7 @@ def test_close_month_freezes_it_and_a_late_reversal_lands_in_the_open_month(stub
     twice = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C2", month="2026-01")))
     assert twice.already_closed and twice.statement.canonical == before.canonical
 
-    reverse(served, stub, "F1", first)  # dated 2026-02-05
+    reverse(served, "F1", first)  # dated 2026-02-05
     frozen = statement(served, clearing_stub, "2026-01")
     assert frozen.closed and frozen.canonical == before.canonical and frozen.digest == before.digest
     assert pair_map(statement(served, clearing_stub, "2026-02")) == {(cw.SH, cw.SC): (-1, -30_000, -27_000, -3_000)}
@@ -134,14 +138,14 @@ def _sample(province: str) -> float | None:
 
 def test_prepaid_fund_drawn_by_clearing_alerts_past_threshold_and_records_top_up(stubs, served, clock, store):
     metrics.enable_in_process()  # the gauge is set as funds change: on before the first change
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
     fund = served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(
         request_id="P1", insuplc_admdvs=cw.BJ, year=2026, balance=100_000, warn_threshold=7000))).fund
     assert (fund.balance, fund.usage, fund.warn_threshold) == (100_000, 0, 7000)
-    settle(served, stub, "J1", cw.BJ, cw.GD, 500)  # BJ owes 50,000
-    settle(served, stub, "J2", cw.BJ, cw.SH, 300)  # BJ owes 30,000
-    settle(served, stub, "J3", cw.GD, cw.BJ, 900)  # owed to BJ: does not draw BJ's fund
+    settle(served, "J1", cw.BJ, cw.GD, 500)  # BJ owes 50,000
+    settle(served, "J2", cw.BJ, cw.SH, 300)  # BJ owes 30,000
+    settle(served, "J3", cw.GD, cw.BJ, 900)  # owed to BJ: does not draw BJ's fund
     clock.advance_days(15)
     closed = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C1", month="2026-01")))
     drawn = {f.insuplc_admdvs: f for f in closed.funds}
@@ -180,9 +184,9 @@ def test_prepaid_fund_sized_from_previous_year_payments(stubs, served, store):
 def test_a_fund_set_after_its_months_closed_draws_them_once(stubs, served, clock):
     """DOMAIN.md 8: a fund set late draws the year's closed months (and raises their alert) when it is set, and a
     second setting does not draw them again."""
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
-    settle(served, stub, "J1", cw.BJ, cw.GD, 500)  # BJ owes 50,000
+    settle(served, "J1", cw.BJ, cw.GD, 500)  # BJ owes 50,000
     clock.advance_days(15)
     closed = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C1", month="2026-01")))
     assert list(closed.funds) == []  # no fund yet: nothing drawn
@@ -198,15 +202,15 @@ def test_a_fund_set_after_its_months_closed_draws_them_once(stubs, served, clock
 def test_a_month_of_more_reversals_than_settlements_gives_back_to_the_fund(stubs, served, clock):
     """DOMAIN.md 8: reversals count in the month they happen. January's settlement reversed in February makes
     February's payable negative: closing February puts it back in the fund, and raises no alert."""
-    clearing_stub, stub = stubs
+    clearing_stub, _ = stubs
     clock.now_ms_value -= 40 * 86_400_000  # 2026-01-21
     served.run(clearing_stub.SetPrepaidFund(cpb.SetPrepaidFundRequest(
         request_id="P1", insuplc_admdvs=cw.BJ, year=2026, balance=100_000, warn_threshold=7000)))
-    setl = settle(served, stub, "J1", cw.BJ, cw.GD, 500)  # 50,000
+    setl = settle(served, "J1", cw.BJ, cw.GD, 500)  # 50,000
     clock.advance_days(15)  # 2026-02-05
     jan = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C1", month="2026-01")))
     assert [(f.drawn, f.balance) for f in jan.funds] == [(50_000, 50_000)]
-    reverse(served, stub, "F1", setl)
+    reverse(served, "F1", setl)
     clock.advance_days(28)  # 2026-03-05
     feb = served.run(clearing_stub.CloseMonth(cpb.CloseMonthRequest(request_id="C2", month="2026-02")))
     assert {p.admdvs: p.payable for p in feb.statement.positions}[cw.BJ] == -50_000
@@ -216,9 +220,9 @@ def test_a_month_of_more_reversals_than_settlements_gives_back_to_the_fund(stubs
 def test_reconciliation_counts_a_reversal_minus_one_and_filters_by_clearing_type(stubs, served, clock):
     """3201/3202: a settlement and its reversal in the period net to nothing in the totals, and the detail lists
     the reversal as its own item with negated amounts; clr_type 21 leaves outpatient settlements out."""
-    clearing_stub, stub = stubs
-    setl = settle(served, stub, "R1", cw.BJ, cw.GD, 500)
-    reversal = reverse(served, stub, "R2", setl)
+    clearing_stub, _ = stubs
+    setl = settle(served, "R1", cw.BJ, cw.GD, 500)
+    reversal = reverse(served, "R2", setl)
     today = served.app.clock.today()
     period = dict(fixmedins_code=setl.fixmedins_code, begndate=today, enddate=today)
     totals = served.run(clearing_stub.ReconcileTotals(cpb.ReconcileTotalsRequest(**period)))
@@ -231,7 +235,7 @@ def test_reconciliation_counts_a_reversal_minus_one_and_filters_by_clearing_type
     assert detail.match and detail.core_setl_cnt == 2
     missing_reversal = served.run(clearing_stub.ReconcileDetail(cpb.ReconcileDetailRequest(**period, items=items[:1])))
     assert [i.setl_id for i in missing_reversal.missing_at_institution] == [reversal.setl_id]
-    settle(served, stub, "R3", cw.BJ, cw.GD, 300)  # one outpatient settlement in force
+    settle(served, "R3", cw.BJ, cw.GD, 300)  # one outpatient settlement in force
     by_type = {clr_type: served.run(clearing_stub.ReconcileTotals(cpb.ReconcileTotalsRequest(**period,
                                                                                            clr_type=clr_type)))
                for clr_type in ("", "11", "21")}

@@ -14,6 +14,8 @@ import time
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from medsettle import tls
+from medsettle.service import identity
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import reference_data_pb2, reference_data_pb2_grpc
 
@@ -35,14 +37,20 @@ def start_server(data_dir: str, port: int, *extra: str) -> subprocess.Popen:
     )
 
 
-def wait_serving(port: int, process: subprocess.Popen, timeout_s: float = 120) -> None:
+OPERATOR = identity.metadata("national:ops")  # on a loopback --insecure server the caller is named in metadata
+
+
+def wait_serving(port: int, process: subprocess.Popen, timeout_s: float = 120,
+                 credentials: grpc.ChannelCredentials | None = None) -> None:
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    target = f"127.0.0.1:{port}"
+    with grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             assert process.poll() is None, process.stderr.read()
             try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1,
+                              metadata=OPERATOR).status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
                 time.sleep(0.1)
@@ -60,7 +68,7 @@ def catalog_push(n: int) -> reference_data_pb2.PutCatalogItemsRequest:
 
 def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp_path):
     data_dir, port = str(tmp_path / "data"), free_port()
-    process = start_server(data_dir, port, "serve", "--create")
+    process = start_server(data_dir, port, "serve", "--create", "--insecure")
     try:
         wait_serving(port, process)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -68,7 +76,8 @@ def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp
 
         def watch() -> None:
             try:
-                for answer in health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest()):
+                for answer in health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(),
+                                                                        metadata=OPERATOR):
                     seen.append((time.monotonic(), answer.status))
                     if answer.status == health_pb2.HealthCheckResponse.NOT_SERVING:
                         return
@@ -80,7 +89,8 @@ def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp
         stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
         requests = [catalog_push(n) for n in range(PUSHES)]
         done_at: list[float] = []
-        futures = [stub.PutCatalogItems.future(r, timeout=60) for r in requests]
+        futures = [stub.PutCatalogItems.future(r, timeout=60, metadata=identity.metadata("province:440000"))
+                   for r in requests]
         for future in futures:
             future.add_done_callback(lambda _f: done_at.append(time.monotonic()))
         time.sleep(0.2)  # the calls are in flight (each push takes a while to validate and write)
@@ -106,14 +116,24 @@ def test_sigterm_turns_health_not_serving_first_and_finishes_in_flight_calls(tmp
 
 
 def test_up_seeds_an_empty_data_dir_then_serves(tmp_path):
-    """The README's first command: `medsettle up` seeds the demo nation when the directory is empty, then serves."""
+    """The README's first command: `medsettle up` seeds the demo nation when the directory is empty, makes its
+    development certificates under the data directory, then serves mutual TLS; `medsettle health` finds them."""
     data_dir, port = str(tmp_path / "data"), free_port()
     process = start_server(data_dir, port, "up", "--items-per-province", "16", "--persons-per-province", "10")
     try:
-        wait_serving(port, process)
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "data" / "tls" / "national-ops.pem").exists() and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.1)
+        wait_serving(port, process, credentials=tls.channel_credentials(tmp_path / "data" / "tls",
+                                                                        identity.of("national:ops")))
+        env = {**os.environ, "MEDSETTLE_DATA_DIR": data_dir}
         result = subprocess.run([sys.executable, "-m", "medsettle.cli", "health", "--target", f"127.0.0.1:{port}"],
-                                capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0 and result.stdout.strip() == "SERVING"
+                                capture_output=True, text=True, timeout=30, env=env)
+        assert result.returncode == 0 and result.stdout.strip() == "SERVING", result.stderr
+        plaintext = subprocess.run([sys.executable, "-m", "medsettle.cli", "health", "--target", f"127.0.0.1:{port}",
+                                    "--insecure", "--timeout-s", "1"], capture_output=True, text=True, timeout=30)
+        assert plaintext.returncode == 2  # the listener speaks TLS only
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(30) == 0
     finally:

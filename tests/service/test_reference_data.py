@@ -9,19 +9,24 @@ import signal
 import grpc
 import pytest
 
+from medsettle import certs, tls
+from medsettle.service import identity
 from medsettle.service.clock import FixedClock
 from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests.conftest import rpc_error_info
 from tests.service.test_lifecycle import free_port, start_server, wait_serving
 from tests.service.test_settlements import claim, line
 
-CALLER = (("x-medsettle-caller", "platform-440000"),)
+GUANGDONG = identity.metadata("province:440000")  # the place of treatment of the world's hospitals
+BEIJING = identity.metadata("province:110000")  # the insured place of the world's persons
 
 
 @pytest.fixture
 def api(world, served):
+    """Reference data as national operations push it (a call may name a province instead); settlements as each
+    hospital makes them."""
     return (reference_data_pb2_grpc.ReferenceDataServiceStub(served.channel),
-            settlement_pb2_grpc.SettlementServiceStub(served.channel))
+            settlement_pb2_grpc.SettlementServiceStub(served.as_gateway()))
 
 
 def catalog_item(code="XA001", begndate="2026-07-01", **fields) -> reference_data_pb2.CatalogItem:
@@ -62,9 +67,9 @@ def test_a_mid_year_version_applies_only_after_its_date_and_old_settlements_stil
     # Guangdong lowers the ceiling of S0001 from July; Beijing lowers its outpatient ratio from July.
     served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
         request_id="C-1", mdtrtarea_admvs="440000",
-        items=[catalog_item("S0001", list_type="201", pric_uplmt_amt=4_000)]), metadata=CALLER))
+        items=[catalog_item("S0001", list_type="201", pric_uplmt_amt=4_000)]), metadata=GUANGDONG))
     served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
-        request_id="P-1", policies=[policy_pb(ratio=8000, dedc=0)]), metadata=CALLER))
+        request_id="P-1", policies=[policy_pb(ratio=8000, dedc=0)]), metadata=BEIJING))
     old = served.run(reference.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
         mdtrtarea_admvs="440106", med_list_codg="S0001", date="2026-06-30"))).item
     assert (old.pric_uplmt_amt, old.enddate) == (5_000, "2026-06-30")  # closed the day before the new version
@@ -154,14 +159,24 @@ def test_insured_place_validation(api, served, fields, field):
 def test_audit_trail_records_who_when_what(api, served, clock):
     reference, _ = api
     served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
-        request_id="A-1", mdtrtarea_admvs="440000", items=[catalog_item("AUD01")]), metadata=CALLER))
+        request_id="A-1", mdtrtarea_admvs="440000", items=[catalog_item("AUD01")]), metadata=GUANGDONG))
     served.run(reference.PutInstitutions(reference_data_pb2.PutInstitutionsRequest(
         request_id="A-2", institutions=[reference_data_pb2.Institution(
             fixmedins_code="H44010600099", fixmedins_name="新医院", admdvs="440106", hosp_lv="1",
-            networked_outpatient=True)]), metadata=CALLER))
+            networked_outpatient=True)]), metadata=GUANGDONG))
+    served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="A-3", policies=[policy_pb(ratio=8000)]), metadata=BEIJING))
     entries = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest())).entries
-    assert [(e.who, e.method) for e in entries] == [("platform-440000", "PutCatalogItems"),
-                                                    ("platform-440000", "PutInstitutions")]
+    assert [(e.who, e.method) for e in entries] == [("medsettle:province:440000", "PutCatalogItems"),
+                                                    ("medsettle:province:440000", "PutInstitutions"),
+                                                    ("medsettle:province:110000", "PutPolicies")]
+    # who is a filter; a province reads its own entries (and is refused another's)
+    mine = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(
+        who="medsettle:province:110000"), metadata=BEIJING)).entries
+    assert [e.request_id for e in mine] == ["A-3"]
+    error = refused(served, reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(
+        who="medsettle:province:440000"), metadata=BEIJING))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and rpc_error_info(error)[1]["field"] == "who"
     assert "items=1" in entries[0].what and entries[0].when.ToMilliseconds() == clock.now_ms()
     only = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(method="PutInstitutions")))
     assert [e.request_id for e in only.entries] == ["A-2"]
@@ -215,14 +230,17 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
     data_dir, port = str(tmp_path / "data"), free_port()
-    process = start_server(data_dir, port, "serve", "--create")
+    tls_dir = tmp_path / "tls"  # over mutual TLS, as Guangdong's platform pushes
+    guangdong = identity.of("province:440000")
+    certs.init(tls_dir, [guangdong])
+    process = start_server(data_dir, port, "serve", "--create", "--tls-dir", str(tls_dir))
     try:
-        wait_serving(port, process)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        credentials = tls.channel_credentials(tls_dir, guangdong)
+        wait_serving(port, process, credentials=credentials)
+        with grpc.secure_channel(f"127.0.0.1:{port}", credentials) as channel:
             stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
-            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
-                                       progress=False) == 2_501
-            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
+            assert loader.load_catalog(stub, csv_path, "440000", batch_items=1_000, progress=False) == 2_501
+            assert loader.load_catalog(stub, csv_path, "440000", batch_items=1_000,
                                        progress=False) == 2_501  # re-run: every batch answers as a retry
             item = stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
                 mdtrtarea_admvs="440000", med_list_codg="LR00001", date="2026-01-01")).item

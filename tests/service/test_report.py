@@ -3,10 +3,13 @@ with its five PNG charts, read from the store beside the running server."""
 
 from __future__ import annotations
 
+import argparse
 import signal
+import time
 
-from medsettle import report
+from medsettle import connect, report, tls
 from medsettle.demo import day
+from medsettle.service import identity
 from medsettle.service.clock import Clock
 from tests.service.test_lifecycle import free_port, start_server, wait_serving
 
@@ -19,9 +22,15 @@ def test_up_a_scripted_day_and_the_month_report(tmp_path, capsys):
     port = free_port()
     server = start_server(data_dir, port, "up", "--items-per-province", "200", "--persons-per-province",
                           str(PERSONS_PER_PROVINCE))
+    tls_dir = tmp_path / "data" / "tls"  # `up` serves mutual TLS with the development CA it makes there
     try:
-        wait_serving(port, server)
-        tally = day.run(f"127.0.0.1:{port}", PERSONS_PER_PROVINCE, 40)
+        deadline = time.monotonic() + 120
+        while not (tls_dir / "national-ops.pem").exists() and time.monotonic() < deadline:
+            assert server.poll() is None, server.stderr.read()
+            time.sleep(0.1)
+        wait_serving(port, server, credentials=tls.channel_credentials(tls_dir, identity.of("national:ops")))
+        target = argparse.Namespace(target=f"127.0.0.1:{port}", tls_dir=str(tls_dir), insecure=False)
+        tally = day.run(lambda caller: connect.channel_as(target, caller), PERSONS_PER_PROVINCE, 40)
         assert tally.settled > 50 and sum(tally.refused.values()) > 5 and tally.flagged > 5
         assert tally.confirmed > 0 and tally.deducted_fen > 0 and tally.reversed > 0
         assert "AUDIT_RULE_BLOCKED" in tally.refused  # some province blocks a duplicate, a limit or a restriction

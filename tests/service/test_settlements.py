@@ -18,7 +18,9 @@ from tests.conftest import business_counts, rpc_error_info
 
 @pytest.fixture
 def api(world, served):
-    return settlement_pb2_grpc.SettlementServiceStub(served.channel), person_pb2_grpc.PersonServiceStub(served.channel)
+    """Settlements as each hospital makes them; person look-ups as national operations."""
+    return (settlement_pb2_grpc.SettlementServiceStub(served.as_gateway()),
+            person_pb2_grpc.PersonServiceStub(served.channel))
 
 
 def line(sn: str, code: str, cnt: str, pric: str, amount_fen: int, date: str = "2026-03-02") -> common_pb2.FeeLine:

@@ -10,6 +10,7 @@ import pytest
 from medsettle.domain import clearing
 from medsettle.domain import supervision_stats as stats
 from medsettle.domain.records import Institution
+from medsettle.service import identity
 from medsettle.service.supervision_convert import stats_pb
 from medsettle.store import clearing_book
 from medsettle.v1 import clearing_pb2, clearing_pb2_grpc, settlement_pb2, settlement_pb2_grpc, supervision_pb2_grpc
@@ -32,8 +33,27 @@ def sup(world, served, store):
         view.put_institution(Institution(fixmedins_code=GZ2, fixmedins_name="广州市第二人民医院", admdvs="440106",
                                          hosp_lv="3"))
         view.put_catalog_item(w.GD, w.item("XQ001", "01", lmt_cnt_per_day_e4=10_000))  # one a day
-    return (settlement_pb2_grpc.SettlementServiceStub(served.channel),
-            supervision_pb2_grpc.SupervisionServiceStub(served.channel))
+    return settlement_pb2_grpc.SettlementServiceStub(served.as_gateway()), AsCaller(served)
+
+
+class AsCaller:
+    """The SupervisionService stub, each call made as the caller its `metadata=who(...)` names (national:ops
+    without one): on the loopback test server a channel is one caller."""
+
+    def __init__(self, served) -> None:
+        self.served = served
+
+    def __getattr__(self, rpc: str):
+        def call(request, metadata=(), **kwargs):
+            named = dict(metadata).get("x-medsettle-caller", "medsettle:national:ops")
+            if identity.parse(named) is None:  # a name no caller has: sent as it is, for the server to refuse
+                channel = grpc.aio.insecure_channel(self.served.target)
+                return getattr(supervision_pb2_grpc.SupervisionServiceStub(channel), rpc)(
+                    request, metadata=metadata, **kwargs)
+            channel = self.served.as_(named.removeprefix("medsettle:"))
+            return getattr(supervision_pb2_grpc.SupervisionServiceStub(channel), rpc)(request, **kwargs)
+
+        return call
 
 
 def rule(rule_id: str, kind: str, severity: str, admdvs: str = w.GD, role: str = "1", **params) -> spb.AuditRule:
@@ -234,14 +254,14 @@ def test_rules_are_versioned_audited_and_a_province_pushes_only_its_own(sup, ser
         assert [e.who for e in view.audit_entries(method="PutAuditRules")] == ["medsettle:province:440000"] * 3
     error = refused(served, sup_stub.PutAuditRules(spb.PutAuditRulesRequest(
         request_id="R-4", rules=[rule("BJ-1", "DUPLICATE_IN_VISIT", "FLAG", admdvs=w.BJ)]), metadata=who(GD)))
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and rpc_error_info(error)[0] == ["SUPERVISION_NOT_PERMITTED"]
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and rpc_error_info(error)[0] == ["CALLER_NOT_ALLOWED"]
     bad = rule("GD-F", "VISIT_FREQUENCY", "FLAG", visits_max=0, days=7)
     error = refused(served, sup_stub.PutAuditRules(spb.PutAuditRulesRequest(request_id="R-5", rules=[bad]),
                                                    metadata=who(GD)))
     assert rpc_error_info(error)[2] == ["rules[0].visits_max"]
     error = refused(served, sup_stub.PutAuditRules(spb.PutAuditRulesRequest(request_id="R-6", rules=[first]),
                                                    metadata=(("x-medsettle-caller", "platform"),)))
-    assert rpc_error_info(error)[0] == ["SUPERVISION_NOT_PERMITTED"]
+    assert rpc_error_info(error)[0] == ["CALLER_NOT_IDENTIFIED"]  # "platform" names no caller
 
 
 # -- the review workflow ----------------------------------------------------------------------------------------------
@@ -266,7 +286,7 @@ def test_review_workflow_and_who_may_see_raise_and_decide(sup, served):
     assert rpc_error_info(missing)[0] == ["FLAG_NOT_FOUND"]
     for caller in (BJ, f"institution:{w.GZ_HOSPITAL}", "national:nhsa"):  # they see it, only GD decides
         error = refused(served, review(served, sup_stub, flag.flag_id, "CLEAR", caller=caller))
-        assert rpc_error_info(error)[0] == ["SUPERVISION_NOT_PERMITTED"]
+        assert rpc_error_info(error)[0] == ["CALLER_NOT_ALLOWED"]
     too_much = refused(served, review(served, sup_stub, flag.flag_id, "CONFIRM", setl.fund_pay_sumamt + 1))
     assert rpc_error_info(too_much)[0] == ["DEDUCTION_TOO_LARGE"]
     decided = served.run(review(served, sup_stub, flag.flag_id, "CONFIRM", 5_000)).flag
@@ -281,7 +301,7 @@ def test_review_workflow_and_who_may_see_raise_and_decide(sup, served):
     # 协查请求: the insured place asks about a settlement of its insured; the place of treatment clears it.
     raise_it = spb.RaiseFlagRequest(request_id="Q-1", setl_id=setl.setl_id, note="请核查该次门诊的真实性")
     denied = refused(served, sup_stub.RaiseFlag(raise_it, metadata=who(GD)))
-    assert rpc_error_info(denied)[0] == ["SUPERVISION_NOT_PERMITTED"]
+    assert rpc_error_info(denied)[0] == ["CALLER_NOT_ALLOWED"]
     asked = served.run(sup_stub.RaiseFlag(raise_it, metadata=who(BJ))).flag
     assert (asked.source, asked.rule_id, asked.raised_by, asked.status) == ("REQUEST", "REQUEST",
                                                                             "medsettle:province:110000", "OPEN")

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
+from medsettle.service import identity
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests import world
@@ -25,7 +26,7 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
     with store.write() as view:
         world.build(view)
     store.close()
-    process = start_server(data_dir, port, "serve", "--workers", "2", "--log-calls")
+    process = start_server(data_dir, port, "serve", "--insecure", "--workers", "2", "--log-calls")
     try:
         wait_serving(port, process)
         channels = [grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
@@ -35,14 +36,16 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
         def settle(n: int):
             stub = settlement_pb2_grpc.SettlementServiceStub(channels[n % CHANNELS])
             return stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
-                request_id=f"W-{n:03d}", claim=claim("P001", world.GZ_HOSPITAL, big)), timeout=60).settlement
+                request_id=f"W-{n:03d}", claim=claim("P001", world.GZ_HOSPITAL, big)), timeout=60,
+                metadata=identity.metadata(f"institution:{world.GZ_HOSPITAL}")).settlement
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             answers = list(pool.map(settle, range(40)))
         assert sum(s.act_pay_dedc for s in answers) == 180_000
         assert sum(s.hifp_pay for s in answers) == 2_000_000
         acc = person_pb2_grpc.PersonServiceStub(channels[0]).GetAccumulators(
-            person_pb2.GetAccumulatorsRequest(psn_no="P001", year=int(answers[0].setl_date[:4]))).accumulators
+            person_pb2.GetAccumulatorsRequest(psn_no="P001", year=int(answers[0].setl_date[:4])),
+            metadata=identity.metadata("national:ops")).accumulators
         assert (acc.dedc_outpatient, acc.hifp_outpatient, acc.visits_outpatient) == (180_000, 2_000_000, 40)
         for channel in channels:
             channel.close()
@@ -65,6 +68,6 @@ def test_workers_that_cannot_start_make_the_command_fail(tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     for workers in ("1", "2"):
-        process = start_server(str(not_a_dir), free_port(), "serve", "--workers", workers)
+        process = start_server(str(not_a_dir), free_port(), "serve", "--insecure", "--workers", workers)
         assert process.wait(60) != 0, workers
         process.communicate()

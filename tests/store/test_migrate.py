@@ -74,14 +74,13 @@ def test_the_previous_release_store_is_served_retries_included(tmp_path):
     """Its request records hold their answers (no reference): a retry gets those bytes; new settlements go on."""
     import asyncio
 
-    import grpc
-
     from medsettle.server import start
     from medsettle.service.app import App
     from medsettle.service.clock import FixedClock
     from medsettle.store.writer import GroupCommitWriter
     from medsettle.v1 import settlement_pb2, settlement_pb2_grpc
     from tests import world
+    from tests.conftest import channel_as
     from tests.service.test_settlements import VISIT_1, VISIT_2, claim
 
     store = Store(StoreConfig(path=_unpack(tmp_path), map_size_bytes=2**28, create=False))
@@ -92,7 +91,7 @@ def test_the_previous_release_store_is_served_retries_included(tmp_path):
     async def scenario():
         app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T11:00:00"))
         server, _, port = await start(app, "127.0.0.1:0", so_reuseport=False)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with channel_as(f"127.0.0.1:{port}", f"institution:{world.GZ_HOSPITAL}") as channel:
             stub = settlement_pb2_grpc.SettlementServiceStub(channel)
             retried = await stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
                 request_id="OLD-2", claim=claim("P001", world.GZ_HOSPITAL, VISIT_2)))

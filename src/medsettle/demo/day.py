@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
 
+from medsettle import connect
 from medsettle.demo import nation
 from medsettle.domain import dates, region
 from medsettle.service.clock import Clock
@@ -54,12 +56,33 @@ class Tally:
     requests: int = 0
 
 
+OPERATOR = connect.OPERATOR  # reads what a window's tools read: catalog prices, a person's filings
+
+
+class Callers:
+    """One channel per caller, made on first use: each hospital settles as itself, each province reviews as itself
+    (over mutual TLS a channel is one certificate). `connect(caller)` makes the channel of "kind:id"."""
+
+    def __init__(self, connect: Callable[[str], grpc.Channel]) -> None:
+        self.connect = connect
+        self.channels: dict[str, grpc.Channel] = {}
+
+    def __call__(self, caller: str) -> grpc.Channel:
+        if caller not in self.channels:
+            self.channels[caller] = self.connect(caller)
+        return self.channels[caller]
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+
+
 class Day:
-    def __init__(self, channel: grpc.Channel, persons_per_province: int, tag: str) -> None:
-        self.settle_stub = settlement_pb2_grpc.SettlementServiceStub(channel)
-        self.filings = filing_pb2_grpc.FilingServiceStub(channel)
-        self.reference = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
-        self.supervision = supervision_pb2_grpc.SupervisionServiceStub(channel)
+    def __init__(self, callers: Callers, persons_per_province: int, tag: str) -> None:
+        self.callers = callers
+        operator = callers(OPERATOR)
+        self.filings = filing_pb2_grpc.FilingServiceStub(operator)
+        self.reference = reference_data_pb2_grpc.ReferenceDataServiceStub(operator)
         self.persons = persons_per_province
         self.tag = tag
         self.today = Clock().today()
@@ -67,6 +90,12 @@ class Day:
         self.prices: dict[tuple[str, str], str] = {}
         self.sequence = 0
         self.settled: list[common_pb2.Settlement] = []
+
+    def _settle(self, fixmedins_code: str) -> settlement_pb2_grpc.SettlementServiceStub:
+        return settlement_pb2_grpc.SettlementServiceStub(self.callers(f"institution:{fixmedins_code}"))
+
+    def _supervision(self, province: str) -> supervision_pb2_grpc.SupervisionServiceStub:
+        return supervision_pb2_grpc.SupervisionServiceStub(self.callers(f"province:{province}"))
 
     def _request_id(self, fixmedins_code: str) -> str:
         self.sequence += 1
@@ -98,7 +127,7 @@ class Day:
                                                medfee_sumamt=sum(x.det_item_fee_sumamt for x in lines))
         self.tally.requests += 1
         try:
-            setl = self.settle_stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+            setl = self._settle(fixmedins_code).SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
                 request_id=self._request_id(fixmedins_code), claim=claim), timeout=CALL_TIMEOUT_S).settlement
         except grpc.RpcError as error:
             self.tally.refused[error.details().split(":")[0]] += 1
@@ -111,15 +140,15 @@ class Day:
     def stay(self, psn_no: str, fixmedins_code: str, begndate: str, settle: bool) -> str | None:
         province = region.province_of(fixmedins_code[1:7])
         try:
-            mdtrt_id = self.settle_stub.Admit(settlement_pb2.AdmitRequest(
+            mdtrt_id = self._settle(fixmedins_code).Admit(settlement_pb2.AdmitRequest(
                 request_id=self._request_id(fixmedins_code), person=person_pb2.PersonRef(psn_no=psn_no),
                 fixmedins_code=fixmedins_code, med_type="21", begndate=begndate), timeout=CALL_TIMEOUT_S).mdtrt_id
-            self.settle_stub.UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
+            self._settle(fixmedins_code).UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
                 request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id,
                 fee_lines=self._lines(province, STAY_LINES, begndate)), timeout=CALL_TIMEOUT_S)
             if settle:
                 self.tally.requests += 1
-                setl = self.settle_stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
+                setl = self._settle(fixmedins_code).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                     request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id),
                     timeout=CALL_TIMEOUT_S).settlement
                 self.tally.settled += 1
@@ -174,7 +203,7 @@ class Day:
                 self.visit(psn_no, second, common)
                 self.tally.requests += 1
                 try:
-                    setl = self.settle_stub.SettleInpatient(settlement_pb2.SettleInpatientRequest(
+                    setl = self._settle(first).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                         request_id=self._request_id(first), fixmedins_code=first, mdtrt_id=mdtrt_id),
                         timeout=CALL_TIMEOUT_S).settlement
                     self.tally.settled += 1
@@ -184,7 +213,7 @@ class Day:
         elif scenario == 6:  # a reversal: reverse and settle again
             setl = self.visit(psn_no, first, common)
             if setl is not None:
-                self.settle_stub.ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
+                self._settle(first).ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
                     request_id=self._request_id(first), fixmedins_code=first, setl_id=setl.setl_id),
                     timeout=CALL_TIMEOUT_S)
                 self.tally.reversed += 1
@@ -198,28 +227,27 @@ class Day:
         if self.settled:
             setl = self.settled[0]
             insured = region.province_of(setl.insuplc_admdvs)
-            self.supervision.RaiseFlag(spb.RaiseFlagRequest(
+            self._supervision(insured).RaiseFlag(spb.RaiseFlagRequest(
                 request_id=f"Q{self.tag}{self.sequence:06d}", setl_id=setl.setl_id, note="请核查该次就诊的真实性"),
-                metadata=(("x-medsettle-caller", f"medsettle:province:{insured}"),), timeout=CALL_TIMEOUT_S)
+                timeout=CALL_TIMEOUT_S)
         for n, province in enumerate(region.PROVINCES):
-            caller = (("x-medsettle-caller", f"medsettle:province:{province}"),)
-            found = self.supervision.ListFlags(spb.ListFlagsRequest(
+            found = self._supervision(province).ListFlags(spb.ListFlagsRequest(
                 mdtrtarea_admvs=province, status="OPEN", begndate=self.today, enddate=self.today, limit=1000),
-                metadata=caller, timeout=CALL_TIMEOUT_S).flags
+                timeout=CALL_TIMEOUT_S).flags
             for m, flag in enumerate(found):
                 deduct = flag.clearing_amount // 5 if (n + m) % 3 == 0 else 0
-                if deduct and self._decide(flag, "CONFIRM", deduct, "经核查确属违规，予以拒付", caller):
+                if deduct and self._decide(flag, "CONFIRM", deduct, "经核查确属违规，予以拒付", province):
                     self.tally.confirmed += 1
                     self.tally.deducted_fen += deduct
-                elif self._decide(flag, "CLEAR", 0, "经核查属合理诊疗", caller):
+                elif self._decide(flag, "CLEAR", 0, "经核查属合理诊疗", province):
                     self.tally.cleared += 1
 
-    def _decide(self, flag: spb.Flag, decision: str, deduct: int, note: str, caller) -> bool:
+    def _decide(self, flag: spb.Flag, decision: str, deduct: int, note: str, province: str) -> bool:
         """One decision; False when the rules refuse it (a deduction on a settlement reversed since)."""
         try:
-            self.supervision.ReviewFlag(spb.ReviewFlagRequest(
+            self._supervision(province).ReviewFlag(spb.ReviewFlagRequest(
                 request_id=f"V{decision[:2]}{self.tag}{flag.flag_id[-8:]}", flag_id=flag.flag_id, decision=decision,
-                deduct=deduct, note=note), metadata=caller, timeout=CALL_TIMEOUT_S)
+                deduct=deduct, note=note), timeout=CALL_TIMEOUT_S)
             return True
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
@@ -227,22 +255,26 @@ class Day:
             return False
 
 
-def run(target: str, persons_per_province: int, persons: int) -> Tally:
-    """Play the day: `persons` persons of each insured province in INSURED_PROVINCES."""
+def run(connect: Callable[[str], grpc.Channel], persons_per_province: int, persons: int) -> Tally:
+    """Play the day: `persons` persons of each insured province in INSURED_PROVINCES. `connect("kind:id")` makes a
+    channel on which calls are made as that caller (connect.channel_as)."""
     tag = time.strftime("%H%M%S")
-    with grpc.insecure_channel(target) as channel:
-        day = Day(channel, persons_per_province, tag)
+    callers = Callers(connect)
+    try:
+        day = Day(callers, persons_per_province, tag)
         for province in INSURED_PROVINCES:
             for serial in range(1, min(persons, persons_per_province) + 1):
                 day.person(serial, nation.person_no(province, serial))
         day.review()
+    finally:
+        callers.close()
     return day.tally
 
 
 def main(args) -> int:
     started = time.perf_counter()
     try:
-        tally = run(args.target, args.persons_per_province, args.persons)
+        tally = run(lambda caller: connect.channel_as(args, caller), args.persons_per_province, args.persons)
     except grpc.RpcError as error:
         print(f"the server did not answer as expected: {error.code().name} {error.details()}")
         return 1

@@ -20,6 +20,9 @@ REMEDY_SETTLE_IN_PROVINCE = "SETTLE_UNDER_PROVINCIAL_RULES"
 REMEDY_RETRY_LATER = "RETRY_LATER"
 REMEDY_REVIEW_CHARGES = "REVIEW_CHARGES"
 REMEDY_ASK_OWN_PROVINCE = "ASK_OWN_PROVINCE"
+REMEDY_ACT_AS_YOURSELF = "ACT_AS_YOURSELF"
+REMEDY_PRESENT_CERTIFICATE = "PRESENT_CERTIFICATE"
+REMEDY_SLOW_DOWN = "SLOW_DOWN"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -35,6 +38,10 @@ REMEDY_TEXT = {
                             "care was right, contact the insurance agency of the place of treatment"),
     REMEDY_ASK_OWN_PROVINCE: ("请由有权限的省级平台办理", "ask the provincial platform that owns it"),
     REMEDY_SETTLE_IN_PROVINCE: ("请通过省内异地就医或本地结算渠道结算", "settle through the province's own (intra-province) channel"),
+    REMEDY_ACT_AS_YOURSELF: ("请仅以本机构或本省身份办理本方业务，查询参保人须出示其医保凭证",
+                             "act only for your own institution or province; look a person up by their credential"),
+    REMEDY_PRESENT_CERTIFICATE: ("请使用平台CA签发的客户端证书调用", "call with a client certificate issued by the platform's CA"),
+    REMEDY_SLOW_DOWN: ("查询过于频繁，请稍后重试", "too many look-ups: retry after a short wait"),
     REMEDY_NONE: ("", ""),
 }
 
@@ -125,6 +132,15 @@ DEDUCTION_TOO_LARGE = _r("DEDUCTION_TOO_LARGE", "拒付金额超过该结算可�
 SUPERVISION_NOT_PERMITTED = _r("SUPERVISION_NOT_PERMITTED", "调用方无权办理该监管事项",
                                "the caller may not do this for another province's rules, flags or statistics",
                                REMEDY_ASK_OWN_PROVINCE)
+# Who is calling (service/authorization.py).
+CALLER_NOT_IDENTIFIED = _r("CALLER_NOT_IDENTIFIED", "无法识别调用方身份", "the caller is not identified",
+                           REMEDY_PRESENT_CERTIFICATE)
+CALLER_NOT_ALLOWED = _r("CALLER_NOT_ALLOWED", "调用方无权办理此业务", "the caller may not make this request",
+                        REMEDY_ACT_AS_YOURSELF)
+RATE_LIMITED = _r("RATE_LIMITED", "人员信息查询超出频率限制", "too many person look-ups by this institution",
+                  REMEDY_SLOW_DOWN)
+CREDENTIAL_IN_USE = _r("CREDENTIAL_IN_USE", "该证件已属于另一参保人", "the credential already belongs to another person",
+                       REMEDY_FIX_REQUEST)
 
 # Not refusals of the rules: the request could not be served. Nothing was written in any of these cases.
 MALFORMED_REQUEST = _r("MALFORMED_REQUEST", "请求报文无法按该交易的消息格式解析", "the request body cannot be decoded as this "

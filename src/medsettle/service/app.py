@@ -1,4 +1,5 @@
-"""What every servicer shares within one worker process: the store, its writer, the clock, the limits."""
+"""What every servicer shares within one worker process: the store, its writer, the clock, the limits, and how
+callers are verified."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class Limits:
     request_id_chars_max: int = 40
     in_flight_requests_max: int = 2_000  # per worker: beyond it SERVER_BUSY (RESOURCE_EXHAUSTED), at once
     in_flight_per_connection_max: int = 500  # one gateway connection cannot take every slot
+    # An institution's person look-ups (1101, 2001, 5206, filings) per minute, per worker process: a window looks a
+    # patient up a few times; a gateway enumerating the insured is stopped here (service/access.py).
+    person_lookups_per_minute: int = 120
 
 
 @dataclass
@@ -31,6 +35,9 @@ class App:
     clock: Clock
     limits: Limits = field(default_factory=Limits)
     log_calls: bool = False
+    # Directory of ca.pem, server.pem and server-key.pem: mutual TLS. "" = plaintext on loopback only, the caller
+    # named by the x-medsettle-caller metadata (development, tests, benchmarks).
+    tls_dir: str = ""
     admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:

@@ -13,9 +13,8 @@ from medsettle import metrics
 from medsettle.domain import clearing, codes, dates, prepaid, reasons, reconciliation
 from medsettle.domain.reasons import Refusal
 from medsettle.service import clearing_convert as cc
-from medsettle.service import convert, idempotency
+from medsettle.service import convert, idempotency, identity
 from medsettle.service.app import App
-from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
 from medsettle.store import clearing_book
 from medsettle.store.view import View, WriteView
@@ -83,15 +82,27 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
     async def GetClearingStatement(self, request: pb.GetClearingStatementRequest,
                                    context) -> pb.GetClearingStatementResponse:
         month = cc.month(request.month)
+        province = cc.province(request.admdvs, "admdvs") if request.admdvs else ""
         with self.app.store.read() as view:
             book = clearing_book.book(view, month)
-        return pb.GetClearingStatementResponse(statement=cc.statement_pb(book))
+        statement = cc.statement_pb(book)
+        if province:
+            # A province's part: the pairs it owes or is owed in, its own position. The digest stays the whole
+            # statement's, so the province can match it against the one national publishes; the canonical bytes
+            # (every pair) do not travel.
+            pairs = [p for p in statement.pairs if province in (p.insuplc_admdvs, p.mdtrtarea_admvs)]
+            positions = [p for p in statement.positions if p.admdvs == province]
+            del statement.pairs[:], statement.positions[:]
+            statement.pairs.extend(pairs)
+            statement.positions.extend(positions)
+            statement.canonical = b""
+        return pb.GetClearingStatementResponse(statement=statement)
 
     @rpc
     async def CloseMonth(self, request: pb.CloseMonthRequest, context) -> pb.CloseMonthResponse:
         month = cc.month(request.month)
         clearing_book.check_closable(month, self.app.clock.today())  # refused before the request is recorded
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             result = clearing_book.close_month(view, month, self.app.clock.today(), self.app.clock.now_ms(), who)
@@ -146,7 +157,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
             if not 1 <= months <= prepaid.MONTHS_PER_YEAR:
                 raise convert.invalid("from_previous_year_months", f"{months} is not 1..12")
         balance = convert.amount(request.balance, "balance")
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             amount = balance
@@ -174,7 +185,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         amount = convert.amount(request.amount, "amount")
         if amount <= 0:
             raise convert.invalid("amount", "a top-up is a positive amount")
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             fund = view.prepaid_fund(province, year)

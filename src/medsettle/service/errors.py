@@ -41,6 +41,10 @@ _CODES = {
     reasons.SERVICE_UNAVAILABLE.code: code_pb2.UNAVAILABLE,
     reasons.FLAG_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.SUPERVISION_NOT_PERMITTED.code: code_pb2.PERMISSION_DENIED,
+    reasons.CALLER_NOT_IDENTIFIED.code: code_pb2.UNAUTHENTICATED,
+    reasons.CALLER_NOT_ALLOWED.code: code_pb2.PERMISSION_DENIED,
+    reasons.RATE_LIMITED.code: code_pb2.RESOURCE_EXHAUSTED,
+    reasons.CREDENTIAL_IN_USE.code: code_pb2.ALREADY_EXISTS,
     reasons.INTERNAL_ERROR.code: code_pb2.INTERNAL,
 }
 
@@ -68,7 +72,8 @@ def _listed(parts: list[str], total: int, separator: str, more: str) -> str:
     return separator.join(parts + ([more.format(hidden)] if hidden else []))
 
 
-def to_status(refusal: Refusal) -> grpc.Status:
+def to_status(refusal: Refusal, extra: dict[str, str] | None = None) -> grpc.Status:
+    """`extra`: more metadata for the first ErrorInfo (e.g. the RPC a caller may not make)."""
     primary = refusal.reason
     shown = refusal.all[:REFUSALS_SHOWN]
     details: list[any_pb2.Any] = []
@@ -82,6 +87,7 @@ def to_status(refusal: Refusal) -> grpc.Status:
             metadata["detail"] = _detail(each)
         if index == 0:
             metadata["reason_count"] = str(len(refusal.all))
+            metadata.update(extra or {})
         packed = any_pb2.Any()
         packed.Pack(error_details_pb2.ErrorInfo(reason=each.reason.code, domain=ERROR_DOMAIN, metadata=metadata))
         details.append(packed)

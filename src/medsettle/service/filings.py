@@ -9,9 +9,8 @@ from __future__ import annotations
 from medsettle.domain import codes, filing_rules, reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import ChronicQualification, Filing, InsuredPlace, Person
-from medsettle.service import convert, idempotency, lookups
+from medsettle.service import convert, idempotency, identity, lookups
 from medsettle.service.app import App
-from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
 from medsettle.store.view import View, WriteView
 from medsettle.v1 import filing_pb2 as pb
@@ -100,7 +99,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             enddate=convert.date(request.enddate, "enddate", allow_empty=True),
             reflin_medins_no=convert.code(request.reflin_medins_no, "reflin_medins_no", allow_empty=True),
         )
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             filing = self._create(view, who, "CreateFiling", request.request_id, draft)
@@ -112,7 +111,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
     async def RevokeFiling(self, request: pb.RevokeFilingRequest, context) -> pb.RevokeFilingResponse:
         psn_no = convert.code(request.psn_no, "psn_no")
         sn = convert.code(request.trt_dcla_detl_sn, "trt_dcla_detl_sn")
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             filing = self._revoke(view, who, "RevokeFiling", request.request_id, psn_no, sn, None)
@@ -136,6 +135,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         convert.code(request.dise_codg, "dise_codg", allow_empty=True)  # not kept, but never accepted malformed
         begndate = convert.date(request.begndate, "begndate", allow_empty=True)
         enddate = convert.date(request.enddate, "enddate", allow_empty=True)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             if view.institution(referring) is None:
@@ -146,7 +146,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             draft = dict(psn_no=psn_no, insutype=request.insutype,
                          mdtrtarea_admvs=region.city_of(target.admdvs), category=codes.FILING_REFERRAL,
                          begndate=begndate, enddate=enddate, reflin_medins_no=receiving, fixmedins_code=referring)
-            filing = self._create(view, referring, "CreateReferralFiling", request.request_id, draft)
+            filing = self._create(view, who, "CreateReferralFiling", request.request_id, draft)
             return (pb.CreateReferralFilingResponse(filing=convert.filing_pb(filing)),
                     {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn})
 
@@ -157,9 +157,10 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         referring = convert.code(request.fixmedins_code, "fixmedins_code")
         psn_no = convert.code(request.psn_no, "psn_no")
         sn = convert.code(request.trt_dcla_detl_sn, "trt_dcla_detl_sn")
+        who = identity.current().uri
 
         def effect(view: WriteView):
-            filing = self._revoke(view, referring, "RevokeReferralFiling", request.request_id, psn_no, sn, referring)
+            filing = self._revoke(view, who, "RevokeReferralFiling", request.request_id, psn_no, sn, referring)
             return pb.RevokeReferralFilingResponse(filing=convert.filing_pb(filing)), {"trt_dcla_detl_sn": sn}
 
         return await idempotency.once(self.app, referring, request, pb.RevokeReferralFilingResponse, effect)
@@ -170,7 +171,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         psn_no = convert.code(request.psn_no, "psn_no")
         begndate = convert.date(request.begndate, "begndate", allow_empty=True)
         enddate = convert.date(request.enddate, "enddate", allow_empty=True)
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             today = self.app.clock.today()
@@ -191,7 +192,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
                                          context) -> pb.RevokeChronicQualificationResponse:
         psn_no = convert.code(request.psn_no, "psn_no")
         dise = convert.code(request.opsp_dise_code, "opsp_dise_code")
-        who = caller_of(context)
+        who = identity.current().uri
 
         def effect(view: WriteView):
             active = [q for q in view.qualifications(psn_no) if q.opsp_dise_code == dise and not q.revoked_date]

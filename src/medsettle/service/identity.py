@@ -1,17 +1,98 @@
-"""Who is calling. Until mTLS names the caller by certificate, platforms say who they are in metadata;
-institutions are named by fixmedins_code in the request. One function, so the interceptor that
-replaces it later has one place to go."""
+"""Who is calling: a verified caller, named `medsettle:<kind>:<id>` (the URI SAN of its client certificate, or on a
+loopback --insecure listener the x-medsettle-caller metadata).
+
+The access interceptor resolves the caller once per call and keeps it in a context variable for the servicers'
+audit trail (`current()`); servicers never decide anything from it, and the domain never hears of it.
+"""
 
 from __future__ import annotations
 
-import grpc
+import contextvars
+import re
+from dataclasses import dataclass
+
+from medsettle.domain import region
 
 CALLER_METADATA_KEY = "x-medsettle-caller"
-ANONYMOUS = "anonymous"
+URI_PREFIX = "medsettle:"
+INSTITUTION, PROVINCE, NATIONAL = "institution", "province", "national"
+KINDS = (INSTITUTION, PROVINCE, NATIONAL)
+URI_CHARS_MAX = 64
+
+# fixmedins_code as the contract's codes are (convert.is_code), a national system's name in lower case.
+_ID_RE = {
+    INSTITUTION: re.compile(r"[0-9A-Za-z._-]{1,40}"),
+    PROVINCE: re.compile(r"[0-9]{2}0000"),
+    NATIONAL: re.compile(r"[a-z][a-z0-9-]{0,31}"),
+}
 
 
-def caller_of(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == CALLER_METADATA_KEY and isinstance(value, str) and 0 < len(value) <= 64:
-            return value
-    return ANONYMOUS
+@dataclass(frozen=True, order=True)
+class Caller:
+    kind: str
+    id: str
+
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS and _ID_RE[self.kind].fullmatch(self.id), (self.kind, self.id)
+
+    @property
+    def uri(self) -> str:
+        return f"{URI_PREFIX}{self.kind}:{self.id}"
+
+    @property
+    def short(self) -> str:
+        """`kind:id`, as `medsettle call --as` takes it and as certificate files are named (with '-')."""
+        return f"{self.kind}:{self.id}"
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+def parse(text: str) -> Caller | None:
+    """`medsettle:<kind>:<id>` (or `<kind>:<id>`) as a Caller; None when it names no valid caller."""
+    if not isinstance(text, str) or len(text) > URI_CHARS_MAX:
+        return None
+    body = text.removeprefix(URI_PREFIX)
+    kind, _, ident = body.partition(":")
+    if kind not in KINDS or not _ID_RE[kind].fullmatch(ident):
+        return None
+    if kind == PROVINCE and not region.is_province(ident):
+        return None
+    return Caller(kind, ident)
+
+
+def of(text: str) -> Caller:
+    """parse(), for names written in code and on the command line: a bad one is an error, not a refusal."""
+    caller = parse(text)
+    if caller is None:
+        raise ValueError(f"{text!r} names no caller: institution:<fixmedins_code>, province:<xx0000> or "
+                         f"national:<name>")
+    return caller
+
+
+_CURRENT: contextvars.ContextVar[Caller] = contextvars.ContextVar("medsettle_caller")
+
+
+def current() -> Caller:
+    """The verified caller of the call being served (set by the access interceptor before the servicer runs)."""
+    return _CURRENT.get()
+
+
+def current_uri() -> str:
+    """The current caller's name for a log line; "" outside a call."""
+    caller = _CURRENT.get(None)
+    return "" if caller is None else caller.uri
+
+
+def bind(caller: Caller) -> contextvars.Token:
+    return _CURRENT.set(caller)
+
+
+def unbind(token: contextvars.Token) -> None:
+    _CURRENT.reset(token)
+
+
+def metadata(caller: Caller | str) -> tuple[tuple[str, str], ...]:
+    """The call metadata that names `caller` on a loopback --insecure listener (benchmarks, local tools, tests)."""
+    uri = caller.uri if isinstance(caller, Caller) else of(caller).uri
+    return ((CALLER_METADATA_KEY, uri),)

@@ -21,13 +21,21 @@ def person_by_psn_no(view: View, psn_no: str, field: str = "psn_no") -> Person:
 
 
 def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person") -> tuple[Person, str]:
-    """The person named by psn_no or by credential, and the credential type used ("" for psn_no)."""
+    """The person named by psn_no or by credential, and the credential type used ("" for psn_no). Both given: the
+    credential must be that person's."""
     if ref.psn_no:
         # The credential shown beside the psn_no, if any, still decides the card check: it must be well formed.
         cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES, allow_empty=True)
         convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no", allow_empty=True)
         convert.code(ref.card_sn, f"{field}.card_sn", allow_empty=True)
-        return person_by_psn_no(view, ref.psn_no, f"{field}.psn_no"), cert_type
+        person = person_by_psn_no(view, ref.psn_no, f"{field}.psn_no")
+        if ref.mdtrt_cert_no and _by_credential(view, ref, field).psn_no != person.psn_no:
+            raise convert.invalid(f"{field}.mdtrt_cert_no", "the credential is another person's than psn_no")
+        return person, cert_type
+    return _by_credential(view, ref, field), ref.mdtrt_cert_type
+
+
+def _by_credential(view: View, ref: person_pb2.PersonRef, field: str) -> Person:
     cert_type = convert.code(ref.mdtrt_cert_type, f"{field}.mdtrt_cert_type", codes.CERT_TYPES)
     cert_no = convert.code(ref.mdtrt_cert_no, f"{field}.mdtrt_cert_no")
     psn_no = view.psn_no_by_cert(cert_type, cert_no)
@@ -36,7 +44,16 @@ def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person")
         raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.mdtrt_cert_no")
     if cert_type == codes.CERT_SOCIAL_CARD and ref.card_sn != person.card_sn:
         raise convert.invalid(f"{field}.card_sn", "card_sn does not match the card")
-    return person, cert_type
+    return person
+
+
+def person_of(view: View, psn_no: str, ref: person_pb2.PersonRef) -> Person:
+    """The person of a request that names it by `psn_no` or by `person` (a PersonRef), one of the two."""
+    if ref.ByteSize():
+        if psn_no:
+            raise convert.invalid("person", "name the person by psn_no or by person, not both")
+        return resolve_person(view, ref)[0]
+    return person_by_psn_no(view, psn_no)
 
 
 def default_insutype(person: Person, insutype: str, field: str = "insutype") -> str:

@@ -58,7 +58,7 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
     async def GetAccumulators(self, request: pb.GetAccumulatorsRequest, context) -> pb.GetAccumulatorsResponse:
         year = convert.year(request.year or int(self.app.clock.today()[:4]))
         with self.app.store.read() as view:
-            person = lookups.person_by_psn_no(view, request.psn_no)
+            person = lookups.person_of(view, request.psn_no, request.person)
             insutype = lookups.default_insutype(person, request.insutype)
             row = view.accumulator_row(person.psn_no, insutype, year)
         return pb.GetAccumulatorsResponse(accumulators=convert.accumulators_pb(row.accumulators, year, insutype))

@@ -10,9 +10,8 @@ import asyncio
 
 from medsettle.domain import codes, reasons, region, versions
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert, idempotency
+from medsettle.service import convert, idempotency, identity
 from medsettle.service.app import App
-from medsettle.service.identity import caller_of
 from medsettle.service.rpc import rpc
 from medsettle.store.view import WriteView
 from medsettle.v1 import reference_data_pb2 as pb
@@ -74,6 +73,33 @@ def add_versions(indexed, held_of, put, field: str) -> int:
     return written
 
 
+_CREDENTIALS = (("certno", codes.CERT_ID_CARD), ("card_no", codes.CERT_SOCIAL_CARD),
+                ("evoucher_token", codes.CERT_EVOUCHER))
+
+
+def _unique_credentials(persons) -> None:
+    """Two persons of one push never share an ID number, a card or an e-voucher."""
+    for name, _ in _CREDENTIALS:
+        first_index: dict[str, int] = {}
+        for index, person in enumerate(persons):
+            value = getattr(person, name)
+            if value in first_index:
+                raise Refusal(reasons.CREDENTIAL_IN_USE, field=f"persons[{index}].{name}",
+                              detail=f"persons[{first_index[value]}] holds it too")
+            if value:
+                first_index[value] = index
+
+
+def _check_credentials_free(view: WriteView, person, index: int) -> None:
+    """A credential already held by another person is refused: a look-up by it would find the new person (a
+    province could take over another's insured by giving its own person their ID number)."""
+    for name, cert_type in _CREDENTIALS:
+        value = getattr(person, name)
+        holder = view.psn_no_by_cert(cert_type, value) if value else None
+        if holder is not None and holder != person.psn_no:
+            raise Refusal(reasons.CREDENTIAL_IN_USE, field=f"persons[{index}].{name}", detail="held by another person")
+
+
 class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
     full_name = "medsettle.v1.ReferenceDataService"
     add = staticmethod(pb_grpc.add_ReferenceDataServiceServicer_to_server)
@@ -83,7 +109,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutCatalogItems(self, request: pb.PutCatalogItemsRequest, context) -> pb.PutCatalogItemsResponse:
-        who = caller_of(context)
+        who = identity.current().uri
         request_once = idempotency.Once(self.app, who, request, pb.PutCatalogItemsResponse)
         if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
             return held
@@ -106,7 +132,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutPolicies(self, request: pb.PutPoliciesRequest, context) -> pb.PutPoliciesResponse:
-        who = caller_of(context)
+        who = identity.current().uri
         request_once = idempotency.Once(self.app, who, request, pb.PutPoliciesResponse)
         if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
             return held
@@ -138,7 +164,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutInstitutions(self, request: pb.PutInstitutionsRequest, context) -> pb.PutInstitutionsResponse:
-        who = caller_of(context)
+        who = identity.current().uri
         request_once = idempotency.Once(self.app, who, request, pb.PutInstitutionsResponse)
         if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
             return held
@@ -156,7 +182,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
 
     @rpc
     async def PutPersons(self, request: pb.PutPersonsRequest, context) -> pb.PutPersonsResponse:
-        who = caller_of(context)
+        who = identity.current().uri
         request_once = idempotency.Once(self.app, who, request, pb.PutPersonsResponse)
         if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
             return held
@@ -168,7 +194,11 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             if person.brdy > today:
                 raise convert.invalid(f"persons[{index}].brdy", f"a birth date after today ({today})")
 
+        _unique_credentials(persons)
+
         def effect(view: WriteView):
+            for index, person in enumerate(persons):
+                _check_credentials_free(view, person, index)
             for person in persons:
                 view.put_person(person)
             self.app.audit(view, who, "PutPersons", f"persons={len(persons)}", request.request_id)
@@ -208,6 +238,9 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         if not 0 < limit <= AUDIT_PAGE_MAX:
             raise convert.invalid("limit", f"limit must be 1..{AUDIT_PAGE_MAX}")
         method = convert.code(request.method, "method", allow_empty=True)
+        who = request.who
+        if who and identity.parse(who) is None:
+            raise convert.invalid("who", "a caller's name: medsettle:<kind>:<id>")
         since, since_ms = request.since, 0
         if request.HasField("since"):
             # Checked before ToMilliseconds, which raises outside the range of a Timestamp (years 1 to 9999).
@@ -215,7 +248,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
                 raise convert.invalid("since", f"a Timestamp from 1970 to 9999, got {since.seconds} s {since.nanos} ns")
             since_ms = since.ToMilliseconds()
         with self.app.store.read() as view:
-            entries = view.audit_entries(since_ms, limit, method)
+            entries = view.audit_entries(since_ms, limit, method, who)
         return pb.ListAuditEntriesResponse(entries=[
             pb.AuditEntry(who=e.who, when=convert.timestamp_of_ms(e.when_ms), method=e.method, what=e.what,
                           request_id=e.request_id) for e in entries])

@@ -14,7 +14,7 @@ import grpc
 from medsettle import metrics
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
-from medsettle.service import errors, intake, logs
+from medsettle.service import errors, identity, intake, logs
 from medsettle.store.env import StoreFull
 from medsettle.store.writer import WriterGone
 
@@ -42,6 +42,7 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             logs.event(
                 "rpc_refused",
                 method=name,
+                caller=identity.current_uri(),
                 reason=refusal.reason.code,
                 field=refusal.field,
                 feedetl_sn=refusal.feedetl_sn,
@@ -55,12 +56,14 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         except Exception as error:
             # A broken invariant or a bug: nothing was committed (writes happen only in the writer's
             # transaction, which aborts on error); the caller gets INTERNAL, the log gets the trace.
-            logs.event("rpc_failed", method=name, error=repr(error), trace=traceback.format_exc(limit=8))
+            logs.event("rpc_failed", method=name, caller=identity.current_uri(), error=repr(error),
+                       trace=traceback.format_exc(limit=8))
             # The caller gets a stable reason and a fixed text, never the exception's own (grpc would send
             # UNKNOWN with it).
             await context.abort_with_status(errors.to_status(Refusal(reasons.INTERNAL_ERROR)))
         if self.app.log_calls:
-            logs.event("rpc", method=name, ms=(time.perf_counter_ns() - started_ns) / 1e6)
+            logs.event("rpc", method=name, caller=identity.current_uri(),
+                       ms=(time.perf_counter_ns() - started_ns) / 1e6)
         return response
 
     return wrapper

@@ -13,10 +13,9 @@ import re
 from medsettle.domain import audit_rules, clearing, dates, flags, reasons
 from medsettle.domain import supervision_stats as stats
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert, idempotency
+from medsettle.service import convert, idempotency, identity
 from medsettle.service import supervision_convert as sc
 from medsettle.service.app import App
-from medsettle.service.identity import caller_of
 from medsettle.service.reference_data import add_versions
 from medsettle.service.rpc import rpc
 from medsettle.store import supervision_book
@@ -69,8 +68,8 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
 
     @rpc
     async def PutAuditRules(self, request: pb.PutAuditRulesRequest, context) -> pb.PutAuditRulesResponse:
-        who = caller_of(context)
-        viewer = sc.viewer_of_caller(who)
+        who = identity.current().uri
+        viewer = sc.viewer_of(identity.current())
         request_once = idempotency.Once(self.app, who, request, pb.PutAuditRulesResponse)
         if (held := request_once.held()) is not None:
             return held
@@ -130,7 +129,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
 
     @rpc
     async def ListFlags(self, request: pb.ListFlagsRequest, context) -> pb.ListFlagsResponse:
-        viewer = sc.viewer_of_caller(caller_of(context))
+        viewer = sc.viewer_of(identity.current())
         treated = sc.province(request.mdtrtarea_admvs, "mdtrtarea_admvs", allow_empty=True)
         insured = sc.province(request.insuplc_admdvs, "insuplc_admdvs", allow_empty=True)
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code", allow_empty=True)
@@ -181,14 +180,14 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
 
     @rpc
     async def GetFlag(self, request: pb.GetFlagRequest, context) -> pb.GetFlagResponse:
-        viewer = sc.viewer_of_caller(caller_of(context))
+        viewer = sc.viewer_of(identity.current())
         with self.app.store.read() as view:
             return pb.GetFlagResponse(flag=sc.flag_pb(self._visible_flag(view, viewer, request.flag_id)))
 
     @rpc
     async def RaiseFlag(self, request: pb.RaiseFlagRequest, context) -> pb.RaiseFlagResponse:
-        who = caller_of(context)
-        viewer = sc.viewer_of_caller(who)
+        who = identity.current().uri
+        viewer = sc.viewer_of(identity.current())
         request_once = idempotency.Once(self.app, who, request, pb.RaiseFlagResponse)
         if (held := request_once.held()) is not None:
             return held
@@ -218,8 +217,8 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
 
     @rpc
     async def ReviewFlag(self, request: pb.ReviewFlagRequest, context) -> pb.ReviewFlagResponse:
-        who = caller_of(context)
-        viewer = sc.viewer_of_caller(who)
+        who = identity.current().uri
+        viewer = sc.viewer_of(identity.current())
         request_once = idempotency.Once(self.app, who, request, pb.ReviewFlagResponse)
         if (held := request_once.held()) is not None:
             return held
@@ -248,7 +247,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
     @rpc
     async def GetSupervisionStats(self, request: pb.GetSupervisionStatsRequest,
                                   context) -> pb.GetSupervisionStatsResponse:
-        viewer = sc.viewer_of_caller(caller_of(context))
+        viewer = sc.viewer_of(identity.current())
         days = _days(request.begndate, request.enddate, self.app.clock.today(), STATS_DAYS_MAX, 1)
         treated = sc.province(request.mdtrtarea_admvs, "mdtrtarea_admvs", allow_empty=True)
         insured = sc.province(request.insuplc_admdvs, "insuplc_admdvs", allow_empty=True)

@@ -7,7 +7,7 @@ from medsettle.domain import supervision_stats as stats
 from medsettle.domain.audit_rules import AuditRule
 from medsettle.domain.flags import Flag
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert
+from medsettle.service import convert, identity
 from medsettle.v1 import supervision_pb2 as pb
 
 
@@ -88,16 +88,6 @@ def stats_pb(s: stats.DayStats) -> pb.SupervisionStats:
         deduction_cnt=s.deduction_cnt, deducted=s.deducted_fen)
 
 
-def viewer_of_caller(caller: str) -> flags.Viewer:
-    """The caller (`medsettle:<kind>:<id>` or `<kind>:<id>`, as ARCHITECTURE's trust model names callers) as the
-    supervision rules see it. Until the access interceptor verifies callers for every service, the name comes from
-    identity.caller_of; a caller that names no institution, province or national system may do nothing here."""
-    kind, _, ident = caller.removeprefix("medsettle:").partition(":")
-    if kind == flags.PROVINCE and region.is_well_formed(ident) and region.is_province(ident):
-        return flags.Viewer(kind=kind, id=ident)
-    if kind == flags.INSTITUTION and convert.is_code(ident):
-        return flags.Viewer(kind=kind, id=ident)
-    if kind == flags.NATIONAL and convert.is_code(ident):
-        return flags.Viewer(kind=kind, id=ident)
-    raise flags.not_permitted("supervision needs a verified caller: institution:<code>, province:<xx0000> or "
-                              "national:<name>")
+def viewer_of(caller: identity.Caller) -> flags.Viewer:
+    """The verified caller (the access interceptor's) as the supervision rules see it."""
+    return flags.Viewer(kind=caller.kind, id=caller.id)

@@ -388,11 +388,11 @@ class View:
     def request(self, caller: str, request_id: str) -> RequestRecord | None:
         return self._get("requests", key(caller, request_id), RequestRecord)
 
-    def audit_entries(self, since_ms: int = 0, limit: int = 1000, method: str = "") -> list[AuditEntry]:
-        """Audit entries from `since_ms` on, oldest first, optionally of one method only."""
+    def audit_entries(self, since_ms: int = 0, limit: int = 1000, method: str = "", who: str = "") -> list[AuditEntry]:
+        """Audit entries from `since_ms` on, oldest first, optionally of one method and of one caller only."""
         entries: list[AuditEntry] = []
         for _, entry in self._scan("audit", key(seq(since_ms, 15))[:0], AuditEntry, start=key(seq(since_ms, 15))):
-            if not method or entry.method == method:
+            if (not method or entry.method == method) and (not who or entry.who == who):
                 entries.append(entry)
                 if len(entries) >= limit:
                     break

@@ -65,10 +65,12 @@ class ClearingStatement(_message.Message):
     def __init__(self, month: _Optional[str] = ..., pairs: _Optional[_Iterable[_Union[ClearingPair, _Mapping]]] = ..., positions: _Optional[_Iterable[_Union[ProvincePosition, _Mapping]]] = ..., closed: _Optional[bool] = ..., digest: _Optional[str] = ..., canonical: _Optional[bytes] = ..., deductions: _Optional[_Iterable[_Union[ClearingDeduction, _Mapping]]] = ...) -> None: ...
 
 class GetClearingStatementRequest(_message.Message):
-    __slots__ = ("month",)
+    __slots__ = ("month", "admdvs")
     MONTH_FIELD_NUMBER: _ClassVar[int]
+    ADMDVS_FIELD_NUMBER: _ClassVar[int]
     month: str
-    def __init__(self, month: _Optional[str] = ...) -> None: ...
+    admdvs: str
+    def __init__(self, month: _Optional[str] = ..., admdvs: _Optional[str] = ...) -> None: ...
 
 class GetClearingStatementResponse(_message.Message):
     __slots__ = ("statement",)

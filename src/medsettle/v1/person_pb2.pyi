@@ -68,14 +68,16 @@ class CheckBenefitResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[_common_pb2.Reason, _Mapping]]] = ..., filing_category: _Optional[str] = ..., trt_dcla_detl_sn: _Optional[str] = ..., insuplc_admdvs: _Optional[str] = ...) -> None: ...
 
 class GetAccumulatorsRequest(_message.Message):
-    __slots__ = ("psn_no", "insutype", "year")
+    __slots__ = ("psn_no", "insutype", "year", "person")
     PSN_NO_FIELD_NUMBER: _ClassVar[int]
     INSUTYPE_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
     psn_no: str
     insutype: str
     year: int
-    def __init__(self, psn_no: _Optional[str] = ..., insutype: _Optional[str] = ..., year: _Optional[int] = ...) -> None: ...
+    person: PersonRef
+    def __init__(self, psn_no: _Optional[str] = ..., insutype: _Optional[str] = ..., year: _Optional[int] = ..., person: _Optional[_Union[PersonRef, _Mapping]] = ...) -> None: ...
 
 class GetAccumulatorsResponse(_message.Message):
     __slots__ = ("accumulators",)

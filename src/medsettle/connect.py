@@ -1,0 +1,88 @@
+"""How the command line's clients (`call`, `health`, `load`) reach a server and say who they are.
+
+By default over mutual TLS with the certificates of a directory: --tls-dir, else $MEDSETTLE_TLS_DIR, else the
+development set `medsettle up` made under the data directory (<data-dir>/tls). `--as kind:id` picks the caller
+(`institution:H44010200001`, `province:440000`, `national:ops`); each command has a sensible default. With
+--insecure the call goes in plaintext and names the caller in the x-medsettle-caller metadata (a loopback
+--insecure server only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+
+import grpc
+
+from medsettle.service import identity
+from medsettle.service.identity import Caller
+
+DATA_DIR_DEFAULT = "./data"
+LISTEN_DEFAULT = "127.0.0.1:50051"
+OPERATOR = "national:ops"  # the national platform's operations: the default caller of operators' commands
+MESSAGE_BYTES_MAX = 16 * 2**20
+
+
+def default_tls_dir() -> str:
+    return os.environ.get("MEDSETTLE_TLS_DIR") or str(
+        pathlib.Path(os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT)) / "tls")
+
+
+def add_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """The connection flags. `inherited`: on a subcommand whose parent has them too (`call --as X person` and
+    `call person --as X` both work): no defaults here, so the parent's value stands unless given again."""
+
+    def default(value):
+        return argparse.SUPPRESS if inherited else value
+
+    parser.add_argument("--target", default=default(os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT)),
+                        help="host:port of the server (env MEDSETTLE_LISTEN)")
+    parser.add_argument("--tls-dir", default=default(default_tls_dir()),
+                        help="ca.pem and the caller's certificate (env MEDSETTLE_TLS_DIR; default <data-dir>/tls)")
+    parser.add_argument("--as", dest="caller", default=default(os.environ.get("MEDSETTLE_CALLER", "")),
+                        help="who calls: institution:CODE, province:ADMDVS or national:NAME (env MEDSETTLE_CALLER)")
+    parser.add_argument("--insecure", action="store_true", default=default(False),
+                        help="plaintext to a loopback --insecure server, the caller named in metadata")
+
+
+def caller(args, default: str) -> Caller:
+    try:
+        return identity.of(args.caller or default)
+    except ValueError as error:
+        raise SystemExit(f"--as: {error}") from None
+
+
+class _Named(grpc.UnaryUnaryClientInterceptor):
+    def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.metadata = metadata
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(details._replace(metadata=tuple(details.metadata or ()) + self.metadata), request)
+
+
+def caller_header(who: Caller) -> grpc.UnaryUnaryClientInterceptor:
+    """Names `who` on every unary call of a plaintext channel (grpc.intercept_channel)."""
+    return _Named(identity.metadata(who))
+
+
+def channel(args, default_caller: str) -> grpc.Channel:
+    """A channel to args.target on which every call is made as the caller (--as, else `default_caller`)."""
+    return channel_as(args, caller(args, default_caller))
+
+
+def channel_as(args, who: Caller | str) -> grpc.Channel:
+    """A channel to args.target on which every call is made as `who` (a tool acting for many callers: the demo
+    day's hospitals and provinces). Over mutual TLS a development directory makes a missing certificate."""
+    who = identity.of(who) if isinstance(who, str) else who
+    options = [("grpc.max_send_message_length", MESSAGE_BYTES_MAX),
+               ("grpc.max_receive_message_length", MESSAGE_BYTES_MAX)]
+    if args.insecure:
+        return grpc.intercept_channel(grpc.insecure_channel(args.target, options=options), caller_header(who))
+    from medsettle import tls
+
+    directory = pathlib.Path(args.tls_dir)
+    if not (directory / "ca.pem").is_file():
+        raise SystemExit(f"no ca.pem in {directory}: give --tls-dir (the server's CA and your certificate), or "
+                         f"--insecure for a loopback plaintext server")
+    return grpc.secure_channel(args.target, tls.channel_credentials(directory, who), options=options)
