@@ -48,10 +48,6 @@ def catalog_items(path: pathlib.Path) -> Iterator[pb.CatalogItem]:
                     item.lmt_dise_codes.extend(code for code in value.split("|") if code)
                 else:
                     setattr(item, name, value)
-            if not row.get("lmt_age_min"):
-                item.lmt_age_min = -1
-            if not row.get("lmt_age_max"):
-                item.lmt_age_max = -1
             yield item
 
 
