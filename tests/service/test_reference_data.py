@@ -203,12 +203,12 @@ def test_a_push_names_each_person_and_institution_once_and_no_one_is_born_tomorr
 
 
 def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
-    """`medsettle load catalog` from CSV; then a server killed (SIGKILL) in the middle of a big push: after a
-    restart, that push's items are either all there or none."""
-    from medsettle import loader
+    """`medsettle load catalog` from CSV in batches; then a server killed (SIGKILL) in the middle of a big push: after
+    a restart, that push's items are either all there or none."""
+    from medsettle import cli
 
     csv_path = tmp_path / "catalog.csv"
-    rows = ["med_list_codg,name,list_type,chrgitm_lv,selfpay_prop,pric_uplmt_amt,lmt_used_flag,lmt_sex,begndate"]
+    rows = ["med_list_codg,name,list_type,chrgitm_lv,selfpay_prop_bp,pric_uplmt_amt_fen,lmt_used_flag,lmt_sex,begndate"]
     rows += [f"L{i:06d},项目{i},201,02,1000,{100 + i},,,2026-01-01" for i in range(2_500)]
     rows += ["LR00001,女性专用,101,01,,,1,2,2026-01-01"]
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -219,10 +219,12 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
         wait_serving(port, process)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
-            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
-                                       progress=False) == 2_501
-            assert loader.load_catalog(stub, csv_path, "440000", "platform-440000", batch_items=1_000,
-                                       progress=False) == 2_501  # re-run: every batch answers as a retry
+            load = ["load", "catalog", str(csv_path), "--province", "440000", "--target", f"127.0.0.1:{port}",
+                    "--batch-items", "1000", "--no-progress"]
+            assert cli.main(load) == 0
+            assert cli.main(load) == 0  # a re-run writes nothing again
+            assert stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
+                mdtrtarea_admvs="440000", med_list_codg="L002499", date="2026-01-01")).item.pric_uplmt_amt == 2_599
             item = stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
                 mdtrtarea_admvs="440000", med_list_codg="LR00001", date="2026-01-01")).item
             assert item.lmt_sex == "2" and item.lmt_used_flag
