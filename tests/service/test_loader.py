@@ -180,3 +180,37 @@ def test_persons_csv_with_two_insurance_lines_and_institutions_xlsx(server, tmp_
     assert load(server, "institutions", str(institutions)) == 0
     out, err = capsys.readouterr()
     assert "institutions: 2 new" in out and "(XLSX)" in err and "ignored column(s) not part of institutions: 备注" in err
+
+
+def test_every_example_file_in_the_loading_doc_reads_and_converts_without_a_problem(tmp_path):
+    """docs/loading.md's examples are files the loader accepts: read whole and converted by the server's rules."""
+    import re
+
+    from medsettle import loader, reference_file
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "loading.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```(csv|json) (\w+)\.\w+\n(.*?)```", text, flags=re.S)
+    kinds = {"catalog": "catalog", "policies": "policies", "places": "places", "institutions": "institutions",
+             "persons": "persons"}
+    assert {name for _, name, _ in examples} == set(kinds)
+    for suffix, name, body in examples:
+        path = tmp_path / f"{name}.{suffix}"
+        path.write_text(body, encoding="utf-8")
+        parts, _, _, problems, total = loader.read_parts(path, kinds[name], "")
+        assert total == 0, [str(p) for p in problems]
+        for part in parts:
+            assert part.records, (name, part.kind)
+            assert loader.check_locally(part, "440000") == ([], 0), (name, part.kind)
+    assert reference_file.ERRORS_MAX == 50
+
+
+def test_at_most_fifty_problems_are_listed_and_all_are_counted(server, tmp_path, capsys):
+    rows = ["med_list_codg,name,list_type,chrgitm_lv,pric_uplmt_amt,begndate"]
+    rows += [f"MANY{n:04d},药,101,01,1.005,2026-01-01" for n in range(60)]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert load(server, "catalog", str(path), "--province", "440000") == 1
+    err = capsys.readouterr().err
+    assert err.count("yuan has more than 2 decimals") == 50 and "line 51, column 5" in err
+    assert "... and 10 more (60 problems in all)" in err and "line 62" not in err
