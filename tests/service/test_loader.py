@@ -22,7 +22,7 @@ CATALOG_ROWS = ["{p}0001,阿司匹林肠溶片,101,01,,12.50,,2026-01-01,新增"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = free_port()
-    process = start_server(str(tmp_path_factory.mktemp("loader") / "data"), port, "serve")
+    process = start_server(str(tmp_path_factory.mktemp("loader") / "data"), port, "serve", "--create")
     try:
         wait_serving(port, process)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
