@@ -35,7 +35,8 @@ from medsettle.v1 import reference_data_pb2 as pb
 from medsettle.v1 import reference_data_pb2_grpc as pb_grpc
 
 BATCH_RECORDS_DEFAULT = 20_000  # well under the 16 MiB message limit at ~150 bytes a catalog item
-BATCH_RECORDS_MAX = 20_000  # the server's records_per_push_max (catalog pushes may carry 50,000)
+BATCH_RECORDS_MAX = 20_000  # the server's records_per_push_max
+CATALOG_BATCH_RECORDS_MAX = 50_000  # the server's items_per_push_max
 MESSAGE_BYTES_MAX = 16 * 2**20
 PUSH_TIMEOUT_S = 300
 ATTEMPTS_MAX = 3  # a batch whose answer was lost (UNAVAILABLE, DEADLINE_EXCEEDED) is sent again, same request id
@@ -251,6 +252,9 @@ def run(args) -> int:
     province = args.province or ""
     if args.kind == "catalog" and not province:
         print("--province is required for a catalog (the province of treatment, xx0000)", file=sys.stderr)
+        return EXIT_USAGE
+    if not 1 <= args.batch_items <= CATALOG_BATCH_RECORDS_MAX:
+        print(f"--batch-items must be 1 to {CATALOG_BATCH_RECORDS_MAX:,}", file=sys.stderr)
         return EXIT_USAGE
     batch_records = args.batch_items if args.kind == "catalog" else min(args.batch_items, BATCH_RECORDS_MAX)
     try:
