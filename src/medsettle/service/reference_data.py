@@ -37,9 +37,9 @@ def _bounded(values, limit: int, field: str):
 AUDIT_PAGE_DEFAULT = 100
 AUDIT_PAGE_MAX = 1_000
 TIMESTAMP_SECONDS_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a google.protobuf.Timestamp holds
-YIELD_EVERY_RECORDS = 1_000
+YIELD_EVERY_RECORDS = 1_000  # a bulk push must not hold the event loop away from settlements for long
 WITHDRAW_REASON_CHARS_MAX = 200
-AUDIT_RECORD_CHARS_MAX = 4_000  # a withdrawn record as JSON: a policy row is well under 2,000 characters  # a bulk push must not hold the event loop away from settlements for long
+AUDIT_RECORD_CHARS_MAX = 4_000  # a withdrawn record as JSON: a policy row is well under 2,000 characters
 
 
 async def _collect(values, convert_one, field: str):
