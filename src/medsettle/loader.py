@@ -78,7 +78,7 @@ class Refused(Exception):
 # -- checking -------------------------------------------------------------------------------------------------------
 
 
-def check_locally(part: Part, province: str) -> tuple[list[Problem], int]:
+def check_locally(part: Part) -> tuple[list[Problem], int]:
     """The server's own conversion of every record (codes, ranges, required fields, national rules) and records named
     twice: problems with their file positions (the first reference_file.ERRORS_MAX) and how many there are."""
     problems: list[Problem] = []
@@ -108,8 +108,6 @@ def check_locally(part: Part, province: str) -> tuple[list[Problem], int]:
             add(record.line, record.column, "", f"{'/'.join(key)} is also on line {first_line[key]}: name a record once")
         else:
             first_line[key] = record.line
-    if part.kind == "catalog" and not (region.is_known(province) and region.is_province(province)):
-        add(0, 0, "--province", f"{province!r} is not a province code (xx0000)")
     return problems, total
 
 
@@ -250,8 +248,8 @@ def run(args) -> int:
         print(f"{path}: no such file", file=sys.stderr)
         return EXIT_USAGE
     province = args.province or ""
-    if args.kind == "catalog" and not province:
-        print("--province is required for a catalog (the province of treatment, xx0000)", file=sys.stderr)
+    if args.kind == "catalog" and not (region.is_known(province) and region.is_province(province)):
+        print(f"--province must be the catalog's province of treatment (xx0000), got {province!r}", file=sys.stderr)
         return EXIT_USAGE
     if not 1 <= args.batch_items <= CATALOG_BATCH_RECORDS_MAX:
         print(f"--batch-items must be 1 to {CATALOG_BATCH_RECORDS_MAX:,}", file=sys.stderr)
@@ -269,7 +267,7 @@ def run(args) -> int:
     if ignored:
         print(f"{path.name}: ignored column(s) not part of {args.kind}: {', '.join(ignored)}", file=sys.stderr)
     for part in parts:
-        found, count = check_locally(part, province)
+        found, count = check_locally(part)
         problems += found
         total += count
     if total:
