@@ -119,6 +119,15 @@ async def _push(app: App, request, request_once: idempotency.Once | None, effect
     raise AssertionError("a validate_only job always throws its answer")
 
 
+def _named(value):
+    """A record as JSON-ready values with its field names (the store's encoding is positional)."""
+    if isinstance(value, msgspec.Struct):
+        return {name: _named(getattr(value, name)) for name in value.__struct_fields__}
+    if isinstance(value, tuple | list):
+        return [_named(each) for each in value]
+    return value
+
+
 def _once(app: App, who: str, request, response_type) -> idempotency.Once | None:
     """The request's Once, or None for a validate_only request (it records nothing, so needs no request id)."""
     return None if request.validate_only else idempotency.Once(app, who, request, response_type)
@@ -246,7 +255,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             delete(view, withdrawn)
             if extended is not None:
                 put(view, extended)
-            record = json.dumps(msgspec.to_builtins(withdrawn), ensure_ascii=False, separators=(",", ":"))
+            record = json.dumps(_named(withdrawn), ensure_ascii=False, separators=(",", ":"))
             self.app.audit(view, who, "WithdrawVersion", f"{named} begndate={begndate} reason={reason} "
                            f"withdrawn={record[:AUDIT_RECORD_CHARS_MAX]}", request.request_id)
             return pb.WithdrawVersionResponse(extended_begndate=extended.begndate if extended else "",
