@@ -125,7 +125,46 @@ def test_buf_breaking_against_the_last_release_finds_only_the_documented_breaks(
             other.append(each)
     assert other == [], "an undocumented breaking change (give it a reason and a note in CHANGELOG.md)"
     assert fields == MADE_EXPLICIT
-    protos = {f"medsettle/v1/{p.name}" for p in (ROOT / "protos" / "medsettle" / "v1").glob("*.proto")}
+    # A buf image reads as a FileDescriptorSet: the files the release had (a file added since has no options to change).
+    released = descriptor_pb2.FileDescriptorSet.FromString(RELEASED_IMAGE.read_bytes())
+    protos = {f.name for f in released.file if f.name.startswith("medsettle/")}
+    assert len(protos) == 6
     assert options == {(path, f"FILE_SAME_{option}") for path in protos for option in LANGUAGE_OPTIONS}
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in changelog for name in MADE_EXPLICIT)
+
+
+def test_every_field_is_commented_and_every_request_field_says_whether_it_is_required():
+    """Integrators read the contract: each field's comment gives its unit or meaning, and in a request (or a message
+    only requests carry) whether it is required; a oneof's own comment speaks for its members."""
+    import re
+
+    request_parts = {"OutpatientClaim", "PersonRef", "CatalogItemKey", "PolicyKey"}
+    bare, unsaid = [], []
+    for proto in sorted((ROOT / "protos" / "medsettle" / "v1").glob("*.proto")):
+        lines = proto.read_text(encoding="utf-8").splitlines()
+        message, oneof_comment = "", ""
+        for index, line in enumerate(lines):
+            if found := re.match(r"^message (\w+)", line):
+                message = found.group(1)
+            comment_lines = []
+            above = index - 1
+            while above >= 0 and lines[above].strip().startswith("//"):
+                comment_lines.insert(0, lines[above])
+                above -= 1
+            comment = " ".join(comment_lines)
+            if re.match(r"^\s+oneof \w+ \{", line):
+                oneof_comment = comment
+                continue
+            if re.match(r"^\s+\}", line):
+                oneof_comment = ""
+            field = re.match(r"^\s+(?:repeated |optional )?[\w.<>, ]+ (\w+) = \d+;", line)
+            if not field:
+                continue
+            name = f"{proto.name}: {message}.{field.group(1)}"
+            if not comment:
+                bare.append(name)
+            elif (message.endswith("Request") or message in request_parts) and not re.search(
+                    r"Required|Optional|required", comment + " " + oneof_comment):
+                unsaid.append(name)
+    assert bare == [] and unsaid == []
