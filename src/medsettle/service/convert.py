@@ -81,12 +81,18 @@ def date(value: str, field: str, *, allow_empty: bool = False) -> str:
     return value
 
 
+ALLOWED_LISTED_CHARS_MAX = 150
+
+
 def code(value: str, field: str, allowed: frozenset[str] | None = None, *, allow_empty: bool = False) -> str:
     if value == "" and allow_empty:
         return value
     if allowed is not None:
         if value not in allowed:
-            raise invalid(field, f"{shown(value)} is not one of {sorted(allowed)}")
+            listed_values = ", ".join(sorted(allowed))
+            if len(listed_values) > ALLOWED_LISTED_CHARS_MAX:  # the detail must arrive whole (errors.DETAIL_CHARS_MAX)
+                listed_values = f"the {len(allowed)} values the contract lists for {field.rsplit('.', 1)[-1]}"
+            raise invalid(field, f"{shown(value)} is not one of: {listed_values}")
     elif not is_code(value):
         raise invalid(field, f"expected a code of 1-40 letters or digits, got {shown(value)}")
     return value

@@ -60,7 +60,7 @@ def grpc_code_of(refusal: Refusal) -> int:
 # the first detail when it is at most MESSAGE_DETAIL_BYTES_MAX (the message travels percent-encoded: 9 bytes a 汉字).
 REFUSALS_SHOWN = 5
 MESSAGE_SHOWN = 2
-DETAIL_CHARS_MAX = 160
+DETAIL_CHARS_MAX = 256
 DETAIL_BYTES_MAX = 1_200
 MESSAGE_DETAIL_BYTES_MAX = 200
 
