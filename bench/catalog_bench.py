@@ -40,7 +40,7 @@ def item_pb(index: int):
     lv = ("01", "02", "03")[index % 3]
     return rpb.CatalogItem(med_list_codg=f"X{index:011d}", name=f"bench item {index}", list_type="101",
                            chrgitm_lv=lv, selfpay_prop=1000 if lv == "02" else 0,
-                           pric_uplmt_amt=5_000 if index % 2 else 0, lmt_age_min=-1, lmt_age_max=-1,
+                           pric_uplmt_amt=5_000 if index % 2 else None,
                            begndate="2025-01-01")
 
 

@@ -261,10 +261,7 @@ def cmd_call(args) -> int:
 def cmd_load(args) -> int:
     from medsettle import loader
 
-    if args.kind == "catalog" and not args.province:
-        print("--province is required for a catalog", file=sys.stderr)
-        return 2
-    return loader.main(args)
+    return loader.run(args)
 
 
 def cmd_clearing_run(args) -> int:
@@ -385,12 +382,16 @@ def main(argv: list[str] | None = None) -> int:
     client.add_commands(call)
     call.set_defaults(run=cmd_call)
 
-    load = commands.add_parser("load", help="push a catalog (CSV/JSON) or policies (JSON) to a server, in batches")
-    load.add_argument("kind", choices=("catalog", "policies"))
-    load.add_argument("file")
+    load = commands.add_parser("load", help="check a reference-data file whole, then push it to a server in batches "
+                                             "(docs/loading.md)")
+    load.add_argument("kind", choices=("catalog", "policies", "places", "institutions", "persons"))
+    load.add_argument("file", help="CSV, JSON or XLSX (UTF-8 with or without BOM, or GBK/GB18030)")
     load.add_argument("--province", help="catalog: province of treatment (xx0000)")
     connect.add_flags(load)
-    load.add_argument("--batch-items", type=int, default=20_000)
+    load.add_argument("--batch-items", type=int, default=20_000, help="records per push (at most 20,000 but a catalog)")
+    load.add_argument("--dry-run", action="store_true", help="check everything, write nothing, say what would be written")
+    load.add_argument("--encoding", default="", help="the file's encoding when detection is wrong (e.g. gb18030)")
+    load.add_argument("--no-progress", action="store_true", help="no progress bar")
     load.set_defaults(run=cmd_load)
 
     args = parser.parse_args(argv)

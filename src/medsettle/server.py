@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from medsettle import metrics
-from medsettle.service import intake, logs
+from medsettle.service import intake, logs, reflection
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
 from medsettle.store.env import Store, StoreConfig
@@ -120,7 +119,7 @@ def build_server(app: App, listen: str, *, so_reuseport: bool,
     names = registry.add_all(server, app)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection.enable(server, [*names, health.SERVICE_NAME])
     try:
         if insecure:
             port = server.add_insecure_port(listen)

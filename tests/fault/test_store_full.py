@@ -33,7 +33,7 @@ SERVING, NOT_SERVING = 1, 2
 def _push(n: int, size: int) -> reference_data_pb2.PutCatalogItemsRequest:
     items = [reference_data_pb2.CatalogItem(
         med_list_codg=f"FULL{n:05d}{i:05d}", name="填满存储的测试项目", list_type="201", chrgitm_lv="01",
-        pric_uplmt_amt=1000, begndate="2025-01-01", lmt_age_min=-1, lmt_age_max=-1) for i in range(size)]
+        pric_uplmt_amt=1000, begndate="2025-01-01") for i in range(size)]
     return reference_data_pb2.PutCatalogItemsRequest(request_id=f"FULL-{n:05d}", mdtrtarea_admvs="440000", items=items)
 
 

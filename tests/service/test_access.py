@@ -82,7 +82,8 @@ ALLOWED: dict[str, set[str]] = {
     "PutPersons": {"gd", "national"},
     "GetCatalogItem": {"gz", "sz", "gd", "national"},  # Guangdong's catalog: its hospitals and itself
     "GetPolicy": {"bj", "national"},
-    "ListAuditEntries": {"national"},  # every caller's entries: a province sees only its own (who = itself)
+    "ListAuditEntries": {"national"},
+    "WithdrawVersion": {"national"},  # a correction of any province's reference data: national operations, for now  # every caller's entries: a province sees only its own (who = itself)
     "GetClearingStatement": {"national"},  # the whole statement; a province asks for its part
     "CloseMonth": {"national"},
     "SetPrepaidFund": {"national"},

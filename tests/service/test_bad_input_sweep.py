@@ -204,6 +204,9 @@ BASE: dict[str, Callable[[dict], Message]] = {
         mdtrtarea_admvs="440106", med_list_codg="XA001", date=TODAY),
     "GetPolicy": lambda ctx: reference_data_pb2.GetPolicyRequest(
         insuplc_admdvs="110105", insutype="310", category="1", psn_type="11", hosp_lv="3", date=TODAY),
+    "WithdrawVersion": lambda ctx: reference_data_pb2.WithdrawVersionRequest(  # the version PutPolicies adds
+        policy=reference_data_pb2.PolicyKey(insuplc_admdvs=world.BJ, insutype="310", category="1", psn_type="11",
+                                            hosp_lv="3"), begndate="2026-07-01", reason="起付线录入有误 dedc mistyped"),
     "ListAuditEntries": lambda ctx: reference_data_pb2.ListAuditEntriesRequest(
         since=timestamp_pb2.Timestamp(seconds=1_700_000_000), limit=10, method="PutPolicies"),
     # ClearingService
@@ -244,8 +247,8 @@ SERVICE_OF = {
     **dict.fromkeys(["PreSettleOutpatient", "SettleOutpatient", "Admit", "UploadInpatientFees", "CancelInpatientFees",
                      "PreSettleInpatient", "SettleInpatient", "Discharge", "ReverseSettlement", "ReverseByRequestId",
                      "GetSettlement"], "SettlementService"),
-    **dict.fromkeys(["PutCatalogItems", "PutPolicies", "PutInstitutions", "PutPersons", "GetCatalogItem", "GetPolicy",
-                     "ListAuditEntries"], "ReferenceDataService"),
+    **dict.fromkeys(["PutCatalogItems", "PutPolicies", "PutInstitutions", "PutPersons", "WithdrawVersion",
+                     "GetCatalogItem", "GetPolicy", "ListAuditEntries"], "ReferenceDataService"),
     **dict.fromkeys(["GetClearingStatement", "CloseMonth", "GetPrepaidFund", "SetPrepaidFund", "TopUpPrepaidFund",
                      "ListPrepaidAlerts", "ReconcileTotals", "ReconcileDetail"], "ClearingService"),
     **dict.fromkeys(["PutAuditRules", "ListAuditRules", "ListFlags", "GetFlag", "RaiseFlag", "ReviewFlag",
@@ -655,6 +658,25 @@ CASES: list[Case] = [
     *bad("PutPersons", "persons[0].insuinfo[0].psn_insu_stas", codes()),
     *bad("PutPersons", "persons[0].insuinfo[0].insuplc_admdvs", REGIONS, "UNKNOWN_REGION"),
     *bad("PutPersons", "persons[0].insuinfo[0].balc", AMOUNTS),
+    *request_ids("WithdrawVersion"),
+    one("WithdrawVersion", "record=none", lambda r: r.ClearField("policy"), "INVALID_ARGUMENT", "record"),
+    *bad("WithdrawVersion", "policy.insuplc_admdvs", REGIONS, "UNKNOWN_REGION"),
+    *bad("WithdrawVersion", "policy.insutype", table("310", "320")),
+    *bad("WithdrawVersion", "policy.category", table("1", "4")),
+    *bad("WithdrawVersion", "policy.psn_type", table("11", "14")),
+    *bad("WithdrawVersion", "policy.hosp_lv", table("3", "4")),
+    *bad("WithdrawVersion", "begndate", dates()),
+    *bad("WithdrawVersion", "begndate", [("not_held", "2026-08-01")], "VERSION_NOT_FOUND",
+         status=grpc.StatusCode.NOT_FOUND),
+    *bad("WithdrawVersion", "begndate", [("in_effect", "2025-01-01")], "VERSION_IN_EFFECT",
+         status=grpc.StatusCode.FAILED_PRECONDITION),
+    *bad("WithdrawVersion", "reason", [("empty", ""), ("blank", "  "), ("newline", "a\nb"), ("too_long", "因" * 201)]),
+    *[case for values, reason in ((REGIONS, "UNKNOWN_REGION"), ([("a_city", "440100")], "INVALID_ARGUMENT"))
+      for case in bad("WithdrawVersion", "catalog_item.mdtrtarea_admvs", values, reason,
+                      also=(("catalog_item.med_list_codg", "XA001"),))],
+    *bad("WithdrawVersion", "catalog_item.med_list_codg", codes(), also=(("catalog_item.mdtrtarea_admvs", "440000"),)),
+    *bad("WithdrawVersion", "insured_place", REGIONS, "UNKNOWN_REGION"),
+    *bad("WithdrawVersion", "insured_place", [("a_city", "110100")]),
     *bad("GetCatalogItem", "mdtrtarea_admvs", REGIONS, "UNKNOWN_REGION"),
     *bad("GetCatalogItem", "med_list_codg", codes()),
     *bad("GetCatalogItem", "med_list_codg", [("unknown", "NOPE1")], "UNKNOWN_CATALOG_ITEM"),
@@ -767,6 +789,30 @@ CASES: list[Case] = [
 
 # What the sweep found wrong, one block per defect; each block failed before its fix.
 DEFECTS: dict[str, list[Case]] = {
+    # A policy parameter whose proto3 zero meant something else was read as that zero when left out: no cap_category
+    # or cap_overall made the fund pay nothing, no dedc_later (-1 meant "same") made later admissions pay none, a band
+    # without a ratio paid 0%; a catalog item's pric_uplmt_amt 0 meant "no ceiling" and a left-out lmt_age_max meant
+    # "only newborns". Each is now explicit (proto3 optional) and leaving a required one out is refused naming it.
+    "a parameter whose zero means something else is explicit": [
+        *[one("PutPolicies", f"policies[0].{name}=left_out", lambda r, name=name: r.policies[0].ClearField(name),
+              "INVALID_ARGUMENT", f"policies[0].{name}") for name in ("dedc", "cap_category", "cap_overall")],
+        one("PutPolicies", "policies[0].bands[0].ratio=left_out", lambda r: r.policies[0].bands[0].ClearField("ratio"),
+            "INVALID_ARGUMENT", "policies[0].bands[0].ratio"),
+        *bad("PutPolicies", "policies[0].dedc_later", [("minus_1_the_old_same", -1)]),
+        one("PutPolicies", "policies[0].hifob_cap=left_out_with_a_ratio",
+            lambda r: (setattr(r.policies[0], "hifob_ratio", 9000), r.policies[0].ClearField("hifob_cap")),
+            "INVALID_ARGUMENT", "policies[0].hifob_cap"),
+        *[one("PutPolicies", f"policies[0].{name}=left_out_with_bands",
+              lambda r, name=name: (r.policies[0].hifmi_bands.add(ratio=5000), r.policies[0].ClearField(name)),
+              "INVALID_ARGUMENT", f"policies[0].{name}") for name in ("hifmi_threshold", "hifmi_cap")],
+        one("PutPolicies", "policies[0].dise_caps[0].cap=left_out",
+            lambda r: r.policies[0].dise_caps.add(opsp_dise_code="M03900"), "INVALID_ARGUMENT",
+            "policies[0].dise_caps[0].cap"),
+        *[case for index in (0, 1) for case in [
+            *bad("PutCatalogItems", f"items[{index}].pric_uplmt_amt", [("zero_is_not_none", 0)]),
+            *bad("PutCatalogItems", f"items[{index}].lmt_age_min", [("minus_1_the_old_none", -1), ("over_150", 151)]),
+        ]],
+    ],
     # A request's psn_no was looked up as a PersonRef named "person" or "psn_no": refusals named "person.psn_no",
     # "psn_no.psn_no", or for an empty psn_no "psn_no.mdtrt_cert_type" (a field no such request has).
     "psn_no is named psn_no": [
@@ -936,6 +982,8 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(sweep, case: C
         assert first.metadata.get("feedetl_sn") == case.feedetl_sn, dict(first.metadata)
     assert case.field or case.feedetl_sn
     assert first.metadata.get("remedy") is not None
+    # every detail arrives whole: none was cut to fit the trailers (a cut one ends in "…")
+    assert all(not info.metadata.get("detail", "").endswith("…") for info in infos), [dict(i.metadata) for i in infos]
     # a message in Chinese (LocalizedMessage zh-CN, and the status message) and one in English
     assert [m.locale for m in localized] == ["zh-CN"] and re.search(r"[\u4e00-\u9fff]", localized[0].message)
     message = error.details()
@@ -1019,8 +1067,8 @@ def test_the_valid_mutating_requests_are_accepted(sweep):
     order = ["CreateFiling", "RevokeFiling", "CreateReferralFiling", "RevokeReferralFiling",
              "CreateChronicQualification", "RevokeChronicQualification", "SettleInpatient", "UploadInpatientFees",
              "CancelInpatientFees", "Discharge", "Admit", "ReverseByRequestId", "SettleOutpatient", "ReverseSettlement",
-             "PutCatalogItems", "PutPolicies", "PutInstitutions", "PutPersons", "CloseMonth", "SetPrepaidFund",
-             "TopUpPrepaidFund", "RaiseFlag", "ReviewFlag", "PutAuditRules"]
+             "PutCatalogItems", "PutPolicies", "WithdrawVersion", "PutInstitutions", "PutPersons", "CloseMonth",
+             "SetPrepaidFund", "TopUpPrepaidFund", "RaiseFlag", "ReviewFlag", "PutAuditRules"]
     assert set(order) == MUTATING
     for n, rpc in enumerate(order):
         request = BASE[rpc](ctx)

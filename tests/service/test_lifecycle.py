@@ -60,7 +60,7 @@ def wait_serving(port: int, process: subprocess.Popen, timeout_s: float = 120,
 def catalog_push(n: int) -> reference_data_pb2.PutCatalogItemsRequest:
     items = [
         reference_data_pb2.CatalogItem(med_list_codg=f"T{n}{i:06d}", name="测试项目", list_type="201", chrgitm_lv="01",
-                                       pric_uplmt_amt=1000, begndate="2025-01-01", lmt_age_min=-1, lmt_age_max=-1)
+                                       pric_uplmt_amt=1000, begndate="2025-01-01")
         for i in range(ITEMS_PER_PUSH)
     ]
     return reference_data_pb2.PutCatalogItemsRequest(request_id=f"push-{n}", mdtrtarea_admvs="440000", items=items)

@@ -30,8 +30,7 @@ def api(world, served):
 
 
 def catalog_item(code="XA001", begndate="2026-07-01", **fields) -> reference_data_pb2.CatalogItem:
-    values = dict(med_list_codg=code, name="阿司匹林肠溶片", list_type="101", chrgitm_lv="01", begndate=begndate,
-                  lmt_age_min=-1, lmt_age_max=-1)
+    values = dict(med_list_codg=code, name="阿司匹林肠溶片", list_type="101", chrgitm_lv="01", begndate=begndate)
     values.update(fields)
     return reference_data_pb2.CatalogItem(**values)
 
@@ -45,7 +44,7 @@ def policy_pb(**fields) -> reference_data_pb2.Policy:
     for name, value in fields.items():
         if name == "ratio":
             del pb.bands[:]
-            pb.bands.add(upto=0, ratio=value)
+            pb.bands.add(ratio=value)
         else:
             setattr(pb, name, value)
     return pb
@@ -219,12 +218,12 @@ def test_a_push_names_each_person_and_institution_once_and_no_one_is_born_tomorr
 
 
 def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
-    """`medsettle load catalog` from CSV; then a server killed (SIGKILL) in the middle of a big push: after a
-    restart, that push's items are either all there or none."""
-    from medsettle import loader
+    """`medsettle load catalog` from CSV in batches; then a server killed (SIGKILL) in the middle of a big push: after
+    a restart, that push's items are either all there or none."""
+    from medsettle import cli
 
     csv_path = tmp_path / "catalog.csv"
-    rows = ["med_list_codg,name,list_type,chrgitm_lv,selfpay_prop,pric_uplmt_amt,lmt_used_flag,lmt_sex,begndate"]
+    rows = ["med_list_codg,name,list_type,chrgitm_lv,selfpay_prop_bp,pric_uplmt_amt_fen,lmt_used_flag,lmt_sex,begndate"]
     rows += [f"L{i:06d},项目{i},201,02,1000,{100 + i},,,2026-01-01" for i in range(2_500)]
     rows += ["LR00001,女性专用,101,01,,,1,2,2026-01-01"]
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -239,9 +238,13 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
         wait_serving(port, process, credentials=credentials)
         with grpc.secure_channel(f"127.0.0.1:{port}", credentials) as channel:
             stub = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
-            assert loader.load_catalog(stub, csv_path, "440000", batch_items=1_000, progress=False) == 2_501
-            assert loader.load_catalog(stub, csv_path, "440000", batch_items=1_000,
-                                       progress=False) == 2_501  # re-run: every batch answers as a retry
+            load = ["load", "catalog", str(csv_path), "--province", "440000", "--target", f"127.0.0.1:{port}",
+                    "--batch-items", "1000", "--no-progress",
+                    "--tls-dir", str(tls_dir), "--as", "province:440000"]
+            assert cli.main(load) == 0
+            assert cli.main(load) == 0  # a re-run writes nothing again
+            assert stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
+                mdtrtarea_admvs="440000", med_list_codg="L002499", date="2026-01-01")).item.pric_uplmt_amt == 2_599
             item = stub.GetCatalogItem(reference_data_pb2.GetCatalogItemRequest(
                 mdtrtarea_admvs="440000", med_list_codg="LR00001", date="2026-01-01")).item
             assert item.lmt_sex == "2" and item.lmt_used_flag
@@ -293,7 +296,7 @@ def test_lists_inside_a_record_are_bounded(api, served, store):
     del banded.bands[:]
     for i in range(convert.BANDS_MAX):
         banded.bands.add(upto=(i + 1) * 100_000, ratio=9000)
-    banded.bands.add(upto=0, ratio=9000)
+    banded.bands.add(ratio=9000)
     error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(request_id="L-2",
                                                                                            policies=[banded])))
     assert rpc_error_info(error)[1]["field"] == "policies[0].bands"
@@ -303,3 +306,87 @@ def test_lists_inside_a_record_are_bounded(api, served, store):
                                                                                            insured_places=[place])))
     assert rpc_error_info(error)[1]["field"] == "insured_places[0].open_dise_codes"
     assert store.counts() == before
+
+
+@pytest.mark.parametrize("left_out", ["cap_category", "cap_overall", "dedc"])
+def test_a_policy_missing_a_cap_or_its_deductible_is_refused_naming_it(api, served, store, left_out):
+    """Left out, these read as 0 (the fund pays nothing; no deductible): the money would change silently."""
+    reference, _ = api
+    before = store.counts()
+    policy = policy_pb()
+    policy.ClearField(left_out)
+    error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="P-CAP", policies=[policy])))
+    codes, metadata, violations = rpc_error_info(error)
+    assert (codes[0], metadata["field"]) == ("INVALID_ARGUMENT", f"policies[0].{left_out}")
+    assert metadata["detail"].startswith("required:") and f"policies[0].{left_out}" in violations
+    assert store.counts() == before
+
+
+def test_explicit_policy_fields_round_trip_as_given(api, served):
+    """dedc_later left out = "same as dedc" (not 0, not -1); the last band has no upto; a cap of 0 is a real 0."""
+    reference, _ = api
+    policy = policy_pb(category="3", cap_category=0)
+    policy.ClearField("dedc_later")
+    served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(request_id="P-RT", policies=[policy])))
+    got = served.run(reference.GetPolicy(reference_data_pb2.GetPolicyRequest(
+        insuplc_admdvs="110000", insutype="310", category="3", psn_type="11", hosp_lv="3", date="2026-07-01"))).policy
+    assert not got.HasField("dedc_later") and got.HasField("cap_category") and got.cap_category == 0
+    assert not got.bands[-1].HasField("upto")
+
+
+def test_validate_only_answers_what_a_push_would_write_and_writes_nothing(api, served, store):
+    reference, _ = api
+    before = store.counts()
+    request = reference_data_pb2.PutCatalogItemsRequest(mdtrtarea_admvs="440000", validate_only=True,
+                                                        items=[catalog_item("VO001"), catalog_item("VO002")])
+    assert served.run(reference.PutCatalogItems(request)).items_written == 2
+    assert store.counts() == before  # no item, no request record, no audit entry
+    overlap = refused(served, reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        mdtrtarea_admvs="440000", validate_only=True, items=[catalog_item("XA001", begndate="2025-01-01",
+                                                                          pric_uplmt_amt=1)])))
+    assert rpc_error_info(overlap)[0][0] == "VERSION_OVERLAP"  # checked against the versions held, too
+    assert store.counts() == before
+
+
+def test_a_repeated_push_reports_its_records_as_already_held(api, served):
+    reference, _ = api
+    items = [catalog_item("RP001"), catalog_item("RP002")]
+    first = served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="RP-1", mdtrtarea_admvs="440000", items=items)))
+    again = served.run(reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
+        request_id="RP-2", mdtrtarea_admvs="440000", items=items)))
+    assert (first.items_written, first.items_unchanged) == (2, 0)
+    assert (again.items_written, again.items_unchanged) == (0, 2)
+    hospital = reference_data_pb2.Institution(fixmedins_code="H44010699998", fixmedins_name="某医院", admdvs="440106",
+                                              hosp_lv="2", networked_outpatient=True)
+    answers = [served.run(reference.PutInstitutions(reference_data_pb2.PutInstitutionsRequest(
+        request_id=f"RI-{n}", institutions=[hospital]))) for n in range(2)]
+    assert [(a.institutions_written, a.institutions_unchanged) for a in answers] == [(1, 0), (0, 1)]
+
+
+def test_a_version_not_yet_in_effect_is_withdrawn_and_the_one_before_runs_on(api, served, world):
+    """A mistaken July policy is withdrawn in March: the 2025 version is in force again after June, the withdrawn
+    record is kept in the audit trail with who and why; a version already in force cannot be withdrawn."""
+    reference, _ = api
+    served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="W-1", policies=[policy_pb(dedc=2_000)])))  # 20 yuan, meant 2,000 yuan
+    key = reference_data_pb2.PolicyKey(insuplc_admdvs="110000", insutype="310", category="1", psn_type="11", hosp_lv="3")
+    answer = served.run(reference.WithdrawVersion(reference_data_pb2.WithdrawVersionRequest(
+        request_id="W-2", policy=key, begndate="2026-07-01", reason="起付线误录为20元")))
+    assert (answer.extended_begndate, answer.extended_enddate) == ("2025-01-01", "")
+    august = served.run(reference.GetPolicy(reference_data_pb2.GetPolicyRequest(
+        insuplc_admdvs="110000", insutype="310", category="1", psn_type="11", hosp_lv="3", date="2026-08-01"))).policy
+    assert (august.begndate, august.enddate, august.dedc) == ("2025-01-01", "", 180_000)
+    entry = served.run(reference.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(
+        method="WithdrawVersion"))).entries[0]
+    assert entry.who == "medsettle:national:ops" and "起付线误录为20元" in entry.what and '"dedc_fen":2000' in entry.what
+    in_effect = refused(served, reference.WithdrawVersion(reference_data_pb2.WithdrawVersionRequest(
+        request_id="W-3", policy=key, begndate="2025-01-01", reason="太晚了")))
+    assert rpc_error_info(in_effect)[0][0] == "VERSION_IN_EFFECT"
+    # the correction of a version in force: a later version supersedes it from a date, the old one stays in history
+    served.run(reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(
+        request_id="W-4", policies=[policy_pb(dedc=150_000, begndate="2026-03-03")])))
+    today = served.run(reference.GetPolicy(reference_data_pb2.GetPolicyRequest(
+        insuplc_admdvs="110000", insutype="310", category="1", psn_type="11", hosp_lv="3", date="2026-03-02"))).policy
+    assert (today.dedc, today.enddate) == (180_000, "2026-03-02")

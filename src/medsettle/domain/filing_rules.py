@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import msgspec
 
 from medsettle.domain import codes, dates, reasons, region
-from medsettle.domain.reasons import Refusal
+from medsettle.domain.reasons import Refusal, shown
 from medsettle.domain.records import OPEN_END, ChronicQualification, Filing, InsuredPlace, in_period
 
 TMP_FILING_MONTHS_MIN = 6  # national floor of a temporary filing's validity
@@ -79,9 +79,9 @@ def _raise_all(problems: list[Refusal]) -> None:
 
 def _check_dates(problems: list[Refusal], begndate: str, enddate: str) -> None:
     if not dates.is_date(begndate):
-        problems.append(Refusal.invalid("begndate", f"begndate {begndate!r} is not a date YYYY-MM-DD"))
+        problems.append(Refusal.invalid("begndate", f"begndate {shown(begndate)} is not a date YYYY-MM-DD"))
     if enddate != OPEN_END and not dates.is_date(enddate):
-        problems.append(Refusal.invalid("enddate", f"enddate {enddate!r} is not a date YYYY-MM-DD (or empty)"))
+        problems.append(Refusal.invalid("enddate", f"enddate {shown(enddate)} is not a date YYYY-MM-DD (or empty)"))
 
 
 def validate_filing(
@@ -103,19 +103,19 @@ def validate_filing(
     # 1. Shape of each field, independently of the others.
     problems: list[Refusal] = []
     if filing.category not in codes.FILING_CATEGORIES:
-        problems.append(Refusal.invalid("category", f"filing category {filing.category!r} is not one of "
+        problems.append(Refusal.invalid("category", f"filing category {shown(filing.category)} is not one of "
                                              f"{', '.join(sorted(codes.FILING_CATEGORIES))}"))
     if filing.insutype not in codes.INSUTYPES:
-        problems.append(Refusal.invalid("insutype", f"insutype {filing.insutype!r} is not one of "
+        problems.append(Refusal.invalid("insutype", f"insutype {shown(filing.insutype)} is not one of "
                                              f"{', '.join(sorted(codes.INSUTYPES))}"))
     for field in ("insuplc_admdvs", "mdtrtarea_admvs"):
         code = getattr(filing, field)
         if not region.is_known(code):
             problems.append(Refusal(reasons.UNKNOWN_REGION, field=field,
-                                    detail=f"{field} {code!r} is not a known region"))
+                                    detail=f"{field} {shown(code)} is not a known region"))
     if region.is_known(filing.mdtrtarea_admvs) and not filing.mdtrtarea_admvs.endswith("00"):
         problems.append(Refusal.invalid("mdtrtarea_admvs", f"a filing names a province (xx0000) or a city (xxxx00), "
-                                                    f"not {filing.mdtrtarea_admvs!r}"))
+                                                    f"not {shown(filing.mdtrtarea_admvs)}"))
     _check_dates(problems, filing.begndate, filing.enddate)
     if filing.category == codes.FILING_REFERRAL and not filing.reflin_medins_no:
         problems.append(Refusal.invalid("reflin_medins_no", "a referral filing names the receiving institution"))
@@ -211,14 +211,14 @@ def validate_qualification(
     if not q.psn_no:
         problems.append(Refusal.invalid("psn_no", "psn_no is required"))
     if not _DISE_CODE_RE.fullmatch(q.opsp_dise_code):
-        problems.append(Refusal.invalid("opsp_dise_code", f"disease code {q.opsp_dise_code!r} is not a letter and five "
+        problems.append(Refusal.invalid("opsp_dise_code", f"disease code {shown(q.opsp_dise_code)} is not a letter and five "
                                                    "digits like M03900"))
     if q.insutype not in codes.INSUTYPES:
-        problems.append(Refusal.invalid("insutype", f"insutype {q.insutype!r} is not one of "
+        problems.append(Refusal.invalid("insutype", f"insutype {shown(q.insutype)} is not one of "
                                              f"{', '.join(sorted(codes.INSUTYPES))}"))
     if not region.is_known(q.insuplc_admdvs):
         problems.append(Refusal(reasons.UNKNOWN_REGION, field="insuplc_admdvs",
-                                detail=f"insuplc_admdvs {q.insuplc_admdvs!r} is not a known region"))
+                                detail=f"insuplc_admdvs {shown(q.insuplc_admdvs)} is not a known region"))
     _check_dates(problems, q.begndate, q.enddate)
     if q.revoked_date:
         problems.append(Refusal.invalid("revoked_date", "a new qualification cannot already be revoked"))

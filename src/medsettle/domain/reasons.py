@@ -110,6 +110,11 @@ QUALIFICATION_NOT_FOUND = _r("QUALIFICATION_NOT_FOUND", "慢特病认定记录�
                              REMEDY_FIX_REQUEST)
 LINES_LIMIT = _r("LINES_LIMIT", "费用明细超出上限", "too many fee lines", REMEDY_FIX_REQUEST)
 VERSION_OVERLAP = _r("VERSION_OVERLAP", "生效期与已有版本重叠", "effective period overlaps an existing version", REMEDY_FIX_REQUEST)
+VERSION_NOT_FOUND = _r("VERSION_NOT_FOUND", "不存在该生效日期的版本", "no version from that begndate is held",
+                       REMEDY_FIX_REQUEST)
+VERSION_IN_EFFECT = _r("VERSION_IN_EFFECT", "该版本已生效，不能撤回；请推送自以后某日起生效的新版本",
+                       "the version has taken effect and cannot be withdrawn; push a version from a later date",
+                       REMEDY_FIX_REQUEST)
 NATIONAL_RULE_VIOLATED = _r("NATIONAL_RULE_VIOLATED", "违反国家统一规定", "violates a national rule", REMEDY_FIX_REQUEST)
 UNKNOWN_REGION = _r("UNKNOWN_REGION", "行政区划代码不存在", "unknown region code", REMEDY_FIX_REQUEST)
 QUALIFICATION_CONFLICT = _r("QUALIFICATION_CONFLICT", "该病种已有生效期重叠的慢特病认定",
@@ -157,6 +162,17 @@ SERVICE_UNAVAILABLE = _r("SERVICE_UNAVAILABLE", "服务暂不可用（正在停�
 # A defect met while serving. Nothing was written (the writer's transaction aborts).
 INTERNAL_ERROR = _r("INTERNAL_ERROR", "平台内部错误，本次请求未生效，已记录", "internal error: nothing was done; it has been logged",
                     REMEDY_RETRY_LATER)
+
+
+SHOWN_CHARS_MAX = 40  # a value quoted in a refusal's detail; the whole detail must fit gRPC's trailers
+
+
+def shown(value: str) -> str:
+    """A value quoted for a refusal's detail: whole when it is short; a long one is shortened visibly, with its
+    length, so the detail never ends in the middle of a value."""
+    if len(value) <= SHOWN_CHARS_MAX:
+        return repr(value)
+    return f"{value[:SHOWN_CHARS_MAX]!r}… ({len(value)} characters)"
 
 
 class Refusal(Exception):

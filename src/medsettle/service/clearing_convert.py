@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medsettle.domain import clearing, reasons, region
 from medsettle.domain.prepaid import PrepaidAlert, PrepaidFund
-from medsettle.domain.reasons import Refusal
+from medsettle.domain.reasons import Refusal, shown
 from medsettle.domain.reconciliation import Detail, Item
 from medsettle.service import convert
 from medsettle.service.errors import invalid
@@ -14,14 +14,14 @@ from medsettle.v1 import clearing_pb2 as pb
 
 def month(value: str, field: str = "month") -> str:
     if not clearing.is_month(value):
-        raise invalid(field, f"expected a month YYYY-MM, got {value!r}")
+        raise invalid(field, f"expected a month YYYY-MM, got {shown(value)}")
     return value
 
 
 def province(value: str, field: str = "insuplc_admdvs") -> str:
     convert.admdvs(value, field)
     if not region.is_province(value):
-        raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{value!r} is not a province code (xx0000)")
+        raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{shown(value)} is not a province code (xx0000)")
     return value
 
 

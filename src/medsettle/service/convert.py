@@ -8,7 +8,7 @@ import re
 from google.protobuf import timestamp_pb2
 
 from medsettle.domain import codes, dates, money, reasons, region
-from medsettle.domain.reasons import Refusal
+from medsettle.domain.reasons import Refusal, shown
 from medsettle.domain.records import (
     Accumulators,
     CatalogItem,
@@ -55,7 +55,7 @@ def is_name(value: str, limit: int = NAME_LEN_MAX) -> bool:
 
 def checked_name(value: str, field: str, limit: int = NAME_LEN_MAX) -> str:
     if not is_name(value, limit):
-        raise invalid(field, f"a name has at most {limit} characters and no control characters, got {value[:50]!r}")
+        raise invalid(field, f"a name has at most {limit} characters and no control characters, got {shown(value)}")
     return value
 
 
@@ -77,8 +77,11 @@ def date(value: str, field: str, *, allow_empty: bool = False) -> str:
     if value == "" and allow_empty:
         return value
     if not dates.is_date(value) or not (DATE_MIN <= value <= DATE_MAX):
-        raise invalid(field, f"expected a calendar date YYYY-MM-DD between {DATE_MIN} and {DATE_MAX}, got {value!r}")
+        raise invalid(field, f"expected a calendar date YYYY-MM-DD between {DATE_MIN} and {DATE_MAX}, got {shown(value)}")
     return value
+
+
+ALLOWED_LISTED_CHARS_MAX = 150
 
 
 def code(value: str, field: str, allowed: frozenset[str] | None = None, *, allow_empty: bool = False) -> str:
@@ -86,15 +89,18 @@ def code(value: str, field: str, allowed: frozenset[str] | None = None, *, allow
         return value
     if allowed is not None:
         if value not in allowed:
-            raise invalid(field, f"{value!r} is not one of {sorted(allowed)}")
+            listed_values = ", ".join(sorted(allowed))
+            if len(listed_values) > ALLOWED_LISTED_CHARS_MAX:  # the detail must arrive whole (errors.DETAIL_CHARS_MAX)
+                listed_values = f"the {len(allowed)} values the contract lists for {field.rsplit('.', 1)[-1]}"
+            raise invalid(field, f"{shown(value)} is not one of: {listed_values}")
     elif not is_code(value):
-        raise invalid(field, f"expected a code of 1-40 letters or digits, got {value!r}")
+        raise invalid(field, f"expected a code of 1-40 letters or digits, got {shown(value)}")
     return value
 
 
 def admdvs(value: str, field: str) -> str:
     if not region.is_known(value):
-        raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{value!r} is not a known 6-digit region code")
+        raise Refusal(reasons.UNKNOWN_REGION, field=field, detail=f"{shown(value)} is not a known 6-digit region code")
     return value
 
 
@@ -225,19 +231,29 @@ def _catalog_item_fast(pb: reference_data_pb2.CatalogItem) -> CatalogItem | None
         return None
     if not _date_ok(begndate) or (enddate and (not _date_ok(enddate) or enddate < begndate)):
         return None
-    item_code, list_type, price_fen, item_name = pb.med_list_codg, pb.list_type, pb.pric_uplmt_amt, pb.name
-    if not is_code(item_code) or list_type not in codes.LIST_TYPES or not 0 <= price_fen <= AMOUNT_FEN_MAX:
+    item_code, list_type, item_name = pb.med_list_codg, pb.list_type, pb.name
+    has_price = pb.HasField("pric_uplmt_amt")
+    price_fen = pb.pric_uplmt_amt if has_price else NO_PRICE_CEILING
+    if not is_code(item_code) or list_type not in codes.LIST_TYPES or (has_price and not 0 < price_fen <= AMOUNT_FEN_MAX):
         return None
     if not is_name(item_name):
         return None
-    age_min, age_max, sex, setting = pb.lmt_age_min, pb.lmt_age_max, pb.lmt_sex, pb.lmt_setting
+    sex, setting = pb.lmt_sex, pb.lmt_setting
     if not pb.lmt_used_flag:
-        if age_min != -1 or age_max != -1 or sex or setting or pb.lmt_cnt_per_day or pb.lmt_dise_codes:
+        if (pb.HasField("lmt_age_min") or pb.HasField("lmt_age_max") or sex or setting or pb.lmt_cnt_per_day
+                or pb.lmt_dise_codes):
             return None  # a restriction without the flag: the checked path says so
         return CatalogItem(med_list_codg=item_code, name=item_name, list_type=list_type, chrgitm_lv=lv,
                            selfpay_prop_bp=selfpay, pric_uplmt_amt_fen=price_fen, begndate=begndate, enddate=enddate)
-    if age_min < -1 or age_max < -1 or (0 <= age_max < age_min):
-        return None
+    age_min, age_max = NO_AGE_BOUND, NO_AGE_BOUND
+    if pb.HasField("lmt_age_min"):
+        age_min = pb.lmt_age_min
+        if not 0 <= age_min <= AGE_YEARS_MAX:
+            return None
+    if pb.HasField("lmt_age_max"):
+        age_max = pb.lmt_age_max
+        if not max(age_min, 0) <= age_max <= AGE_YEARS_MAX:
+            return None
     if sex not in _SEX_OR_SETTING or setting not in _SEX_OR_SETTING:
         return None
     dise_codes = tuple(pb.lmt_dise_codes)
@@ -263,6 +279,29 @@ def catalog_item(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
     return fast if fast is not None else catalog_item_checked(pb, field)
 
 
+# The domain's "none" for the catalog's optional fields, which the contract says by leaving them out.
+NO_PRICE_CEILING = 0
+NO_AGE_BOUND = -1
+AGE_YEARS_MAX = 150
+
+
+def _price_ceiling(pb: reference_data_pb2.CatalogItem, field: str) -> int:
+    if not pb.HasField("pric_uplmt_amt"):
+        return NO_PRICE_CEILING
+    if pb.pric_uplmt_amt == 0:
+        raise invalid(f"{field}.pric_uplmt_amt", "a price ceiling of 0 fen; leave pric_uplmt_amt out for no ceiling")
+    return amount(pb.pric_uplmt_amt, f"{field}.pric_uplmt_amt")
+
+
+def _age(pb: reference_data_pb2.CatalogItem, name: str, field: str) -> int:
+    if not pb.HasField(name):
+        return NO_AGE_BOUND
+    value = getattr(pb, name)
+    if not 0 <= value <= AGE_YEARS_MAX:
+        raise invalid(f"{field}.{name}", f"an age of 0..{AGE_YEARS_MAX} years, got {value}; leave {name} out for no bound")
+    return value
+
+
 def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> CatalogItem:
     """One catalog item, each field checked and named when it is wrong."""
     lv = code(pb.chrgitm_lv, f"{field}.chrgitm_lv", codes.ITEM_CLASSES)
@@ -273,20 +312,20 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
     enddate = date(pb.enddate, f"{field}.enddate", allow_empty=True)
     if enddate and enddate < begndate:
         raise invalid(f"{field}.enddate", "enddate before begndate")
-    if pb.lmt_age_min < -1:
-        raise invalid(f"{field}.lmt_age_min", "age range must be -1 (none) or 0 <= min <= max")
-    if pb.lmt_age_max < -1 or (0 <= pb.lmt_age_max < pb.lmt_age_min):
-        raise invalid(f"{field}.lmt_age_max", "age range must be -1 (none) or 0 <= min <= max")
+    age_min = _age(pb, "lmt_age_min", field)
+    age_max = _age(pb, "lmt_age_max", field)
+    if 0 <= age_max < age_min:
+        raise invalid(f"{field}.lmt_age_max", f"lmt_age_max {age_max} is below lmt_age_min {age_min}")
     item = CatalogItem(
         med_list_codg=code(pb.med_list_codg, f"{field}.med_list_codg"),
         name=checked_name(pb.name, f"{field}.name"),
         list_type=code(pb.list_type, f"{field}.list_type", codes.LIST_TYPES),
         chrgitm_lv=lv,
         selfpay_prop_bp=selfpay,
-        pric_uplmt_amt_fen=amount(pb.pric_uplmt_amt, f"{field}.pric_uplmt_amt"),
+        pric_uplmt_amt_fen=_price_ceiling(pb, field),
         lmt_sex=code(pb.lmt_sex, f"{field}.lmt_sex", frozenset({"", "1", "2"})),
-        lmt_age_min=pb.lmt_age_min,
-        lmt_age_max=pb.lmt_age_max,
+        lmt_age_min=age_min,
+        lmt_age_max=age_max,
         lmt_setting=code(pb.lmt_setting, f"{field}.lmt_setting", frozenset({"", "1", "2"})),
         lmt_dise_codes=tuple(code(c, f"{field}.lmt_dise_codes[{i}]")
                              for i, c in enumerate(listed(pb.lmt_dise_codes, RECORD_CODES_MAX, f"{field}.lmt_dise_codes"))),
@@ -301,23 +340,27 @@ def catalog_item_checked(pb: reference_data_pb2.CatalogItem, field: str) -> Cata
 
 
 def catalog_item_pb(item: CatalogItem) -> reference_data_pb2.CatalogItem:
-    return reference_data_pb2.CatalogItem(
+    pb = reference_data_pb2.CatalogItem(
         med_list_codg=item.med_list_codg,
         name=item.name,
         list_type=item.list_type,
         chrgitm_lv=item.chrgitm_lv,
         selfpay_prop=item.selfpay_prop_bp,
-        pric_uplmt_amt=item.pric_uplmt_amt_fen,
         lmt_used_flag=item.restricted,
         lmt_sex=item.lmt_sex,
-        lmt_age_min=item.lmt_age_min,
-        lmt_age_max=item.lmt_age_max,
         lmt_setting=item.lmt_setting,
         lmt_dise_codes=item.lmt_dise_codes,
         lmt_cnt_per_day=money.format_decimal(item.lmt_cnt_per_day_e4, CNT_PLACES) if item.lmt_cnt_per_day_e4 else "",
         begndate=item.begndate,
         enddate=item.enddate,
     )
+    if item.pric_uplmt_amt_fen != NO_PRICE_CEILING:
+        pb.pric_uplmt_amt = item.pric_uplmt_amt_fen
+    if item.lmt_age_min != NO_AGE_BOUND:
+        pb.lmt_age_min = item.lmt_age_min
+    if item.lmt_age_max != NO_AGE_BOUND:
+        pb.lmt_age_max = item.lmt_age_max
+    return pb
 
 
 # Lists inside one record are bounded: a policy or catalog record is read on every settlement and must stay small.
@@ -332,17 +375,58 @@ def listed(values, limit: int, field: str):
     return values
 
 
+def required(pb, name: str, field: str, meaning: str) -> None:
+    """A parameter whose proto3 zero would mean something else must be given: leaving it out is refused, naming it."""
+    if not pb.HasField(name):
+        raise invalid(f"{field}.{name}", f"required: {meaning}")
+
+
+def required_amount(pb, name: str, field: str, meaning: str) -> int:
+    required(pb, name, field, meaning)
+    return amount(getattr(pb, name), f"{field}.{name}")
+
+
+OPEN_BAND = 0  # the domain's upto_fen of the last, open-ended band
+SAME_DEDUCTIBLE = -1  # the domain's dedc_later_fen when later admissions pay the same deductible
+
+
 def bands(pbs, field: str) -> tuple[RatioBand, ...]:
     listed(pbs, BANDS_MAX, field)
-    result = tuple(RatioBand(upto_fen=amount(b.upto, f"{field}[{i}].upto"), ratio_bp=ratio(b.ratio, f"{field}[{i}].ratio"))
-                   for i, b in enumerate(pbs))
-    for i, band in enumerate(result):
-        last = i == len(result) - 1
-        if (band.upto_fen == 0) != last:
-            raise invalid(f"{field}[{i}].upto", "only the last band is open-ended (upto 0), and it must be")
-        if i and not last and band.upto_fen <= result[i - 1].upto_fen:
-            raise invalid(f"{field}[{i}].upto", "bands must rise")
-    return result
+    result: list[RatioBand] = []
+    for i, band in enumerate(pbs):
+        where = f"{field}[{i}]"
+        last = i == len(pbs) - 1
+        required(band, "ratio", where, "the ratio paid in this band, basis points")
+        if band.HasField("upto") == last:
+            raise invalid(f"{where}.upto", "only the last band has no upto (no upper end), and it must have none")
+        upto_fen = OPEN_BAND
+        if not last:
+            upto_fen = amount(band.upto, f"{where}.upto")
+            if upto_fen <= (result[-1].upto_fen if result else 0):
+                raise invalid(f"{where}.upto", "bands must rise, from above 0")
+        result.append(RatioBand(upto_fen=upto_fen, ratio_bp=ratio(band.ratio, f"{where}.ratio")))
+    return tuple(result)
+
+
+def _dedc_later(pb: reference_data_pb2.Policy, field: str) -> int:
+    if not pb.HasField("dedc_later"):
+        return SAME_DEDUCTIBLE
+    if pb.dedc_later < 0:
+        raise invalid(f"{field}.dedc_later", f"{pb.dedc_later} fen; leave dedc_later out when later admissions pay dedc")
+    return amount(pb.dedc_later, f"{field}.dedc_later")
+
+
+def _reduction_mode(pb: reference_data_pb2.Policy, field: str) -> str:
+    if pb.reduction_mode == "" and not (pb.reduction_referral or pb.reduction_emergency or pb.reduction_other):
+        return codes.REDUCTION_RATIO_POINTS  # nothing is reduced, so how does not matter
+    return code(pb.reduction_mode, f"{field}.reduction_mode", codes.REDUCTION_MODES)
+
+
+def _second_layer_amount(pb: reference_data_pb2.Policy, name: str, field: str, needed: bool, meaning: str) -> int:
+    """hifob_cap, hifmi_threshold, hifmi_cap: required when their layer is in the policy, else 0 when left out."""
+    if needed or pb.HasField(name):
+        return required_amount(pb, name, field, meaning)
+    return 0
 
 
 def policy(pb: reference_data_pb2.Policy, field: str) -> Policy:
@@ -362,7 +446,8 @@ def policy(pb: reference_data_pb2.Policy, field: str) -> Policy:
                           reasons.NATIONAL_RULE_VIOLATED)
     ratio_bands = bands(pb.bands, f"{field}.bands")
     if not ratio_bands:
-        raise invalid(f"{field}.bands", "at least one ratio band")
+        raise invalid(f"{field}.bands", "required: at least one ratio band")
+    hifmi_bands = bands(pb.hifmi_bands, f"{field}.hifmi_bands")
     return Policy(
         insuplc_admdvs=admdvs(pb.insuplc_admdvs, f"{field}.insuplc_admdvs"),
         insutype=code(pb.insutype, f"{field}.insutype", codes.INSUTYPES),
@@ -371,35 +456,43 @@ def policy(pb: reference_data_pb2.Policy, field: str) -> Policy:
         hosp_lv=code(pb.hosp_lv, f"{field}.hosp_lv", codes.HOSP_LEVELS),
         begndate=begndate,
         enddate=enddate,
-        dedc_fen=amount(pb.dedc, f"{field}.dedc"),
-        dedc_later_fen=pb.dedc_later if pb.dedc_later == -1 else amount(pb.dedc_later, f"{field}.dedc_later"),
+        dedc_fen=required_amount(pb, "dedc", field, "the deductible, fen (0 = none)"),
+        dedc_later_fen=_dedc_later(pb, field),
         bands=ratio_bands,
-        cap_category_fen=amount(pb.cap_category, f"{field}.cap_category"),
-        cap_overall_fen=amount(pb.cap_overall, f"{field}.cap_overall"),
+        cap_category_fen=required_amount(pb, "cap_category", field,
+                                         "the annual cap of this category, fen (0 = the fund pays nothing)"),
+        cap_overall_fen=required_amount(pb, "cap_overall", field,
+                                        "the annual cap over all categories, fen (0 = the fund pays nothing)"),
         dise_caps=tuple(DiseaseCap(opsp_dise_code=code(c.opsp_dise_code, f"{field}.dise_caps[{i}].opsp_dise_code"),
-                                   cap_fen=amount(c.cap, f"{field}.dise_caps[{i}].cap"))
+                                   cap_fen=required_amount(c, "cap", f"{field}.dise_caps[{i}]",
+                                                           "the annual cap for this disease, fen"))
                         for i, c in enumerate(listed(pb.dise_caps, RECORD_CODES_MAX, f"{field}.dise_caps"))),
-        reduction_mode=code(pb.reduction_mode, f"{field}.reduction_mode", codes.REDUCTION_MODES),
+        reduction_mode=_reduction_mode(pb, field),
         reduction_referral_bp=pb.reduction_referral,
         reduction_emergency_bp=pb.reduction_emergency,
         reduction_other_bp=pb.reduction_other,
         hifob_ratio_bp=ratio(pb.hifob_ratio, f"{field}.hifob_ratio"),
-        hifob_cap_fen=amount(pb.hifob_cap, f"{field}.hifob_cap"),
-        hifmi_threshold_fen=amount(pb.hifmi_threshold, f"{field}.hifmi_threshold"),
-        hifmi_bands=bands(pb.hifmi_bands, f"{field}.hifmi_bands"),
-        hifmi_cap_fen=amount(pb.hifmi_cap, f"{field}.hifmi_cap"),
+        hifob_cap_fen=_second_layer_amount(pb, "hifob_cap", field, pb.hifob_ratio > 0,
+                                           "the annual cap of the large-amount subsidy, fen"),
+        hifmi_threshold_fen=_second_layer_amount(pb, "hifmi_threshold", field, bool(hifmi_bands),
+                                                 "the burden above which critical-illness insurance pays, fen"),
+        hifmi_bands=hifmi_bands,
+        hifmi_cap_fen=_second_layer_amount(pb, "hifmi_cap", field, bool(hifmi_bands),
+                                           "the annual cap of the critical-illness insurance, fen"),
         acct_pay_allowed=pb.acct_pay_allowed,
     )
 
 
 def _bands_pb(values: tuple[RatioBand, ...]) -> list[reference_data_pb2.RatioBand]:
-    return [reference_data_pb2.RatioBand(upto=b.upto_fen, ratio=b.ratio_bp) for b in values]
+    return [reference_data_pb2.RatioBand(upto=b.upto_fen if b.upto_fen != OPEN_BAND else None, ratio=b.ratio_bp)
+            for b in values]
 
 
 def policy_pb(p: Policy) -> reference_data_pb2.Policy:
     return reference_data_pb2.Policy(
         insuplc_admdvs=p.insuplc_admdvs, insutype=p.insutype, category=p.category, psn_type=p.psn_type,
-        hosp_lv=p.hosp_lv, begndate=p.begndate, enddate=p.enddate, dedc=p.dedc_fen, dedc_later=p.dedc_later_fen,
+        hosp_lv=p.hosp_lv, begndate=p.begndate, enddate=p.enddate, dedc=p.dedc_fen,
+        dedc_later=p.dedc_later_fen if p.dedc_later_fen != SAME_DEDUCTIBLE else None,
         bands=_bands_pb(p.bands), cap_category=p.cap_category_fen, cap_overall=p.cap_overall_fen,
         dise_caps=[reference_data_pb2.DiseaseCap(opsp_dise_code=c.opsp_dise_code, cap=c.cap_fen) for c in p.dise_caps],
         reduction_mode=p.reduction_mode, reduction_referral=p.reduction_referral_bp,
@@ -557,7 +650,7 @@ def settlement_pb(s: Settlement) -> common_pb2.Settlement:
                 feedetl_sn=r.feedetl_sn, med_list_codg=r.med_list_codg, det_item_fee_sumamt=r.det_item_fee_sumamt_fen,
                 fulamt_ownpay_amt=r.fulamt_ownpay_amt_fen, overlmt_amt=r.overlmt_amt_fen,
                 preselfpay_amt=r.preselfpay_amt_fen, inscp_scp_amt=r.inscp_scp_amt_fen, chrgitm_lv=r.chrgitm_lv,
-                selfpay_prop=r.selfpay_prop_bp, pric_uplmt_amt=r.pric_uplmt_amt_fen, lmt_reason=r.lmt_reason,
+                selfpay_prop=r.selfpay_prop_bp, pric_uplmt_amt=r.pric_uplmt_amt_fen or None, lmt_reason=r.lmt_reason,
                 catalog_begndate=r.catalog_begndate,
             )
             for r in s.lines

@@ -23,6 +23,7 @@ _CODES = {
     reasons.UNKNOWN_CATALOG_ITEM.code: code_pb2.INVALID_ARGUMENT,
     reasons.LINES_LIMIT.code: code_pb2.INVALID_ARGUMENT,
     reasons.VERSION_OVERLAP.code: code_pb2.INVALID_ARGUMENT,
+    reasons.VERSION_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.NATIONAL_RULE_VIOLATED.code: code_pb2.INVALID_ARGUMENT,
     reasons.NOT_CROSS_PROVINCE.code: code_pb2.INVALID_ARGUMENT,
     reasons.REQUEST_ID_REUSED.code: code_pb2.ALREADY_EXISTS,
@@ -55,15 +56,26 @@ def grpc_code_of(refusal: Refusal) -> int:
 
 # A status travels in the trailers, which gRPC refuses beyond 16 KiB ("received metadata size exceeds hard limit":
 # the caller would get RESOURCE_EXHAUSTED instead of the refusal): a claim with 600 unknown items made 200 KiB.
-# The details carry the first REFUSALS_SHOWN reasons and the message the first MESSAGE_SHOWN; `reason_count` on the
-# first ErrorInfo says how many there are.
+# The details carry the first REFUSALS_SHOWN reasons and the message the first MESSAGE_SHOWN (the detail of the first
+# only); `reason_count` on the first ErrorInfo says how many there are. A detail is written to fit DETAIL_CHARS_MAX
+# whole (values in it are quoted with reasons.shown, which shortens a long value visibly); one that does not is cut
+# at a word, never inside one, and marked with "…". The first reason always carries its detail; the others carry
+# theirs whole while DETAIL_BYTES_MAX allows, else none (a detail is shown whole or not at all); the message repeats
+# the first detail when it is at most MESSAGE_DETAIL_BYTES_MAX (the message travels percent-encoded: 9 bytes a 汉字).
 REFUSALS_SHOWN = 5
 MESSAGE_SHOWN = 2
-DETAIL_CHARS_MAX = 60
+DETAIL_CHARS_MAX = 256
+DETAIL_BYTES_MAX = 1_200
+MESSAGE_DETAIL_BYTES_MAX = 200
 
 
 def _detail(each: Refusal) -> str:
-    return each.detail[:DETAIL_CHARS_MAX]
+    text = each.detail
+    if len(text) <= DETAIL_CHARS_MAX:
+        return text
+    head = text[:DETAIL_CHARS_MAX - 1]
+    word_end = head.rfind(" ")
+    return (head[:word_end] if word_end > 0 else head) + "…"
 
 
 def _listed(parts: list[str], total: int, separator: str, more: str) -> str:
@@ -77,14 +89,18 @@ def to_status(refusal: Refusal, extra: dict[str, str] | None = None) -> grpc.Sta
     primary = refusal.reason
     shown = refusal.all[:REFUSALS_SHOWN]
     details: list[any_pb2.Any] = []
+    detail_bytes_left = DETAIL_BYTES_MAX
     for index, each in enumerate(shown):
         metadata = {"remedy": each.reason.remedy}
         if each.field:
             metadata["field"] = each.field
         if each.feedetl_sn:
             metadata["feedetl_sn"] = each.feedetl_sn
-        if each.detail:
-            metadata["detail"] = _detail(each)
+        detail = _detail(each)
+        detail_bytes = len(detail.encode())
+        if detail and (index == 0 or detail_bytes <= detail_bytes_left):
+            metadata["detail"] = detail
+            detail_bytes_left -= detail_bytes
         if index == 0:
             metadata["reason_count"] = str(len(refusal.all))
             metadata.update(extra or {})
@@ -113,8 +129,9 @@ def to_status(refusal: Refusal, extra: dict[str, str] | None = None) -> grpc.Sta
         each.reason.en
         + (f" [field {each.field}]" if each.field else "")
         + (f" [fee line {each.feedetl_sn}]" if each.feedetl_sn else "")
-        + (f" ({_detail(each)})" if each.detail else "")
-        for each in shown[:MESSAGE_SHOWN]
+        + (f" ({detail})" if index == 0 and (detail := _detail(each)) and len(detail.encode()) <= MESSAGE_DETAIL_BYTES_MAX
+           else "")
+        for index, each in enumerate(shown[:MESSAGE_SHOWN])
     ], len(refusal.all), "; ", "and {} more")
     zh_short = _listed([each.reason.zh + (f"（{each.feedetl_sn}）" if each.feedetl_sn else "")
                         for each in shown[:MESSAGE_SHOWN]], len(refusal.all), "；", "另有{}项")

@@ -1,12 +1,19 @@
 """ReferenceDataService: provincial platforms push catalogs, policies, institutions and persons.
 
 Every push is validated whole before anything is written, then written in one transaction (readers
-see all of it or none of it), with an audit entry saying who, when and what.
+see all of it or none of it), with an audit entry saying who, when and what. Each answer says how many
+records were new and how many were already held as pushed; `validate_only` runs the same checks in the
+writer's transaction and throws the transaction away. A version that has not taken effect can be
+withdrawn (WithdrawVersion), audited like every push, the withdrawn record kept in the audit entry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
+
+import msgspec
 
 from medsettle.domain import codes, reasons, region, versions
 from medsettle.domain.reasons import Refusal
@@ -30,6 +37,8 @@ AUDIT_PAGE_DEFAULT = 100
 AUDIT_PAGE_MAX = 1_000
 TIMESTAMP_SECONDS_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a google.protobuf.Timestamp holds
 YIELD_EVERY_RECORDS = 1_000  # a bulk push must not hold the event loop away from settlements for long
+WITHDRAW_REASON_CHARS_MAX = 200
+AUDIT_RECORD_CHARS_MAX = 4_000  # a withdrawn record as JSON: a policy row is well under 2,000 characters
 
 
 async def _collect(values, convert_one, field: str):
@@ -60,8 +69,9 @@ def _unique(records, key_of, field: str, key_name: str) -> None:
         first_index[record_key] = index
 
 
-def add_versions(indexed, held_of, put, field: str) -> int:
-    """Add each (index, record) as a new effective-dated version (versions.place_version); returns how many."""
+def add_versions(indexed, held_of, put, field: str) -> tuple[int, int]:
+    """Add each (index, record) as a new effective-dated version (versions.place_version); returns how many were
+    written and how many were already held as they are."""
     written = 0
     for index, record in indexed:
         write, closed = versions.place_version(held_of(record), record, f"{field}[{index}].begndate")
@@ -70,7 +80,56 @@ def add_versions(indexed, held_of, put, field: str) -> int:
         if write:
             put(record)
             written += 1
-    return written
+    return written, len(indexed) - written
+
+
+def _replace_records(records, held_of, put) -> tuple[int, int]:
+    """Add or replace each record (institutions, persons); one held exactly as pushed is left alone.
+    Returns how many were written and how many were already held."""
+    written = 0
+    for record in records:
+        if held_of(record) != record:
+            put(record)
+            written += 1
+    return written, len(records) - written
+
+
+class _ThrownAway(Exception):
+    """Carries a validate_only answer out of the writer's job, so that its nested transaction is aborted."""
+
+    def __init__(self, response) -> None:
+        super().__init__("validate_only")
+        self.response = response
+
+
+async def _push(app: App, request, request_once: idempotency.Once | None, effect: Callable):
+    """Run a push's effect: for real (recorded under its request id), or, validate_only, in the writer's transaction
+    with every check a real push makes, then aborted: the answer says what would have been written."""
+    if request_once is not None:
+        return await request_once.run(effect)
+
+    def job(view: WriteView):
+        raise _ThrownAway(effect(view)[0])
+
+    try:
+        await app.writer.run(job)
+    except _ThrownAway as thrown:
+        return thrown.response
+    raise AssertionError("a validate_only job always throws its answer")
+
+
+def _named(value):
+    """A record as JSON-ready values with its field names (the store's encoding is positional)."""
+    if isinstance(value, msgspec.Struct):
+        return {name: _named(getattr(value, name)) for name in value.__struct_fields__}
+    if isinstance(value, tuple | list):
+        return [_named(each) for each in value]
+    return value
+
+
+def _once(app: App, who: str, request, response_type) -> idempotency.Once | None:
+    """The request's Once, or None for a validate_only request (it records nothing, so needs no request id)."""
+    return None if request.validate_only else idempotency.Once(app, who, request, response_type)
 
 
 _CREDENTIALS = (("certno", codes.CERT_ID_CARD), ("card_no", codes.CERT_SOCIAL_CARD),
@@ -110,8 +169,8 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
     @rpc
     async def PutCatalogItems(self, request: pb.PutCatalogItemsRequest, context) -> pb.PutCatalogItemsResponse:
         who = identity.current().uri
-        request_once = idempotency.Once(self.app, who, request, pb.PutCatalogItemsResponse)
-        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+        request_once = _once(self.app, who, request, pb.PutCatalogItemsResponse)
+        if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         province = convert.admdvs(request.mdtrtarea_admvs, "mdtrtarea_admvs")
         if not region.is_province(province):
@@ -122,19 +181,20 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
 
         def effect(view: WriteView):
-            written = add_versions(indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
-                                    lambda item: view.put_catalog_item(province, item), "items")
+            written, unchanged = add_versions(
+                indexed, lambda item: view.catalog_versions(province, item.med_list_codg),
+                lambda item: view.put_catalog_item(province, item), "items")
             self.app.audit(view, who, "PutCatalogItems", f"province={province} items={len(items)} written={written}",
-                        request.request_id)
-            return pb.PutCatalogItemsResponse(items_written=written), {}
+                           request.request_id)
+            return pb.PutCatalogItemsResponse(items_written=written, items_unchanged=unchanged), {}
 
-        return await request_once.run(effect)
+        return await _push(self.app, request, request_once, effect)
 
     @rpc
     async def PutPolicies(self, request: pb.PutPoliciesRequest, context) -> pb.PutPoliciesResponse:
         who = identity.current().uri
-        request_once = idempotency.Once(self.app, who, request, pb.PutPoliciesResponse)
-        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+        request_once = _once(self.app, who, request, pb.PutPoliciesResponse)
+        if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         limit = self.app.limits.records_per_push_max
         if not request.policies and not request.insured_places:
@@ -146,45 +206,47 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         places = await _collect(request.insured_places, convert.insured_place, "insured_places")
 
         def effect(view: WriteView):
-            written_policies = add_versions(
+            written_policies, unchanged_policies = add_versions(
                 sorted(enumerate(policies), key=lambda pair: pair[1].begndate),
                 lambda p: view.policy_versions(p.insuplc_admdvs, p.insutype, p.category, p.psn_type, p.hosp_lv),
                 view.put_policy, "policies")
-            written_places = add_versions(
+            written_places, unchanged_places = add_versions(
                 sorted(enumerate(places), key=lambda pair: pair[1].begndate),
                 lambda p: view.insured_place_versions(p.insuplc_admdvs), view.put_insured_place, "insured_places")
             regions = sorted({p.insuplc_admdvs for p in policies} | {p.insuplc_admdvs for p in places})
             self.app.audit(view, who, "PutPolicies",
                         f"regions={','.join(regions[:20])} policies={written_policies} places={written_places} "
                         f"begndates={','.join(sorted({p.begndate for p in policies})[:10])}", request.request_id)
-            return pb.PutPoliciesResponse(policies_written=written_policies,
-                                          insured_places_written=written_places), {}
+            return pb.PutPoliciesResponse(policies_written=written_policies, insured_places_written=written_places,
+                                          policies_unchanged=unchanged_policies,
+                                          insured_places_unchanged=unchanged_places), {}
 
-        return await request_once.run(effect)
+        return await _push(self.app, request, request_once, effect)
 
     @rpc
     async def PutInstitutions(self, request: pb.PutInstitutionsRequest, context) -> pb.PutInstitutionsResponse:
         who = identity.current().uri
-        request_once = idempotency.Once(self.app, who, request, pb.PutInstitutionsResponse)
-        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+        request_once = _once(self.app, who, request, pb.PutInstitutionsResponse)
+        if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
                                 convert.institution, "institutions")
         _unique(institutions, lambda i: i.fixmedins_code, "institutions", "fixmedins_code")
 
         def effect(view: WriteView):
-            for institution in institutions:
-                view.put_institution(institution)
-            self.app.audit(view, who, "PutInstitutions", f"institutions={len(institutions)}", request.request_id)
-            return pb.PutInstitutionsResponse(institutions_written=len(institutions)), {}
+            written, unchanged = _replace_records(institutions, lambda i: view.institution(i.fixmedins_code),
+                                                  view.put_institution)
+            self.app.audit(view, who, "PutInstitutions", f"institutions={len(institutions)} written={written}",
+                           request.request_id)
+            return pb.PutInstitutionsResponse(institutions_written=written, institutions_unchanged=unchanged), {}
 
-        return await request_once.run(effect)
+        return await _push(self.app, request, request_once, effect)
 
     @rpc
     async def PutPersons(self, request: pb.PutPersonsRequest, context) -> pb.PutPersonsResponse:
         who = identity.current().uri
-        request_once = idempotency.Once(self.app, who, request, pb.PutPersonsResponse)
-        if (held := request_once.held()) is not None:  # a re-run load answers before converting anything
+        request_once = _once(self.app, who, request, pb.PutPersonsResponse)
+        if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
                            "persons")
@@ -199,12 +261,67 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         def effect(view: WriteView):
             for index, person in enumerate(persons):
                 _check_credentials_free(view, person, index)
-            for person in persons:
-                view.put_person(person)
-            self.app.audit(view, who, "PutPersons", f"persons={len(persons)}", request.request_id)
-            return pb.PutPersonsResponse(persons_written=len(persons)), {}
+            written, unchanged = _replace_records(persons, lambda p: view.person(p.psn_no), view.put_person)
+            self.app.audit(view, who, "PutPersons", f"persons={len(persons)} written={written}", request.request_id)
+            return pb.PutPersonsResponse(persons_written=written, persons_unchanged=unchanged), {}
+
+        return await _push(self.app, request, request_once, effect)
+
+    @rpc
+    async def WithdrawVersion(self, request: pb.WithdrawVersionRequest, context) -> pb.WithdrawVersionResponse:
+        who = identity.current().uri
+        request_once = idempotency.Once(self.app, who, request, pb.WithdrawVersionResponse)
+        if (held := request_once.held()) is not None:
+            return held
+        begndate = convert.date(request.begndate, "begndate")
+        if not request.reason.strip():
+            raise convert.invalid("reason", "required: why the version is withdrawn (kept in the audit trail)")
+        reason = convert.checked_name(request.reason, "reason", WITHDRAW_REASON_CHARS_MAX)
+        versions_of, put, delete, named = self._versioned(request)
+        today = self.app.clock.today()
+
+        def effect(view: WriteView):
+            withdrawn, extended = versions.withdraw(versions_of(view), begndate, today, "begndate")
+            delete(view, withdrawn)
+            if extended is not None:
+                put(view, extended)
+            record = json.dumps(_named(withdrawn), ensure_ascii=False, separators=(",", ":"))
+            self.app.audit(view, who, "WithdrawVersion", f"{named} begndate={begndate} reason={reason} "
+                           f"withdrawn={record[:AUDIT_RECORD_CHARS_MAX]}", request.request_id)
+            return pb.WithdrawVersionResponse(extended_begndate=extended.begndate if extended else "",
+                                              extended_enddate=extended.enddate if extended else ""), {}
 
         return await request_once.run(effect)
+
+    @staticmethod
+    def _versioned(request: pb.WithdrawVersionRequest):
+        """(versions of the named record, put, delete, a name for the audit) for the record a withdrawal names."""
+        which = request.WhichOneof("record")
+        if which == "catalog_item":
+            key = request.catalog_item
+            province = convert.admdvs(key.mdtrtarea_admvs, "catalog_item.mdtrtarea_admvs")
+            if not region.is_province(province):
+                raise convert.invalid("catalog_item.mdtrtarea_admvs", "a catalog belongs to a province (xx0000)")
+            code = convert.code(key.med_list_codg, "catalog_item.med_list_codg")
+            return (lambda view: view.catalog_versions(province, code),
+                    lambda view, item: view.put_catalog_item(province, item),
+                    lambda view, item: view.delete_catalog_item(province, item), f"catalog {province}/{code}")
+        if which == "policy":
+            key = request.policy
+            row = (convert.admdvs(key.insuplc_admdvs, "policy.insuplc_admdvs"),
+                   convert.code(key.insutype, "policy.insutype", codes.INSUTYPES),
+                   convert.code(key.category, "policy.category", codes.CATEGORIES),
+                   convert.code(key.psn_type, "policy.psn_type", codes.PSN_GROUPS),
+                   convert.code(key.hosp_lv, "policy.hosp_lv", codes.HOSP_LEVELS))
+            return (lambda view: view.policy_versions(*row), lambda view, policy: view.put_policy(policy),
+                    lambda view, policy: view.delete_policy(policy), f"policy {'/'.join(row)}")
+        if which == "insured_place":
+            province = convert.admdvs(request.insured_place, "insured_place")
+            if not region.is_province(province):
+                raise convert.invalid("insured_place", "insured-place parameters are per province (xx0000)")
+            return (lambda view: view.insured_place_versions(province), lambda view, place: view.put_insured_place(place),
+                    lambda view, place: view.delete_insured_place(place), f"insured place {province}")
+        raise convert.invalid("record", "required: catalog_item, policy or insured_place")
 
     @rpc
     async def GetCatalogItem(self, request: pb.GetCatalogItemRequest, context) -> pb.GetCatalogItemResponse:

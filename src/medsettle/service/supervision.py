@@ -98,7 +98,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
         token = os.urandom(8).hex()  # every process's rule cache reloads on its next snapshot
 
         def effect(view: WriteView):
-            written = add_versions(
+            written, _ = add_versions(
                 sorted(enumerate(rules), key=lambda pair: pair[1].begndate),
                 lambda r: view.audit_rule_versions(r.admdvs, r.role, r.rule_id),
                 lambda r: view.put_audit_rule(r, token), "rules")

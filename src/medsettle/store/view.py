@@ -546,6 +546,16 @@ class WriteView(View):
     def put_insured_place(self, place: InsuredPlace) -> None:
         self._put("places", key(place.insuplc_admdvs, place.begndate), place)
 
+    def delete_catalog_item(self, province: str, item: CatalogItem) -> None:
+        assert self.txn.delete(catalog_key(province, item.med_list_codg, item.begndate), db=self.dbs["catalog"])
+
+    def delete_policy(self, policy: Policy) -> None:
+        k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
+        assert self.txn.delete(k, db=self.dbs["policies"])
+
+    def delete_insured_place(self, place: InsuredPlace) -> None:
+        assert self.txn.delete(key(place.insuplc_admdvs, place.begndate), db=self.dbs["places"])
+
     def put_filing(self, filing: Filing) -> None:
         self._put("filings", key(filing.psn_no, filing.trt_dcla_detl_sn), filing)
 

@@ -184,66 +184,130 @@ class Person(_message.Message):
     def __init__(self, psn_no: _Optional[str] = ..., psn_name: _Optional[str] = ..., gend: _Optional[str] = ..., brdy: _Optional[str] = ..., certno: _Optional[str] = ..., card_no: _Optional[str] = ..., card_sn: _Optional[str] = ..., card_activated: _Optional[bool] = ..., evoucher_token: _Optional[str] = ..., insuinfo: _Optional[_Iterable[_Union[InsuranceInfo, _Mapping]]] = ...) -> None: ...
 
 class PutCatalogItemsRequest(_message.Message):
-    __slots__ = ("request_id", "mdtrtarea_admvs", "items")
+    __slots__ = ("request_id", "mdtrtarea_admvs", "items", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MDTRTAREA_ADMVS_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     mdtrtarea_admvs: str
     items: _containers.RepeatedCompositeFieldContainer[CatalogItem]
-    def __init__(self, request_id: _Optional[str] = ..., mdtrtarea_admvs: _Optional[str] = ..., items: _Optional[_Iterable[_Union[CatalogItem, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., mdtrtarea_admvs: _Optional[str] = ..., items: _Optional[_Iterable[_Union[CatalogItem, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class PutCatalogItemsResponse(_message.Message):
-    __slots__ = ("items_written",)
+    __slots__ = ("items_written", "items_unchanged")
     ITEMS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     items_written: int
-    def __init__(self, items_written: _Optional[int] = ...) -> None: ...
+    items_unchanged: int
+    def __init__(self, items_written: _Optional[int] = ..., items_unchanged: _Optional[int] = ...) -> None: ...
 
 class PutPoliciesRequest(_message.Message):
-    __slots__ = ("request_id", "policies", "insured_places")
+    __slots__ = ("request_id", "policies", "insured_places", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
     INSURED_PLACES_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     policies: _containers.RepeatedCompositeFieldContainer[Policy]
     insured_places: _containers.RepeatedCompositeFieldContainer[InsuredPlace]
-    def __init__(self, request_id: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[Policy, _Mapping]]] = ..., insured_places: _Optional[_Iterable[_Union[InsuredPlace, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[Policy, _Mapping]]] = ..., insured_places: _Optional[_Iterable[_Union[InsuredPlace, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class PutPoliciesResponse(_message.Message):
-    __slots__ = ("policies_written", "insured_places_written")
+    __slots__ = ("policies_written", "insured_places_written", "policies_unchanged", "insured_places_unchanged")
     POLICIES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     INSURED_PLACES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    INSURED_PLACES_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     policies_written: int
     insured_places_written: int
-    def __init__(self, policies_written: _Optional[int] = ..., insured_places_written: _Optional[int] = ...) -> None: ...
+    policies_unchanged: int
+    insured_places_unchanged: int
+    def __init__(self, policies_written: _Optional[int] = ..., insured_places_written: _Optional[int] = ..., policies_unchanged: _Optional[int] = ..., insured_places_unchanged: _Optional[int] = ...) -> None: ...
 
 class PutInstitutionsRequest(_message.Message):
-    __slots__ = ("request_id", "institutions")
+    __slots__ = ("request_id", "institutions", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INSTITUTIONS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     institutions: _containers.RepeatedCompositeFieldContainer[Institution]
-    def __init__(self, request_id: _Optional[str] = ..., institutions: _Optional[_Iterable[_Union[Institution, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., institutions: _Optional[_Iterable[_Union[Institution, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class PutInstitutionsResponse(_message.Message):
-    __slots__ = ("institutions_written",)
+    __slots__ = ("institutions_written", "institutions_unchanged")
     INSTITUTIONS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTIONS_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     institutions_written: int
-    def __init__(self, institutions_written: _Optional[int] = ...) -> None: ...
+    institutions_unchanged: int
+    def __init__(self, institutions_written: _Optional[int] = ..., institutions_unchanged: _Optional[int] = ...) -> None: ...
 
 class PutPersonsRequest(_message.Message):
-    __slots__ = ("request_id", "persons")
+    __slots__ = ("request_id", "persons", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PERSONS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     persons: _containers.RepeatedCompositeFieldContainer[Person]
-    def __init__(self, request_id: _Optional[str] = ..., persons: _Optional[_Iterable[_Union[Person, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., persons: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class PutPersonsResponse(_message.Message):
-    __slots__ = ("persons_written",)
+    __slots__ = ("persons_written", "persons_unchanged")
     PERSONS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    PERSONS_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     persons_written: int
-    def __init__(self, persons_written: _Optional[int] = ...) -> None: ...
+    persons_unchanged: int
+    def __init__(self, persons_written: _Optional[int] = ..., persons_unchanged: _Optional[int] = ...) -> None: ...
+
+class CatalogItemKey(_message.Message):
+    __slots__ = ("mdtrtarea_admvs", "med_list_codg")
+    MDTRTAREA_ADMVS_FIELD_NUMBER: _ClassVar[int]
+    MED_LIST_CODG_FIELD_NUMBER: _ClassVar[int]
+    mdtrtarea_admvs: str
+    med_list_codg: str
+    def __init__(self, mdtrtarea_admvs: _Optional[str] = ..., med_list_codg: _Optional[str] = ...) -> None: ...
+
+class PolicyKey(_message.Message):
+    __slots__ = ("insuplc_admdvs", "insutype", "category", "psn_type", "hosp_lv")
+    INSUPLC_ADMDVS_FIELD_NUMBER: _ClassVar[int]
+    INSUTYPE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    PSN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HOSP_LV_FIELD_NUMBER: _ClassVar[int]
+    insuplc_admdvs: str
+    insutype: str
+    category: str
+    psn_type: str
+    hosp_lv: str
+    def __init__(self, insuplc_admdvs: _Optional[str] = ..., insutype: _Optional[str] = ..., category: _Optional[str] = ..., psn_type: _Optional[str] = ..., hosp_lv: _Optional[str] = ...) -> None: ...
+
+class WithdrawVersionRequest(_message.Message):
+    __slots__ = ("request_id", "catalog_item", "policy", "insured_place", "begndate", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_ITEM_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    INSURED_PLACE_FIELD_NUMBER: _ClassVar[int]
+    BEGNDATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    catalog_item: CatalogItemKey
+    policy: PolicyKey
+    insured_place: str
+    begndate: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., catalog_item: _Optional[_Union[CatalogItemKey, _Mapping]] = ..., policy: _Optional[_Union[PolicyKey, _Mapping]] = ..., insured_place: _Optional[str] = ..., begndate: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawVersionResponse(_message.Message):
+    __slots__ = ("extended_begndate", "extended_enddate")
+    EXTENDED_BEGNDATE_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_ENDDATE_FIELD_NUMBER: _ClassVar[int]
+    extended_begndate: str
+    extended_enddate: str
+    def __init__(self, extended_begndate: _Optional[str] = ..., extended_enddate: _Optional[str] = ...) -> None: ...
 
 class GetCatalogItemRequest(_message.Message):
     __slots__ = ("mdtrtarea_admvs", "med_list_codg", "date")

@@ -28,7 +28,10 @@ if _version_not_supported:
 class ReferenceDataServiceStub:
     """Reference data pushed upstream by provincial platforms: the place of treatment pushes its catalog and
     institutions, the insured place its policies, insured-place parameters and insured persons.
-    Every record is effective-dated: a push adds a version from its begndate; history is kept.
+    Every catalog item, policy row and insured-place record is effective-dated: a push adds a version from its
+    begndate and closes the version before it the day before; history is kept. A mistaken version is corrected
+    by a later version superseding it from a date (a push), or, if it has not taken effect yet, withdrawn
+    (WithdrawVersion). Every change is audited (ListAuditEntries).
     """
 
     def __init__(self, channel):
@@ -57,6 +60,11 @@ class ReferenceDataServiceStub:
                 request_serializer=medsettle_dot_v1_dot_reference__data__pb2.PutPersonsRequest.SerializeToString,
                 response_deserializer=medsettle_dot_v1_dot_reference__data__pb2.PutPersonsResponse.FromString,
                 _registered_method=True)
+        self.WithdrawVersion = channel.unary_unary(
+                '/medsettle.v1.ReferenceDataService/WithdrawVersion',
+                request_serializer=medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionRequest.SerializeToString,
+                response_deserializer=medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionResponse.FromString,
+                _registered_method=True)
         self.GetCatalogItem = channel.unary_unary(
                 '/medsettle.v1.ReferenceDataService/GetCatalogItem',
                 request_serializer=medsettle_dot_v1_dot_reference__data__pb2.GetCatalogItemRequest.SerializeToString,
@@ -77,7 +85,10 @@ class ReferenceDataServiceStub:
 class ReferenceDataServiceServicer:
     """Reference data pushed upstream by provincial platforms: the place of treatment pushes its catalog and
     institutions, the insured place its policies, insured-place parameters and insured persons.
-    Every record is effective-dated: a push adds a version from its begndate; history is kept.
+    Every catalog item, policy row and insured-place record is effective-dated: a push adds a version from its
+    begndate and closes the version before it the day before; history is kept. A mistaken version is corrected
+    by a later version superseding it from a date (a push), or, if it has not taken effect yet, withdrawn
+    (WithdrawVersion). Every change is audited (ListAuditEntries).
     """
 
     def PutCatalogItems(self, request, context):
@@ -103,6 +114,15 @@ class ReferenceDataServiceServicer:
 
     def PutPersons(self, request, context):
         """Add or replace insured persons; all or nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawVersion(self, request, context):
+        """Withdraw a catalog item, policy row or insured-place version that has not taken effect yet (begndate after
+        today): the version before it runs on through the withdrawn period. The withdrawn record is kept in the audit
+        trail with the reason. A version in force or past is corrected by pushing a later version instead.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,6 +172,11 @@ def add_ReferenceDataServiceServicer_to_server(servicer, server):
                     request_deserializer=medsettle_dot_v1_dot_reference__data__pb2.PutPersonsRequest.FromString,
                     response_serializer=medsettle_dot_v1_dot_reference__data__pb2.PutPersonsResponse.SerializeToString,
             ),
+            'WithdrawVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawVersion,
+                    request_deserializer=medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionRequest.FromString,
+                    response_serializer=medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionResponse.SerializeToString,
+            ),
             'GetCatalogItem': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCatalogItem,
                     request_deserializer=medsettle_dot_v1_dot_reference__data__pb2.GetCatalogItemRequest.FromString,
@@ -178,7 +203,10 @@ def add_ReferenceDataServiceServicer_to_server(servicer, server):
 class ReferenceDataService:
     """Reference data pushed upstream by provincial platforms: the place of treatment pushes its catalog and
     institutions, the insured place its policies, insured-place parameters and insured persons.
-    Every record is effective-dated: a push adds a version from its begndate; history is kept.
+    Every catalog item, policy row and insured-place record is effective-dated: a push adds a version from its
+    begndate and closes the version before it the day before; history is kept. A mistaken version is corrected
+    by a later version superseding it from a date (a push), or, if it has not taken effect yet, withdrawn
+    (WithdrawVersion). Every change is audited (ListAuditEntries).
     """
 
     @staticmethod
@@ -279,6 +307,33 @@ class ReferenceDataService:
             '/medsettle.v1.ReferenceDataService/PutPersons',
             medsettle_dot_v1_dot_reference__data__pb2.PutPersonsRequest.SerializeToString,
             medsettle_dot_v1_dot_reference__data__pb2.PutPersonsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/medsettle.v1.ReferenceDataService/WithdrawVersion',
+            medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionRequest.SerializeToString,
+            medsettle_dot_v1_dot_reference__data__pb2.WithdrawVersionResponse.FromString,
             options,
             channel_credentials,
             insecure,
