@@ -24,26 +24,29 @@ OPERATOR = "national:ops"  # the national platform's operations: the default cal
 MESSAGE_BYTES_MAX = 16 * 2**20
 
 
-def default_tls_dir() -> str:
+def default_tls_dir(data_dir: str | None = None) -> str:
     return os.environ.get("MEDSETTLE_TLS_DIR") or str(
-        pathlib.Path(os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT)) / "tls")
+        pathlib.Path(data_dir or os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT)) / "tls")
 
 
-def add_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
-    """The connection flags. `inherited`: on a subcommand whose parent has them too (`call --as X person` and
-    `call person --as X` both work): no defaults here, so the parent's value stands unless given again."""
-
-    def default(value):
-        return argparse.SUPPRESS if inherited else value
-
-    parser.add_argument("--target", default=default(os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT)),
-                        help="host:port of the server (env MEDSETTLE_LISTEN)")
-    parser.add_argument("--tls-dir", default=default(default_tls_dir()),
-                        help="ca.pem and the caller's certificate (env MEDSETTLE_TLS_DIR; default <data-dir>/tls)")
-    parser.add_argument("--as", dest="caller", default=default(os.environ.get("MEDSETTLE_CALLER", "")),
+def add_flags(parser) -> None:
+    """The connection flags, as the command line's global options (accepted before or after any subcommand): no
+    defaults here, so a value given earlier on the line stands; `defaults()` fills what was not given."""
+    parser.add_argument("--target", default=argparse.SUPPRESS,
+                        help="host:port of the server (env MEDSETTLE_LISTEN; default 127.0.0.1:50051)")
+    parser.add_argument("--tls-dir", default=argparse.SUPPRESS,
+                        help="mutual TLS: ca.pem and the certificates (env MEDSETTLE_TLS_DIR; clients default to "
+                             "<data-dir>/tls)")
+    parser.add_argument("--as", dest="caller", default=argparse.SUPPRESS,
                         help="who calls: institution:CODE, province:ADMDVS or national:NAME (env MEDSETTLE_CALLER)")
-    parser.add_argument("--insecure", action="store_true", default=default(False),
-                        help="plaintext to a loopback --insecure server, the caller named in metadata")
+    parser.add_argument("--insecure", action="store_true", default=argparse.SUPPRESS,
+                        help="plaintext, a loopback address only; the caller named in x-medsettle-caller metadata")
+
+
+def defaults() -> dict[str, object]:
+    return {"target": os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT),
+            "tls_dir": os.environ.get("MEDSETTLE_TLS_DIR", ""),
+            "caller": os.environ.get("MEDSETTLE_CALLER", ""), "insecure": False}
 
 
 def caller(args, default: str) -> Caller:
@@ -81,8 +84,17 @@ def channel_as(args, who: Caller | str) -> grpc.Channel:
         return grpc.intercept_channel(grpc.insecure_channel(args.target, options=options), caller_header(who))
     from medsettle import tls
 
-    directory = pathlib.Path(args.tls_dir)
+    directory = pathlib.Path(args.tls_dir or default_tls_dir(getattr(args, "data_dir", None)))
     if not (directory / "ca.pem").is_file():
         raise SystemExit(f"no ca.pem in {directory}: give --tls-dir (the server's CA and your certificate), or "
                          f"--insecure for a loopback plaintext server")
     return grpc.secure_channel(args.target, tls.channel_credentials(directory, who), options=options)
+
+
+def unreachable(error: grpc.RpcError) -> bool:
+    """No server answered (down, a wrong address, a TLS mismatch), as opposed to a refusal, which a medsettle server
+    always sends with its reason in the status details."""
+    if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return False
+    trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    return not any(key == "grpc-status-details-bin" for key, _ in trailers or ())

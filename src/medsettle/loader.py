@@ -25,7 +25,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from tqdm import tqdm
 
-from medsettle import connect, reference_file
+from medsettle import connect, exits, reference_file
 from medsettle.domain import region
 from medsettle.domain.reasons import Refusal
 from medsettle.reference_file import FileError, Problem, Record
@@ -40,7 +40,7 @@ MESSAGE_BYTES_MAX = 16 * 2**20
 PUSH_TIMEOUT_S = 300
 ATTEMPTS_MAX = 3  # a batch whose answer was lost (UNAVAILABLE, DEADLINE_EXCEEDED) is sent again, same request id
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = exits.OK, exits.REFUSED, exits.USAGE
 
 # kind -> (short code for request ids, field of the push request that holds the records, the RPC)
 PUSHES = {
@@ -297,7 +297,7 @@ def run(args) -> int:
             return EXIT_REFUSED
         except grpc.RpcError as error:
             print(f"{path.name}: {args.target}: {error.code().name}: {error.details()}", file=sys.stderr)
-            return EXIT_REFUSED
+            return exits.UNREACHABLE if connect.unreachable(error) else EXIT_REFUSED
     for kind, counts in done.items():
         print(f"{kind}: {counts.written:,} new, {counts.unchanged:,} already present")
     return EXIT_OK

@@ -158,7 +158,7 @@ def _flows(stmt: clearing.Statement) -> list[tuple[tuple[str, str], int, int]]:
 # -- charts ----------------------------------------------------------------------------------------------------------
 
 
-def _pyplot():
+def pyplot():
     """matplotlib (Agg) with the CJK font registered; None when the `report` extra is not installed."""
     try:
         from importlib.resources import files
@@ -309,7 +309,7 @@ def run(data_dir: str, month: str, out_dir: str) -> int:
     if not clearing.is_month(month):
         print(f"--month must be YYYY-MM, got {month!r}", file=sys.stderr)
         return 2
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         print("the report draws with matplotlib: pip install 'medsettle[report]'", file=sys.stderr)
         return 2

@@ -58,6 +58,7 @@ class ServerConfig:
     metrics_listen: str = ""  # HOST:PORT of the Prometheus endpoint; "" = metrics off
     tls_dir: str = ""  # "" = plaintext, accepted only on a loopback address (build_server checks)
     person_lookups_per_minute: int = Limits.person_lookups_per_minute
+    trace: str = "off"  # OpenTelemetry spans: "off", "console" (stderr) or "otlp" (tracing.py)
 
 
 def is_loopback(listen: str) -> bool:

@@ -133,7 +133,8 @@ def test_up_seeds_an_empty_data_dir_then_serves(tmp_path):
         assert result.returncode == 0 and result.stdout.strip() == "SERVING", result.stderr
         plaintext = subprocess.run([sys.executable, "-m", "medsettle.cli", "health", "--target", f"127.0.0.1:{port}",
                                     "--insecure", "--timeout-s", "1"], capture_output=True, text=True, timeout=30)
-        assert plaintext.returncode == 2  # the listener speaks TLS only
+        # the listener speaks TLS only: no answer, exit status 3, one line
+        assert plaintext.returncode == 3 and plaintext.stderr.count("\n") == 1, plaintext.stderr
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(30) == 0
     finally:

@@ -127,7 +127,9 @@ def test_cli_clearing_run_prints_and_writes_csv_and_svg(store, tmp_path, capsys,
     assert "110000 Beijing" in printed and "123.45" in printed and "sum of nets" in printed
     csv_text = (out / "statement_2026-01.csv").read_text()
     assert "pair,2026-01,110000,440000,1,123.45,111.10,12.35" in csv_text
-    assert (out / "flows_2026-01.svg").read_text().startswith("<svg")
+    for name in ("flows", "net"):
+        assert (out / f"{name}_2026-01.svg").read_text().startswith("<?xml")
+        assert (out / f"{name}_2026-01.png").read_bytes().startswith(b"\x89PNG")
     monkeypatch.setattr("medsettle.clearing_run.Clock", lambda: FixedClock.at("2026-02-01T09:00:00"))
     assert cli_main(["clearing", "run", "--month", "2026-01", "--data-dir", data_dir, "--out", str(out),
                      "--close"]) == 0

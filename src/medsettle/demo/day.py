@@ -21,6 +21,7 @@ import grpc
 from medsettle import connect
 from medsettle.demo import nation
 from medsettle.domain import dates, region
+from medsettle.domain.money import format_fen
 from medsettle.service.clock import Clock
 from medsettle.v1 import (
     common_pb2,
@@ -283,6 +284,6 @@ def main(args) -> int:
     for code, count in tally.refused.most_common():
         print(f"    {code:<28} {count:>5}")
     print(f"  flagged {tally.flagged}; reviewed: {tally.confirmed} confirmed with deductions "
-          f"({tally.deducted_fen / 100:,.2f} yuan), {tally.cleared} cleared")
+          f"({format_fen(tally.deducted_fen)} yuan), {tally.cleared} cleared")
     print(f"then: medsettle report --month {Clock().today()[:7]} --out report")
     return 0
