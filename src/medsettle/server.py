@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from medsettle import metrics
+from medsettle import metrics, tracing
 from medsettle.service import intake, logs, reflection
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
@@ -95,8 +95,9 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
     ]
 
 
-def build_server(app: App, listen: str, *, so_reuseport: bool,
-                 idle_s: float = IDLE_S_DEFAULT) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = IDLE_S_DEFAULT,
+                 tracer: grpc.aio.ServerInterceptor | None = None,
+                 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """A server with every servicer, health and reflection registered; not started. Returns the bound port.
     Mutual TLS from app.tls_dir; plaintext (callers named by metadata) only on a loopback address."""
     import pathlib
@@ -111,8 +112,10 @@ def build_server(app: App, listen: str, *, so_reuseport: bool,
                           f"(--tls-dir) or listen on 127.0.0.1")
 
     server = grpc.aio.server(
-        # intake decodes the body (and admits the call), then access authorizes the decoded request
-        interceptors=[intake.IntakeInterceptor(app.admission), Access(app, insecure=insecure)],
+        # the span (when tracing) covers everything; intake decodes the body (and admits the call), then access
+        # authorizes the decoded request
+        interceptors=[*([tracer] if tracer else []), intake.IntakeInterceptor(app.admission),
+                      Access(app, insecure=insecure)],
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
         # A backstop above admission's own bound (which answers with a reason), room left for health checks.
         maximum_concurrent_rpcs=app.limits.in_flight_requests_max + HEALTH_HEADROOM,
@@ -150,10 +153,12 @@ async def set_health(health_servicer: health.aio.HealthServicer, status: int) ->
         await health_servicer.set(name, status)
 
 
-async def start(app: App, listen: str, *, so_reuseport: bool,
-                idle_s: float = IDLE_S_DEFAULT) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+async def start(app: App, listen: str, *, so_reuseport: bool, idle_s: float = IDLE_S_DEFAULT,
+                tracer: grpc.aio.ServerInterceptor | None = None,
+                ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """build_server, started, and SERVING: the one way a server starts (workers and tests)."""
-    server, health_servicer, port = build_server(app, listen, so_reuseport=so_reuseport, idle_s=idle_s)
+    server, health_servicer, port = build_server(app, listen, so_reuseport=so_reuseport, idle_s=idle_s,
+                                                 tracer=tracer)
     await server.start()
     await set_health(health_servicer, SERVING)
     return server, health_servicer, port
@@ -193,13 +198,14 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
               limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute))
     try:
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
-                                                    idle_s=config.idle_s)
+                                                    idle_s=config.idle_s, tracer=tracing.enable(config.trace))
     except BaseException:
         writer.close()
         store.close()
+        tracing.shutdown()
         raise
     logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir,
-               tls_dir=config.tls_dir or "(plaintext, loopback)")
+               tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace)
     if ready is not None:
         ready()
 
@@ -239,6 +245,7 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     await server.stop(STOP_S)
     writer.close()  # every queued write is committed (and was answered) before exit
     store.close()
+    tracing.shutdown()  # the spans still batched
     logs.event("stopped", exit_code=exit_code)
     return exit_code
 

@@ -6,7 +6,7 @@ import argparse
 import pathlib
 import sys
 
-from medsettle import exits
+from medsettle import exits, tracing
 from medsettle.commands import env, number
 
 UP_METRICS_LISTEN = "127.0.0.1:9464"  # Prometheus's conventional exporter port
@@ -103,6 +103,10 @@ def cmd_serve(args) -> int:
         raise exits.CommandError("give --tls-dir DIR (mutual TLS; env MEDSETTLE_TLS_DIR) or --insecure (plaintext "
                                  "on a loopback address)")
     config = _server_config(args)
+    try:
+        tracing.check(config.trace)
+    except tracing.TracingUnavailable as missing:
+        raise exits.CommandError(str(missing)) from None
     if not config.tls_dir and ":" in config.listen and not is_loopback(config.listen):  # a malformed one: serve says
         raise ServeRefused(f"plaintext is served on a loopback address only, not {config.listen}: serve mutual TLS "
                            f"(--tls-dir) or listen on 127.0.0.1")

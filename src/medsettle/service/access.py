@@ -98,7 +98,8 @@ class Access(grpc.aio.ServerInterceptor):
         if caller is None:
             await self._refuse(context, name, None, Refusal(
                 reasons.CALLER_NOT_IDENTIFIED,
-                detail="plaintext listener: send x-medsettle-caller" if self.insecure else "no medsettle: URI SAN"))
+                detail="plaintext listener: send x-medsettle-caller" if self.insecure else "no medsettle: URI SAN"),
+                request)
         assert caller is not None
         rule = authorization.rule_for(rules, caller)
         try:
@@ -108,19 +109,19 @@ class Access(grpc.aio.ServerInterceptor):
                 with self.app.store.read() as view:
                     authorization.check(rule, caller, request, view)
         except Refusal as refusal:
-            await self._refuse(context, name, caller, refusal)
+            await self._refuse(context, name, caller, refusal, request)
         except Exception as error:  # noqa: BLE001 - a defect of a relation: INTERNAL with a stable reason, not UNKNOWN
-            logs.event("rpc_failed", level="error", method=name, caller=caller.uri, error=repr(error),
-                       trace=traceback.format_exc(limit=8))
-            await self._refuse(context, name, caller, Refusal(reasons.INTERNAL_ERROR))
+            logs.event("rpc_failed", level="error", method=name, caller=caller.uri,
+                       request_id=logs.request_id_of(request), error=repr(error), trace=traceback.format_exc(limit=8))
+            await self._refuse(context, name, caller, Refusal(reasons.INTERNAL_ERROR), request)
         if rule is not None and rule.person_lookup and caller.kind == INSTITUTION and not self._lookups.hit(
                 self._lookup_rate, caller.id):
             await self._refuse(context, name, caller, Refusal(
-                reasons.RATE_LIMITED, detail=f"at most {self.app.limits.person_lookups_per_minute} a minute"))
+                reasons.RATE_LIMITED, detail=f"at most {self.app.limits.person_lookups_per_minute} a minute"), request)
         return caller
 
-    async def _refuse(self, context, name: str, caller: Caller | None, refusal: Refusal) -> None:
+    async def _refuse(self, context, name: str, caller: Caller | None, refusal: Refusal, request=None) -> None:
         who = caller.uri if caller is not None else ""
-        logs.event("rpc_denied", method=name, caller=who, reason=refusal.reason.code, field=refusal.field,
-                   detail=refusal.detail)
-        await context.abort_with_status(errors.to_status(refusal, extra={"rpc": name, "caller": who}))
+        logs.event("rpc_denied", level="warning", method=name, caller=who, request_id=logs.request_id_of(request),
+                   reason=refusal.reason.code, field=refusal.field, detail=refusal.detail)
+        await errors.abort(context, refusal, extra={"rpc": name, "caller": who})

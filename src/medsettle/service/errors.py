@@ -8,6 +8,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from medsettle import tracing
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 
@@ -142,3 +143,12 @@ def to_status(refusal: Refusal, extra: dict[str, str] | None = None) -> grpc.Sta
 
 invalid = Refusal.invalid
 
+
+
+async def abort(context: grpc.aio.ServicerContext, refusal: Refusal, extra: dict[str, str] | None = None) -> None:
+    """End the call with the refusal's status (raises grpc's AbortError); a traced call's span gets its code and
+    reason first (the tracing interceptor sees only context.abort, not abort_with_status)."""
+    status = to_status(refusal, extra)
+    if tracing.enabled():
+        tracing.refused(status.code, refusal.reason.code)
+    await context.abort_with_status(status)

@@ -180,7 +180,7 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
             delay_s = refusal_delay_s(body_bytes)
             if delay_s:
                 await asyncio.sleep(delay_s)
-            await context.abort_with_status(errors.to_status(Refusal(reason, detail=detail)))
+            await errors.abort(context, Refusal(reason, detail=detail))
 
         async def decoded(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
             _body_bytes.set(len(raw))

@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from medsettle import metrics
+from medsettle import metrics, tracing
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, identity, intake, logs
@@ -28,42 +28,46 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
 
     @functools.wraps(method)
     async def wrapper(self, request, context: grpc.aio.ServicerContext):
-        started_ns = time.perf_counter_ns()
-        try:
-            try:
-                response = await method(self, request, context)
-            except (StoreFull, WriterGone) as error:
-                raise Refusal(_UNSERVED[type(error)], detail=str(error)) from None
-        except Refusal as refusal:
-            delay_s = intake.refusal_delay_s()  # a large refused body is answered late: see intake.py
-            if delay_s:
-                await asyncio.sleep(delay_s)
-            metrics.REFUSALS.labels(name, refusal.reason.code).inc()
-            logs.event(
-                "rpc_refused",
-                method=name,
-                caller=identity.current_uri(),
-                reason=refusal.reason.code,
-                field=refusal.field,
-                feedetl_sn=refusal.feedetl_sn,
-                reasons=[each.reason.code for each in refusal.all[:errors.REFUSALS_SHOWN]],
-                reason_count=len(refusal.all),
-                ms=(time.perf_counter_ns() - started_ns) / 1e6,
-            )
-            await context.abort_with_status(errors.to_status(refusal))
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            # A broken invariant or a bug: nothing was committed (writes happen only in the writer's
-            # transaction, which aborts on error); the caller gets INTERNAL, the log gets the trace.
-            logs.event("rpc_failed", method=name, caller=identity.current_uri(), error=repr(error),
-                       trace=traceback.format_exc(limit=8))
-            # The caller gets a stable reason and a fixed text, never the exception's own (grpc would send
-            # UNKNOWN with it).
-            await context.abort_with_status(errors.to_status(Refusal(reasons.INTERNAL_ERROR)))
-        if self.app.log_calls:
-            logs.event("rpc", method=name, caller=identity.current_uri(),
-                       ms=(time.perf_counter_ns() - started_ns) / 1e6)
-        return response
+        caller, request_id = identity.current_uri(), logs.request_id_of(request)
+        if tracing.enabled():
+            tracing.annotate(caller, request_id)
+        with logs.call(name, caller, request_id):
+            return await _served(self, method, name, request, context)
 
     return wrapper
+
+
+async def _served(servicer, method, name: str, request, context: grpc.aio.ServicerContext):
+    started_ns = time.perf_counter_ns()
+    try:
+        try:
+            response = await method(servicer, request, context)
+        except (StoreFull, WriterGone) as error:
+            raise Refusal(_UNSERVED[type(error)], detail=str(error)) from None
+    except Refusal as refusal:
+        delay_s = intake.refusal_delay_s()  # a large refused body is answered late: see intake.py
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        metrics.REFUSALS.labels(name, refusal.reason.code).inc()
+        logs.event(
+            "rpc_refused",
+            reason=refusal.reason.code,
+            field=refusal.field,
+            feedetl_sn=refusal.feedetl_sn,
+            reasons=[each.reason.code for each in refusal.all[:errors.REFUSALS_SHOWN]],
+            reason_count=len(refusal.all),
+            ms=(time.perf_counter_ns() - started_ns) / 1e6,
+        )
+        await errors.abort(context, refusal)
+    except grpc.aio.AbortError:
+        raise
+    except Exception as error:
+        # A broken invariant or a bug: nothing was committed (writes happen only in the writer's
+        # transaction, which aborts on error); the caller gets INTERNAL, the log gets the trace.
+        logs.event("rpc_failed", level="error", error=repr(error), trace=traceback.format_exc(limit=8))
+        # The caller gets a stable reason and a fixed text, never the exception's own (grpc would send
+        # UNKNOWN with it).
+        await errors.abort(context, Refusal(reasons.INTERNAL_ERROR))
+    if servicer.app.log_calls:
+        logs.event("rpc", ms=(time.perf_counter_ns() - started_ns) / 1e6)
+    return response
