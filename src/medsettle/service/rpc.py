@@ -31,8 +31,11 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         caller, request_id = identity.current_uri(), logs.request_id_of(request)
         if tracing.enabled():
             tracing.annotate(caller, request_id)
-        with logs.call(name, caller, request_id):
+        token = logs.bind_call(name, caller, request_id)
+        try:
             return await _served(self, method, name, request, context)
+        finally:
+            logs.unbind_call(token)
 
     return wrapper
 
