@@ -285,5 +285,6 @@ def main(args) -> int:
         print(f"    {code:<28} {count:>5}")
     print(f"  flagged {tally.flagged}; reviewed: {tally.confirmed} confirmed with deductions "
           f"({format_fen(tally.deducted_fen)} yuan), {tally.cleared} cleared")
-    print(f"then: medsettle report --month {Clock().today()[:7]} --out report")
+    month = Clock().today()[:7]
+    print(f"then: medsettle report --month {month}; medsettle clearing run --month {month}")
     return 0
