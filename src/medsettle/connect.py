@@ -5,6 +5,10 @@ development set `medsettle up` made under the data directory (<data-dir>/tls). `
 (`institution:H44010200001`, `province:440000`, `national:ops`); each command has a sensible default. With
 --insecure the call goes in plaintext and names the caller in the x-medsettle-caller metadata (a loopback
 --insecure server only).
+
+A sharded deployment (Envoy in front of shards by insured province) routes each call about a person by the
+x-insuplc-admdvs metadata: `--insuplc-admdvs` (env MEDSETTLE_INSUPLC_ADMDVS) sends it on every call; a single host
+ignores it.
 """
 
 from __future__ import annotations
@@ -41,12 +45,16 @@ def add_flags(parser) -> None:
                         help="who calls: institution:CODE, province:ADMDVS or national:NAME (env MEDSETTLE_CALLER)")
     parser.add_argument("--insecure", action="store_true", default=argparse.SUPPRESS,
                         help="plaintext, a loopback address only; the caller named in x-medsettle-caller metadata")
+    parser.add_argument("--insuplc-admdvs", default=argparse.SUPPRESS,
+                        help="the insured place of the person the call is about, sent as x-insuplc-admdvs (a "
+                             "sharded deployment routes by it; env MEDSETTLE_INSUPLC_ADMDVS)")
 
 
 def defaults() -> dict[str, object]:
     return {"target": os.environ.get("MEDSETTLE_LISTEN", LISTEN_DEFAULT),
             "tls_dir": os.environ.get("MEDSETTLE_TLS_DIR", ""),
-            "caller": os.environ.get("MEDSETTLE_CALLER", ""), "insecure": False}
+            "caller": os.environ.get("MEDSETTLE_CALLER", ""), "insecure": False,
+            "insuplc_admdvs": os.environ.get("MEDSETTLE_INSUPLC_ADMDVS", "")}
 
 
 def caller(args, default: str) -> Caller:
@@ -74,21 +82,30 @@ def channel(args, default_caller: str) -> grpc.Channel:
     return channel_as(args, caller(args, default_caller))
 
 
+def insured_place_header(admdvs: str) -> tuple[tuple[str, str], ...]:
+    from medsettle.service.placement import INSURED_PLACE_KEY
+
+    return ((INSURED_PLACE_KEY, admdvs),) if admdvs else ()
+
+
 def channel_as(args, who: Caller | str) -> grpc.Channel:
     """A channel to args.target on which every call is made as `who` (a tool acting for many callers: the demo
     day's hospitals and provinces). Over mutual TLS a development directory makes a missing certificate."""
     who = identity.of(who) if isinstance(who, str) else who
     options = [("grpc.max_send_message_length", MESSAGE_BYTES_MAX),
                ("grpc.max_receive_message_length", MESSAGE_BYTES_MAX)]
+    placed = insured_place_header(getattr(args, "insuplc_admdvs", ""))
     if args.insecure:
-        return grpc.intercept_channel(grpc.insecure_channel(args.target, options=options), caller_header(who))
+        plain = grpc.insecure_channel(args.target, options=options)
+        return grpc.intercept_channel(plain, _Named(identity.metadata(who) + placed))
     from medsettle import tls
 
     directory = pathlib.Path(args.tls_dir or default_tls_dir(getattr(args, "data_dir", None)))
     if not (directory / "ca.pem").is_file():
         raise SystemExit(f"no ca.pem in {directory}: give --tls-dir (the server's CA and your certificate), or "
                          f"--insecure for a loopback plaintext server")
-    return grpc.secure_channel(args.target, tls.channel_credentials(directory, who), options=options)
+    secure = grpc.secure_channel(args.target, tls.channel_credentials(directory, who), options=options)
+    return grpc.intercept_channel(secure, _Named(placed)) if placed else secure
 
 
 def unreachable(error: grpc.RpcError) -> bool:

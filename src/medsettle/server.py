@@ -59,6 +59,8 @@ class ServerConfig:
     tls_dir: str = ""  # "" = plaintext, accepted only on a loopback address (build_server checks)
     person_lookups_per_minute: int = Limits.person_lookups_per_minute
     trace: str = "off"  # OpenTelemetry spans: "off", "console" (stderr) or "otlp" (tracing.py)
+    shard_map: str = ""  # path of the shard map (domain/shards.py); "" = a single host owning every province
+    shard: str = ""  # which shard of the map this server is
 
 
 def is_loopback(listen: str) -> bool:
@@ -105,16 +107,18 @@ def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = I
     from medsettle import tls
     from medsettle.service import registry
     from medsettle.service.access import Access
+    from medsettle.service.placement import ShardGuard
 
     insecure = not app.tls_dir
     if insecure and not is_loopback(listen):
         raise ListenError(f"plaintext is served on a loopback address only, not {listen}: serve mutual TLS "
                           f"(--tls-dir) or listen on 127.0.0.1")
 
+    guard = [] if app.shard_map is None else [ShardGuard(app.shard_map, app.shard_name)]
     server = grpc.aio.server(
-        # the span (when tracing) covers everything; intake decodes the body (and admits the call), then access
-        # authorizes the decoded request
-        interceptors=[*([tracer] if tracer else []), intake.IntakeInterceptor(app.admission),
+        # the span (when tracing) covers everything; intake decodes the body (and admits the call); a shard refuses
+        # what is not its own before anything is read; then access authorizes the decoded request
+        interceptors=[*([tracer] if tracer else []), intake.IntakeInterceptor(app.admission), *guard,
                       Access(app, insecure=insecure)],
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
         # A backstop above admission's own bound (which answers with a reason), room left for health checks.
@@ -164,6 +168,25 @@ async def start(app: App, listen: str, *, so_reuseport: bool, idle_s: float = ID
     return server, health_servicer, port
 
 
+def load_shard_map(config: ServerConfig):
+    """The shard map this server is a shard of, checked to name it; None for a single host."""
+    import pathlib
+
+    from medsettle.domain import shards
+
+    if not config.shard_map and not config.shard:
+        return None
+    if not (config.shard_map and config.shard):
+        raise ListenError("a shard needs both --shard-map and --shard")
+    try:
+        shard_map = shards.parse(pathlib.Path(config.shard_map).read_bytes())
+    except (OSError, shards.ShardMapError) as error:
+        raise ListenError(f"shard map {config.shard_map}: {error}") from None
+    if shard_map.shard(config.shard) is None:
+        raise ListenError(f"shard map {config.shard_map} has no shard {config.shard!r} ({', '.join(shard_map.names)})")
+    return shard_map
+
+
 def _raise_open_files_limit() -> None:
     """Every connection is a descriptor: at the usual soft limit of 1,024, a thousand idle sockets starve accept()
     and health checks time out. Take what the hard limit allows."""
@@ -195,7 +218,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                on_commit=_observe_commit)
     app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls, tls_dir=config.tls_dir,
-              limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute))
+              limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute),
+              shard_map=load_shard_map(config), shard_name=config.shard)
     try:
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
                                                     idle_s=config.idle_s, tracer=tracing.enable(config.trace))
@@ -205,7 +229,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         tracing.shutdown()
         raise
     logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir,
-               tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace)
+               tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace,
+               shard=config.shard or "(single host)")
     if ready is not None:
         ready()
 

@@ -97,6 +97,10 @@ def serve(config: ServerConfig) -> int:
     if not config.create and not holds_store(config.data_dir):
         raise ServeRefused(f"{config.data_dir} holds no medsettle store; check --data-dir, or give --create "
                            f"to start an empty one (`medsettle up` seeds the demo nation)")
+    try:
+        server.load_shard_map(config)  # a bad map is refused here, before any worker starts
+    except server.ListenError as error:
+        raise ServeRefused(str(error)) from None
     lock = lock_data_dir(config.data_dir)
     metrics_dir = ""
     try:

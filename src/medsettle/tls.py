@@ -103,6 +103,63 @@ def caller_of_peer(auth_context: dict) -> Caller | None:
     return identity.parse(named[0]) if len(named) == 1 else None
 
 
+FORWARDED_CLIENT_CERT_KEY = "x-forwarded-client-cert"
+FORWARDED_CHARS_MAX = 4_096  # an element names a hash, the proxy and a few URIs: well under this
+
+
+def _forwarded_pairs(element: str) -> list[tuple[str, str]]:
+    """The key=value pairs of one x-forwarded-client-cert element (Envoy's format: `;` between pairs, a value that
+    holds `,;=` in double quotes with `\"` escaped)."""
+    pairs, index = [], 0
+    while index < len(element):
+        key_end = element.find("=", index)
+        if key_end < 0:
+            break
+        key, index = element[index:key_end].strip(), key_end + 1
+        if element.startswith('"', index):
+            value, index = [], index + 1
+            while index < len(element) and element[index] != '"':
+                if element[index] == "\\" and index + 1 < len(element):
+                    index += 1
+                value.append(element[index])
+                index += 1
+            pairs.append((key, "".join(value)))
+            index = element.find(";", index)
+        else:
+            end = element.find(";", index)
+            pairs.append((key, element[index:] if end < 0 else element[index:end]))
+            index = end
+        if index < 0:
+            break
+        index += 1
+    return pairs
+
+
+def caller_forwarded(header: str) -> Caller | None:
+    """The caller an x-forwarded-client-cert header names: the one `medsettle:` URI of its last element (the one the
+    nearest proxy set; Envoy's SANITIZE_SET leaves only that one). None when there is none, or several."""
+    if not header or len(header) > FORWARDED_CHARS_MAX:
+        return None
+    uris = [value for key, value in _forwarded_pairs(_last_element(header)) if key.lower() == "uri"]
+    named = [uri for uri in uris if uri.startswith(identity.URI_PREFIX)]
+    return identity.parse(named[0]) if len(named) == 1 else None
+
+
+def _last_element(header: str) -> str:
+    """The last element of a header whose quoted values may hold commas."""
+    start, quoted, index = 0, False, 0
+    while index < len(header):
+        char = header[index]
+        if char == "\\" and quoted:
+            index += 1
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            start = index + 1
+        index += 1
+    return header[start:]
+
+
 def channel_credentials(directory: pathlib.Path, caller: Caller) -> grpc.ChannelCredentials:
     """Client credentials: trust the directory's CA, present the caller's certificate. A development directory
     (one holding ca-key.pem) gets a missing caller certificate made on first use."""

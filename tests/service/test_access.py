@@ -58,6 +58,7 @@ ALLOWED: dict[str, set[str]] = {
     "GetPerson": {"bj", "national"},
     "CheckBenefit": {"bj", "national"},
     "GetAccumulators": {"bj", "national"},
+    "FindInsuredPlace": {"bj", "gd", "sh", "national"},  # by psn_no: no institution; any province learns the place
     # filings of Beijing's insured: Beijing, national; a referral (2501) also by the referring Beijing hospital
     "CreateFiling": {"bj", "national"},
     "RevokeFiling": {"bj", "national"},

@@ -160,6 +160,7 @@ BASE: dict[str, Callable[[dict], Message]] = {
     "CheckBenefit": lambda ctx: person_pb2.CheckBenefitRequest(
         person=person_pb2.PersonRef(psn_no="P001"), insutype="310", fixmedins_code=GZ, med_type="11", date=TODAY),
     "GetAccumulators": lambda ctx: person_pb2.GetAccumulatorsRequest(psn_no="P001", insutype="310", year=2026),
+    "FindInsuredPlace": lambda ctx: person_pb2.FindInsuredPlaceRequest(person=person_pb2.PersonRef(psn_no="P001")),
     # FilingService
     "CreateFiling": lambda ctx: filing_pb2.CreateFilingRequest(
         psn_no="P002", insutype="390", mdtrtarea_admvs="310000", category="23", begndate=TODAY, enddate="2026-12-31"),
@@ -240,7 +241,7 @@ BASE: dict[str, Callable[[dict], Message]] = {
 }
 
 SERVICE_OF = {
-    **dict.fromkeys(["GetPerson", "CheckBenefit", "GetAccumulators"], "PersonService"),
+    **dict.fromkeys(["GetPerson", "CheckBenefit", "GetAccumulators", "FindInsuredPlace"], "PersonService"),
     **dict.fromkeys(["CreateFiling", "RevokeFiling", "ListFilings", "CreateReferralFiling", "RevokeReferralFiling",
                      "CreateChronicQualification", "RevokeChronicQualification", "ListChronicQualifications"],
                     "FilingService"),
@@ -455,7 +456,7 @@ def request_ids(rpc: str) -> list[Case]:
 
 OUTPATIENT = ("PreSettleOutpatient", "SettleOutpatient")
 INPATIENT = ("PreSettleInpatient", "SettleInpatient")
-PERSON_REFS = (("GetPerson", "person"), ("CheckBenefit", "person"), ("Admit", "person"),
+PERSON_REFS = (("GetPerson", "person"), ("CheckBenefit", "person"), ("Admit", "person"), ("FindInsuredPlace", "person"),
                ("PreSettleOutpatient", "claim.person"), ("SettleOutpatient", "claim.person"))
 
 # What the core already refused as it should: the right reason, the field named, nothing written.

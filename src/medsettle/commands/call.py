@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import grpc
+
 from medsettle import client, connect, exits
 from medsettle.v1 import (
     person_pb2,
@@ -86,6 +88,40 @@ def _request_id(args) -> str:
     return request_id
 
 
+def _reason(error: grpc.RpcError) -> str:
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(error)
+    for detail in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason
+    return ""
+
+
+def _placed(persons, ref: person_pb2.PersonRef, call):
+    """`call(metadata)`, and when a sharded deployment asks for the person's insured place, the same call again with
+    the one its directory gives for the person's credential (what a gateway does once per visit)."""
+    from medsettle.domain import reasons
+
+    try:
+        return call(())
+    except grpc.RpcError as error:
+        if _reason(error) != reasons.INSURED_PLACE_REQUIRED.code:
+            raise
+    found = persons.FindInsuredPlace(person_pb2.FindInsuredPlaceRequest(person=ref))
+    return call(connect.insured_place_header(found.insuplc_admdvs))
+
+
+def _request_id_header(request_id: str) -> tuple[tuple[str, str], ...]:
+    """A mutating call names its request id in metadata too: the proxy of a sharded deployment may then send it again
+    after an UNAVAILABLE, which the request id makes harmless."""
+    from medsettle.service.placement import REQUEST_ID_KEY
+
+    return ((REQUEST_ID_KEY, request_id),)
+
+
 def cmd_call(args) -> int:
     if args.call == "settle":
         try:
@@ -97,12 +133,15 @@ def cmd_call(args) -> int:
         settlements = settlement_pb2_grpc.SettlementServiceStub(channel)
         reference = reference_data_pb2_grpc.ReferenceDataServiceStub(channel)
         if args.call == "person":
-            answer = persons.GetPerson(person_pb2.GetPersonRequest(person=_person_ref(args)))
+            ref = _person_ref(args)
+            answer = _placed(persons, ref, lambda metadata: persons.GetPerson(
+                person_pb2.GetPersonRequest(person=ref), metadata=metadata))
             show = client.print_person
         elif args.call == "benefit":
-            answer = persons.CheckBenefit(person_pb2.CheckBenefitRequest(
-                person=_person_ref(args), insutype=args.insutype, fixmedins_code=args.fixmedins_code,
-                med_type=args.med_type, dise_codg=args.dise_codg, date=args.date))
+            ref = _person_ref(args)
+            answer = _placed(persons, ref, lambda metadata: persons.CheckBenefit(person_pb2.CheckBenefitRequest(
+                person=ref, insutype=args.insutype, fixmedins_code=args.fixmedins_code, med_type=args.med_type,
+                dise_codg=args.dise_codg, date=args.date), metadata=metadata))
             (client.print_json if args.json else client.print_benefit)(answer)
             return exits.OK if answer.ok else exits.REFUSED
         elif args.call == "catalog-item":
@@ -118,12 +157,15 @@ def cmd_call(args) -> int:
             if args.pre:
                 answer = settlements.PreSettleOutpatient(settlement_pb2.PreSettleOutpatientRequest(claim=claim))
             else:
+                request_id = _request_id(args)
                 answer = settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
-                    request_id=_request_id(args), claim=claim))
+                    request_id=request_id, claim=claim), metadata=_request_id_header(request_id))
             show = lambda settled: client.print_settlement(settled.settlement)  # noqa: E731
         elif args.call == "reverse":
+            request_id = _request_id(args)
             answer = settlements.ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
-                request_id=_request_id(args), fixmedins_code=args.fixmedins_code, setl_id=args.setl_id))
+                request_id=request_id, fixmedins_code=args.fixmedins_code, setl_id=args.setl_id),
+                metadata=_request_id_header(request_id))
             show = lambda reversed_: client.print_settlement(reversed_.settlement)  # noqa: E731
         else:
             raise AssertionError(args.call)

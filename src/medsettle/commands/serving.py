@@ -83,6 +83,10 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         default=env("MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE", str(PERSON_LOOKUPS_DEFAULT)),
                         help="an institution's person look-ups a minute, per worker (env "
                              "MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE)")
+    parser.add_argument("--shard-map", default=env("MEDSETTLE_SHARD_MAP", ""),
+                        help="serve as one shard of this map (JSON, docs/operations.md; env MEDSETTLE_SHARD_MAP)")
+    parser.add_argument("--shard", default=env("MEDSETTLE_SHARD", ""),
+                        help="which shard of --shard-map this server is (env MEDSETTLE_SHARD)")
 
 
 def _server_config(args):
@@ -92,7 +96,8 @@ def _server_config(args):
                         drain_s=args.drain_s, idle_s=args.idle_s, map_size_bytes=int(args.map_size_gib * 2**30),
                         log_calls=args.log_calls, create=getattr(args, "create", False),
                         metrics_listen=args.metrics_listen, tls_dir="" if args.insecure else args.tls_dir,
-                        person_lookups_per_minute=args.person_lookups_per_minute, trace=args.trace)
+                        person_lookups_per_minute=args.person_lookups_per_minute, trace=args.trace,
+                        shard_map=args.shard_map, shard=args.shard)
 
 
 def cmd_serve(args) -> int:

@@ -203,6 +203,23 @@ def statement(month: str, pair_totals: Iterable[tuple[tuple[str, str], Totals]])
     return result
 
 
+def gathered(month: str, parts: Iterable[Statement]) -> Statement:
+    """The statement of `month` from the statements of shards (each holds the pairs of its insured provinces): the
+    same statement, byte for byte, as one host holding every settlement would make. A pair found on two shards (a
+    province moved between them within the month) is added up like any pair's settlements."""
+    pair_totals: list[tuple[tuple[str, str], Totals]] = []
+    for part in parts:
+        assert part.month == month, (part.month, month)
+        check(part)
+        pair_totals += [((p.insuplc_admdvs, p.mdtrtarea_admvs),
+                         Totals(setl_cnt=p.setl_cnt, medfee_sumamt_fen=p.medfee_sumamt_fen,
+                                fund_pay_sumamt_fen=p.fund_pay_sumamt_fen, acct_pay_fen=p.acct_pay_fen))
+                        for p in part.pairs]
+        pair_totals += [((d.insuplc_admdvs, d.mdtrtarea_admvs),
+                         Totals(deduction_cnt=d.deduction_cnt, deducted_fen=d.deducted_fen)) for d in part.deductions]
+    return statement(month, pair_totals)
+
+
 def check(stmt: Statement) -> None:
     """The statement's invariants: nets sum to zero, receivables equal payables, canonical order."""
     assert sum(p.net_fen for p in stmt.positions) == 0, "nets of a clearing statement sum to zero"

@@ -23,6 +23,8 @@ REMEDY_ASK_OWN_PROVINCE = "ASK_OWN_PROVINCE"
 REMEDY_ACT_AS_YOURSELF = "ACT_AS_YOURSELF"
 REMEDY_PRESENT_CERTIFICATE = "PRESENT_CERTIFICATE"
 REMEDY_SLOW_DOWN = "SLOW_DOWN"
+REMEDY_NAME_INSURED_PLACE = "NAME_INSURED_PLACE"
+REMEDY_ASK_EVERY_SHARD = "ASK_EVERY_SHARD"
 REMEDY_NONE = ""
 
 REMEDY_TEXT = {
@@ -42,6 +44,12 @@ REMEDY_TEXT = {
                              "act only for your own institution or province; look a person up by their credential"),
     REMEDY_PRESENT_CERTIFICATE: ("请使用平台CA签发的客户端证书调用", "call with a client certificate issued by the platform's CA"),
     REMEDY_SLOW_DOWN: ("查询过于频繁，请稍后重试", "too many look-ups: retry after a short wait"),
+    REMEDY_NAME_INSURED_PLACE: ("请先按凭证查询参保地（FindInsuredPlace，或取1101应答中的参保地），再在元数据 x-insuplc-admdvs 中注明后重试",
+                                "look the insured place up (FindInsuredPlace by the person's credential, or 1101's "
+                                "answer) and retry with it in the x-insuplc-admdvs metadata"),
+    REMEDY_ASK_EVERY_SHARD: ("请用 medsettle cluster 工具逐一发往每个分片（元数据 x-medsettle-shard）并汇总应答",
+                             "send it to every shard (the x-medsettle-shard metadata), as the `medsettle cluster` "
+                             "tools do, and combine the answers"),
     REMEDY_NONE: ("", ""),
 }
 
@@ -146,6 +154,23 @@ RATE_LIMITED = _r("RATE_LIMITED", "人员信息查询超出频率限制", "too m
                   REMEDY_SLOW_DOWN)
 CREDENTIAL_IN_USE = _r("CREDENTIAL_IN_USE", "该证件已属于另一参保人", "the credential already belongs to another person",
                        REMEDY_FIX_REQUEST)
+
+# Shards by insured province (service/placement.py): a call that cannot be routed to the shard that owns it.
+INSURED_PLACE_REQUIRED = _r("INSURED_PLACE_REQUIRED", "该业务涉及参保人，须在元数据 x-insuplc-admdvs 中注明其参保地",
+                            "this call concerns an insured person: name their insured place in the x-insuplc-admdvs "
+                            "metadata", REMEDY_NAME_INSURED_PLACE)
+INSURED_PLACE_UNKNOWN = _r("INSURED_PLACE_UNKNOWN", "元数据 x-insuplc-admdvs 不是已知的参保地行政区划代码",
+                           "the x-insuplc-admdvs metadata names no known insured place (a 6-digit admdvs)",
+                           REMEDY_FIX_REQUEST)
+SHARD_REQUIRED = _r("SHARD_REQUIRED", "该业务须发往每个分片并汇总，请求未注明分片",
+                    "this call is answered by every shard for its own part: name the shard (x-medsettle-shard)",
+                    REMEDY_ASK_EVERY_SHARD)
+WRONG_SHARD = _r("WRONG_SHARD", "请求到达了不负责该参保地的分片（代理路由与分片表不一致），本次请求未生效",
+                 "the call reached a shard that does not own it (the proxy's routes and the shard map disagree): "
+                 "nothing was done", REMEDY_RETRY_LATER)
+PERSON_SPANS_SHARDS = _r("PERSON_SPANS_SHARDS", "参保人的险种分属不同分片的参保地，无法整体归属一个分片",
+                         "the person's insurances lie in insured places of different shards: a person is kept whole "
+                         "on one shard", REMEDY_CONTACT_INSURED_PLACE)
 
 # Not refusals of the rules: the request could not be served. Nothing was written in any of these cases.
 MALFORMED_REQUEST = _r("MALFORMED_REQUEST", "请求报文无法按该交易的消息格式解析", "the request body cannot be decoded as this "

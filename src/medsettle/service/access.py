@@ -1,7 +1,10 @@
 """The access interceptor: every call's caller is resolved and authorized here, once, before any servicer runs.
 
 1. Who: the one `medsettle:` URI SAN of the verified client certificate; on a loopback --insecure listener the
-   `x-medsettle-caller` metadata instead (authorized exactly the same way). Neither: UNAUTHENTICATED.
+   `x-medsettle-caller` metadata instead (authorized exactly the same way). Neither: UNAUTHENTICATED. When the
+   certificate is a proxy's (`medsettle:proxy:<name>`, the sharded deployment's Envoy), the caller is the one its
+   x-forwarded-client-cert header names (Envoy sets it from the caller's own verified certificate and drops any the
+   caller sent); the header is believed from a proxy's certificate only, never from anyone else.
 2. May they: service/authorization.py's table, on the decoded request. No: PERMISSION_DENIED, CALLER_NOT_ALLOWED,
    the RPC and the field in the ErrorInfo, a log line with the caller; the servicer never runs, nothing is written.
 3. An institution's person look-ups count against its rate (Limits.person_lookups_per_minute, per worker process):
@@ -43,7 +46,15 @@ class Access(grpc.aio.ServerInterceptor):
         if self.insecure:
             named = [value for key, value in context.invocation_metadata() or () if key == identity.CALLER_METADATA_KEY]
             return identity.parse(named[0]) if len(named) == 1 else None  # two names are no name
-        return tls.caller_of_peer(context.auth_context())
+        peer = tls.caller_of_peer(context.auth_context())
+        if peer is None or peer.kind != identity.PROXY:
+            return peer
+        forwarded = [value for key, value in context.invocation_metadata() or ()
+                     if key == tls.FORWARDED_CLIENT_CERT_KEY]
+        if not forwarded:
+            return peer  # the proxy's own calls: its health checks
+        caller = tls.caller_forwarded(forwarded[0]) if len(forwarded) == 1 else None
+        return None if caller is None or caller.kind == identity.PROXY else caller
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from medsettle.domain.shards import ShardMap
 from medsettle.service.clock import Clock
 from medsettle.service.intake import Admission
 from medsettle.store.env import Store
@@ -38,6 +39,9 @@ class App:
     # Directory of ca.pem, server.pem and server-key.pem: mutual TLS. "" = plaintext on loopback only, the caller
     # named by the x-medsettle-caller metadata (development, tests, benchmarks).
     tls_dir: str = ""
+    # A shard of a sharded deployment: the map and which shard this is (None: a single host, owning every province).
+    shard_map: ShardMap | None = None
+    shard_name: str = ""
     admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:

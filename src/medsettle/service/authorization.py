@@ -21,7 +21,7 @@ from google.protobuf.message import Message
 from medsettle.domain import codes, reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.service import logs
-from medsettle.service.identity import INSTITUTION, KINDS, NATIONAL, PROVINCE, Caller
+from medsettle.service.identity import INSTITUTION, KINDS, NATIONAL, PROVINCE, PROXY, Caller
 from medsettle.store.keys import MAX_PART_BYTES
 from medsettle.store.view import View
 
@@ -293,6 +293,8 @@ TABLE: dict[str, tuple[Rule, ...]] = {
                                    province(PersonInsuredHere("person")), national()),
     "PersonService/GetAccumulators": (institution(Credential("person"), **_WINDOW_LOOKUP),
                                       province(PersonInsuredHere("psn_no", or_field="person")), national()),
+    # Where a person's calls go (sharded): only their insured province, learned by credential like 1101.
+    "PersonService/FindInsuredPlace": (institution(Credential("person"), **_WINDOW_LOOKUP), province(), national()),
     # FilingService: the insured place files for its insured and lists their history; the referring institution
     # (2501/2502) files for persons of its own province. A window sees the filings in force through GetPerson.
     "FilingService/CreateFiling": (province(PersonInsuredHere("psn_no")), national()),
@@ -352,9 +354,11 @@ TABLE: dict[str, tuple[Rule, ...]] = {
     "SupervisionService/GetSupervisionStats": EVERY_CALLER,
 }
 
-# Health and reflection: any verified caller (a load balancer's probe has a certificate too).
+# Health and reflection: any verified caller (a load balancer's probe has a certificate too), the proxy in front of
+# shards included (its health checks); the proxy may call nothing else as itself.
 OPEN_TO_EVERY_CALLER = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/",
                         "/grpc.reflection.v1.ServerReflection/")
+_OPEN_RULES = (*EVERY_CALLER, Rule(PROXY))
 
 _ROWS = {f"/{PACKAGE}.{name}": rules for name, rules in TABLE.items()}
 assert all(len({rule.kind for rule in rules}) == len(rules) for rules in TABLE.values()), "one rule per kind"
@@ -363,7 +367,7 @@ assert all(len({rule.kind for rule in rules}) == len(rules) for rules in TABLE.v
 def rules_of(method: str) -> tuple[Rule, ...]:
     """The rules of a full method name ("/medsettle.v1.PersonService/GetPerson"): national only when no row."""
     if method.startswith(OPEN_TO_EVERY_CALLER):
-        return EVERY_CALLER
+        return _OPEN_RULES
     return _ROWS.get(method, NATIONAL_ONLY)
 
 

@@ -48,6 +48,11 @@ _CODES = {
     reasons.RATE_LIMITED.code: code_pb2.RESOURCE_EXHAUSTED,
     reasons.CREDENTIAL_IN_USE.code: code_pb2.ALREADY_EXISTS,
     reasons.INTERNAL_ERROR.code: code_pb2.INTERNAL,
+    reasons.INSURED_PLACE_REQUIRED.code: code_pb2.INVALID_ARGUMENT,
+    reasons.INSURED_PLACE_UNKNOWN.code: code_pb2.INVALID_ARGUMENT,
+    reasons.SHARD_REQUIRED.code: code_pb2.FAILED_PRECONDITION,
+    reasons.WRONG_SHARD.code: code_pb2.UNAVAILABLE,
+    reasons.PERSON_SPANS_SHARDS.code: code_pb2.FAILED_PRECONDITION,
 }
 
 

@@ -1,6 +1,10 @@
 """Who is calling: a verified caller, named `medsettle:<kind>:<id>` (the URI SAN of its client certificate, or on a
 loopback --insecure listener the x-medsettle-caller metadata).
 
+A `proxy` (the sharded deployment's Envoy, `medsettle:proxy:<name>`) is trusted to name the caller it forwards in
+the x-forwarded-client-cert header it sets from that caller's verified certificate; on its own it may only ask for
+health (service/access.py).
+
 The access interceptor resolves the caller once per call and keeps it in a context variable for the servicers'
 audit trail (`current()`); servicers never decide anything from it, and the domain never hears of it.
 """
@@ -15,8 +19,8 @@ from medsettle.domain import region
 
 CALLER_METADATA_KEY = "x-medsettle-caller"
 URI_PREFIX = "medsettle:"
-INSTITUTION, PROVINCE, NATIONAL = "institution", "province", "national"
-KINDS = (INSTITUTION, PROVINCE, NATIONAL)
+INSTITUTION, PROVINCE, NATIONAL, PROXY = "institution", "province", "national", "proxy"
+KINDS = (INSTITUTION, PROVINCE, NATIONAL, PROXY)
 URI_CHARS_MAX = 64
 
 # fixmedins_code as the contract's codes are (convert.is_code), a national system's name in lower case.
@@ -24,6 +28,7 @@ _ID_RE = {
     INSTITUTION: re.compile(r"[0-9A-Za-z._-]{1,40}"),
     PROVINCE: re.compile(r"[0-9]{2}0000"),
     NATIONAL: re.compile(r"[a-z][a-z0-9-]{0,31}"),
+    PROXY: re.compile(r"[a-z][a-z0-9-]{0,31}"),
 }
 
 
@@ -65,8 +70,8 @@ def of(text: str) -> Caller:
     """parse(), for names written in code and on the command line: a bad one is an error, not a refusal."""
     caller = parse(text)
     if caller is None:
-        raise ValueError(f"{text!r} names no caller: institution:<fixmedins_code>, province:<xx0000> or "
-                         f"national:<name>")
+        raise ValueError(f"{text!r} names no caller: institution:<fixmedins_code>, province:<xx0000>, "
+                         f"national:<name> or proxy:<name>")
     return caller
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from medsettle.domain import codes, reasons
+from medsettle.domain import codes, reasons, region
 from medsettle.domain.eligibility import BenefitAnswer, BenefitQuery, check_benefit
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import Institution, Person
@@ -16,8 +16,14 @@ def person_by_psn_no(view: View, psn_no: str, field: str = "psn_no") -> Person:
     """The person with this psn_no; refusals name `field`, the request's own field."""
     person = view.person(convert.code(psn_no, field))
     if person is None:
-        raise Refusal(reasons.PERSON_NOT_FOUND, field=field)
+        raise Refusal(reasons.PERSON_NOT_FOUND, field=field, detail=_elsewhere(view.directory_entry(psn_no)))
     return person
+
+
+def _elsewhere(entry) -> str:
+    """A sharded deployment's hint for a person this shard does not hold but its directory knows."""
+    return "" if entry is None else (f"insured in {entry.insuplc_admdvs}, on another shard: name it in "
+                                     f"x-insuplc-admdvs")
 
 
 def resolve_person(view: View, ref: person_pb2.PersonRef, field: str = "person") -> tuple[Person, str]:
@@ -41,10 +47,28 @@ def _by_credential(view: View, ref: person_pb2.PersonRef, field: str) -> Person:
     psn_no = view.psn_no_by_cert(cert_type, cert_no)
     person = None if psn_no is None else view.person(psn_no)
     if person is None:
-        raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.mdtrt_cert_no")
+        elsewhere = view.directory_psn_no(cert_type, cert_no)
+        raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.mdtrt_cert_no",
+                      detail=_elsewhere(None if elsewhere is None else view.directory_entry(elsewhere)))
     if cert_type == codes.CERT_SOCIAL_CARD and ref.card_sn != person.card_sn:
         raise convert.invalid(f"{field}.card_sn", "card_sn does not match the card")
     return person
+
+
+def insured_province(view: View, ref: person_pb2.PersonRef, field: str = "person") -> str:
+    """The insured province of the person a PersonRef names: of the person held here, else from the credential
+    directory (persons insured on other shards)."""
+    try:
+        person, _ = resolve_person(view, ref, field)
+    except Refusal as refusal:
+        if refusal.reason is not reasons.PERSON_NOT_FOUND:
+            raise
+        psn_no = ref.psn_no or view.directory_psn_no(ref.mdtrt_cert_type, ref.mdtrt_cert_no)
+        entry = None if psn_no is None else view.directory_entry(psn_no)
+        if entry is None:
+            raise
+        return entry.insuplc_admdvs
+    return region.province_of(person.insu_lines[0].insuplc_admdvs)
 
 
 def person_of(view: View, psn_no: str, ref: person_pb2.PersonRef) -> Person:

@@ -31,6 +31,11 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
         )
 
     @rpc
+    async def FindInsuredPlace(self, request: pb.FindInsuredPlaceRequest, context) -> pb.FindInsuredPlaceResponse:
+        with self.app.store.read() as view:
+            return pb.FindInsuredPlaceResponse(insuplc_admdvs=lookups.insured_province(view, request.person))
+
+    @rpc
     async def CheckBenefit(self, request: pb.CheckBenefitRequest, context) -> pb.CheckBenefitResponse:
         med_type = convert.code(request.med_type, "med_type", codes.MED_TYPES)
         date = convert.date(request.date, "date", allow_empty=True) or self.app.clock.today()

@@ -15,12 +15,12 @@ from collections.abc import Callable
 
 import msgspec
 
-from medsettle.domain import codes, reasons, region, versions
+from medsettle.domain import codes, reasons, region, shards, versions
 from medsettle.domain.reasons import Refusal
 from medsettle.service import convert, idempotency, identity
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
-from medsettle.store.view import WriteView
+from medsettle.store.view import WriteView, directory_entry_of
 from medsettle.v1 import reference_data_pb2 as pb
 from medsettle.v1 import reference_data_pb2_grpc as pb_grpc
 
@@ -151,10 +151,11 @@ def _unique_credentials(persons) -> None:
 
 def _check_credentials_free(view: WriteView, person, index: int) -> None:
     """A credential already held by another person is refused: a look-up by it would find the new person (a
-    province could take over another's insured by giving its own person their ID number)."""
+    province could take over another's insured by giving its own person their ID number). A shard knows the others'
+    insured by their directory entries."""
     for name, cert_type in _CREDENTIALS:
         value = getattr(person, name)
-        holder = view.psn_no_by_cert(cert_type, value) if value else None
+        holder = (view.psn_no_by_cert(cert_type, value) or view.directory_psn_no(cert_type, value)) if value else None
         if holder is not None and holder != person.psn_no:
             raise Refusal(reasons.CREDENTIAL_IN_USE, field=f"persons[{index}].{name}", detail="held by another person")
 
@@ -257,15 +258,42 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
                 raise convert.invalid(f"persons[{index}].brdy", f"a birth date after today ({today})")
 
         _unique_credentials(persons)
+        elsewhere = self._elsewhere(persons)
 
         def effect(view: WriteView):
             for index, person in enumerate(persons):
                 _check_credentials_free(view, person, index)
-            written, unchanged = _replace_records(persons, lambda p: view.person(p.psn_no), view.put_person)
-            self.app.audit(view, who, "PutPersons", f"persons={len(persons)} written={written}", request.request_id)
-            return pb.PutPersonsResponse(persons_written=written, persons_unchanged=unchanged), {}
+            own = [person for person in persons if person.psn_no not in elsewhere]
+            written, unchanged = _replace_records(own, lambda p: view.person(p.psn_no), view.put_person)
+            for person in own:
+                view.delete_directory_entry(person.psn_no)  # insured here now, if they were elsewhere
+            for person in persons:
+                if person.psn_no in elsewhere:
+                    view.delete_person(person.psn_no)  # insured elsewhere now, if they were here: history stays
+                    view.put_directory_entry(directory_entry_of(person, elsewhere[person.psn_no]))
+            self.app.audit(view, who, "PutPersons", f"persons={len(persons)} written={written} "
+                                                    f"directory={len(elsewhere)}", request.request_id)
+            return pb.PutPersonsResponse(persons_written=written, persons_unchanged=unchanged,
+                                         persons_in_directory=len(elsewhere)), {}
 
         return await _push(self.app, request, request_once, effect)
+
+    def _elsewhere(self, persons) -> dict[str, str]:
+        """Sharded: psn_no -> insured province of each person another shard owns (this one keeps them only in its
+        credential directory). A person whose insurances lie on two shards is refused."""
+        shard_map = self.app.shard_map
+        if shard_map is None:
+            return {}
+        found = {}
+        for index, person in enumerate(persons):
+            insured = tuple(line.insuplc_admdvs for line in person.insu_lines)
+            owner = shards.owner_of_regions(shard_map, insured)
+            if owner is None:
+                raise Refusal(reasons.PERSON_SPANS_SHARDS, field=f"persons[{index}].insuinfo",
+                              detail=f"insured in {', '.join(sorted({region.province_of(r) for r in insured}))}")
+            if owner.name != self.app.shard_name:
+                found[person.psn_no] = region.province_of(insured[0])
+        return found
 
     @rpc
     async def WithdrawVersion(self, request: pb.WithdrawVersionRequest, context) -> pb.WithdrawVersionResponse:

@@ -67,3 +67,12 @@ class RefusalEntry(Record, kw_only=True):
     mdtrtarea_admvs: str  # province of treatment, or supervision_stats.UNKNOWN_REGION
     insuplc_admdvs: str  # insured province, or supervision_stats.UNKNOWN_REGION
     when_ms: int
+
+
+class DirectoryEntry(Record, kw_only=True):
+    """A person insured in a province of another shard, as this shard's credential directory holds them: enough to
+    say where their calls go, nothing of their insurance (domain/shards.py)."""
+
+    psn_no: str
+    insuplc_admdvs: str  # the insured province, xx0000
+    credentials: tuple[tuple[str, str], ...] = ()  # (mdtrt_cert_type, cert_no) the person may be looked up by

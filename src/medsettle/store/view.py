@@ -33,6 +33,8 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   deductions      date, fixmedins_code, flag_id, "D" | "G"         -> clearing.Deduction
   stats           date, treatment province, insured province, fixmedins_code -> supervision_stats.DayStats
   refusal_log     date, fixmedins_code, request_id                 -> RefusalEntry (statistics, best effort)
+  directory       "P", psn_no | "C", mdtrt_cert_type, cert_no      -> DirectoryEntry | psn_no (bytes): persons
+                  insured on other shards (sharded deployments only; domain/shards.py)
 """
 
 from __future__ import annotations
@@ -62,7 +64,15 @@ from medsettle.domain.records import (
 from medsettle.domain.supervision_stats import DayStats
 from medsettle.store import codec, keys
 from medsettle.store.keys import MAX_PART_BYTES, key, prefix, seq
-from medsettle.store.rows import AccumulatorRow, AuditEntry, ClosedMonth, RefusalEntry, RequestRecord, StayLine
+from medsettle.store.rows import (
+    AccumulatorRow,
+    AuditEntry,
+    ClosedMonth,
+    DirectoryEntry,
+    RefusalEntry,
+    RequestRecord,
+    StayLine,
+)
 
 KEYSPACES = (
     "persons",
@@ -97,6 +107,7 @@ KEYSPACES = (
     "deductions",
     "stats",
     "refusal_log",
+    "directory",
 )
 # Written by the best-effort refusal counter outside any request's transaction: a refusal changes nothing else.
 STATISTICS_KEYSPACES = frozenset({"stats", "refusal_log"})
@@ -129,6 +140,7 @@ RECORD_TYPES: dict[str, type] = {
     "stats": DayStats,
     "refusal_log": RefusalEntry,
 }
+DIRECTORY_PERSON, DIRECTORY_CREDENTIAL = "P", "C"
 assert set(RECORD_TYPES) <= set(KEYSPACES)
 
 MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
@@ -256,6 +268,13 @@ class View:
 
     def psn_no_by_cert(self, cert_type: str, cert_no: str) -> str | None:
         data = self.txn.get(key(cert_type, cert_no), db=self.dbs["certs"])
+        return None if data is None else bytes(data).decode("ascii")
+
+    def directory_entry(self, psn_no: str) -> DirectoryEntry | None:
+        return self._get("directory", key(DIRECTORY_PERSON, psn_no), DirectoryEntry)
+
+    def directory_psn_no(self, cert_type: str, cert_no: str) -> str | None:
+        data = self.txn.get(key(DIRECTORY_CREDENTIAL, cert_type, cert_no), db=self.dbs["directory"])
         return None if data is None else bytes(data).decode("ascii")
 
     def institution(self, fixmedins_code: str) -> Institution | None:
@@ -532,6 +551,28 @@ class WriteView(View):
         for cert_type, cert_no in _cert_keys(person):
             self.txn.put(key(cert_type, cert_no), person.psn_no.encode(), db=self.dbs["certs"])
 
+    def delete_person(self, psn_no: str) -> None:
+        """The person record and its credential index (a person now insured on another shard); what they did here
+        (filings, accumulators, settlements) stays as history."""
+        old = self.person(psn_no)
+        if old is not None:
+            for cert_type, cert_no in _cert_keys(old):
+                self.txn.delete(key(cert_type, cert_no), db=self.dbs["certs"])
+            self.txn.delete(key(psn_no), db=self.dbs["persons"])
+
+    def put_directory_entry(self, entry: DirectoryEntry) -> None:
+        self.delete_directory_entry(entry.psn_no)
+        self._put("directory", key(DIRECTORY_PERSON, entry.psn_no), entry)
+        for cert_type, cert_no in entry.credentials:
+            self.txn.put(key(DIRECTORY_CREDENTIAL, cert_type, cert_no), entry.psn_no.encode(), db=self.dbs["directory"])
+
+    def delete_directory_entry(self, psn_no: str) -> None:
+        old = self.directory_entry(psn_no)
+        if old is not None:
+            for cert_type, cert_no in old.credentials:
+                self.txn.delete(key(DIRECTORY_CREDENTIAL, cert_type, cert_no), db=self.dbs["directory"])
+            self.txn.delete(key(DIRECTORY_PERSON, psn_no), db=self.dbs["directory"])
+
     def put_institution(self, institution: Institution) -> None:
         self._put("institutions", key(institution.fixmedins_code), institution)
 
@@ -680,6 +721,10 @@ class WriteView(View):
 
     def put_refusal_entry(self, entry: RefusalEntry) -> None:
         self._put("refusal_log", key(entry.date, entry.fixmedins_code, entry.request_id), entry)
+
+
+def directory_entry_of(person: Person, province: str) -> DirectoryEntry:
+    return DirectoryEntry(psn_no=person.psn_no, insuplc_admdvs=province, credentials=tuple(_cert_keys(person)))
 
 
 def _cert_keys(person: Person) -> list[tuple[str, str]]:

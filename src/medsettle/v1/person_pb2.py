@@ -27,7 +27,7 @@ from medsettle.v1 import filing_pb2 as medsettle_dot_v1_dot_filing__pb2
 from medsettle.v1 import reference_data_pb2 as medsettle_dot_v1_dot_reference__data__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19medsettle/v1/person.proto\x12\x0cmedsettle.v1\x1a\x19medsettle/v1/common.proto\x1a\x19medsettle/v1/filing.proto\x1a!medsettle/v1/reference_data.proto\"\\\n\tPersonRef\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x17\n\x0fmdtrt_cert_type\x18\x02 \x01(\t\x12\x15\n\rmdtrt_cert_no\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61rd_sn\x18\x04 \x01(\t\";\n\x10GetPersonRequest\x12\'\n\x06person\x18\x01 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\"\x9e\x01\n\x11GetPersonResponse\x12&\n\x08\x62\x61seinfo\x18\x01 \x01(\x0b\x32\x14.medsettle.v1.Person\x12%\n\x07\x66ilings\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Filing\x12:\n\x0equalifications\x18\x03 \x03(\x0b\x32\".medsettle.v1.ChronicQualification\"\x9b\x01\n\x13\x43heckBenefitRequest\x12\'\n\x06person\x18\x01 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x16\n\x0e\x66ixmedins_code\x18\x03 \x01(\t\x12\x10\n\x08med_type\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12\x11\n\tdise_codg\x18\x06 \x01(\t\"\x94\x01\n\x14\x43heckBenefitResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12%\n\x07reasons\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Reason\x12\x17\n\x0f\x66iling_category\x18\x03 \x01(\t\x12\x18\n\x10trt_dcla_detl_sn\x18\x04 \x01(\t\x12\x16\n\x0einsuplc_admdvs\x18\x05 \x01(\t\"q\n\x16GetAccumulatorsRequest\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\'\n\x06person\x18\x04 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\"K\n\x17GetAccumulatorsResponse\x12\x30\n\x0c\x61\x63\x63umulators\x18\x01 \x01(\x0b\x32\x1a.medsettle.v1.Accumulators2\x94\x02\n\rPersonService\x12L\n\tGetPerson\x12\x1e.medsettle.v1.GetPersonRequest\x1a\x1f.medsettle.v1.GetPersonResponse\x12U\n\x0c\x43heckBenefit\x12!.medsettle.v1.CheckBenefitRequest\x1a\".medsettle.v1.CheckBenefitResponse\x12^\n\x0fGetAccumulators\x12$.medsettle.v1.GetAccumulatorsRequest\x1a%.medsettle.v1.GetAccumulatorsResponseB\x80\x01\n\x10\x63om.medsettle.v1B\x0bPersonProtoP\x01Z)medsettle/gen/go/medsettle/v1;medsettlev1\xa2\x02\x03MSX\xaa\x02\x0cMedsettle.V1\xca\x02\x0cMedsettle\\V1\xea\x02\rMedsettle::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19medsettle/v1/person.proto\x12\x0cmedsettle.v1\x1a\x19medsettle/v1/common.proto\x1a\x19medsettle/v1/filing.proto\x1a!medsettle/v1/reference_data.proto\"\\\n\tPersonRef\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x17\n\x0fmdtrt_cert_type\x18\x02 \x01(\t\x12\x15\n\rmdtrt_cert_no\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61rd_sn\x18\x04 \x01(\t\";\n\x10GetPersonRequest\x12\'\n\x06person\x18\x01 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\"\x9e\x01\n\x11GetPersonResponse\x12&\n\x08\x62\x61seinfo\x18\x01 \x01(\x0b\x32\x14.medsettle.v1.Person\x12%\n\x07\x66ilings\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Filing\x12:\n\x0equalifications\x18\x03 \x03(\x0b\x32\".medsettle.v1.ChronicQualification\"B\n\x17\x46indInsuredPlaceRequest\x12\'\n\x06person\x18\x01 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\"2\n\x18\x46indInsuredPlaceResponse\x12\x16\n\x0einsuplc_admdvs\x18\x01 \x01(\t\"\x9b\x01\n\x13\x43heckBenefitRequest\x12\'\n\x06person\x18\x01 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x16\n\x0e\x66ixmedins_code\x18\x03 \x01(\t\x12\x10\n\x08med_type\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12\x11\n\tdise_codg\x18\x06 \x01(\t\"\x94\x01\n\x14\x43heckBenefitResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12%\n\x07reasons\x18\x02 \x03(\x0b\x32\x14.medsettle.v1.Reason\x12\x17\n\x0f\x66iling_category\x18\x03 \x01(\t\x12\x18\n\x10trt_dcla_detl_sn\x18\x04 \x01(\t\x12\x16\n\x0einsuplc_admdvs\x18\x05 \x01(\t\"q\n\x16GetAccumulatorsRequest\x12\x0e\n\x06psn_no\x18\x01 \x01(\t\x12\x10\n\x08insutype\x18\x02 \x01(\t\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\'\n\x06person\x18\x04 \x01(\x0b\x32\x17.medsettle.v1.PersonRef\"K\n\x17GetAccumulatorsResponse\x12\x30\n\x0c\x61\x63\x63umulators\x18\x01 \x01(\x0b\x32\x1a.medsettle.v1.Accumulators2\xf7\x02\n\rPersonService\x12L\n\tGetPerson\x12\x1e.medsettle.v1.GetPersonRequest\x1a\x1f.medsettle.v1.GetPersonResponse\x12U\n\x0c\x43heckBenefit\x12!.medsettle.v1.CheckBenefitRequest\x1a\".medsettle.v1.CheckBenefitResponse\x12^\n\x0fGetAccumulators\x12$.medsettle.v1.GetAccumulatorsRequest\x1a%.medsettle.v1.GetAccumulatorsResponse\x12\x61\n\x10\x46indInsuredPlace\x12%.medsettle.v1.FindInsuredPlaceRequest\x1a&.medsettle.v1.FindInsuredPlaceResponseB\x80\x01\n\x10\x63om.medsettle.v1B\x0bPersonProtoP\x01Z)medsettle/gen/go/medsettle/v1;medsettlev1\xa2\x02\x03MSX\xaa\x02\x0cMedsettle.V1\xca\x02\x0cMedsettle\\V1\xea\x02\rMedsettle::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,14 +41,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPERSONREQUEST']._serialized_end=285
   _globals['_GETPERSONRESPONSE']._serialized_start=288
   _globals['_GETPERSONRESPONSE']._serialized_end=446
-  _globals['_CHECKBENEFITREQUEST']._serialized_start=449
-  _globals['_CHECKBENEFITREQUEST']._serialized_end=604
-  _globals['_CHECKBENEFITRESPONSE']._serialized_start=607
-  _globals['_CHECKBENEFITRESPONSE']._serialized_end=755
-  _globals['_GETACCUMULATORSREQUEST']._serialized_start=757
-  _globals['_GETACCUMULATORSREQUEST']._serialized_end=870
-  _globals['_GETACCUMULATORSRESPONSE']._serialized_start=872
-  _globals['_GETACCUMULATORSRESPONSE']._serialized_end=947
-  _globals['_PERSONSERVICE']._serialized_start=950
-  _globals['_PERSONSERVICE']._serialized_end=1226
+  _globals['_FINDINSUREDPLACEREQUEST']._serialized_start=448
+  _globals['_FINDINSUREDPLACEREQUEST']._serialized_end=514
+  _globals['_FINDINSUREDPLACERESPONSE']._serialized_start=516
+  _globals['_FINDINSUREDPLACERESPONSE']._serialized_end=566
+  _globals['_CHECKBENEFITREQUEST']._serialized_start=569
+  _globals['_CHECKBENEFITREQUEST']._serialized_end=724
+  _globals['_CHECKBENEFITRESPONSE']._serialized_start=727
+  _globals['_CHECKBENEFITRESPONSE']._serialized_end=875
+  _globals['_GETACCUMULATORSREQUEST']._serialized_start=877
+  _globals['_GETACCUMULATORSREQUEST']._serialized_end=990
+  _globals['_GETACCUMULATORSRESPONSE']._serialized_start=992
+  _globals['_GETACCUMULATORSRESPONSE']._serialized_end=1067
+  _globals['_PERSONSERVICE']._serialized_start=1070
+  _globals['_PERSONSERVICE']._serialized_end=1445
 # @@protoc_insertion_point(module_scope)

@@ -37,6 +37,18 @@ class GetPersonResponse(_message.Message):
     qualifications: _containers.RepeatedCompositeFieldContainer[_filing_pb2.ChronicQualification]
     def __init__(self, baseinfo: _Optional[_Union[_reference_data_pb2.Person, _Mapping]] = ..., filings: _Optional[_Iterable[_Union[_filing_pb2.Filing, _Mapping]]] = ..., qualifications: _Optional[_Iterable[_Union[_filing_pb2.ChronicQualification, _Mapping]]] = ...) -> None: ...
 
+class FindInsuredPlaceRequest(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: PersonRef
+    def __init__(self, person: _Optional[_Union[PersonRef, _Mapping]] = ...) -> None: ...
+
+class FindInsuredPlaceResponse(_message.Message):
+    __slots__ = ("insuplc_admdvs",)
+    INSUPLC_ADMDVS_FIELD_NUMBER: _ClassVar[int]
+    insuplc_admdvs: str
+    def __init__(self, insuplc_admdvs: _Optional[str] = ...) -> None: ...
+
 class CheckBenefitRequest(_message.Message):
     __slots__ = ("person", "insutype", "fixmedins_code", "med_type", "date", "dise_codg")
     PERSON_FIELD_NUMBER: _ClassVar[int]

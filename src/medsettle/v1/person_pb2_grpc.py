@@ -50,6 +50,11 @@ class PersonServiceStub:
                 request_serializer=medsettle_dot_v1_dot_person__pb2.GetAccumulatorsRequest.SerializeToString,
                 response_deserializer=medsettle_dot_v1_dot_person__pb2.GetAccumulatorsResponse.FromString,
                 _registered_method=True)
+        self.FindInsuredPlace = channel.unary_unary(
+                '/medsettle.v1.PersonService/FindInsuredPlace',
+                request_serializer=medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceRequest.SerializeToString,
+                response_deserializer=medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceResponse.FromString,
+                _registered_method=True)
 
 
 class PersonServiceServicer:
@@ -77,6 +82,14 @@ class PersonServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindInsuredPlace(self, request, context):
+        """The insured place of a person named by a credential, from the directory every shard holds: what a gateway
+        sends as the x-insuplc-admdvs metadata of the person's calls in a sharded deployment (docs/operations.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersonServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +107,11 @@ def add_PersonServiceServicer_to_server(servicer, server):
                     servicer.GetAccumulators,
                     request_deserializer=medsettle_dot_v1_dot_person__pb2.GetAccumulatorsRequest.FromString,
                     response_serializer=medsettle_dot_v1_dot_person__pb2.GetAccumulatorsResponse.SerializeToString,
+            ),
+            'FindInsuredPlace': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindInsuredPlace,
+                    request_deserializer=medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceRequest.FromString,
+                    response_serializer=medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +196,33 @@ class PersonService:
             '/medsettle.v1.PersonService/GetAccumulators',
             medsettle_dot_v1_dot_person__pb2.GetAccumulatorsRequest.SerializeToString,
             medsettle_dot_v1_dot_person__pb2.GetAccumulatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindInsuredPlace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/medsettle.v1.PersonService/FindInsuredPlace',
+            medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceRequest.SerializeToString,
+            medsettle_dot_v1_dot_person__pb2.FindInsuredPlaceResponse.FromString,
             options,
             channel_credentials,
             insecure,

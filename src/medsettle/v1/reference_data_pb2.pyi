@@ -256,12 +256,14 @@ class PutPersonsRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., persons: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class PutPersonsResponse(_message.Message):
-    __slots__ = ("persons_written", "persons_unchanged")
+    __slots__ = ("persons_written", "persons_unchanged", "persons_in_directory")
     PERSONS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     PERSONS_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    PERSONS_IN_DIRECTORY_FIELD_NUMBER: _ClassVar[int]
     persons_written: int
     persons_unchanged: int
-    def __init__(self, persons_written: _Optional[int] = ..., persons_unchanged: _Optional[int] = ...) -> None: ...
+    persons_in_directory: int
+    def __init__(self, persons_written: _Optional[int] = ..., persons_unchanged: _Optional[int] = ..., persons_in_directory: _Optional[int] = ...) -> None: ...
 
 class CatalogItemKey(_message.Message):
     __slots__ = ("mdtrtarea_admvs", "med_list_codg")

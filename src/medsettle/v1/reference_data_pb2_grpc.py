@@ -113,7 +113,8 @@ class ReferenceDataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PutPersons(self, request, context):
-        """Add or replace insured persons; all or nothing.
+        """Add or replace insured persons; all or nothing. Sharded: pushed to every shard, each keeps its own insured and
+        the credential directory of the others.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
