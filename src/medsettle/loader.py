@@ -8,6 +8,10 @@ pushed, in batches, with a progress bar. `--dry-run` stops after the checks and 
 
 Re-running a load is safe and says so: records the server already holds exactly as in the file are reported as
 already present, not as written. Within one run a batch whose answer was lost is retried under the same request id.
+
+A sharded deployment (`--shard-map`): every batch goes to every shard through the proxy (x-medsettle-shard), each
+applies it whole or not at all, and the summary says what each shard wrote; persons too (each shard keeps its own
+insured and the credential directory of the others).
 """
 
 from __future__ import annotations
@@ -164,11 +168,14 @@ def refusal_problems(error: grpc.RpcError, batch: list[Record], path: pathlib.Pa
 # -- pushing --------------------------------------------------------------------------------------------------------
 
 
-def _call(stub, part: Part, request):
+def _call(stub, part: Part, request, shard: str = ""):
+    from medsettle.cluster import fanout
+
     method = getattr(stub, PUSHES[part.kind][2])
+    metadata = fanout.shard_metadata(shard, request.request_id) if shard else ()
     for attempt in range(1, ATTEMPTS_MAX + 1):
         try:
-            return method(request, timeout=PUSH_TIMEOUT_S)
+            return method(request, timeout=PUSH_TIMEOUT_S, metadata=metadata)
         except grpc.RpcError as error:
             if error.code() not in RETRYABLE or attempt == ATTEMPTS_MAX:
                 raise
@@ -176,16 +183,21 @@ def _call(stub, part: Part, request):
     raise AssertionError("unreachable")
 
 
+def _total_key(kind: str, shard: str) -> str:
+    return f"{kind} on {shard}" if shard else kind
+
+
 def _batches(records: list[Record], size: int) -> list[list[Record]]:
     return [records[start:start + size] for start in range(0, len(records), size)]
 
 
 def push(stub, parts: list[Part], path: pathlib.Path, province: str, *, batch_records: int,
-         validate_only: bool, run_id: str, progress: bool) -> dict[str, Counts]:
-    """Every record in batches: validate_only (nothing written, whole file checked by the server), or for real.
-    Returns what was (or would be) written and what was already held, per kind."""
+         validate_only: bool, run_id: str, progress: bool, shards: tuple[str, ...] = ("",)) -> dict[str, Counts]:
+    """Every record in batches, each batch to every shard ("": the one server): validate_only (nothing written, whole
+    file checked by the server), or for real. Returns what was (or would be) written and what was already held, per
+    kind (and shard: "kind on shard")."""
     digest = hashlib.blake2b(path.read_bytes() + province.encode(), digest_size=6).hexdigest()
-    totals = {part.kind: Counts() for part in parts}
+    totals = {_total_key(part.kind, shard): Counts() for part in parts for shard in shards}
     records_count = sum(len(part.records) for part in parts)
     bar = tqdm(total=records_count, unit="rec", file=sys.stderr, disable=not progress,
                desc=("checking " if validate_only else "writing ") + path.name)
@@ -194,18 +206,24 @@ def push(stub, parts: list[Part], path: pathlib.Path, province: str, *, batch_re
         for part in parts:
             for index, batch in enumerate(_batches(part.records, batch_records)):
                 request_id = f"ld-{PUSHES[part.kind][0]}-{digest}-{run_id}-{index:04d}"
-                try:
-                    answer = _call(stub, part, _request(part, batch, province, request_id, validate_only))
-                except grpc.RpcError as error:
-                    problems, count = refusal_problems(error, batch, path)
-                    if not validate_only and done_lines:
-                        problems.append(f"the rows up to line {max(done_lines)} were written before this batch was "
-                                        f"refused; nothing after it was. Fix the file and load it again: what was "
-                                        f"written is then reported as already present")
-                    raise Refused(problems, count) from None
-                counts = _counts(part, answer)
-                totals[part.kind].written += counts.written
-                totals[part.kind].unchanged += counts.unchanged
+                request = _request(part, batch, province, request_id, validate_only)
+                for shard in shards:
+                    try:
+                        answer = _call(stub, part, request, shard)
+                    except grpc.RpcError as error:
+                        problems, count = refusal_problems(error, batch, path)
+                        if shard != shards[0] and not validate_only:
+                            problems.append(f"{shard} did not take the batch ending at line {batch[-1].line}, "
+                                            f"which {', '.join(shards[:shards.index(shard)])} took: load the file "
+                                            f"again once {shard} answers (what is held is reported as already present)")
+                        if not validate_only and done_lines:
+                            problems.append(f"the rows up to line {max(done_lines)} were written before this batch "
+                                            f"was refused; nothing after it was. Fix the file and load it again: what "
+                                            f"was written is then reported as already present")
+                        raise Refused(problems, count) from None
+                    counts = _counts(part, answer)
+                    totals[_total_key(part.kind, shard)].written += counts.written
+                    totals[_total_key(part.kind, shard)].unchanged += counts.unchanged
                 done_lines.append(batch[-1].line)
                 bar.update(len(batch))
     finally:
@@ -280,18 +298,27 @@ def run(args) -> int:
     # A province pushes its own catalog; policies of several insured places come from national operations (--as
     # names another caller: a province pushing its own institutions, persons or policies).
     default = f"province:{province}" if args.kind == "catalog" else connect.OPERATOR
+    shards = ("",)
+    if getattr(args, "shard_map", ""):
+        from medsettle.domain.shards import ShardMapError, parse
+
+        try:
+            shards = parse(pathlib.Path(args.shard_map).read_bytes()).names
+        except (OSError, ShardMapError) as error:
+            print(f"--shard-map {args.shard_map}: {error}", file=sys.stderr)
+            return EXIT_USAGE
     with connect.channel(args, default) as channel:
         stub = pb_grpc.ReferenceDataServiceStub(channel)
         try:
             would = push(stub, parts, path, province, batch_records=batch_records, validate_only=True,
-                         run_id=run_id, progress=progress)
+                         run_id=run_id, progress=progress, shards=shards)
             if args.dry_run:
                 for kind, counts in would.items():
                     print(f"dry run: {kind}: {counts.written:,} would be written, {counts.unchanged:,} already present")
                 print("dry run: nothing was written")
                 return EXIT_OK
             done = push(stub, parts, path, province, batch_records=batch_records, validate_only=False,
-                        run_id=run_id, progress=progress)
+                        run_id=run_id, progress=progress, shards=shards)
         except Refused as refused:
             _print_problems(path, refused.problems, refused.total)
             return EXIT_REFUSED

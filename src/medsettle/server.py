@@ -212,14 +212,16 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     """Serve until a stop signal (returns 0 after draining) or until the writer dies (returns EXIT_WRITER_GONE)."""
     _raise_open_files_limit()
     metrics.start_if_configured()
-    store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes, create=config.create))
+    shard_map = load_shard_map(config)
+    store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes, create=config.create,
+                              shard_index=None if shard_map is None else shard_map.names.index(config.shard)))
     if store.stale_readers_cleared:
         logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
     writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                on_commit=_observe_commit)
     app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls, tls_dir=config.tls_dir,
               limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute),
-              shard_map=load_shard_map(config), shard_name=config.shard)
+              shard_map=shard_map, shard_name=config.shard)
     try:
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
                                                     idle_s=config.idle_s, tracer=tracing.enable(config.trace))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def register(commands) -> None:
     load = commands.add_parser("load", help="check a reference-data file whole, then push it to a server in batches "
@@ -13,6 +15,8 @@ def register(commands) -> None:
     load.add_argument("--dry-run", action="store_true", help="check everything, write nothing, say what would be written")
     load.add_argument("--encoding", default="", help="the file's encoding when detection is wrong (e.g. gb18030)")
     load.add_argument("--no-progress", action="store_true", help="no progress bar")
+    load.add_argument("--shard-map", default=os.environ.get("MEDSETTLE_SHARD_MAP", ""),
+                      help="a sharded deployment's map: every batch to every shard (env MEDSETTLE_SHARD_MAP)")
     load.set_defaults(run=cmd_load)
 
 

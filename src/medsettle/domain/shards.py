@@ -8,6 +8,8 @@ it, and the tools that push to every shard or gather from every shard:
     {"shards": [{"name": "shard-0", "address": "127.0.0.1:50061", "provinces": ["110000", "120000", ...]}, ...]}
 
 Every one of the 32 provincial units is owned by exactly one shard, so that no insured place is left unroutable.
+A shard's position in the map is part of every id it hands out (store/view.py, next_id): a new shard is added at the
+end, and shards are never reordered.
 """
 
 from __future__ import annotations

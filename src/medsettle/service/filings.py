@@ -65,7 +65,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
                 raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="reflin_medins_no")
             if known_region and not region.covers(draft["mdtrtarea_admvs"], receiving.admdvs):
                 raise convert.invalid("reflin_medins_no", "the receiving institution is not in the filed region")
-        sn = f"F{today.replace('-', '')}{view.next_seq('filing'):010d}"
+        sn = f"F{today.replace('-', '')}{view.next_id('filing'):010d}"
         filing = filing_rules.validate_filing(
             Filing(trt_dcla_detl_sn=sn, psn_no=person.psn_no, insutype=insutype, insuplc_admdvs=insuplc,
                    begndate=begndate, **draft),

@@ -42,7 +42,7 @@ def _with_balance(person: Person, insutype: str, balance_fen: int) -> Person:
 
 
 def _new_id(view: WriteView, prefix: str, date: str) -> str:
-    return f"{prefix}{date.replace('-', '')}{view.next_seq(prefix):012d}"
+    return f"{prefix}{date.replace('-', '')}{view.next_id(prefix):012d}"
 
 
 def _commit(view: WriteView, computed: claims.Computed, now_ms: int) -> Settlement:

@@ -31,6 +31,7 @@ class StoreConfig:
     max_readers: int = MAX_READERS
     sync: bool = True  # durable commits: a settlement id handed out survives a power cut
     create: bool = True  # False: a directory that holds no store is refused (a mistyped --data-dir, not a new one)
+    shard_index: int | None = None  # a shard of a sharded deployment: its position in the shard map (new ids end in it)
 
 
 class StoreLayoutError(RuntimeError):
@@ -111,7 +112,9 @@ class Store:
     def write(self) -> Iterator[WriteView]:
         """One write transaction: committed when the block ends, aborted on an exception."""
         with self.env.begin(write=True) as txn:
-            yield WriteView(txn, self.dbs)
+            view = WriteView(txn, self.dbs)
+            view.shard_index = self.config.shard_index
+            yield view
 
     def counts(self) -> dict[str, int]:
         with self.env.begin() as txn:

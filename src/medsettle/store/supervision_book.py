@@ -142,7 +142,7 @@ def _sampled(setl_id: str, code: str) -> bool:
 
 
 def _new_flag_id(view: WriteView, date: str) -> str:
-    return f"G{date.replace('-', '')}{view.next_seq('G'):012d}"
+    return f"G{date.replace('-', '')}{view.next_id('G'):012d}"
 
 
 def new_flag(view: WriteView, setl: Settlement, *, source: str, rule: AuditRule | None, hit: Hit | None,

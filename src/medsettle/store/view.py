@@ -528,10 +528,14 @@ class View:
             yield entry
 
 
+ID_SHARD_SPAN = 100  # more than shards.SHARDS_MAX: an id's number on a shard ends in the shard's two digits
+
+
 class WriteView(View):
     """Reads and writes inside one write transaction."""
 
     _memoize = False
+    shard_index: int | None = None  # the store is this shard of a sharded deployment (set by Store.write)
 
     def _put(self, space: str, raw_key: bytes, record: Any) -> None:
         self.txn.put(raw_key, codec.encode(record), db=self.dbs[space])
@@ -541,6 +545,12 @@ class WriteView(View):
         value = self.counter(name) + 1
         self.txn.put(key(name), str(value).encode(), db=self.dbs["meta"])
         return value
+
+    def next_id(self, name: str) -> int:
+        """The number of a new settlement, stay, filing or flag id: the counter `name`; on a shard, the counter times
+        ID_SHARD_SPAN plus the shard's index, so that no two shards ever hand out the same id."""
+        value = self.next_seq(name)
+        return value if self.shard_index is None else value * ID_SHARD_SPAN + self.shard_index
 
     def put_person(self, person: Person) -> None:
         old = self.person(person.psn_no)

@@ -124,7 +124,9 @@ class GroupCommitWriter:
                 for job, future in work:
                     child = env.begin(write=True, parent=parent)
                     try:
-                        result = job(WriteView(child, self.store.dbs))
+                        view = WriteView(child, self.store.dbs)
+                        view.shard_index = self.store.config.shard_index
+                        result = job(view)
                     except lmdb.MapFullError:
                         child.abort()
                         raise  # the whole batch: a full map leaves the parent unusable, nothing of it commits

@@ -1,0 +1,291 @@
+"""Shards by insured province behind a real Envoy (issue 17): three shards from `medsettle cluster up`, and one host
+serving the same nation for comparison.
+
+- settlements of persons insured in different provinces land on their own shards, and only there;
+- a clearing month gathered from every shard is byte for byte the single host's statement of the same settlements,
+  and an institution whose patients are insured on several shards reconciles (3201, 3202) as on one host;
+- identity is end to end: the shards record the caller Envoy verified, never Envoy, never a header the caller forged;
+- calls that cannot be routed get a stable reason; reference data reaches every shard and a retried push is a no-op;
+- kill -9 of one shard: the other provinces keep settling, that province's calls fail fast with UNAVAILABLE, and
+  after the restart the same requests succeed and nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bench import benchlib
+from medsettle.cluster import fanout
+from medsettle.cluster.envoy import HEALTH_INTERVAL_S
+from medsettle.domain import clearing, region
+from medsettle.service.placement import INSURED_PLACE_KEY, SHARD_KEY
+from medsettle.v1 import (
+    clearing_pb2,
+    clearing_pb2_grpc,
+    person_pb2,
+    person_pb2_grpc,
+    reference_data_pb2,
+    reference_data_pb2_grpc,
+    settlement_pb2,
+    settlement_pb2_grpc,
+)
+from tests.cluster import harness
+from tests.cluster.harness import routed
+from tests.conftest import rpc_error_info
+
+pytestmark = pytest.mark.slow
+OPS = "national:ops"
+FAIL_FAST_S_MAX = 2.0  # a call to a dead shard's province: UNAVAILABLE within this, not a hang
+RESTART_S_MAX = 60.0
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory):
+    started = harness.Nation(tmp_path_factory.mktemp("sharded"))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def today() -> str:
+    return benchlib.today_shanghai()
+
+
+@pytest.fixture(scope="module")
+def insured_of(nation) -> dict[str, str]:
+    """psn_no -> insured place, from the single host (which holds every person)."""
+    from medsettle.domain.records import Person
+    from medsettle.store import codec
+    from medsettle.store.env import Store, StoreConfig
+
+    store = Store(StoreConfig(path=str(nation.single_dir), map_size_bytes=2**30))
+    try:
+        with store.read() as view:
+            return {person.psn_no: person.insu_lines[0].insuplc_admdvs
+                    for person in (codec.decode(data, Person) for _, data in view.txn.cursor(db=view.dbs["persons"]))}
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def visits(nation, today, insured_of):
+    """Persons of every shard who can settle today, two per shard (single host's nation, the same as the shards')."""
+    found = benchlib.find_visits(str(nation.single_dir), "11", 10_000, today)
+    grouped = harness.by_shard(nation, found, insured_of)
+    assert set(grouped) == set(nation.shard_map.names), {name: len(v) for name, v in grouped.items()}
+    return {name: grouped[name][:4] for name in nation.shard_map.names}
+
+
+_ids = itertools.count(1)
+
+
+def _settle_request(visit, today: str):
+    return benchlib.settle_request(visit, today, f"{visit.fixmedins_code}T{os.getpid()}{next(_ids):08d}")
+
+
+def _settle(nation, visit, request, insured: str, target: str = ""):
+    stub = settlement_pb2_grpc.SettlementServiceStub(nation.channel(f"institution:{visit.fixmedins_code}", target))
+    return stub.SettleOutpatient(request, metadata=routed(insured, request.request_id), timeout=10)
+
+
+def _statement_bytes(nation, month: str) -> bytes:
+    stub = clearing_pb2_grpc.ClearingServiceStub(nation.channel(OPS, nation.single_target))
+    return stub.GetClearingStatement(clearing_pb2.GetClearingStatementRequest(month=month)).statement.canonical
+
+
+def test_settlements_land_on_the_shard_of_their_insured_place_and_clearing_equals_one_host(
+        nation, visits, insured_of, today):
+    settled: dict[str, list[str]] = {}
+    held_by_institution: dict[str, list] = {}  # what each institution books from the answers it got
+    for shard, chosen in visits.items():
+        for visit in chosen:
+            request = _settle_request(visit, today)
+            insured = insured_of[visit.psn_no]
+            through_envoy = _settle(nation, visit, request, insured).settlement
+            on_one_host = _settle(nation, visit, request, insured, nation.single_target).settlement
+            assert through_envoy.medfee_sumamt == on_one_host.medfee_sumamt > 0
+            assert through_envoy.fund_pay_sumamt == on_one_host.fund_pay_sumamt
+            settled.setdefault(shard, []).append(through_envoy.setl_id)
+            held_by_institution.setdefault(visit.fixmedins_code, []).append(clearing_pb2.ReconcileItem(
+                setl_id=through_envoy.setl_id, medfee_sumamt=through_envoy.medfee_sumamt,
+                fund_pay_sumamt=through_envoy.fund_pay_sumamt, acct_pay=through_envoy.acct_pay))
+    # Each settlement is held by its own shard and by no other.
+    for name in nation.shard_map.names:
+        store = nation.shard_store(name)
+        try:
+            with store.read() as view:
+                for shard, setl_ids in settled.items():
+                    held = [view.settlement(setl_id) is not None for setl_id in setl_ids]
+                    assert held == [shard == name] * len(setl_ids), (name, shard)
+        finally:
+            store.close()
+
+    month = today[:7]
+    gathered = fanout.statement(nation.channel("national:clearing"), nation.shard_map.names, month)
+    single = _statement_bytes(nation, month)
+    assert gathered.canonical == single
+    stmt = clearing.decode(single)
+    assert sum(p.net_fen for p in stmt.positions) == 0 and len(stmt.pairs) >= len(nation.shard_map.names)
+    assert len(set(gathered.parts.values())) == len(nation.shard_map.names)  # three different parts
+
+    # An institution reconciles across shards exactly as on one host (its patients are insured on several).
+    institutions = {visit.fixmedins_code for chosen in visits.values() for visit in chosen}
+    spread = [code for code in institutions if len({nation.owner(insured_of[v.psn_no]) for chosen in visits.values()
+                                                     for v in chosen if v.fixmedins_code == code}) > 1]
+    for code in sorted(institutions):
+        totals = clearing_pb2.ReconcileTotalsRequest(fixmedins_code=code, begndate=today, enddate=today)
+        across = fanout.reconcile_totals(nation.channel(OPS), nation.shard_map.names, totals)
+        one = clearing_pb2_grpc.ClearingServiceStub(nation.channel(OPS, nation.single_target)).ReconcileTotals(totals)
+        assert (across.setl_cnt, across.medfee_sumamt, across.fund_pay_sumamt, across.acct_pay) == (
+            one.setl_cnt, one.medfee_sumamt, one.fund_pay_sumamt, one.acct_pay)
+        detail = clearing_pb2.ReconcileDetailRequest(fixmedins_code=code, begndate=today, enddate=today,
+                                                     items=held_by_institution[code])
+        across_detail = fanout.reconcile_detail(nation.channel(OPS), nation.shard_map.names, detail)
+        assert across_detail.match and across_detail.core_setl_cnt == across.setl_cnt > 0
+        # One settlement the institution booked wrong: named exactly, whichever shard holds it.
+        wrong = clearing_pb2.ReconcileItem()
+        wrong.CopyFrom(held_by_institution[code][-1])
+        wrong.medfee_sumamt += 1
+        detail.items[-1].CopyFrom(wrong)
+        differs = fanout.reconcile_detail(nation.channel(OPS), nation.shard_map.names, detail)
+        assert not differs.match and [d.setl_id for d in differs.amounts_differ] == [wrong.setl_id]
+    assert spread or len(institutions) >= len(nation.shard_map.names)
+
+
+def test_identity_is_the_callers_end_to_end_and_unroutable_calls_get_a_stable_reason(nation, visits, insured_of):
+    visit = visits["shard-1"][0]
+    hospital = f"institution:{visit.fixmedins_code}"
+    persons = person_pb2_grpc.PersonServiceStub(nation.channel(hospital))
+    by_psn_no = person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=visit.psn_no))
+    insured = insured_of[visit.psn_no]
+    # A hospital that claims to be national in a forged x-forwarded-client-cert is still the hospital: Envoy replaced
+    # the header with the certificate it verified, and a hospital may not look a person up by psn_no.
+    with pytest.raises(grpc.RpcError) as refused:
+        persons.GetPerson(by_psn_no, metadata=routed(insured) + (
+            ("x-forwarded-client-cert", "URI=medsettle:national:ops"),))
+    found_reasons, metadata, _ = rpc_error_info(refused.value)
+    assert found_reasons == ["CALLER_NOT_ALLOWED"] and metadata["caller"] == f"medsettle:{hospital}"
+
+    # No insured place on a call about a person: refused with the reason and the remedy, by any shard.
+    with pytest.raises(grpc.RpcError) as unrouted:
+        person_pb2_grpc.PersonServiceStub(nation.channel(OPS)).GetPerson(by_psn_no)
+    assert unrouted.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    found_reasons, metadata, _ = rpc_error_info(unrouted.value)
+    assert found_reasons == ["INSURED_PLACE_REQUIRED"] and metadata["remedy"] == "NAME_INSURED_PLACE"
+    assert "x-insuplc-admdvs" in unrouted.value.details() and "参保地" in unrouted.value.details()
+    # The directory on any shard says where the person is insured; with it, the call goes through.
+    found = person_pb2_grpc.PersonServiceStub(nation.channel(OPS)).FindInsuredPlace(
+        person_pb2.FindInsuredPlaceRequest(person=by_psn_no.person))
+    assert found.insuplc_admdvs == region.province_of(insured)
+    person = person_pb2_grpc.PersonServiceStub(nation.channel(OPS)).GetPerson(
+        by_psn_no, metadata=routed(found.insuplc_admdvs))
+    assert person.baseinfo.psn_no == visit.psn_no
+
+    # A push that names no shard would reach one shard only: refused.
+    push = reference_data_pb2_grpc.ReferenceDataServiceStub(nation.channel("province:440000"))
+    institution = reference_data_pb2.Institution(fixmedins_code="H44019900777", fixmedins_name="分片测试医院",
+                                                 admdvs="440199", hosp_lv="2")
+    request = reference_data_pb2.PutInstitutionsRequest(request_id="shard-push-1", institutions=[institution])
+    with pytest.raises(grpc.RpcError) as unnamed:
+        push.PutInstitutions(request)
+    assert rpc_error_info(unnamed.value)[0] == ["SHARD_REQUIRED"]
+    # To every shard: each writes it once, a retried push is a no-op, and each audit trail names the province.
+    first = fanout.every_shard(push.PutInstitutions, request, nation.shard_map.names)
+    again = fanout.every_shard(push.PutInstitutions, request, nation.shard_map.names)
+    assert [answer.institutions_written for answer in first.values()] == [1] * len(nation.shard_map.names)
+    assert list(again.values()) == list(first.values())
+    audit = reference_data_pb2_grpc.ReferenceDataServiceStub(nation.channel(OPS))
+    for name in nation.shard_map.names:
+        entries = audit.ListAuditEntries(reference_data_pb2.ListAuditEntriesRequest(method="PutInstitutions"),
+                                         metadata=((SHARD_KEY, name),)).entries
+        assert [entry.who for entry in entries if entry.request_id == "shard-push-1"] == ["medsettle:province:440000"]
+    # Every shard now knows the institution: a catalog read by it is answered by whichever shard Envoy picks.
+    health = health_pb2_grpc.HealthStub(nation.channel(hospital)).Check(health_pb2.HealthCheckRequest())
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_kill_9_of_a_shard_other_provinces_settle_its_calls_fail_fast_then_succeed_with_nothing_lost(
+        nation, visits, insured_of, today):
+    victim, survivor = "shard-1", "shard-2"
+    acknowledged: list[tuple[str, str, str]] = []  # (setl_id, insured place, institution)
+    pending: list[tuple[object, object]] = []  # requests refused UNAVAILABLE while the shard was down
+    unexpected: list[grpc.RpcError] = []
+    stop = threading.Event()
+
+    def settle_victims() -> None:
+        for visit in itertools.cycle(visits[victim]):
+            if stop.is_set():
+                return
+            request = _settle_request(visit, today)
+            try:
+                answer = _settle(nation, visit, request, insured_of[visit.psn_no])
+                acknowledged.append((answer.settlement.setl_id, insured_of[visit.psn_no], visit.fixmedins_code))
+            except grpc.RpcError as error:
+                (pending if error.code() == grpc.StatusCode.UNAVAILABLE else unexpected).append(
+                    (visit, request) if error.code() == grpc.StatusCode.UNAVAILABLE else error)
+            time.sleep(0.02)
+
+    load = threading.Thread(target=settle_victims)
+    load.start()
+    try:
+        time.sleep(0.5)
+        os.kill(nation.shard_pid(victim), signal.SIGKILL)
+        time.sleep(0.2)
+        # The dead shard's province: UNAVAILABLE, fast.
+        visit = visits[victim][0]
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as down:
+            _settle(nation, visit, _settle_request(visit, today), insured_of[visit.psn_no])
+        assert down.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert time.monotonic() - started < FAIL_FAST_S_MAX
+        # Other provinces keep settling meanwhile.
+        for visit in visits[survivor][:2] + visits["shard-0"][:2]:
+            assert _settle(nation, visit, _settle_request(visit, today), insured_of[visit.psn_no]).settlement.setl_id
+        # Envoy's health check takes the shard out within a check or two (then calls fail without a connect).
+        deadline = time.monotonic() + 5 * HEALTH_INTERVAL_S
+        while victim in nation.healthy():
+            assert time.monotonic() < deadline, "Envoy still sees the dead shard healthy"
+            time.sleep(0.1)
+    finally:
+        time.sleep(0.3)
+        stop.set()
+        load.join()
+    assert not unexpected, unexpected[:3]
+    assert pending, "the load saw the shard down"
+
+    # cluster up starts the shard again; Envoy's health check lets calls through once it serves.
+    deadline = time.monotonic() + RESTART_S_MAX
+    while victim not in nation.healthy():
+        assert time.monotonic() < deadline, "the shard did not come back"
+        time.sleep(0.3)
+    for visit, request in pending:  # the same request ids: each settles now (or answers as it already had)
+        answer = _settle(nation, visit, request, insured_of[visit.psn_no])
+        acknowledged.append((answer.settlement.setl_id, insured_of[visit.psn_no], visit.fixmedins_code))
+    lookups = settlement_pb2_grpc.SettlementServiceStub(nation.channel(OPS))
+    for setl_id, insured, fixmedins_code in acknowledged:
+        found = lookups.GetSettlement(settlement_pb2.GetSettlementRequest(setl_id=setl_id, fixmedins_code=fixmedins_code),
+                                      metadata=routed(insured))
+        assert found.settlement.setl_id == setl_id
+    assert len({setl_id for setl_id, _, _ in acknowledged}) == len(acknowledged)
+
+
+def test_header_naming_a_province_another_shard_owns_is_refused_by_the_shard(nation, visits, insured_of):
+    """Envoy routes by x-medsettle-shard first: a call that names shard-0 but a person of shard-1's province reaches
+    shard-0, which refuses it rather than answer from a store that does not hold the person."""
+    visit = visits["shard-1"][0]
+    request = person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=visit.psn_no))
+    with pytest.raises(grpc.RpcError) as wrong:
+        person_pb2_grpc.PersonServiceStub(nation.channel(OPS)).GetPerson(
+            request, metadata=((SHARD_KEY, "shard-0"), (INSURED_PLACE_KEY, insured_of[visit.psn_no])))
+    assert wrong.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert rpc_error_info(wrong.value)[0] == ["WRONG_SHARD"]
