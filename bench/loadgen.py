@@ -8,6 +8,7 @@ so every SettleOutpatient carries a unique request_id (a replay would only read 
 Who calls: `callers[i]` names the caller of bodies[i] ("institution:H44010200001"; default national operations).
 Plaintext (a loopback --insecure server): the x-medsettle-caller metadata names it on each call. With `tls_dir`
 (mutual TLS): each caller has its own connection with its own certificate, as each hospital's gateway has.
+`metadata[i]`, if given, is sent with bodies[i] (a sharded deployment's x-insuplc-admdvs and request id).
 """
 
 from __future__ import annotations
@@ -71,20 +72,26 @@ def _calls(target: str, method: str, callers: list[str], channels: int, tls_dir:
                                                                                  identity.of(caller)), options=options)
                  for caller in distinct}
         by_caller = {caller: chan.unary_unary(method) for caller, chan in chans.items()}  # bytes in, bytes out
-        return list(chans.values()), lambda k, i: by_caller[callers[i]]
+
+        def send_tls(k: int, i: int):
+            multicallable = by_caller[callers[i]]
+            return lambda body, timeout, extra=(): multicallable(body, timeout=timeout, metadata=extra or None)
+
+        return list(chans.values()), send_tls
     chans = [grpc.aio.insecure_channel(target, options=options) for _ in range(channels)]
     plain = [chan.unary_unary(method) for chan in chans]
     metadata = {caller: identity.metadata(caller) for caller in set(callers)}
 
     def send(k: int, i: int):
         named = metadata[callers[i]]
-        return lambda body, timeout: plain[k % len(plain)](body, timeout=timeout, metadata=named)
+        return lambda body, timeout, extra=(): plain[k % len(plain)](body, timeout=timeout, metadata=named + extra)
 
     return chans, send
 
 
 async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int, seconds: float,
-                 rate_per_s: float, channels: int, callers: list[str], tls_dir: str | None) -> Result:
+                 rate_per_s: float, channels: int, callers: list[str], tls_dir: str | None,
+                 metadata: list[tuple] | None = None) -> Result:
     import grpc
 
     chans, sender = _calls(target, method, callers, channels, tls_dir)
@@ -108,10 +115,11 @@ async def _drive(target: str, method: str, bodies: list[bytes], concurrency: int
                 return
             body = bodies[next_index]
             call = sender(k, next_index)
+            extra = tuple(metadata[next_index]) if metadata else ()
             next_index += 1
             t0 = time.perf_counter_ns()
             try:
-                await call(body, timeout=30)
+                await call(body, timeout=30, extra=extra)
                 status = "OK"
             except grpc.aio.AioRpcError as error:
                 status = error.code().name
@@ -134,14 +142,16 @@ def _process_main(args) -> Result:
 
 def run(target: str, method: str, bodies: list[bytes], *, concurrency: int, seconds: float, processes: int = 1,
         rate_per_s: float = 0.0, channels: int = 2, callers: list[str] | None = None,
-        tls_dir: str | None = None) -> Result:
+        tls_dir: str | None = None, metadata: list[tuple] | None = None) -> Result:
     """Drive `method` with `bodies` (each sent at most once, as its caller) for `seconds`; closed loop unless
     rate_per_s > 0."""
     assert processes >= 1 and concurrency >= processes
     callers = callers or [OPERATOR] * len(bodies)
     assert len(callers) == len(bodies)
+    assert metadata is None or len(metadata) == len(bodies)
     args = [(target, method, bodies[i::processes], concurrency // processes, seconds, rate_per_s / processes,
-             channels, callers[i::processes], tls_dir) for i in range(processes)]
+             channels, callers[i::processes], tls_dir, metadata[i::processes] if metadata else None)
+            for i in range(processes)]
     total = Result()
     if processes == 1:
         total.merge(_process_main(args[0]))

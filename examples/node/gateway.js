@@ -10,6 +10,13 @@
 // with --card-sn): an institution never names a person by psn_no alone. The settlement then names the psn_no 1101
 // answered.
 //
+// A sharded deployment (Envoy in front of shards by insured province) routes every call about a person by the
+// x-insuplc-admdvs metadata: the gateway learns the insured place from 1101 and sends it on every later call of the
+// visit. 1101 itself names no insured place: when a shard answers INSURED_PLACE_REQUIRED, the gateway asks the
+// directory (FindInsuredPlace, by the same credential) and sends 1101 again with it. A single host ignores the
+// metadata. Mutating calls also carry their request id in x-medsettle-request-id: the proxy may then send a call
+// again after an UNAVAILABLE, which the request id makes harmless.
+//
 // Prints one JSON object with what each step answered. Amounts on the wire are fen (int64, kept as strings here so
 // no amount loses precision); they are shown as yuan only at the end.
 "use strict";
@@ -35,11 +42,12 @@ const CONNECTION = {
     return grpc.credentials.createSsl(file("ca.pem"), file(`institution-${fixmedinsCode}-key.pem`),
                                       file(`institution-${fixmedinsCode}.pem`));
   },
-  callerMetadata(fixmedinsCode) {
+  callerMetadata(fixmedinsCode, headers = {}) {
     const metadata = new grpc.Metadata();
     if (process.env.MEDSETTLE_INSECURE === "1") {
       metadata.set("x-medsettle-caller", `medsettle:institution:${fixmedinsCode}`);
     }
+    for (const [name, value] of Object.entries(headers)) if (value) metadata.set(name, value);
     return metadata;
   },
   deadlineMs: 5_000, // the window's budget for one call
@@ -59,12 +67,25 @@ function client(Service, fixmedinsCode) {
   return stub;
 }
 
-function call(stub, method, request) {
+// `visit.insuplc` (the insured place, once known) routes the call; a request id rides along in metadata too.
+function call(stub, method, request, visit = {}) {
+  const headers = { "x-insuplc-admdvs": visit.insuplc, "x-medsettle-request-id": request.request_id };
   return new Promise((resolve, reject) => {
     const deadline = new Date(Date.now() + CONNECTION.deadlineMs);
-    stub[method](request, CONNECTION.callerMetadata(stub.fixmedinsCode), { deadline }, (error, answer) =>
+    stub[method](request, CONNECTION.callerMetadata(stub.fixmedinsCode, headers), { deadline }, (error, answer) =>
       error ? reject(refusal(error)) : resolve(answer));
   });
+}
+
+// 1101 by credential; on a sharded deployment, through the directory when the shard asks for the insured place.
+async function lookUp(persons, credential, visit) {
+  try {
+    return await call(persons, "GetPerson", { person: credential }, visit);
+  } catch (refused) {
+    if (!(refused.reasons || []).some((r) => r.reason === "INSURED_PLACE_REQUIRED")) throw refused;
+  }
+  visit.insuplc = (await call(persons, "FindInsuredPlace", { person: credential })).insuplc_admdvs;
+  return call(persons, "GetPerson", { person: credential }, visit);
 }
 
 // ---- A refusal: google.rpc.Status in the grpc-status-details-bin trailer ---------------------------------------
@@ -167,8 +188,9 @@ async function main() {
   const report = {};
 
   const credential = { mdtrt_cert_type: visit.cert_type, mdtrt_cert_no: visit.cert_no, card_sn: visit.card_sn || "" };
-  const person = await call(persons, "GetPerson", { person: credential });
+  const person = await lookUp(persons, credential, visit);
   const psnNo = person.baseinfo.psn_no;
+  visit.insuplc = person.baseinfo.insuinfo[0].insuplc_admdvs; // every later call of the visit is routed by it
   report.person = { psn_no: psnNo, certno_shown: person.baseinfo.certno,
                     insutypes: person.baseinfo.insuinfo.map((line) => line.insutype),
                     filings: person.filings.map((filing) => filing.category) };
@@ -177,14 +199,14 @@ async function main() {
   const claim = { person: { psn_no: psnNo }, fixmedins_code: visit.fixmedins_code, med_type: "11",
                   fee_lines: lines,
                   medfee_sumamt: lines.reduce((sum, line) => sum + BigInt(line.det_item_fee_sumamt), 0n).toString() };
-  const pre = (await call(settlements, "PreSettleOutpatient", { claim })).settlement;
+  const pre = (await call(settlements, "PreSettleOutpatient", { claim }, visit)).settlement;
   report.pre_settlement = { setl_id: pre.setl_id, medfee_sumamt: pre.medfee_sumamt, fund_pay_sumamt: pre.fund_pay_sumamt,
                             psn_part_amt: pre.psn_part_amt };
 
   const settleRequest = { request_id: requestId(visit.fixmedins_code), claim };
-  const settled = (await call(settlements, "SettleOutpatient", settleRequest)).settlement;
+  const settled = (await call(settlements, "SettleOutpatient", settleRequest, visit)).settlement;
   // The answer was "lost": the gateway sends the same request again. The core answers the original settlement.
-  const retried = (await call(settlements, "SettleOutpatient", settleRequest)).settlement;
+  const retried = (await call(settlements, "SettleOutpatient", settleRequest, visit)).settlement;
   report.settlement = { request_id: settleRequest.request_id, setl_id: settled.setl_id,
                         medfee_sumamt: settled.medfee_sumamt, fund_pay_sumamt: settled.fund_pay_sumamt,
                         psn_cash_pay: settled.psn_cash_pay, shown: `${yuan(settled.medfee_sumamt)} yuan, fund pays `
@@ -194,14 +216,15 @@ async function main() {
 
   const reversal = (await call(settlements, "ReverseSettlement", {
     request_id: requestId(visit.fixmedins_code), fixmedins_code: visit.fixmedins_code, setl_id: settled.setl_id,
-  })).settlement;
+  }, visit)).settlement;
   report.reversal = { setl_id: reversal.setl_id, reversed_setl_id: reversal.reversed_setl_id,
                       medfee_sumamt: reversal.medfee_sumamt, fund_pay_sumamt: reversal.fund_pay_sumamt };
 
   // A second reversal is refused: the refusal names its reason and what to do, in Chinese and English.
   try {
     await call(settlements, "ReverseSettlement", { request_id: requestId(visit.fixmedins_code),
-                                                   fixmedins_code: visit.fixmedins_code, setl_id: settled.setl_id });
+                                                   fixmedins_code: visit.fixmedins_code, setl_id: settled.setl_id },
+               visit);
     report.second_reversal = "accepted";
   } catch (refused) {
     report.second_reversal = { code: refused.code, reasons: refused.reasons, message_zh: refused.message_zh };

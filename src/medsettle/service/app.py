@@ -47,6 +47,13 @@ class App:
     def __post_init__(self) -> None:
         self.admission = Admission(self.limits.in_flight_requests_max, self.limits.in_flight_per_connection_max)
 
+    @property
+    def insured_provinces(self) -> frozenset[str] | None:
+        """The insured provinces this server answers for: a shard's own; None (every one) on a single host."""
+        if self.shard_map is None:
+            return None
+        return frozenset(self.shard_map.shard(self.shard_name).provinces)
+
     def audit(self, view: WriteView, who: str, method: str, what: str, request_id: str) -> None:
         """Record who changed what, in the same transaction as the change (DOMAIN.md 9: the audit trail)."""
         view.add_audit(AuditEntry(who=who, when_ms=self.clock.now_ms(), method=method, what=what,

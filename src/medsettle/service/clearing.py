@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from medsettle import metrics
-from medsettle.domain import clearing, codes, dates, prepaid, reasons, reconciliation
+from medsettle.domain import clearing, codes, dates, prepaid, reasons, reconciliation, region
 from medsettle.domain.reasons import Refusal
 from medsettle.service import clearing_convert as cc
 from medsettle.service import convert, idempotency, identity
@@ -39,7 +39,12 @@ def _period(begndate: str, enddate: str) -> list[str]:
     return days
 
 
-def _core_settlements(view: View, fixmedins_code: str, days: list[str]):
+def _answers_for(insured: frozenset[str] | None, insuplc_admdvs: str) -> bool:
+    """A shard answers for the settlements of its own insured provinces (its store may hold copies of others')."""
+    return insured is None or region.province_of(insuplc_admdvs) in insured
+
+
+def _core_settlements(view: View, fixmedins_code: str, days: list[str], insured: frozenset[str] | None = None):
     if view.institution(fixmedins_code) is None:
         raise Refusal(reasons.INSTITUTION_NOT_FOUND, field="fixmedins_code")
     found = []
@@ -47,16 +52,20 @@ def _core_settlements(view: View, fixmedins_code: str, days: list[str]):
         for setl_id in view.settlement_ids_on(day, fixmedins_code):
             setl = view.settlement(setl_id)
             assert setl is not None and setl.fixmedins_code == fixmedins_code, setl_id
+            if not _answers_for(insured, setl.insuplc_admdvs):
+                continue
             found.append(setl)
             if len(found) > RECONCILE_CORE_ROWS_MAX:
                 raise convert.invalid("enddate", "the period holds too many settlements: reconcile a shorter one")
     return found
 
 
-def _deductions(view: View, fixmedins_code: str, days: list[str]) -> list[clearing.Deduction]:
+def _deductions(view: View, fixmedins_code: str, days: list[str],
+                insured: frozenset[str] | None = None) -> list[clearing.Deduction]:
     """Deductions on the institution's settlements confirmed (or given back) in the period: what the place of
     treatment recovers from it."""
-    return [d for day in days for d in view.deductions_on(day, fixmedins_code)]
+    return [d for day in days for d in view.deductions_on(day, fixmedins_code)
+            if _answers_for(insured, d.insuplc_admdvs)]
 
 
 class ClearingServicer(pb_grpc.ClearingServiceServicer):
@@ -84,7 +93,7 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         month = cc.month(request.month)
         province = cc.province(request.admdvs, "admdvs") if request.admdvs else ""
         with self.app.store.read() as view:
-            book = clearing_book.book(view, month)
+            book = clearing_book.book(view, month, self.app.insured_provinces)
         statement = cc.statement_pb(book)
         if province:
             # A province's part: the pairs it owes or is owed in, its own position. The digest stays the whole
@@ -105,7 +114,8 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
         who = identity.current().uri
 
         def effect(view: WriteView):
-            result = clearing_book.close_month(view, month, self.app.clock.today(), self.app.clock.now_ms(), who)
+            result = clearing_book.close_month(view, month, self.app.clock.today(), self.app.clock.now_ms(), who,
+                                               self.app.insured_provinces)
             drawn = {(fund.insuplc_admdvs, fund.year): fund for fund in result.funds}  # every alert's fund is here
             if not result.already_closed:
                 self.app.audit(view, who, "CloseMonth", f"closed {month} digest {result.book.digest} "
@@ -222,8 +232,8 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
 
         def read() -> tuple[clearing.Totals, list[clearing.Deduction]]:
             with self.app.store.read() as view:
-                found = _core_settlements(view, fixmedins_code, days)
-                deductions = _deductions(view, fixmedins_code, days)
+                found = _core_settlements(view, fixmedins_code, days, self.app.insured_provinces)
+                deductions = _deductions(view, fixmedins_code, days, self.app.insured_provinces)
             return reconciliation.totals(s for s in found if not clr_type or s.clr_type == clr_type), deductions
 
         ours, deductions = await asyncio.to_thread(read)
@@ -241,8 +251,9 @@ class ClearingServicer(pb_grpc.ClearingServiceServicer):
 
         def read() -> pb.ReconcileDetailResponse:
             with self.app.store.read() as view:
-                ours = [reconciliation.item_of(s) for s in _core_settlements(view, fixmedins_code, days)]
-                deductions = _deductions(view, fixmedins_code, days)
+                insured = self.app.insured_provinces
+                ours = [reconciliation.item_of(s) for s in _core_settlements(view, fixmedins_code, days, insured)]
+                deductions = _deductions(view, fixmedins_code, days, insured)
             return cc.detail_pb(reconciliation.detail(theirs, ours), len(ours), len(theirs), deductions)
 
         return await asyncio.to_thread(read)

@@ -16,12 +16,13 @@ def person_by_psn_no(view: View, psn_no: str, field: str = "psn_no") -> Person:
     """The person with this psn_no; refusals name `field`, the request's own field."""
     person = view.person(convert.code(psn_no, field))
     if person is None:
-        raise Refusal(reasons.PERSON_NOT_FOUND, field=field, detail=_elsewhere(view.directory_entry(psn_no)))
+        raise Refusal(reasons.PERSON_NOT_FOUND, field=field, detail=elsewhere(view, psn_no))
     return person
 
 
-def _elsewhere(entry) -> str:
+def elsewhere(view: View, psn_no: str) -> str:
     """A sharded deployment's hint for a person this shard does not hold but its directory knows."""
+    entry = view.directory_entry(psn_no)
     return "" if entry is None else (f"insured in {entry.insuplc_admdvs}, on another shard: name it in "
                                      f"x-insuplc-admdvs")
 
@@ -47,9 +48,9 @@ def _by_credential(view: View, ref: person_pb2.PersonRef, field: str) -> Person:
     psn_no = view.psn_no_by_cert(cert_type, cert_no)
     person = None if psn_no is None else view.person(psn_no)
     if person is None:
-        elsewhere = view.directory_psn_no(cert_type, cert_no)
+        held_elsewhere = view.directory_psn_no(cert_type, cert_no)
         raise Refusal(reasons.PERSON_NOT_FOUND, field=f"{field}.mdtrt_cert_no",
-                      detail=_elsewhere(None if elsewhere is None else view.directory_entry(elsewhere)))
+                      detail="" if held_elsewhere is None else elsewhere(view, held_elsewhere))
     if cert_type == codes.CERT_SOCIAL_CARD and ref.card_sn != person.card_sn:
         raise convert.invalid(f"{field}.card_sn", "card_sn does not match the card")
     return person

@@ -283,7 +283,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if not lines:
             raise Refusal(reasons.NOTHING_TO_SETTLE, field="mdtrt_id")
         person = view.person(stay.psn_no)
-        assert person is not None, "a stay's person is never deleted"
+        if person is None:  # insured on another shard since: this shard keeps their stay as history only
+            raise Refusal(reasons.PERSON_NOT_FOUND, field="mdtrt_id", detail=lookups.elsewhere(view, stay.psn_no))
         claim = Claim(psn_no=stay.psn_no, insutype=stay.insutype, med_type=stay.med_type,
                       fixmedins_code=fixmedins_code, mdtrtarea_admvs=stay.mdtrtarea_admvs,
                       setl_date=self.app.clock.today(), dise_codg=stay.dise_codg, lines=lines,
@@ -367,7 +368,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         _add_to_year(view, reversal, view.accumulator_row(original.psn_no, original.insutype,
                                                           original.accumulator_year))
         person = view.person(original.psn_no)
-        assert person is not None
+        if person is None:  # insured on another shard since: this shard keeps their settlement as history only
+            raise Refusal(reasons.PERSON_NOT_FOUND, field="setl_id", detail=lookups.elsewhere(view, original.psn_no))
         line = person.line(original.insutype)
         assert line is not None
         balance_fen = line.acct_balc_fen + original.acct_pay_fen

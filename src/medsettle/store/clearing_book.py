@@ -35,14 +35,20 @@ class CloseResult:
     alerts: list[PrepaidAlert] = field(default_factory=list)  # alerts this close raised
 
 
-def book(view: View, month: str) -> Book:
-    """The month's statement: the frozen one if closed, else computed from the aggregates."""
+def book(view: View, month: str, insured: frozenset[str] | None = None) -> Book:
+    """The month's statement: the frozen one if closed, else computed from the aggregates. `insured`: a shard's own
+    insured provinces, whose part it answers for (clearing.part_of); None for a single host."""
     closed = view.closed_month(month)
     if closed is not None:
         stmt = clearing.decode(closed.statement)
         assert clearing.canonical_bytes(stmt) == closed.statement and clearing.digest(closed.statement) == closed.digest
-        return Book(statement=stmt, canonical=closed.statement, digest=closed.digest, closed=closed)
-    stmt = clearing.statement(month, view.clearing_totals(month))
+        part = stmt if insured is None else clearing.part_of(stmt, insured)
+        if part is stmt:
+            return Book(statement=stmt, canonical=closed.statement, digest=closed.digest, closed=closed)
+        canonical = clearing.canonical_bytes(part)
+        return Book(statement=part, canonical=canonical, digest=clearing.digest(canonical), closed=closed)
+    stmt = clearing.statement(month, [(pair, totals) for pair, totals in view.clearing_totals(month)
+                                      if insured is None or pair[0] in insured])
     canonical = clearing.canonical_bytes(stmt)
     return Book(statement=stmt, canonical=canonical, digest=clearing.digest(canonical))
 
@@ -80,13 +86,15 @@ def check_closable(month: str, today: str) -> None:
                       detail=f"{month} has not ended (current month {current}): settlements may still arrive")
 
 
-def close_month(view: WriteView, month: str, today: str, now_ms: int, who: str = "") -> CloseResult:
-    """Freeze the month's statement and draw each insured province's payable from its prepaid fund.
+def close_month(view: WriteView, month: str, today: str, now_ms: int, who: str = "",
+                insured: frozenset[str] | None = None) -> CloseResult:
+    """Freeze the month's statement (a shard: its part, `insured`) and draw each insured province's payable from its
+    prepaid fund.
 
     Closing a closed month changes nothing and answers the frozen statement (idempotent in effect).
     """
     check_closable(month, today)
-    current = book(view, month)
+    current = book(view, month, insured)
     if current.closed is not None:
         return CloseResult(book=current, already_closed=True)
     closed = ClosedMonth(month=month, statement=current.canonical, digest=current.digest, closed_ms=now_ms,
