@@ -320,3 +320,28 @@ def test_the_node_gateway_settles_through_envoy_learning_the_insured_place_from_
     assert report["person"]["psn_no"] == visit.psn_no and report["retry_identical"] is True
     assert report["settlement"]["setl_id"].endswith("02")  # shard-2's id
     assert report["second_reversal"]["reasons"][0]["reason"] == "ALREADY_REVERSED"
+
+
+def test_medsettle_load_pushes_every_batch_to_every_shard_and_a_rerun_writes_nothing(nation, tmp_path):
+    import subprocess
+    import sys
+
+    from medsettle.cluster import up
+
+    csv = tmp_path / "institutions.csv"
+    csv.write_text("fixmedins_code,fixmedins_name,admdvs,hosp_lv,networked_inpatient,networked_outpatient,"
+                   "networked_chronic\nH12010100901,天津市分片测试医院,120101,3,是,是,是\n"
+                   "H12010100902,天津市分片测试卫生院,120101,0,否,是,否\n", encoding="utf-8")
+    command = [sys.executable, "-m", "medsettle.cli", "load", "institutions", str(csv), "--target", nation.target,
+               "--tls-dir", str(nation.tls_dir), "--as", "province:120000", "--no-progress"]
+    sharded = [*command, "--shard-map", str(nation.cluster_dir / up.MAP_FILE)]
+    first = subprocess.run(sharded, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [f"institutions on {name}: 2 new, 0 already present"
+                                         for name in nation.shard_map.names]
+    again = subprocess.run(sharded, capture_output=True, text=True, timeout=120)
+    assert again.stdout.splitlines() == [f"institutions on {name}: 0 new, 2 already present"
+                                         for name in nation.shard_map.names]
+    # Without the map the push would reach one shard only: refused, nothing written.
+    one = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert one.returncode == 1 and "SHARD_REQUIRED" in one.stderr and "nothing was written" in one.stderr
