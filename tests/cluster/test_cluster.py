@@ -24,7 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench import benchlib
 from medsettle.cluster import fanout
-from medsettle.cluster.envoy import HEALTH_INTERVAL_S
+from medsettle.cluster.envoy import HEALTH_INTERVAL_S, UNHEALTHY_THRESHOLD
 from medsettle.domain import clearing, region
 from medsettle.service.placement import INSURED_PLACE_KEY, SHARD_KEY
 from medsettle.v1 import (
@@ -252,7 +252,7 @@ def test_kill_9_of_a_shard_other_provinces_settle_its_calls_fail_fast_then_succe
         for visit in visits[survivor][:2] + visits["shard-0"][:2]:
             assert _settle(nation, visit, _settle_request(visit, today), insured_of[visit.psn_no]).settlement.setl_id
         # Envoy's health check takes the shard out within a check or two (then calls fail without a connect).
-        deadline = time.monotonic() + 5 * HEALTH_INTERVAL_S
+        deadline = time.monotonic() + (UNHEALTHY_THRESHOLD + 3) * HEALTH_INTERVAL_S
         while victim in nation.healthy():
             assert time.monotonic() < deadline, "Envoy still sees the dead shard healthy"
             time.sleep(0.1)

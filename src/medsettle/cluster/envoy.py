@@ -14,7 +14,8 @@ from that certificate (service/access.py).
 Retries only where they cannot do a thing twice: a connection that failed or a stream refused before the shard saw it
 (connect-failure, refused-stream), and UNAVAILABLE for calls that carry a request id (`x-medsettle-request-id`; the
 shard answers a repeated request id with the first answer). Health: gRPC health checks every second; a shard that
-fails one is out at once (healthy_panic_threshold 0: no healthy shard means an immediate UNAVAILABLE, never a wait).
+fails three in a row is out (healthy_panic_threshold 0: no healthy shard means an immediate UNAVAILABLE, never a
+wait); a shard that died refuses connections, so its calls fail fast before that too.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ RETRIES_MAX = 2
 RETRY_BASE_S = 0.025
 RETRY_MAX_S = 0.25
 HEALTH_INTERVAL_S = 1.0
-HEALTH_TIMEOUT_S = 1.0
+HEALTH_TIMEOUT_S = 2.0
+# Three failed checks in a row take a shard out: one slow answer on a loaded host must not (every call would then be
+# refused at once); a dead shard refuses connections, which fails its calls fast before the checks notice.
+UNHEALTHY_THRESHOLD = 3
 CONNECT_TIMEOUT_S = 1.0
 ROUTE_TIMEOUT_S = 300  # a long push; a call's own grpc-timeout, when it sends one, governs below this
 REQUESTS_MAX = 100_000  # per shard in flight: each shard's own admission (intake.py) refuses sooner, with a reason
@@ -106,7 +110,7 @@ def _cluster(name: str, addresses: list[str], files: TlsFiles) -> dict:
         "health_checks": [{
             "timeout": _seconds(HEALTH_TIMEOUT_S), "interval": _seconds(HEALTH_INTERVAL_S),
             "no_traffic_interval": _seconds(HEALTH_INTERVAL_S),
-            "unhealthy_threshold": 1, "healthy_threshold": 1, "grpc_health_check": {},
+            "unhealthy_threshold": UNHEALTHY_THRESHOLD, "healthy_threshold": 1, "grpc_health_check": {},
         }],
         "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
         "circuit_breakers": {"thresholds": [{"max_connections": REQUESTS_MAX, "max_pending_requests": REQUESTS_MAX,
