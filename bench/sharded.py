@@ -78,7 +78,7 @@ def main() -> int:
     listen, admin, shard_port = (f"127.0.0.1:{benchlib.free_port()}", f"127.0.0.1:{benchlib.free_port()}",
                                  benchlib.free_port())
     log = open(out / "sharded-cluster.log", "wb")  # noqa: SIM115 - closed below
-    cluster = subprocess.Popen([sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", "3", "--data-dir",
+    cluster = subprocess.Popen([sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", "3", "--cluster-dir",
                                 str(data_dir), "--listen", listen, "--admin-listen", admin, "--shard-port",
                                 str(shard_port), "--persons-per-province", str(args.persons_per_province),
                                 "--items-per-province", str(args.items_per_province), "--map-size-gib", "4"],

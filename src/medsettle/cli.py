@@ -27,7 +27,7 @@ COMMANDS = (
     "medsettle.commands.load",  # load
     "medsettle.commands.analysis",  # clearing run, report
     "medsettle.commands.demo",  # demo day
-    "medsettle.cluster.commands",  # cluster up|envoy-config|statement|split|manifests
+    "medsettle.commands.cluster",  # cluster up|envoy-config|statement|split|manifests
 )
 DATA_DIR_DEFAULT = "./data"
 

@@ -49,7 +49,7 @@ class Nation:
             shard_port = free_port()
         self.log = open(root / "cluster.log", "wb")  # noqa: SIM115 - closed in stop()
         self.cluster = subprocess.Popen(
-            [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(SHARDS), "--data-dir",
+            [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(SHARDS), "--cluster-dir",
              str(self.cluster_dir), "--listen", self.target, "--admin-listen", self.admin, "--shard-port",
              str(shard_port), "--map-size-gib", "1", "--respawn-delay-s", "3", *_nation_flags()],
             stdout=self.log, stderr=subprocess.STDOUT)

@@ -274,8 +274,9 @@ def run(options: Options) -> int:
     try:
         return Cluster(options).run()
     except (ClusterRefused, shards.ShardMapError) as error:
-        print(f"medsettle cluster up: {error}", file=sys.stderr)
-        return 2
+        from medsettle import exits
+
+        raise exits.CommandError(str(error)) from None
 
 
 def pid_of_shard(data_dir: str, name: str) -> int:

@@ -1,11 +1,14 @@
-"""`medsettle cluster ...`: run a sharded nation on one machine, write Envoy's configuration from a shard map, and
-gather what every shard holds a part of (the monthly statement, an institution's reconciliation)."""
+"""`medsettle cluster ...`: run a sharded nation on one machine (cluster/up.py), write Envoy's configuration and the
+Kubernetes manifests from a shard map, add a shard offline, and gather what every shard holds a part of (the monthly
+statement)."""
 
 from __future__ import annotations
 
 import os
 import pathlib
 import sys
+
+from medsettle import exits
 
 
 def register(commands) -> None:
@@ -56,10 +59,10 @@ def register(commands) -> None:
                                          "as a copy): writes the new map")
     split.add_argument("--shard-map", required=True, help="the map now")
     split.add_argument("--shard", required=True, help="the shard that gives provinces (stopped)")
-    split.add_argument("--data-dir", required=True, help="its store")
+    split.add_argument("--shard-dir", required=True, help="its store's directory")
     split.add_argument("--provinces", required=True, help="comma-separated: the provinces the new shard takes")
     split.add_argument("--new-shard", required=True, help="the new shard's name (added at the end of the map)")
-    split.add_argument("--new-data-dir", required=True, help="an empty directory for the new shard's store")
+    split.add_argument("--new-shard-dir", required=True, help="an empty directory for the new shard's store")
     split.add_argument("--new-address", default="", help="host:port where Envoy will reach the new shard")
     split.add_argument("--out", required=True, help="where to write the new map")
     split.set_defaults(run=_split)
@@ -86,8 +89,7 @@ def _envoy_config(args) -> int:
     from medsettle.service.identity import PROXY, Caller
 
     if not args.tls_dir:
-        print("give --tls-dir: where Envoy finds ca.pem, server.pem and proxy-envoy.pem", file=sys.stderr)
-        return 2
+        raise exits.CommandError("give --tls-dir: where Envoy finds ca.pem, server.pem and proxy-envoy.pem")
     tls = pathlib.Path(args.tls_dir)
     proxy_cert, proxy_key = certs.caller_files(Caller(PROXY, envoy.PROXY_NAME))
     files = envoy.TlsFiles(ca=str(tls / certs.CA_FILE), server_cert=str(tls / certs.SERVER_FILE),
@@ -95,7 +97,7 @@ def _envoy_config(args) -> int:
                            proxy_key=str(tls / proxy_key))
     shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
     sys.stdout.write(envoy.render(envoy.config(shard_map, files, listen=args.listen, admin_listen=args.admin_listen)))
-    return 0
+    return exits.OK
 
 
 def _manifests(args) -> int:
@@ -103,15 +105,14 @@ def _manifests(args) -> int:
     from medsettle.domain import shards
 
     if bool(args.shards) == bool(args.shard_map):
-        print("give --shards N or --shard-map FILE", file=sys.stderr)
-        return 2
+        raise exits.CommandError("give --shards N or --shard-map FILE")
     shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes()) if args.shard_map else shards.split(args.shards)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, objects in kubernetes.manifests(shard_map).items():
         (out / name).write_text(kubernetes.render(objects), encoding="utf-8")
         print(out / name)
-    return 0
+    return exits.OK
 
 
 def _split(args) -> int:
@@ -122,41 +123,33 @@ def _split(args) -> int:
         shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
         after = split.new_map(shard_map, args.shard, tuple(p.strip() for p in args.provinces.split(",") if p.strip()),
                               args.new_shard, args.new_address)
-        split.copy_store(args.data_dir, args.new_data_dir)
-        for name, directory in ((args.shard, args.data_dir), (args.new_shard, args.new_data_dir)):
+        split.copy_store(args.shard_dir, args.new_shard_dir)
+        for name, directory in ((args.shard, args.shard_dir), (args.new_shard, args.new_shard_dir)):
             print(f"{name}: {split.rehome(directory, after, name):,} persons of the other shard kept as directory "
                   f"entries only")
     except (OSError, shards.ShardMapError, split.SplitRefused) as error:
-        print(f"medsettle cluster split: {error}", file=sys.stderr)
-        return 2
+        raise exits.CommandError(str(error)) from None
     pathlib.Path(args.out).write_bytes(shards.encode(after))
-    print(f"{args.new_shard} takes {args.provinces} from {args.shard}; its store is {args.new_data_dir}; the new map "
+    print(f"{args.new_shard} takes {args.provinces} from {args.shard}; its store is {args.new_shard_dir}; the new map "
           f"is {args.out}: start every shard with it and roll out Envoy's configuration generated from it")
-    return 0
+    return exits.OK
 
 
 def _statement(args) -> int:
     import secrets
 
-    import grpc
-
-    from medsettle import client, connect
+    from medsettle import connect
     from medsettle.cluster import fanout
     from medsettle.domain import clearing
 
     if not clearing.is_month(args.month):
-        print(f"--month must be YYYY-MM, got {args.month!r}", file=sys.stderr)
-        return 2
+        raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
     with connect.channel(args, "national:clearing") as channel:
         try:
             found = fanout.statement(channel, _shard_names(args.shard_map), args.month, close_request_id=close_id)
         except fanout.NotEverywhere as partial:
-            print(f"statement {args.month}: {partial}", file=sys.stderr)
-            return 1
-        except grpc.RpcError as error:
-            client.print_error(error)
-            return 1
+            raise exits.CommandError(f"statement {args.month}: {partial}", exits.REFUSED) from None
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
     for position in found.statement.positions:
@@ -166,5 +159,5 @@ def _statement(args) -> int:
           f"digest {found.digest}")
     if args.out:
         pathlib.Path(args.out).write_bytes(found.canonical)
-    return 0
+    return exits.OK
 
