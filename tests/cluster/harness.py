@@ -51,7 +51,7 @@ class Nation:
         self.cluster = subprocess.Popen(
             [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(SHARDS), "--cluster-dir",
              str(self.cluster_dir), "--listen", self.target, "--admin-listen", self.admin, "--shard-port",
-             str(shard_port), "--map-size-gib", "1", "--respawn-delay-s", "3", *_nation_flags()],
+             str(shard_port), "--map-size-gib", "1", "--respawn-delay-s", "5", *_nation_flags()],
             stdout=self.log, stderr=subprocess.STDOUT)
         subprocess.run([sys.executable, "-m", "medsettle.cli", "seed", "--data-dir", str(self.single_dir),
                         "--map-size-gib", "1", *_nation_flags()], check=True, stdout=subprocess.DEVNULL,
