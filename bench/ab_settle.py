@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import HEALTH, SETTLE, settle_bodies, settle_callers  # noqa: E402
+from benchlib import settle_bodies, settle_callers  # noqa: E402
+from ceiling import HEALTH, SETTLE  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -28,16 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import SETTLE, settle_bodies  # noqa: E402
-
-CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid: int) -> float:
-    """utime + stime of a process, all its threads, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S  # fields 14 and 15 of stat(5)
+from benchlib import settle_bodies  # noqa: E402
+from ceiling import SETTLE  # noqa: E402
 
 
 def prepare(base: str, work_dir: str, name: str, with_rules: bool) -> str:
@@ -113,9 +105,9 @@ def main() -> int:
             for name, (process, target) in servers.items():
                 bodies = settle_bodies(round_visits, today, per_phase,
                                        f"{name[:2]}{round_no}{int(time.time()) % 100000:05d}")
-                before = cpu_s(process.pid)
+                before = benchlib.cpu_s(process.pid)
                 result = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds)
-                used = cpu_s(process.pid) - before
+                used = benchlib.cpu_s(process.pid) - before
                 row[name] = {"ok": result.ok, "errors": result.summary()["errors"], "rpc_per_s": round(result.rate, 1),
                              "server_cpu_s": round(used, 3), "cpu_us_per_settlement": round(used / result.ok * 1e6, 1)}
                 print(round_no, name, json.dumps(row[name]), flush=True)

@@ -141,6 +141,17 @@ def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> lis
 # -- requests ---------------------------------------------------------------------------------------------------
 
 
+def stay_lines(lines, count: int) -> list[tuple[str, str, str, int]]:
+    """`count` lines of one day of a stay from a visit's bench lines: each service item (诊查, 检查: the demo's rules
+    refuse one charged twice a day) once, the drugs and materials as often as it takes."""
+    from medsettle.demo.rules import SERVICE_PREFIX
+
+    services = [line for line in lines if line[0].startswith(SERVICE_PREFIX)]
+    others = [line for line in lines if not line[0].startswith(SERVICE_PREFIX)]
+    assert others, "a stay needs items that may repeat"
+    return (services + [others[i % len(others)] for i in range(count)])[:count]
+
+
 def fee_lines_pb(lines, today: str, sn_start: int = 1):
     from medsettle.v1 import common_pb2
 
@@ -164,6 +175,28 @@ def settle_request(visit: Visit, today: str, request_id: str):
     return settlement_pb2.SettleOutpatientRequest(request_id=request_id, claim=outpatient_claim(visit, today))
 
 
+def pre_settle_request(visit: Visit, today: str):
+    from medsettle.v1 import settlement_pb2
+
+    return settlement_pb2.PreSettleOutpatientRequest(claim=outpatient_claim(visit, today))
+
+
+def settle_bodies(visits, today: str, count: int, tag: str) -> list[bytes]:
+    """`count` unique SettleOutpatient bodies, round-robin over the visits (so each person settles rarely)."""
+    prebuilt = [settle_request(v, today, "") for v in visits]
+    bodies = []
+    for n in range(count):
+        request = prebuilt[n % len(prebuilt)]
+        request.request_id = f"B{tag}{n:010d}"
+        bodies.append(request.SerializeToString())
+    return bodies
+
+
+def settle_callers(visits, count: int) -> list[str]:
+    """Who sends each of settle_bodies(visits, ..., count): the hospital of its visit."""
+    return [f"institution:{visits[n % len(visits)].fixmedins_code}" for n in range(count)]
+
+
 def grpc_frame(message_bytes: bytes) -> bytes:
     """The gRPC length-prefixed message: 1 byte uncompressed flag, 4 bytes big-endian length, the message."""
     return b"\x00" + len(message_bytes).to_bytes(4, "big") + message_bytes
@@ -178,18 +211,36 @@ def today_shanghai() -> str:
 # -- a server in a child process ------------------------------------------------------------------------------
 
 
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """utime + stime of a process, all its threads, in seconds (fields 14 and 15 of proc_pid_stat(5))."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+
+
+# Layers of the server a measurement can leave out (`server(without=...)`), by the class of their interceptor.
+INTERCEPTORS = {"access": "Access", "intake": "IntakeInterceptor"}
+
+
 @contextlib.contextmanager
 def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None,
-           tls_dir: str | None = None, extra: tuple[str, ...] = ()) -> Iterator[str]:
+           tls_dir: str | None = None, extra: tuple[str, ...] = (), src: str | None = None,
+           without: tuple[str, ...] = ()) -> Iterator[str]:
     """`medsettle serve` on data_dir: plaintext on loopback (callers named by the x-medsettle-caller metadata), or
     mutual TLS from `tls_dir`; yields host:port once health says SERVING; SIGTERM at the end. `server.pid` is the
-    process's id while it runs (for its CPU time in /proc)."""
+    process's id while it runs (for its CPU time in /proc). `src`: another source tree's package (PYTHONPATH).
+    `without`: layers of INTERCEPTORS left out, to measure what they cost (never for anything else)."""
     port = port or free_port()
     target = f"127.0.0.1:{port}"
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
     security = ["--tls-dir", tls_dir] if tls_dir else ["--insecure"]
-    process = subprocess.Popen([PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen", target,
-                                "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    entry = [PYTHON, __file__, "serve-without", ",".join(without)] if without else [PYTHON, "-m", "medsettle.cli"]
+    process = subprocess.Popen([*entry, "serve", "--data-dir", data_dir, "--listen", target,
+                                "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT,
+                               env=env)
     server.pid = process.pid
     try:
         wait_serving(target, process, tls_dir=tls_dir)
@@ -248,3 +299,82 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
     return sorted_values[index]
+
+
+def drop_audit_rules(data_dir: str) -> None:
+    """Remove every audit rule of a nation copy: supervision then keeps its books but evaluates no rule."""
+    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.view import AUDIT_RULES_TOKEN
+
+    store = Store(StoreConfig(path=data_dir))
+    try:
+        with store.write() as view:
+            view.txn.drop(view.dbs["audit_rules"], delete=False)
+            view.txn.delete(AUDIT_RULES_TOKEN.encode(), db=view.dbs["meta"])
+    finally:
+        store.close()
+
+
+def _serve_without(layers: str, argv: list[str]) -> int:
+    """`medsettle <argv>` with the named interceptors left out of every server it builds (a measurement only)."""
+    import grpc
+
+    from medsettle import cli
+
+    dropped = {INTERCEPTORS[name] for name in layers.split(",")}
+    build = grpc.aio.server
+
+    def server_without(*args, interceptors=(), **kwargs):
+        kept = [each for each in interceptors if type(each).__name__ not in dropped]
+        assert len(kept) == len(interceptors) - len(dropped), "an interceptor to leave out is not there"
+        return build(*args, interceptors=kept, **kwargs)
+
+    grpc.aio.server = server_without
+    sys.argv = ["medsettle", *argv]
+    return cli.main()
+
+
+
+# -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
+
+_THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"), ("event loop", "worker_main"),
+            ("event loop", "run (uvloop"))
+
+
+def profile_summary(path: Path, top: int = 30) -> dict:
+    """Samples per thread, and the functions with the most samples: self (the leaf) and inclusive (anywhere in
+    the stack, once per sample)."""
+    from collections import Counter
+
+    threads: Counter = Counter()
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    for row in Path(path).read_text().splitlines():
+        stack, _, count_text = row.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = stack.split(";")[1:]  # the first is the thread
+        total += count
+        thread = next((name for name, marker in _THREADS if any(marker in frame for frame in frames)), "other")
+        threads[thread] += count
+        own[frames[-1] if frames else "?"] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    share = {name: round(n / total, 3) for name, n in threads.most_common()} if total else {}
+    return {"samples": total, "threads": share,
+            "self": [(f, round(n / total, 3)) for f, n in own.most_common(top)],
+            "inclusive": [(f, round(n / total, 3)) for f, n in inclusive.most_common(top * 2)]}
+
+
+def print_profile(summary: dict) -> None:
+    print(f"profile: {summary['samples']} samples; threads {summary['threads']}")
+    for kind in ("self", "inclusive"):
+        print(f"  {kind}:")
+        for frame, share in summary[kind]:
+            print(f"    {share * 100:5.1f}%  {frame}")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["serve-without"]:
+    sys.exit(_serve_without(sys.argv[2], sys.argv[3:]))

@@ -86,22 +86,6 @@ def check_sample(target: str, method: str, body: bytes, caller: str = benchlib.O
             return f"{error.code().name}: {error.details()}"
 
 
-def settle_bodies(visits, today: str, count: int, tag: str) -> list[bytes]:
-    """`count` unique SettleOutpatient bodies, round-robin over the visits (so each person settles rarely)."""
-    prebuilt = [benchlib.settle_request(v, today, "") for v in visits]
-    bodies = []
-    for n in range(count):
-        request = prebuilt[n % len(prebuilt)]
-        request.request_id = f"B{tag}{n:010d}"
-        bodies.append(request.SerializeToString())
-    return bodies
-
-
-def settle_callers(visits, count: int) -> list[str]:
-    """Who sends each of settle_bodies(visits, ..., count): the hospital of its visit."""
-    return [f"institution:{visits[n % len(visits)].fixmedins_code}" for n in range(count)]
-
-
 def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dict:
     from grpc_health.v1 import health_pb2
 
@@ -111,8 +95,8 @@ def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dic
     tag = f"{workers}{int(time.time()) % 100000:05d}"
     health_body = health_pb2.HealthCheckRequest().SerializeToString()
     phase_calls = int(args.seconds * args.settle_rate_max)
-    bodies = settle_bodies(visits, today, phase_calls * 2 + 2, tag)
-    callers = settle_callers(visits, len(bodies))
+    bodies = benchlib.settle_bodies(visits, today, phase_calls * 2 + 2, tag)
+    callers = benchlib.settle_callers(visits, len(bodies))
     health_frame = out / "health.frame"
     health_frame.write_bytes(benchlib.grpc_frame(health_body))
     replay_frame = out / "settle-replay.frame"

@@ -26,19 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import HEALTH, SETTLE, check_sample, settle_bodies, settle_callers  # noqa: E402
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+from benchlib import settle_bodies, settle_callers  # noqa: E402
+from ceiling import HEALTH, SETTLE, check_sample  # noqa: E402
 
 
 def phase(target: str, pid: int, method: str, bodies: list[bytes], callers: list[str], args, tls_dir) -> dict:
-    before = cpu_s(pid)
+    before = benchlib.cpu_s(pid)
     result = loadgen.run(target, method, bodies, concurrency=args.concurrency, seconds=args.seconds, callers=callers,
                          tls_dir=tls_dir, channels=args.institutions)
-    used = cpu_s(pid) - before
+    used = benchlib.cpu_s(pid) - before
     summary = result.summary()
     summary["server_cpu_s"] = round(used, 2)
     summary["server_cpu_ms_per_call"] = round(1000 * used / max(1, result.ok), 4)

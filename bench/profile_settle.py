@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import SETTLE, settle_bodies, settle_callers  # noqa: E402
+from benchlib import settle_bodies, settle_callers  # noqa: E402
+from ceiling import SETTLE  # noqa: E402
 
 
 def drive(target: str, bodies: list[bytes], callers: list[str], concurrency: int, seconds: float, queue) -> None:

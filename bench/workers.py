@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
-from ceiling import HEALTH, SETTLE, check_sample, settle_bodies, settle_callers  # noqa: E402
+from benchlib import settle_bodies, settle_callers  # noqa: E402
+from ceiling import HEALTH, SETTLE, check_sample  # noqa: E402
 
 JSLOAD = benchlib.BENCH_DIR / "jsload"
 
