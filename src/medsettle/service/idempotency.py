@@ -80,6 +80,8 @@ class Once:
         request record keeps a reference, not a second copy.
         """
 
+        digest = self.digest  # on the event loop: the writer thread does only what needs the write lock
+
         def job(view: WriteView) -> Any:
             held_now = view.request(self.caller, self.request_id)
             if held_now is not None:
@@ -87,7 +89,7 @@ class Once:
             response, effects = effect(view)
             if answer_is_settlement:
                 assert response.settlement.setl_id == effects["setl_id"] and len(response.ListFields()) == 1
-            record = RequestRecord(method=self.method, payload_digest=self.digest,
+            record = RequestRecord(method=self.method, payload_digest=digest,
                                    response=b"" if answer_is_settlement else response.SerializeToString(
                                        deterministic=True),
                                    created_ms=self.app.clock.now_ms(), answer_is_settlement=answer_is_settlement,

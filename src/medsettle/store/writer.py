@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import lmdb
 
 from medsettle.store.env import Store, StoreFull
-from medsettle.store.view import WriteView
+from medsettle.store.view import Sequences, WriteView
 
 T = TypeVar("T")
 
@@ -121,10 +121,12 @@ class GroupCommitWriter:
         started = time.perf_counter()
         try:
             with env.begin(write=True) as parent:
+                sequences = Sequences()  # ids: one counter read and one write per batch, not per id
                 for job, future in work:
                     child = env.begin(write=True, parent=parent)
+                    mark = sequences.mark()
                     try:
-                        view = WriteView(child, self.store.dbs)
+                        view = WriteView(child, self.store.dbs, sequences)
                         view.shard_index = self.store.config.shard_index
                         result = job(view)
                     except lmdb.MapFullError:
@@ -132,10 +134,14 @@ class GroupCommitWriter:
                         raise  # the whole batch: a full map leaves the parent unusable, nothing of it commits
                     except BaseException as error:  # noqa: BLE001 - handed to the waiting request
                         child.abort()
+                        sequences.rollback(mark)
                         outcomes.append((future, False, error))
                     else:
                         child.commit()
                         outcomes.append((future, True, result))
+                counters = WriteView(parent, self.store.dbs)
+                for name, value in sequences.changed().items():
+                    counters.put_counter(name, value)
             # Leaving the block committed the batch durably (sync=True): only now answer anyone.
         except lmdb.MapFullError:
             self.full = True
