@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -62,80 +61,20 @@ def seed(data_dir: str, persons_per_province: int, items_per_province: int = 20_
                    stdout=subprocess.DEVNULL)
 
 
-@dataclass(frozen=True)
-class Visit:
-    """A person who can settle directly at an institution today, with the bench lines priced for its province."""
-
-    psn_no: str
-    fixmedins_code: str
-    province: str  # of treatment
-    lines: tuple[tuple[str, str, str, int], ...]  # (med_list_codg, cnt, pric, amount_fen)
+INPATIENT_VISITS = 5_000
 
 
-def _bench_lines(view, province: str, today: str) -> tuple[tuple[str, str, str, int], ...]:
-    from medsettle.demo import nation as demo_nation
-    from medsettle.domain import money
+def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> list:
+    """Who can settle `med_type` where today (medsettle bench export-visits' search), cached in data_dir (the search
+    reads the whole nation once). Visits of both kinds are never the same person: INPATIENT_VISITS inpatient ones,
+    then every other person who can settle as an outpatient."""
+    from medsettle import visits_export
 
-    lines = []
-    for index in range(demo_nation.BENCH_ITEMS):  # unrestricted class A/B items with a ceiling in every province
-        code = demo_nation.item_code(index)
-        item = view.catalog_item(province, code, today)
-        assert item is not None, (province, code)
-        price_fen = max(1, min(item.pric_uplmt_amt_fen or 1000, 5_000))  # at or under the ceiling, at most 50 yuan
-        pric = f"{price_fen // 100}.{price_fen % 100:02d}"
-        amount = money.line_amount_fen(money.parse_decimal("1", 4), money.parse_decimal(pric, 6))
-        lines.append((code, "1", pric, amount))
-    return tuple(lines)
-
-
-def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> list[Visit]:
-    """Filed, insured-normal persons and an institution their filing covers where CheckBenefit says OK today.
-
-    Cached in data_dir (the search reads the whole nation once)."""
-    cache = Path(data_dir) / f"visits-{med_type}-{today}.json"
-    if cache.exists():
-        visits = [Visit(v["psn_no"], v["fixmedins_code"], v["province"], tuple(tuple(x) for x in v["lines"]))
-                  for v in json.loads(cache.read_text())]
-        return visits[:count_max]
-    from medsettle.demo import nation as demo_nation
-    from medsettle.domain import region
-    from medsettle.service import lookups
-    from medsettle.store.env import Store, StoreConfig
-
-    store = Store(StoreConfig(path=data_dir))
-    visits: list[Visit] = []
-    try:
-        with store.read() as view:
-            institutions: dict[str, list] = {}
-            for province in region.PROVINCES:
-                found = [view.institution(demo_nation.institution_code(demo_nation.institution_place(province, s)[0], s))
-                         for s in range(1, demo_nation.INSTITUTIONS_PER_PROVINCE + 1)]
-                institutions[province] = [i for i in found if i is not None]
-            lines_of = {p: _bench_lines(view, p, today) for p in region.PROVINCES}
-            persons_db = view.dbs["persons"]
-            from medsettle.domain.records import Person
-            from medsettle.store import codec
-
-            for _, data in view.txn.cursor(db=persons_db):
-                person = codec.decode(data, Person)
-                filings = [f for f in view.filings(person.psn_no) if not f.revoked_date]
-                if not filings:
-                    continue
-                target = filings[-1].mdtrtarea_admvs
-                province = target[:2] + "0000"
-                prefix = target[:2] if target.endswith("0000") else target[:4]
-                for institution in institutions.get(province, ()):
-                    if not institution.admdvs.startswith(prefix):
-                        continue
-                    answer = lookups.benefit(view, person, person.insu_lines[0].insutype, institution, med_type,
-                                             today, "", "")
-                    if answer.ok:
-                        visits.append(Visit(person.psn_no, institution.fixmedins_code, province, lines_of[province]))
-                        break
-    finally:
-        store.close()
-    cache.write_text(json.dumps([asdict(v) for v in visits]))
-    return visits[:count_max]
+    cache = Path(data_dir) / f"visits-{visits_export.FORMAT}-{today}.json"
+    if not cache.exists():
+        cache.write_text(json.dumps(visits_export.export(data_dir, today, 10**9, INPATIENT_VISITS)))
+    _, outpatient, inpatient = visits_export.read(cache)
+    return (outpatient if med_type == visits_export.MED_TYPE_OUTPATIENT else inpatient)[:count_max]
 
 
 # -- requests ---------------------------------------------------------------------------------------------------
@@ -160,7 +99,7 @@ def fee_lines_pb(lines, today: str, sn_start: int = 1):
             for i, (code, cnt, pric, amount) in enumerate(lines)]
 
 
-def outpatient_claim(visit: Visit, today: str):
+def outpatient_claim(visit, today: str):
     from medsettle.v1 import person_pb2, settlement_pb2
 
     lines = fee_lines_pb(visit.lines, today)
@@ -169,13 +108,13 @@ def outpatient_claim(visit: Visit, today: str):
                                           medfee_sumamt=sum(line.det_item_fee_sumamt for line in lines))
 
 
-def settle_request(visit: Visit, today: str, request_id: str):
+def settle_request(visit, today: str, request_id: str):
     from medsettle.v1 import settlement_pb2
 
     return settlement_pb2.SettleOutpatientRequest(request_id=request_id, claim=outpatient_claim(visit, today))
 
 
-def pre_settle_request(visit: Visit, today: str):
+def pre_settle_request(visit, today: str):
     from medsettle.v1 import settlement_pb2
 
     return settlement_pb2.PreSettleOutpatientRequest(claim=outpatient_claim(visit, today))

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The 17:1 mix at ~1,000 requests/s for 60 s against a fresh copy of a seeded demo nation; checks bench/budgets.toml.
-#   bench/mix.sh                      # defaults below; env overrides: RPS USERS DURATION WORKERS PERSONS
+# The 17:1 mix at ~1,000 requests/s for 60 s; checks a budgets file (bench/budgets.toml by default).
+#   bench/mix.sh                                   # a fresh copy of a seeded demo nation, served here
+#   TARGET=host:port VISITS=visits.json TLS_DIR=certs/ bench/mix.sh    # a running deployment (bench/README.md)
+# Env: RPS USERS DURATION WORKERS PERSONS BUDGETS; against a deployment: TARGET, VISITS (medsettle bench
+# export-visits), TLS_DIR (mutual TLS; without it the target must be a loopback `serve --insecure`).
 # Exit status: 0 when every budget is met, 1 when one is missed (or the run failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +13,10 @@ USERS=${USERS:-100}
 DURATION=${DURATION:-60s}
 WORKERS=${WORKERS:-1}
 PERSONS=${PERSONS:-2000}
+BUDGETS=${BUDGETS:-bench/budgets.toml}
+TARGET=${TARGET:-}
+VISITS=${VISITS:-}
+TLS_DIR=${TLS_DIR:-}
 WORK=${MEDSETTLE_BENCH_DIR:-/tmp/medsettle-bench}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=bench/out/mix-$STAMP
@@ -17,21 +24,28 @@ RUN=$WORK/mix-$STAMP
 mkdir -p "$OUT" "$WORK"
 
 "$PY" -m pip install -q -e '.[bench]' >/dev/null   # locust, pytest-benchmark, pyinstrument: from the project's extra
-"$PY" bench/mixtool.py prepare "$WORK" "$PERSONS" "$RUN"
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "127.0.0.1:$PORT" --workers "$WORKERS" --insecure >"$OUT/server.log" 2>&1 &
-SERVER=$!
-cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$RUN"; }
+SERVER=
+cleanup() { [ -n "$SERVER" ] && { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }; rm -rf "$RUN"; }
 trap cleanup EXIT
-for _ in $(seq 100); do "$PY" -m medsettle.cli health --insecure --target "127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.3; done
+if [ -z "$TARGET" ]; then   # our own server on a fresh copy of the demo nation
+  "$PY" bench/mixtool.py prepare "$WORK" "$PERSONS" "$RUN"
+  VISITS=$RUN/visits.json
+  PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  TARGET=127.0.0.1:$PORT
+  "$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "$TARGET" --workers "$WORKERS" --insecure >"$OUT/server.log" 2>&1 &
+  SERVER=$!
+fi
+[ -n "$VISITS" ] || { echo "mix: VISITS (medsettle bench export-visits --out FILE) is needed with TARGET" >&2; exit 1; }
+if [ -n "$TLS_DIR" ]; then SECURITY=(--tls-dir "$TLS_DIR" --as national:ops); else SECURITY=(--insecure); fi
+for _ in $(seq 100); do "$PY" -m medsettle.cli health "${SECURITY[@]}" --target "$TARGET" >/dev/null 2>&1 && break; sleep 0.3; done
 
-export MEDSETTLE_BENCH_VISITS_OUT=$RUN/visits-out.json MEDSETTLE_BENCH_VISITS_IN=$RUN/visits-in.json
+export MEDSETTLE_BENCH_VISITS=$VISITS MEDSETTLE_BENCH_TLS_DIR=$TLS_DIR
 export MEDSETTLE_BENCH_TASKS_PER_S=$("$PY" bench/mixtool.py rate "$RPS" "$USERS")
-echo "mix: $RPS req/s target, $USERS users at $MEDSETTLE_BENCH_TASKS_PER_S tasks/s each, $DURATION, $WORKERS worker(s)"
+echo "mix: $RPS req/s target against $TARGET, $USERS users at $MEDSETTLE_BENCH_TASKS_PER_S tasks/s each, $DURATION"
 "$PY" -m locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" -t "$DURATION" \
-    --host "127.0.0.1:$PORT" --csv "$OUT/mix" --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
+    --host "$TARGET" --csv "$OUT/mix" --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
     >"$OUT/locust.log" 2>&1 || true   # locust exits 1 on any failure; the budget check below decides
-{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION WORKERS=$WORKERS PERSONS=$PERSONS)";
-  echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u)"; } | tee "$OUT/summary.txt"
-"$PY" bench/mixtool.py check "$OUT/mix_stats.csv" bench/budgets.toml | tee -a "$OUT/summary.txt"
+{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS)} TLS=${TLS_DIR:-no})";
+  echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"; } | tee "$OUT/summary.txt"
+"$PY" bench/mixtool.py check "$OUT/mix_stats.csv" "$BUDGETS" | tee -a "$OUT/summary.txt"
 exit "${PIPESTATUS[0]}"

@@ -4,7 +4,6 @@ against bench/budgets.toml (exit 1 on a miss)."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import sys
@@ -15,23 +14,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 
+from medsettle import visits_export  # noqa: E402
+
 # Per user cycle (locustfile weights): 17 + 6 + 8 + 1 one-call tasks and 1 inpatient stay of 6 calls.
 TASK_WEIGHT = 33
 CALLS_PER_CYCLE = 38
 
 
 def prepare(work_dir: str, persons_per_province: int, run_dir: str) -> None:
+    """A fresh copy of the seeded demo nation in run_dir, and its visits export (run_dir/visits.json)."""
     base = benchlib.nation(work_dir, persons_per_province)
     today = benchlib.today_shanghai()
-    out = benchlib.find_visits(base, "11", 10**9, today)
-    inp = benchlib.find_visits(base, "21", 10**9, today)
-    inpatient_persons = {v.psn_no for v in inp[: len(inp) // 3]}
-    out = [v for v in out if v.psn_no not in inpatient_persons]  # a person is in one list only
+    benchlib.find_visits(base, "11", 1, today)  # the export of the nation, cached beside it
     os.makedirs(run_dir, exist_ok=True)
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
-    Path(run_dir, "visits-out.json").write_text(json.dumps([v.__dict__ for v in out]))
-    Path(run_dir, "visits-in.json").write_text(json.dumps([v.__dict__ for v in inp[: len(inp) // 3]]))
-    print(f"{len(out)} outpatient persons, {len(inp) // 3} inpatient persons in {run_dir}")
+    cached = Path(base) / f"visits-{visits_export.FORMAT}-{today}.json"
+    shutil.copy(cached, Path(run_dir, "visits.json"))
+    _, out, inp = visits_export.read(cached)
+    print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}")
 
 
 def tasks_per_s_per_user(target_rps: float, users: int) -> float:

@@ -294,6 +294,20 @@ class View:
         item = _decode_catalog_item(data)
         return None if item.enddate and item.enddate < date else item
 
+    def catalog_codes(self, province: str) -> Iterator[str]:
+        """The distinct item codes of a province's catalog, in code order (for tools, never a request)."""
+        last = ""
+        for raw, _ in self._scan("catalog", prefix(province), None, limit=10**12):
+            code = keys.parts(raw)[1]
+            if code != last:
+                yield code
+                last = code
+
+    def all_institutions(self) -> Iterator[Institution]:
+        """Every institution, unbounded: for tools (load-test exports), never a request."""
+        for _, institution in self._scan("institutions", b"", Institution, limit=10**12):
+            yield institution
+
     def catalog_versions(self, province: str, med_list_codg: str) -> list[CatalogItem]:
         # Every item of a bulk push reads its history: on the keyspace's shared cursor, without a generator. The
         # list is complete before this returns, so a later use of the cursor cannot disturb it.
