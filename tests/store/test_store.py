@@ -282,3 +282,36 @@ def _hold_a_reader(path: str, ready) -> None:
     with store.read():
         ready.set()
         time.sleep(60)
+
+
+def test_reference_rows_are_cached_per_token_and_never_served_stale(store, tmp_path):
+    """Read snapshots share decoded reference rows per process, keyed by the store's reference token, which every
+    write of reference data replaces in its own transaction."""
+    with store.write() as view:
+        view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=100))
+        view.put_institution(Institution(fixmedins_code="H1", fixmedins_name="一院", admdvs="440100", hosp_lv="3"))
+    with store.read() as view:
+        first = view.reference_token()
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 100
+        assert view.institution("H1").hosp_lv == "3"
+    with store.read() as view:
+        assert view.reference_token() == first  # nothing written: the same rows, from the cache
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 100
+    with store.write() as view:
+        view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=250))
+        view.put_institution(Institution(fixmedins_code="H1", fixmedins_name="一院", admdvs="440100", hosp_lv="2"))
+    with store.read() as view:
+        assert view.reference_token() != first
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 250
+        assert view.institution("H1").hosp_lv == "2"
+    with store.write() as view:
+        view.delete_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=250))
+    with store.read() as view:
+        assert view.catalog_item("440000", "X1", "2026-01-01") is None
+    other = Store(StoreConfig(path=str(tmp_path / "other"), create=True))  # another store: its own token
+    try:
+        with other.read() as view, store.read() as mine:
+            assert view.reference_token() not in (b"", mine.reference_token())
+            assert view.institution("H1") is None
+    finally:
+        other.close()

@@ -157,6 +157,8 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, admission: Admission) -> None:
         self.admission = admission
+        # The wrapped handler of each method, built once: the handler behind it is the same object every call.
+        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -167,6 +169,14 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or handler.request_streaming or handler.request_deserializer is None:
             return handler
         method = handler_call_details.method
+        cached = self._handlers.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._handlers[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         name = _short(method)
         limit = body_bytes_max(method)
         decode = handler.request_deserializer

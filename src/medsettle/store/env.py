@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import lmdb
 
-from medsettle.store.view import KEYSPACES, View, WriteView
+from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN, View, WriteView
 
 # The layout of keys and keyspaces. Bump it when a key encoding changes; a data directory of another layout is
 # refused at open rather than read wrongly. 2: catalog keys carry the begndate descending.
@@ -91,6 +91,10 @@ class Store:
             txn.put(b"store_layout", str(STORE_LAYOUT).encode(), db=meta)
         elif int(held) != STORE_LAYOUT:
             raise StoreLayoutError(f"{self.config.path} has store layout {int(held)}; this release reads {STORE_LAYOUT}")
+        # Every store has a reference token of its own (view.REFERENCE_TOKEN), so that no two stores opened in one
+        # process ever share a cached reference row.
+        if txn.get(REFERENCE_TOKEN.encode(), db=meta) is None:
+            txn.put(REFERENCE_TOKEN.encode(), os.urandom(8).hex().encode("ascii"), db=meta)
 
     def close(self) -> None:
         self.env.close()

@@ -22,7 +22,8 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   closed_months   month                                            -> ClosedMonth (frozen statement bytes)
   prepaid_funds   insured province, year                           -> PrepaidFund
   prepaid_alerts  insured province, year, month                    -> PrepaidAlert
-  meta            name                                             -> counters (ascii int); audit_rules_token
+  meta            name                                             -> counters (ascii int); audit_rules_token;
+                                                                      reference_token
   audit_rules     admdvs, role, rule_id, begndate                  -> AuditRule
   person_days     psn_no, setl_date                                -> audit.PersonDay (outpatient visits in force)
   person_stays    psn_no, begndate, mdtrt_id                       -> b""   (overlapping stays)
@@ -39,6 +40,7 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -204,25 +206,47 @@ def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
     return f"{province}\x00{med_list_codg}\x00".encode("ascii") + _descending(begndate)
 
 
+# Reference data (catalog versions, policies, institutions, insured-place parameters) changes only by a push, and
+# every write of it through a WriteView replaces the meta REFERENCE_TOKEN in the same transaction. So a decoded row
+# read under one token is the row of every snapshot with that token: read snapshots of every request share them
+# per process (a settlement's ten catalog look-ups, its institution, policy and insured place are dictionary hits),
+# and the first snapshot after a push, in any worker, reads afresh. Bounded: emptied when full.
+REFERENCE_TOKEN = "reference_token"
+REFERENCE_ROWS_MAX = 200_000
+_reference_rows: dict[tuple, Any] = {}
+_MISSING = object()
+
+
+def _remember(cache_key: tuple, value: Any) -> Any:
+    if len(_reference_rows) >= REFERENCE_ROWS_MAX:
+        _reference_rows.clear()
+    _reference_rows[cache_key] = value
+    return value
+
+
 class View:
     """Reads inside one transaction: every call sees the same snapshot."""
 
-    # A read snapshot never changes, so reference rows read twice in one request (the institution, the policy,
-    # the insured place: the benefit check and the adjudication both need them) are read once. A WriteView's
-    # rows can change under it (its own writes), so it never memoizes.
+    # A read snapshot never changes, so the reference rows it reads come from (and go to) the process's cache of
+    # its reference token. A WriteView's rows can change under it (its own writes): it never caches.
     _memoize = True
 
     def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
         self.txn = txn
         self.dbs = dbs
         self._cursors: dict[str, lmdb.Cursor] = {}  # one cursor per keyspace, reused by versioned look-ups
-        self._memo: dict[tuple, Any] = {}
+        self._token: bytes | None = None
 
     def release(self) -> None:
         """Drop the transaction and cursors (the snapshot has ended): nothing keeps its reader slot."""
         self.txn = None  # type: ignore[assignment]
         self._cursors.clear()
-        self._memo.clear()
+
+    def reference_token(self) -> bytes:
+        """Changes with every write of reference data (b"" in a store no push has touched since this release)."""
+        if self._token is None:
+            self._token = bytes(self.txn.get(key(REFERENCE_TOKEN), db=self.dbs["meta"]) or b"")
+        return self._token
 
     def _cursor(self, space: str) -> lmdb.Cursor:
         cursor = self._cursors.get(space)
@@ -231,13 +255,12 @@ class View:
         return cursor
 
     def _memoized(self, memo_key: tuple, read) -> Any:
+        """A reference row: from the process's cache when this snapshot is a read snapshot."""
         if not self._memoize:
             return read()
-        try:
-            return self._memo[memo_key]
-        except KeyError:
-            value = self._memo[memo_key] = read()
-            return value
+        cache_key = (self._token if self._token is not None else self.reference_token(), *memo_key)
+        found = _reference_rows.get(cache_key, _MISSING)
+        return _remember(cache_key, read()) if found is _MISSING else found
 
     # -- generic ---------------------------------------------------------------------------------
 
@@ -282,8 +305,19 @@ class View:
                               lambda: self._get("institutions", key(fixmedins_code), Institution))
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        # The hottest look-up (every fee line). Catalog keys carry the begndate inverted (descending), so one
-        # set_range lands on the greatest begndate <= date: one B-tree descent, no step back.
+        # The hottest look-up (every fee line): a read snapshot finds it in the process's reference cache.
+        if self._memoize:
+            cache_key = (self._token if self._token is not None else self.reference_token(), "catalog", province,
+                         med_list_codg, date)
+            found = _reference_rows.get(cache_key, _MISSING)
+            if found is _MISSING:
+                found = _remember(cache_key, self._catalog_item(province, med_list_codg, date))
+            return found
+        return self._catalog_item(province, med_list_codg, date)
+
+    def _catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
+        # Catalog keys carry the begndate inverted (descending), so one set_range lands on the greatest
+        # begndate <= date: one B-tree descent, no step back.
         key_prefix = f"{province}\x00{med_list_codg}\x00".encode("ascii")  # _catalog_prefix, inlined
         cursor = self._cursors.get("catalog") or self._cursor("catalog")
         if not cursor.set_range(key_prefix + _descending(date)):
@@ -582,6 +616,13 @@ class WriteView(View):
     def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequences: Sequences | None = None) -> None:
         super().__init__(txn, dbs)
         self.sequences = sequences
+        self._reference_changed = False
+
+    def _reference_written(self) -> None:
+        """Reference data changes in this transaction: a new token, so that no process serves a cached row of it."""
+        if not self._reference_changed:
+            self.txn.put(key(REFERENCE_TOKEN), os.urandom(8).hex().encode("ascii"), db=self.dbs["meta"])
+            self._reference_changed = True
 
     def _put(self, space: str, raw_key: bytes, record: Any) -> None:
         self.txn.put(raw_key, codec.encode(record), db=self.dbs[space])
@@ -636,27 +677,34 @@ class WriteView(View):
             self.txn.delete(key(DIRECTORY_PERSON, psn_no), db=self.dbs["directory"])
 
     def put_institution(self, institution: Institution) -> None:
+        self._reference_written()
         self._put("institutions", key(institution.fixmedins_code), institution)
 
     def put_catalog_item(self, province: str, item: CatalogItem) -> None:
+        self._reference_written()
         self.txn.put(catalog_key(province, item.med_list_codg, item.begndate), codec.encode(item),
                       db=self.dbs["catalog"])
 
     def put_policy(self, policy: Policy) -> None:
+        self._reference_written()
         k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
         self._put("policies", k, policy)
 
     def put_insured_place(self, place: InsuredPlace) -> None:
+        self._reference_written()
         self._put("places", key(place.insuplc_admdvs, place.begndate), place)
 
     def delete_catalog_item(self, province: str, item: CatalogItem) -> None:
+        self._reference_written()
         assert self.txn.delete(catalog_key(province, item.med_list_codg, item.begndate), db=self.dbs["catalog"])
 
     def delete_policy(self, policy: Policy) -> None:
+        self._reference_written()
         k = key(policy.insuplc_admdvs, policy.insutype, policy.category, policy.psn_type, policy.hosp_lv, policy.begndate)
         assert self.txn.delete(k, db=self.dbs["policies"])
 
     def delete_insured_place(self, place: InsuredPlace) -> None:
+        self._reference_written()
         assert self.txn.delete(key(place.insuplc_admdvs, place.begndate), db=self.dbs["places"])
 
     def put_filing(self, filing: Filing) -> None:
