@@ -145,6 +145,30 @@ def decimal(value: str, places: int, field: str, most: int) -> int:
 # -- fee lines ------------------------------------------------------------------------------------
 
 
+# Quantities and unit prices repeat from claim to claim ("1", "2", the catalog's prices): their exact values, once
+# parsed, per process. Only well-formed texts within the bounds are kept; bounded, emptied when full.
+_DECIMALS_MAX = 50_000
+_cnt_e4_of: dict[str, int] = {}
+_pric_e6_of: dict[str, int] = {}
+
+
+def _decimal_known(text: str, places: int, most: int, known: dict[str, int]) -> int | None:
+    """The text's exact value when it is a decimal of at most `places` decimals and at most `most`, else None."""
+    value = known.get(text)
+    if value is not None:
+        return value
+    try:
+        value = money.parse_decimal(text, places)
+    except ValueError:
+        return None
+    if value > most:
+        return None
+    if len(known) >= _DECIMALS_MAX:
+        known.clear()
+    known[text] = value
+    return value
+
+
 def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
     """The line converted when every field is well-formed, else None (the checked path then names the field).
 
@@ -157,12 +181,9 @@ def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
         if not dates.is_date(day) or not (DATE_MIN <= day <= DATE_MAX):
             return None
         dates_ok.add(day)
-    try:
-        cnt_e4 = money.parse_decimal(line.cnt, CNT_PLACES)
-        pric_e6 = money.parse_decimal(line.pric, PRIC_PLACES)
-    except ValueError:
-        return None
-    if cnt_e4 > CNT_E4_MAX or pric_e6 > PRIC_E6_MAX:
+    cnt_e4 = _decimal_known(line.cnt, CNT_PLACES, CNT_E4_MAX, _cnt_e4_of)
+    pric_e6 = _decimal_known(line.pric, PRIC_PLACES, PRIC_E6_MAX, _pric_e6_of)
+    if cnt_e4 is None or pric_e6 is None:
         return None
     return FeeLine(feedetl_sn=sn, med_list_codg=item_code, cnt_e4=cnt_e4, pric_e6=pric_e6,
                    det_item_fee_sumamt_fen=amount_fen, fee_ocur_date=day)

@@ -632,7 +632,7 @@ class WriteView(View):
         if self.sequences is not None:
             return self.sequences.next(self, name)
         value = self.counter(name) + 1
-        self.put_counter(name, value)
+        self.txn.put(key(name), str(value).encode(), db=self.dbs["meta"])
         return value
 
     def next_id(self, name: str) -> int:
@@ -642,7 +642,8 @@ class WriteView(View):
         return value if self.shard_index is None else value * ID_SHARD_SPAN + self.shard_index
 
     def put_counter(self, name: str, value: int) -> None:
-        assert value >= self.counter(name), (name, value)
+        """A batch's counter, written back (Sequences): counters only grow."""
+        assert value > self.counter(name), (name, value)
         self.txn.put(key(name), str(value).encode(), db=self.dbs["meta"])
 
     def put_person(self, person: Person) -> None:
