@@ -256,63 +256,19 @@ def drop_audit_rules(data_dir: str) -> None:
 
 def _serve_without(layers: str, argv: list[str]) -> int:
     """`medsettle <argv>` with the named interceptors left out of every server it builds (a measurement only)."""
-    import grpc
-
-    from medsettle import cli
+    from medsettle import cli, server
 
     dropped = {INTERCEPTORS[name] for name in layers.split(",")}
-    build = grpc.aio.server
+    every = server.layers
 
-    def server_without(*args, interceptors=(), **kwargs):
-        kept = [each for each in interceptors if type(each).__name__ not in dropped]
-        assert len(kept) == len(interceptors) - len(dropped), "an interceptor to leave out is not there"
-        return build(*args, interceptors=kept, **kwargs)
+    def fewer(app, *, insecure: bool) -> tuple:
+        kept = tuple(each for each in every(app, insecure=insecure) if type(each).__name__ not in dropped)
+        assert len(kept) == len(every(app, insecure=insecure)) - len(dropped), "a layer to leave out is not there"
+        return kept
 
-    grpc.aio.server = server_without
+    server.layers = fewer
     sys.argv = ["medsettle", *argv]
     return cli.main()
-
-
-
-# -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
-
-_THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"), ("event loop", "worker_main"),
-            ("event loop", "run (uvloop"))
-
-
-def profile_summary(path: Path, top: int = 30) -> dict:
-    """Samples per thread, and the functions with the most samples: self (the leaf) and inclusive (anywhere in
-    the stack, once per sample)."""
-    from collections import Counter
-
-    threads: Counter = Counter()
-    own: Counter = Counter()
-    inclusive: Counter = Counter()
-    total = 0
-    for row in Path(path).read_text().splitlines():
-        stack, _, count_text = row.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = stack.split(";")[1:]  # the first is the thread
-        total += count
-        thread = next((name for name, marker in _THREADS if any(marker in frame for frame in frames)), "other")
-        threads[thread] += count
-        own[frames[-1] if frames else "?"] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    share = {name: round(n / total, 3) for name, n in threads.most_common()} if total else {}
-    return {"samples": total, "threads": share,
-            "self": [(f, round(n / total, 3)) for f, n in own.most_common(top)],
-            "inclusive": [(f, round(n / total, 3)) for f, n in inclusive.most_common(top * 2)]}
-
-
-def print_profile(summary: dict) -> None:
-    print(f"profile: {summary['samples']} samples; threads {summary['threads']}")
-    for kind in ("self", "inclusive"):
-        print(f"  {kind}:")
-        for frame, share in summary[kind]:
-            print(f"    {share * 100:5.1f}%  {frame}")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve-without"]:

@@ -177,7 +177,10 @@ def measure_all(args, base: str, visits, inpatient, today: str, tag: str, src: s
 
 
 def measure_parts(args, base: str, visits, today: str, round_no: int) -> dict:
-    """Durable SettleOutpatient on the full server and on one server per part left out (or metrics turned on)."""
+    """Durable SettleOutpatient and health on the full server and on one server per part left out (or metrics
+    turned on)."""
+    from grpc_health.v1 import health_pb2
+
     variants = {"full": ({}, True), "no_access": ({"without": ("access",)}, True),
                 "no_intake": ({"without": ("intake",)}, True),
                 "metrics": ({"extra": ("--metrics-listen", f"127.0.0.1:{benchlib.free_port()}")}, True),
@@ -195,13 +198,17 @@ def measure_parts(args, base: str, visits, today: str, round_no: int) -> dict:
                             seconds=1, callers=benchlib.settle_callers(visits, 500))
                 rows[name] = phase(target, SETTLE, benchlib.settle_bodies(round_visits, today, calls_max, tag),
                                    benchlib.settle_callers(round_visits, calls_max), args)
+                health = [health_pb2.HealthCheckRequest().SerializeToString()] * calls_max
+                rows[name]["health"] = phase(target, HEALTH, health, [benchlib.OPERATOR] * calls_max, args)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print(f"  parts round {round_no} {name:10s} {rows[name]['cpu_us_per_call']:8.1f} us/settlement "
-              f"({rows[name]['rpc_per_s']}/s, errors {rows[name]['errors']})", flush=True)
+              f"({rows[name]['rpc_per_s']}/s, errors {rows[name]['errors']}), health "
+              f"{rows[name]['health']['cpu_us_per_call']:6.1f} us/call", flush=True)
     full = rows["full"]["cpu_us_per_call"]
     for row in rows.values():
         row["vs_full_us"] = round(row["cpu_us_per_call"] - full, 1)
+        row["health_vs_full_us"] = round(row["health"]["cpu_us_per_call"] - rows["full"]["health"]["cpu_us_per_call"], 1)
     return rows
 
 
@@ -212,6 +219,7 @@ def main() -> int:
     parser.add_argument("--stays", type=int, default=120, help="300-line stays settled in the inpatient phase")
     parser.add_argument("--rounds", type=int, default=1, help="of every phase (alternating trees with --before)")
     parser.add_argument("--parts", action="store_true", help="also measure what each layer of the settle path costs")
+    parser.add_argument("--parts-only", action="store_true", help="only --parts (no table of calls)")
     parser.add_argument("--profile", action="store_true",
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt) and summarize it")
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run")
@@ -231,6 +239,10 @@ def main() -> int:
                     "load_average_before": os.getloadavg(), "rounds": []}
     trees = {"this": None, **({"before": args.before} if args.before else {})}
     for round_no in range(args.rounds):
+        if args.parts_only:
+            report["rounds"].append({"round": round_no, "load_average": os.getloadavg(),
+                                     "parts": measure_parts(args, base, visits, today, round_no)})
+            continue
         for name, src in trees.items():
             tag = f"{name[0]}{round_no}{int(time.time()) % 10**5}"
             row = measure_all(args, base, visits, inpatient, today, tag, src)

@@ -97,6 +97,16 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
     ]
 
 
+def layers(app: App, *, insecure: bool) -> tuple:
+    """The interceptors every call passes, outermost first: intake decodes the body (and admits the call); a shard
+    refuses what is not its own before anything is read; then access authorizes the decoded request."""
+    from medsettle.service.access import Access
+    from medsettle.service.placement import ShardGuard
+
+    guard = () if app.shard_map is None else (ShardGuard(app.shard_map, app.shard_name),)
+    return intake.IntakeInterceptor(app.admission), *guard, Access(app, insecure=insecure)
+
+
 def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = IDLE_S_DEFAULT,
                  tracer: grpc.aio.ServerInterceptor | None = None,
                  ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
@@ -106,28 +116,26 @@ def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = I
 
     from medsettle import tls
     from medsettle.service import registry
-    from medsettle.service.access import Access
-    from medsettle.service.placement import ShardGuard
+    from medsettle.service.layers import Layers
 
     insecure = not app.tls_dir
     if insecure and not is_loopback(listen):
         raise ListenError(f"plaintext is served on a loopback address only, not {listen}: serve mutual TLS "
                           f"(--tls-dir) or listen on 127.0.0.1")
 
-    guard = [] if app.shard_map is None else [ShardGuard(app.shard_map, app.shard_name)]
     server = grpc.aio.server(
-        # the span (when tracing) covers everything; intake decodes the body (and admits the call); a shard refuses
-        # what is not its own before anything is read; then access authorizes the decoded request
-        interceptors=[*([tracer] if tracer else []), intake.IntakeInterceptor(app.admission), *guard,
-                      Access(app, insecure=insecure)],
+        # The span (when tracing) covers everything: the tracer stays a real interceptor (off by default).
+        interceptors=[tracer] if tracer else None,
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
         # A backstop above admission's own bound (which answers with a reason), room left for health checks.
         maximum_concurrent_rpcs=app.limits.in_flight_requests_max + HEALTH_HEADROOM,
     )
-    names = registry.add_all(server, app)
+    # Every handler in the interceptors, applied where it is registered (service/layers.py says why).
+    registering = Layers(layers(app, insecure=insecure)).on(server)
+    names = registry.add_all(registering, app)
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable(server, [*names, health.SERVICE_NAME])
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registering)
+    reflection.enable(registering, [*names, health.SERVICE_NAME])
     try:
         if insecure:
             port = server.add_insecure_port(listen)

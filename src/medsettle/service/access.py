@@ -58,9 +58,10 @@ class Access(grpc.aio.ServerInterceptor):
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
+        return None if handler is None else self.wrap(handler_call_details.method, handler)
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """`handler` of `method`, run only for a verified caller it authorizes (built once per method)."""
         cached = self._handlers.get(method)
         if cached is not None and cached[0] is handler:
             return cached[1]

@@ -166,9 +166,12 @@ class IntakeInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+        return None if handler is None else self.wrap(handler_call_details.method, handler)
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """`handler` of `method` with its slot and its decoded request from here (built once per method)."""
+        if handler.request_streaming or handler.request_deserializer is None:
             return handler
-        method = handler_call_details.method
         cached = self._handlers.get(method)
         if cached is not None and cached[0] is handler:
             return cached[1]

@@ -115,6 +115,29 @@ class ShardGuard(grpc.aio.ServerInterceptor):
         if handler is None or refusal is None:
             return handler
         assert handler.unary_unary is not None, f"{method}: every placed RPC is unary"
+        refuse = self._refuse(method, refusal)
+        return grpc.unary_unary_rpc_method_handler(refuse, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """`handler` of `method` run only when the call is this shard's (the check made per call, from its
+        metadata), for service/layers.py."""
+        if placement_of(method) == ANY:
+            return handler
+        assert handler.unary_unary is not None, f"{method}: every placed RPC is unary"
+        inner = handler.unary_unary
+        shard_map, shard_name = self.shard_map, self.shard_name
+
+        async def guarded(request, context):
+            refusal = routing_refusal(shard_map, shard_name, method, tuple(context.invocation_metadata() or ()))
+            if refusal is not None:
+                return await self._refuse(method, refusal)(request, context)
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+    def _refuse(self, method: str, refusal: Refusal):
         name = method.rsplit("/", 1)[-1]
         shard_name = self.shard_name
 
@@ -123,5 +146,4 @@ class ShardGuard(grpc.aio.ServerInterceptor):
                        detail=refusal.detail)
             await context.abort_with_status(errors.to_status(refusal, extra={"rpc": name, "shard": shard_name}))
 
-        return grpc.unary_unary_rpc_method_handler(refuse, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
+        return refuse

@@ -648,12 +648,14 @@ class WriteView(View):
 
     def put_person(self, person: Person) -> None:
         old = self.person(person.psn_no)
-        if old is not None:  # credentials may change: drop the old index entries first
-            for cert_type, cert_no in _cert_keys(old):
+        held = _cert_keys(old) if old is not None else []
+        wanted = _cert_keys(person)
+        if held != wanted:  # credentials changed (a settlement changes only a balance: no index write)
+            for cert_type, cert_no in held:
                 self.txn.delete(key(cert_type, cert_no), db=self.dbs["certs"])
+            for cert_type, cert_no in wanted:
+                self.txn.put(key(cert_type, cert_no), person.psn_no.encode(), db=self.dbs["certs"])
         self._put("persons", key(person.psn_no), person)
-        for cert_type, cert_no in _cert_keys(person):
-            self.txn.put(key(cert_type, cert_no), person.psn_no.encode(), db=self.dbs["certs"])
 
     def delete_person(self, psn_no: str) -> None:
         """The person record and its credential index (a person now insured on another shard); what they did here
