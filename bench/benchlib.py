@@ -181,6 +181,7 @@ def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: s
                                 "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT,
                                env=env)
     server.pid = process.pid
+    server.pids[target] = process.pid
     try:
         wait_serving(target, process, tls_dir=tls_dir)
         yield target
@@ -192,6 +193,9 @@ def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: s
             process.kill()
             process.wait()
         log.close()
+
+
+server.pids = {}  # target -> pid of every server started (several may run at once)
 
 
 OPERATOR = "national:ops"  # who the drivers' own calls (health, set-up) are made as
@@ -269,6 +273,47 @@ def _serve_without(layers: str, argv: list[str]) -> int:
     server.layers = fewer
     sys.argv = ["medsettle", *argv]
     return cli.main()
+
+
+# -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
+
+_THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"), ("event loop", "worker_main"),
+            ("event loop", "run (uvloop"))
+
+
+def profile_summary(path: Path, top: int = 30) -> dict:
+    """Samples per thread, and the functions with the most samples: self (the leaf) and inclusive (anywhere in
+    the stack, once per sample)."""
+    from collections import Counter
+
+    threads: Counter = Counter()
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    for row in Path(path).read_text().splitlines():
+        stack, _, count_text = row.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = stack.split(";")[1:]  # the first is the thread
+        total += count
+        thread = next((name for name, marker in _THREADS if any(marker in frame for frame in frames)), "other")
+        threads[thread] += count
+        own[frames[-1] if frames else "?"] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    share = {name: round(n / total, 3) for name, n in threads.most_common()} if total else {}
+    return {"samples": total, "threads": share,
+            "self": [(f, round(n / total, 3)) for f, n in own.most_common(top)],
+            "inclusive": [(f, round(n / total, 3)) for f, n in inclusive.most_common(top * 2)]}
+
+
+def print_profile(summary: dict) -> None:
+    print(f"profile: {summary['samples']} samples; threads {summary['threads']}")
+    for kind in ("self", "inclusive"):
+        print(f"  {kind}:")
+        for frame, share in summary[kind]:
+            print(f"    {share * 100:5.1f}%  {frame}")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve-without"]:

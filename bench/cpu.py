@@ -2,21 +2,23 @@
 (a stay of 300 lines), one worker, one run, each with its ratio to the health check; and the CPU of one 1,000-line
 adjudication in this process.
 
-    .venv/bin/python bench/cpu.py [--seconds 6] [--concurrency 32] [--parts] [--before <tree>/src]
+    .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--parts] [--profile]
 
-Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's poller, the group-commit
+Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's threads, the group-commit
 writer) from /proc/<pid>/stat, before and after a saturated phase, divided by the calls answered OK: on a shared
 machine it is steadier than calls per second. Every phase is closed-loop loadgen (prebuilt bodies, each settlement
-its own request_id, round-robin over the settleable persons of a fresh copy of the seeded nation). The inpatient
-stays (Admit and 300 lines in 3 uploads) are set up before their phase; only SettleInpatient is measured.
+its own request_id, each round other persons, on a fresh copy of the seeded nation per server). The inpatient stays
+(Admit and 300 lines in 3 uploads) are set up before the rounds; only SettleInpatient is measured.
 
+--before <tree>/src: a server of that source tree (PYTHONPATH) runs beside this tree's, and every phase is measured
+  on both in turn (the order alternating by round), so that both see the same machine weather; the medians of the
+  rounds and their ratio are printed.
 --parts: what each layer of the settle path costs, from servers that differ in one thing, in the same run:
-  no_access (the access interceptor taken out: no identity, no authorization), no_intake (gRPC decodes the body, no
-  admission), metrics (serve --metrics-listen), no_rules (the nation's audit rules removed: supervision's bookkeeping
-  without rule evaluation). Durable SettleOutpatient only; each against the full server of the same round.
---profile: one more durable SettleOutpatient phase, sampled by py-spy (all threads), not counted in the table; prints
-  each thread's share and the functions the samples spend the most time in (self and inclusive).
---before: the same phases on another source tree (PYTHONPATH), in the same run (`git worktree add` or `git archive`).
+  no_access (the access layer left out: no identity, no authorization), no_intake (no admission, gRPC decodes the
+  body), metrics (serve --metrics-listen), no_rules (the nation's audit rules removed: supervision's bookkeeping
+  without rule evaluation). Durable SettleOutpatient and health, each against the full server of the same round.
+--profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads), not
+  counted; prints each thread's share and the functions with the most samples (self and inclusive).
 
 Writes bench/out/cpu-<date>.json and prints a table.
 """
@@ -24,9 +26,11 @@ Writes bench/out/cpu-<date>.json and prints a table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,19 +47,19 @@ GET_PERSON = "/medsettle.v1.PersonService/GetPerson"
 PRE_SETTLE = "/medsettle.v1.SettlementService/PreSettleOutpatient"
 SETTLE = "/medsettle.v1.SettlementService/SettleOutpatient"
 SETTLE_INPATIENT = "/medsettle.v1.SettlementService/SettleInpatient"
+CALLS = ("health", "GetPerson", "PreSettleOutpatient", "SettleOutpatient", "SettleInpatient300")
 INPATIENT_LINES = 300
 UPLOAD_LINES = 100
 ADJUDICATION_LINES = 1000
-PARTS = ("no_access", "no_intake", "metrics", "no_rules")
+INPATIENT_CONCURRENCY = 8
 
 
-def phase(target: str, method: str, bodies: list[bytes], callers: list[str], args, *, seconds: float | None = None,
-          concurrency: int | None = None) -> dict:
+def phase(target: str, method: str, bodies: list[bytes], callers: list[str], *, seconds: float,
+          concurrency: int) -> dict:
     """Drive `method` closed-loop; the server's CPU over the phase per call answered OK."""
-    pid = benchlib.server.pid
+    pid = benchlib.server.pids[target]
     before = benchlib.cpu_s(pid)
-    result = loadgen.run(target, method, bodies, concurrency=concurrency or args.concurrency,
-                         seconds=seconds or args.seconds, callers=callers)
+    result = loadgen.run(target, method, bodies, concurrency=concurrency, seconds=seconds, callers=callers)
     used = benchlib.cpu_s(pid) - before
     summary = result.summary()
     summary["server_cpu_s"] = round(used, 3)
@@ -63,34 +67,33 @@ def phase(target: str, method: str, bodies: list[bytes], callers: list[str], arg
     return summary
 
 
-def set_up_stays(target: str, visits, today: str, count: int, tag: str) -> tuple[list[bytes], list[str]]:
-    """Admit `count` stays and upload 300 lines to each (not measured); the SettleInpatient bodies and callers."""
+def set_up_stays(target: str, visits, today: str, tag: str) -> tuple[list[bytes], list[str]]:
+    """Admit a stay for each visit and upload 300 lines to it (not measured); the SettleInpatient bodies, callers."""
     from medsettle.v1 import person_pb2, settlement_pb2
 
     bodies, callers = [], []
-    chosen = [visits[i % len(visits)] for i in range(count)]
-    with_channels = {}
+    channels: dict[str, object] = {}
     try:
-        for n, visit in enumerate(chosen):
+        for n, visit in enumerate(visits):
             caller = f"institution:{visit.fixmedins_code}"
-            channel = with_channels.get(caller) or with_channels.setdefault(caller, benchlib.channel(target, caller))
-            call = channel.unary_unary
+            channel = channels.get(caller) or channels.setdefault(caller, benchlib.channel(target, caller))
             admit = settlement_pb2.AdmitRequest(request_id=f"A{tag}{n}", person=person_pb2.PersonRef(
                 psn_no=visit.psn_no), fixmedins_code=visit.fixmedins_code, med_type="21")
-            answer = settlement_pb2.AdmitResponse.FromString(call("/medsettle.v1.SettlementService/Admit")(
-                admit.SerializeToString(), timeout=30))
+            answer = settlement_pb2.AdmitResponse.FromString(channel.unary_unary(
+                "/medsettle.v1.SettlementService/Admit")(admit.SerializeToString(), timeout=30))
             lines = benchlib.stay_lines(visit.lines, INPATIENT_LINES)
             for start in range(0, INPATIENT_LINES, UPLOAD_LINES):
                 upload = settlement_pb2.UploadInpatientFeesRequest(
                     request_id=f"U{tag}{n}-{start}", fixmedins_code=visit.fixmedins_code, mdtrt_id=answer.mdtrt_id,
                     fee_lines=benchlib.fee_lines_pb(lines[start:start + UPLOAD_LINES], today, start + 1))
-                call("/medsettle.v1.SettlementService/UploadInpatientFees")(upload.SerializeToString(), timeout=30)
+                channel.unary_unary("/medsettle.v1.SettlementService/UploadInpatientFees")(
+                    upload.SerializeToString(), timeout=30)
             bodies.append(settlement_pb2.SettleInpatientRequest(
                 request_id=f"I{tag}{n}", fixmedins_code=visit.fixmedins_code,
                 mdtrt_id=answer.mdtrt_id).SerializeToString())
             callers.append(caller)
     finally:
-        for channel in with_channels.values():
+        for channel in channels.values():
             channel.close()
     return bodies, callers
 
@@ -109,19 +112,7 @@ def adjudication_cpu_us(lines: int, calls: int) -> float:
     return round((time.process_time() - started) / calls * 1e6, 1)
 
 
-def profiled(target: str, bodies: list[bytes], callers: list[str], args, path: Path) -> dict:
-    """A SettleOutpatient phase sampled by py-spy (every thread of the server, 200 samples a second); the summary."""
-    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(benchlib.server.pid),
-                            "--duration", str(int(args.seconds)), "--rate", "200", "--format", "raw", "--threads",
-                            "--nolineno", "--nonblocking", "--output", str(path)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds, callers=callers)
-    spy.wait(60)
-    return benchlib.profile_summary(path)
-
-
-def prepare(base: str, work_dir: str, name: str, *, rules: bool = True) -> str:
+def fresh_copy(base: str, work_dir: str, name: str, *, rules: bool = True) -> str:
     data_dir = tempfile.mkdtemp(prefix=f"cpu-{name}-", dir=work_dir)
     shutil.copy(os.path.join(base, "data.mdb"), data_dir)
     if not rules:
@@ -129,100 +120,60 @@ def prepare(base: str, work_dir: str, name: str, *, rules: bool = True) -> str:
     return data_dir
 
 
-def measure_all(args, base: str, visits, inpatient, today: str, tag: str, src: str | None) -> dict:
-    """Every phase against one fresh server (of `src`, or this tree)."""
-    from grpc_health.v1 import health_pb2
+class Workload:
+    """The bodies of every phase: each round settles other persons (no frequency rule fires, no cap binds)."""
 
-    from medsettle.v1 import person_pb2
+    def __init__(self, args, visits, inpatient, today: str) -> None:
+        from grpc_health.v1 import health_pb2
 
-    work = prepare(base, args.work_dir, tag)
-    calls_max = int(args.seconds * 6000)
-    health = [health_pb2.HealthCheckRequest().SerializeToString()] * calls_max
-    persons = [person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=v.psn_no)).SerializeToString()
-               for v in visits]
-    pre = [benchlib.pre_settle_request(v, today).SerializeToString() for v in visits]
-    settle_visits = visits[len(visits) // 2:] + visits[:len(visits) // 2]  # others than warm-up and pre-settlement
-    bodies = benchlib.settle_bodies(settle_visits, today, calls_max, tag)
-    callers = benchlib.settle_callers(settle_visits, calls_max)
-    report: dict = {}
-    report_profile: dict = {}
-    try:
-        with benchlib.server(work, src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{tag}.log")) as target:
-            warm = benchlib.settle_bodies(visits, today, 1000, f"W{tag}")
-            loadgen.run(target, SETTLE, warm, concurrency=args.concurrency, seconds=2,
-                        callers=benchlib.settle_callers(visits, 1000))
-            report["health"] = phase(target, HEALTH, health, [benchlib.OPERATOR] * len(health), args)
-            report["GetPerson"] = phase(target, GET_PERSON, persons * (calls_max // len(persons) + 1),
-                                        [benchlib.OPERATOR] * len(persons) * (calls_max // len(persons) + 1), args)
-            report["PreSettleOutpatient"] = phase(target, PRE_SETTLE, pre * (calls_max // len(pre) + 1),
-                                                  benchlib.settle_callers(visits, len(pre) * (calls_max // len(pre) + 1)),
-                                                  args)
-            report["SettleOutpatient"] = phase(target, SETTLE, bodies, callers, args)
-            if args.profile:
-                more = benchlib.settle_bodies(visits, today, calls_max, "P" + tag)
-                report_profile = profiled(target, more, benchlib.settle_callers(visits, calls_max), args,
-                                          benchlib.OUT_DIR / f"profile-settle-{tag}.txt")
-            stay_bodies, stay_callers = set_up_stays(target, inpatient, today, args.stays, tag)
-            report["SettleInpatient300"] = phase(target, SETTLE_INPATIENT, stay_bodies, stay_callers, args,
-                                                 seconds=600, concurrency=min(8, args.concurrency))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if args.profile:
-        benchlib.print_profile(report_profile)
-    health_us = report["health"]["cpu_us_per_call"]
-    for row in report.values():
-        row["cpu_ratio_to_health"] = round(row["cpu_us_per_call"] / health_us, 2)
-        row["rate_ratio_to_health"] = round(row["rpc_per_s"] / report["health"]["rpc_per_s"], 3)
-    return report
+        from medsettle.v1 import person_pb2
 
+        self.args, self.today = args, today
+        self.calls_max = int(args.seconds * 6000)
+        self.visits = visits
+        self.inpatient = inpatient
+        self.health = [health_pb2.HealthCheckRequest().SerializeToString()] * self.calls_max
+        persons = [person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=v.psn_no)).SerializeToString()
+                   for v in visits]
+        self.persons = (persons * (self.calls_max // len(persons) + 1))[:self.calls_max]
+        pre = [benchlib.pre_settle_request(v, today).SerializeToString() for v in visits]
+        repeat = self.calls_max // len(pre) + 1
+        self.pre = (pre * repeat)[:self.calls_max]
+        self.pre_callers = benchlib.settle_callers(visits, len(self.pre))
 
-def measure_parts(args, base: str, visits, today: str, round_no: int) -> dict:
-    """Durable SettleOutpatient and health on the full server and on one server per part left out (or metrics
-    turned on)."""
-    from grpc_health.v1 import health_pb2
+    def round_visits(self, round_no: int, rounds: int) -> list:
+        share = len(self.visits) // (rounds + 1)  # the last share warms up
+        return self.visits[round_no * share:(round_no + 1) * share]
 
-    variants = {"full": ({}, True), "no_access": ({"without": ("access",)}, True),
-                "no_intake": ({"without": ("intake",)}, True),
-                "metrics": ({"extra": ("--metrics-listen", f"127.0.0.1:{benchlib.free_port()}")}, True),
-                "no_rules": ({}, False)}
-    shift = (round_no + 1) * len(visits) // 7  # each round settles other persons (no frequency rule fires)
-    round_visits = visits[shift:] + visits[:shift]
-    calls_max = int(args.seconds * 4000)
-    rows = {}
-    for name, (server_args, rules) in variants.items():
-        work = prepare(base, args.work_dir, f"part-{name}", rules=rules)
-        tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
-        try:
-            with benchlib.server(work, **server_args) as target:
-                loadgen.run(target, SETTLE, benchlib.settle_bodies(visits, today, 500, "W" + tag), concurrency=32,
-                            seconds=1, callers=benchlib.settle_callers(visits, 500))
-                rows[name] = phase(target, SETTLE, benchlib.settle_bodies(round_visits, today, calls_max, tag),
-                                   benchlib.settle_callers(round_visits, calls_max), args)
-                health = [health_pb2.HealthCheckRequest().SerializeToString()] * calls_max
-                rows[name]["health"] = phase(target, HEALTH, health, [benchlib.OPERATOR] * calls_max, args)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        print(f"  parts round {round_no} {name:10s} {rows[name]['cpu_us_per_call']:8.1f} us/settlement "
-              f"({rows[name]['rpc_per_s']}/s, errors {rows[name]['errors']}), health "
-              f"{rows[name]['health']['cpu_us_per_call']:6.1f} us/call", flush=True)
-    full = rows["full"]["cpu_us_per_call"]
-    for row in rows.values():
-        row["vs_full_us"] = round(row["cpu_us_per_call"] - full, 1)
-        row["health_vs_full_us"] = round(row["health"]["cpu_us_per_call"] - rows["full"]["health"]["cpu_us_per_call"], 1)
-    return rows
+    def stays(self, round_no: int) -> list:
+        return self.inpatient[round_no * self.args.stays:(round_no + 1) * self.args.stays]
+
+    def phases(self, round_no: int, rounds: int, tag: str) -> dict:
+        """call -> (method, bodies, callers), or a function of the tree giving them."""
+        args = self.args
+        mine = self.round_visits(round_no, rounds)
+        count = min(self.calls_max, len(mine))
+        return {
+            "health": (HEALTH, self.health, [benchlib.OPERATOR] * len(self.health)),
+            "GetPerson": (GET_PERSON, self.persons, [benchlib.OPERATOR] * len(self.persons)),
+            "PreSettleOutpatient": (PRE_SETTLE, self.pre, self.pre_callers),
+            "SettleOutpatient": lambda tree: (  # each tree its own request ids
+                SETTLE, benchlib.settle_bodies(mine, self.today, count, f"{tree[0]}{tag}r{round_no}"),
+                benchlib.settle_callers(mine, count)),
+        } | ({} if args.skip_inpatient else {"SettleInpatient300": None})
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=6.0, help="per measured phase")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per measured phase")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32, help="in-flight calls of the driver")
-    parser.add_argument("--stays", type=int, default=120, help="300-line stays settled in the inpatient phase")
-    parser.add_argument("--rounds", type=int, default=1, help="of every phase (alternating trees with --before)")
+    parser.add_argument("--stays", type=int, default=100, help="300-line stays settled per round and server")
+    parser.add_argument("--skip-inpatient", action="store_true")
+    parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
     parser.add_argument("--parts", action="store_true", help="also measure what each layer of the settle path costs")
-    parser.add_argument("--parts-only", action="store_true", help="only --parts (no table of calls)")
     parser.add_argument("--profile", action="store_true",
-                        help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt) and summarize it")
-    parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run")
+                        help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
     parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
     args = parser.parse_args()
@@ -231,27 +182,61 @@ def main() -> int:
     os.makedirs(args.work_dir, exist_ok=True)
     base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
-    visits = benchlib.find_visits(base, "11", 10**9, today)
-    inpatient = benchlib.find_visits(base, "21", 10**9, today)[:args.stays * 4]  # a person is in one list only
-    admitted = {v.psn_no for v in inpatient}
-    visits = [v for v in visits if v.psn_no not in admitted]
+    work = Workload(args, benchlib.find_visits(base, "11", 10**9, today), benchlib.find_visits(base, "21", 10**9, today),
+                    today)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "load_average_before": os.getloadavg(), "rounds": []}
     trees = {"this": None, **({"before": args.before} if args.before else {})}
-    for round_no in range(args.rounds):
-        if args.parts_only:
-            report["rounds"].append({"round": round_no, "load_average": os.getloadavg(),
-                                     "parts": measure_parts(args, base, visits, today, round_no)})
-            continue
-        for name, src in trees.items():
-            tag = f"{name[0]}{round_no}{int(time.time()) % 10**5}"
-            row = measure_all(args, base, visits, inpatient, today, tag, src)
-            report["rounds"].append({"round": round_no, "tree": name, "load_average": os.getloadavg(), "calls": row})
-            print_table(name, round_no, row)
+    stamp = f"{int(time.time()) % 10**5}"
+    dirs: list[str] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            targets = {}
+            for name, src in trees.items():
+                dirs.append(fresh_copy(base, args.work_dir, name))
+                targets[name] = stack.enter_context(benchlib.server(
+                    dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
+            stays = {}
+            for name, target in targets.items():  # warm-up, and the stays every round settles (not measured)
+                warm = work.visits[-1000:]
+                loadgen.run(target, SETTLE, benchlib.settle_bodies(warm, today, len(warm), f"W{name}{stamp}"),
+                            concurrency=args.concurrency, seconds=2, callers=benchlib.settle_callers(warm, len(warm)))
+                if not args.skip_inpatient:
+                    stays[name] = [set_up_stays(target, work.stays(r), today, f"{name[0]}{stamp}r{r}")
+                                   for r in range(args.rounds)]
+            for round_no in range(args.rounds):
+                order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
+                row: dict = {"round": round_no, "load_average": os.getloadavg(), "calls": {n: {} for n in targets}}
+                for call, spec in work.phases(round_no, args.rounds, stamp).items():
+                    for name in order:
+                        if call == "SettleInpatient300":
+                            bodies, callers = stays[name][round_no]
+                            measured = phase(targets[name], SETTLE_INPATIENT, bodies, callers, seconds=600,
+                                             concurrency=INPATIENT_CONCURRENCY)
+                        else:
+                            method, bodies, callers = spec(name) if callable(spec) else spec
+                            measured = phase(targets[name], method, bodies, callers, seconds=args.seconds,
+                                             concurrency=args.concurrency)
+                        row["calls"][name][call] = measured
+                report["rounds"].append(row)
+                print_round(row)
+            if args.profile:
+                more = work.visits[-2000:-1000]
+                report["profile"] = profiled(targets["this"], benchlib.settle_bodies(more, today, len(more), "P" + stamp),
+                                             benchlib.settle_callers(more, len(more)), args,
+                                             benchlib.OUT_DIR / f"profile-settle-{stamp}.txt")
+                benchlib.print_profile(report["profile"])
         if args.parts:
-            report["rounds"][-1]["parts"] = measure_parts(args, base, visits, today, round_no)
+            report["parts"] = [measure_parts(args, base, work, today, r) for r in range(args.rounds)]
+    finally:
+        for data_dir in dirs:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    report["medians"] = medians(report, list(trees))
     report["adjudication_1000_lines_cpu_us"] = adjudication_cpu_us(ADJUDICATION_LINES, 20)
     report["load_average_after"] = os.getloadavg()
+    print_medians(report["medians"])
+    if args.parts:
+        print_parts(report["parts"])
     print(f"adjudication of {ADJUDICATION_LINES} lines, in-process: {report['adjudication_1000_lines_cpu_us']} us CPU")
     print(f"load average before {report['load_average_before']}, after {report['load_average_after']}")
     path = benchlib.OUT_DIR / f"cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -260,12 +245,102 @@ def main() -> int:
     return 0
 
 
-def print_table(tree: str, round_no: int, row: dict) -> None:
-    print(f"{tree} round {round_no}: {'call':22s} {'us CPU/call':>12s} {'x health':>9s} {'calls/s':>9s} "
-          f"{'rate/health':>11s} {'p99 ms':>8s} errors")
-    for name, r in row.items():
-        print(f"  {name:36s} {r['cpu_us_per_call']:12.1f} {r['cpu_ratio_to_health']:9.2f} {r['rpc_per_s']:9.1f} "
-              f"{r['rate_ratio_to_health']:11.3f} {r['p99_ms']:8.1f} {r['errors'] or ''}", flush=True)
+def medians(report: dict, trees: list[str]) -> dict:
+    """Per tree and call: the median over rounds of CPU per call, of its ratio to the round's health, of the rate."""
+    result: dict = {}
+    for name in trees:
+        result[name] = {}
+        for call in CALLS:
+            rows = [r["calls"][name] for r in report["rounds"] if call in r["calls"][name]]
+            if not rows:
+                continue
+            result[name][call] = {
+                "cpu_us_per_call": statistics.median(r[call]["cpu_us_per_call"] for r in rows),
+                "cpu_ratio_to_health": round(statistics.median(
+                    r[call]["cpu_us_per_call"] / r["health"]["cpu_us_per_call"] for r in rows), 2),
+                "rate_ratio_to_health": round(statistics.median(
+                    r[call]["rpc_per_s"] / r["health"]["rpc_per_s"] for r in rows), 3),
+                "rpc_per_s": statistics.median(r[call]["rpc_per_s"] for r in rows),
+                "errors": sum(sum(r[call]["errors"].values()) for r in rows),
+            }
+    if "before" in result:
+        for call, row in result["this"].items():
+            if call in result["before"]:
+                row["cpu_ratio_to_before"] = round(row["cpu_us_per_call"] / result["before"][call]["cpu_us_per_call"],
+                                                   3)
+    return result
+
+
+def print_round(row: dict) -> None:
+    for name, calls in row["calls"].items():
+        cells = "  ".join(f"{call} {m['cpu_us_per_call']:.0f} us ({m['rpc_per_s']:.0f}/s"
+                          f"{', errors ' + str(m['errors']) if m['errors'] else ''})" for call, m in calls.items())
+        print(f"round {row['round']} {name:6s} load {row['load_average'][0]:.1f}: {cells}", flush=True)
+
+
+def print_medians(result: dict) -> None:
+    print(f"{'median of rounds':22s} {'tree':6s} {'us CPU/call':>12s} {'x health':>9s} {'rate/health':>11s} "
+          f"{'x before':>9s} errors")
+    for call in CALLS:
+        for name, calls in result.items():
+            if call in calls:
+                m = calls[call]
+                print(f"  {call:20s} {name:6s} {m['cpu_us_per_call']:12.1f} {m['cpu_ratio_to_health']:9.2f} "
+                      f"{m['rate_ratio_to_health']:11.3f} {m.get('cpu_ratio_to_before', ''):>9} {m['errors']}")
+
+
+def profiled(target: str, bodies: list[bytes], callers: list[str], args, path: Path) -> dict:
+    """A SettleOutpatient phase sampled by py-spy (every thread of the server, 200 samples a second); the summary."""
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                            str(benchlib.server.pids[target]), "--duration", str(int(args.seconds)), "--rate", "200",
+                            "--format", "raw", "--threads", "--nolineno", "--nonblocking", "--output", str(path)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds, callers=callers)
+    spy.wait(60)
+    return benchlib.profile_summary(path)
+
+
+def measure_parts(args, base: str, work: Workload, today: str, round_no: int) -> dict:
+    """Durable SettleOutpatient and health on the full server and on one server per part left out (or metrics
+    turned on)."""
+    variants = {"full": ({}, True), "no_access": ({"without": ("access",)}, True),
+                "no_intake": ({"without": ("intake",)}, True),
+                "metrics": ({"extra": ("--metrics-listen", f"127.0.0.1:{benchlib.free_port()}")}, True),
+                "no_rules": ({}, False)}
+    mine = work.round_visits(round_no, args.rounds)
+    count = min(work.calls_max, len(mine))
+    rows = {}
+    for name, (server_args, rules) in variants.items():
+        data_dir = fresh_copy(base, args.work_dir, f"part-{name}", rules=rules)
+        tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
+        try:
+            with benchlib.server(data_dir, **server_args) as target:
+                warm = work.visits[-500:]
+                loadgen.run(target, SETTLE, benchlib.settle_bodies(warm, today, len(warm), "W" + tag), concurrency=32,
+                            seconds=1, callers=benchlib.settle_callers(warm, len(warm)))
+                rows[name] = phase(target, SETTLE, benchlib.settle_bodies(mine, today, count, tag),
+                                   benchlib.settle_callers(mine, count), seconds=args.seconds,
+                                   concurrency=args.concurrency)
+                rows[name]["health"] = phase(target, HEALTH, work.health, [benchlib.OPERATOR] * len(work.health),
+                                             seconds=args.seconds, concurrency=args.concurrency)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        print(f"  parts round {round_no} {name:10s} settle {rows[name]['cpu_us_per_call']:7.1f} us "
+              f"({rows[name]['rpc_per_s']}/s, errors {rows[name]['errors']}), health "
+              f"{rows[name]['health']['cpu_us_per_call']:6.1f} us", flush=True)
+    return rows
+
+
+def print_parts(rounds: list[dict]) -> None:
+    print("parts (median over rounds of the difference to the full server of the same round, us per call):")
+    for name in rounds[0]:
+        if name == "full":
+            continue
+        settle = statistics.median(r[name]["cpu_us_per_call"] - r["full"]["cpu_us_per_call"] for r in rounds)
+        health = statistics.median(r[name]["health"]["cpu_us_per_call"] - r["full"]["health"]["cpu_us_per_call"]
+                                   for r in rounds)
+        print(f"  {name:10s} settle {settle:+7.1f}  health {health:+7.1f}")
 
 
 if __name__ == "__main__":

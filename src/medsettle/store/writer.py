@@ -53,6 +53,42 @@ def _answer(future: concurrent.futures.Future, ok: bool, value: Any) -> None:
         pass  # cancelled by a deadline or a cancel: nobody is listening; the outcome stands in the store
 
 
+class _LoopWaiter:
+    """An event loop's coroutine waiting for its job (`run`): answered on its loop, with the rest of its batch."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future) -> None:
+        self.loop = loop
+        self.future = future
+
+
+def _answer_on_loop(answers: list[tuple[asyncio.Future, bool, Any]]) -> None:
+    for future, ok, value in answers:
+        if future.done():
+            continue  # cancelled by a deadline or a cancel: nobody is listening; the outcome stands in the store
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def _answer_all(answers: list[tuple[Any, bool, Any]]) -> None:
+    """Hand every outcome of a batch to its waiter: a thread's future at once, an event loop's coroutines in one
+    call on their loop (one wake-up of the loop per batch, not per job)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, bool, Any]]] = {}
+    for waiter, ok, value in answers:
+        if isinstance(waiter, _LoopWaiter):
+            by_loop.setdefault(waiter.loop, []).append((waiter.future, ok, value))
+        else:
+            _answer(waiter, ok, value)
+    for loop, on_loop in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_answer_on_loop, on_loop)
+        except RuntimeError:
+            pass  # the loop has closed: nobody waits any more; the outcomes stand in the store
+
+
 class GroupCommitWriter:
     def __init__(self, store: Store, batch_jobs_max: int = BATCH_JOBS_MAX,
                  on_event: Callable[..., None] | None = None,
@@ -85,7 +121,12 @@ class GroupCommitWriter:
         return future
 
     async def run(self, job: Callable[[WriteView], T]) -> T:
-        return await asyncio.wrap_future(self.submit(job))
+        if self._closing or not self._thread.is_alive():
+            raise WriterGone("the group-commit writer is not running")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((job, _LoopWaiter(loop, future)))
+        return await future
 
     def close(self) -> None:
         """Finish every queued job, then stop the thread."""
@@ -110,14 +151,13 @@ class GroupCommitWriter:
                 except BaseException as error:  # noqa: BLE001 - the loop must outlive any one batch
                     self.failed_batches += 1
                     self._on_event("writer_batch_failed", error=repr(error), trace=traceback.format_exc(limit=8))
-                    for _, future in work:
-                        _answer(future, False, error)  # a no-op for those already answered
+                    _answer_all([(waiter, False, error) for _, waiter in work])  # no-op for those answered
             if stop:
                 return
 
-    def _commit(self, work: list[tuple[Callable[[WriteView], Any], concurrent.futures.Future]]) -> None:
+    def _commit(self, work: list[tuple[Callable[[WriteView], Any], Any]]) -> None:
         env = self.store.env
-        outcomes: list[tuple[concurrent.futures.Future, bool, Any]] = []
+        outcomes: list[tuple[Any, bool, Any]] = []  # (waiter, ok, value)
         started = time.perf_counter()
         try:
             with env.begin(write=True) as parent:
@@ -146,17 +186,14 @@ class GroupCommitWriter:
         except lmdb.MapFullError:
             self.full = True
             self._on_event("store_full", jobs=len(work), path=self.store.config.path)
-            for _, future in work:
-                _answer(future, False, StoreFull(self.store.config.path))
+            _answer_all([(waiter, False, StoreFull(self.store.config.path)) for _, waiter in work])
             return
         except BaseException as error:  # noqa: BLE001 - the commit itself failed: nobody's write happened
-            for _, future in work:
-                _answer(future, False, error)
+            _answer_all([(waiter, False, error) for _, waiter in work])
             return
         self.full = False
         self.last_commit_s = time.perf_counter() - started
         self.batches += 1
         self.jobs += len(work)
         self._on_commit(len(work), self.last_commit_s)
-        for future, ok, value in outcomes:
-            _answer(future, ok, value)
+        _answer_all(outcomes)
