@@ -33,7 +33,7 @@ def timed(name: str, fn, n: int = 2000) -> float:
 def main() -> int:
     import uvloop
 
-    from medsettle.service import claims, convert, idempotency, lookups
+    from medsettle.service import claims, idempotency, lookups, settlement_convert
     from medsettle.service.app import App
     from medsettle.service.clock import Clock
     from medsettle.service.settlements import SettlementServicer
@@ -64,7 +64,7 @@ def main() -> int:
                 return svc._outpatient_claim(view, reqs[i].claim)
 
         timed("_outpatient_claim (incl. fee_lines)", claim)
-        timed("convert.fee_lines (10 lines)", lambda i: convert.fee_lines(reqs[i].claim.fee_lines, "f", 2000))
+        timed("fee_lines (10 lines)", lambda i: settlement_convert.fee_lines(reqs[i].claim.fee_lines, "f", 2000))
 
         def comp(i):
             with store.read() as view:
@@ -73,7 +73,7 @@ def main() -> int:
 
         timed("claim + compute (read side of a settle)", comp)
         computed = [comp(i) for i in range(2000)]
-        timed("convert.settlement_pb", lambda i: convert.settlement_pb(computed[i].settlement))
+        timed("settlement_pb", lambda i: settlement_convert.settlement_pb(computed[i].settlement))
         timed("idempotency.payload_digest", lambda i: idempotency.payload_digest(reqs[i]))
         with store.read() as view:
             timed("catalog_item x10", lambda i: [view.catalog_item(visits[i].province, line[0], today)

@@ -33,7 +33,7 @@ from medsettle import connect, exits, reference_file
 from medsettle.domain import region
 from medsettle.domain.reasons import Refusal
 from medsettle.reference_file import FileError, Problem, Record
-from medsettle.service import convert
+from medsettle.service import person_convert, reference_convert
 from medsettle.v1 import reference_data_pb2 as pb
 from medsettle.v1 import reference_data_pb2_grpc as pb_grpc
 
@@ -54,8 +54,8 @@ PUSHES = {
     "institutions": ("ins", "institutions", "PutInstitutions"),
     "persons": ("psn", "persons", "PutPersons"),
 }
-CONVERT = {"catalog": convert.catalog_item, "policies": convert.policy, "places": convert.insured_place,
-           "institutions": convert.institution, "persons": convert.person}
+CONVERT = {"catalog": reference_convert.catalog_item, "policies": reference_convert.policy, "places": reference_convert.insured_place,
+           "institutions": reference_convert.institution, "persons": person_convert.person}
 
 
 @dataclass

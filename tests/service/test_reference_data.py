@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from medsettle import certs, tls
-from medsettle.service import identity
+from medsettle.service import identity, reference_convert
 from medsettle.service.clock import FixedClock
 from medsettle.v1 import person_pb2, reference_data_pb2, reference_data_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests.conftest import rpc_error_info
@@ -36,10 +36,9 @@ def catalog_item(code="XA001", begndate="2026-07-01", **fields) -> reference_dat
 
 
 def policy_pb(**fields) -> reference_data_pb2.Policy:
-    from medsettle.service import convert
     from tests import world
 
-    pb = convert.policy_pb(world.policy("310", "1", "11", "3"))
+    pb = reference_convert.policy_pb(world.policy("310", "1", "11", "3"))
     pb.begndate = "2026-07-01"
     for name, value in fields.items():
         if name == "ratio":
@@ -283,18 +282,17 @@ def test_bulk_loader_and_a_killed_push_leaves_nothing_half_written(tmp_path):
 def test_lists_inside_a_record_are_bounded(api, served, store):
     """Limits on everything: a record's own lists (bands, limited diagnoses, opened diseases) have a maximum, and a
     push past it is refused naming the list, with nothing written."""
-    from medsettle.service import convert
 
     reference, _ = api
     before = store.counts()
-    too_many_codes = [f"M{i:05d}" for i in range(convert.RECORD_CODES_MAX + 1)]
+    too_many_codes = [f"M{i:05d}" for i in range(reference_convert.RECORD_CODES_MAX + 1)]
     item = catalog_item(lmt_used_flag=True, lmt_dise_codes=too_many_codes)
     error = refused(served, reference.PutCatalogItems(reference_data_pb2.PutCatalogItemsRequest(
         request_id="L-1", mdtrtarea_admvs="440000", items=[item])))
     assert rpc_error_info(error)[1]["field"] == "items[0].lmt_dise_codes"
     banded = policy_pb()
     del banded.bands[:]
-    for i in range(convert.BANDS_MAX):
+    for i in range(reference_convert.BANDS_MAX):
         banded.bands.add(upto=(i + 1) * 100_000, ratio=9000)
     banded.bands.add(ratio=9000)
     error = refused(served, reference.PutPolicies(reference_data_pb2.PutPoliciesRequest(request_id="L-2",

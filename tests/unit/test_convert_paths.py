@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert
+from medsettle.service import convert, reference_convert, settlement_convert
 from medsettle.v1 import common_pb2, reference_data_pb2
 
 
@@ -52,8 +52,8 @@ def outcome(convert_one, value):
 def test_fee_line_fast_path_agrees_with_the_checked_path(sn, code, cnt, pric, amount, day):
     line = common_pb2.FeeLine(feedetl_sn=sn, med_list_codg=code, cnt=cnt, pric=pric, det_item_fee_sumamt=amount,
                               fee_ocur_time=day)
-    fast = convert._fee_line_fast(line, set())
-    checked = outcome(lambda x: convert.fee_line_checked(x, "fee_lines[0]"), line)
+    fast = settlement_convert._fee_line_fast(line, set())
+    checked = outcome(lambda x: settlement_convert.fee_line_checked(x, "fee_lines[0]"), line)
     assert fast == checked or fast is None
 
 
@@ -69,6 +69,6 @@ def test_catalog_item_fast_path_agrees_with_the_checked_path(code, lv, selfpay, 
         med_list_codg=code, name=name, list_type=list_type, chrgitm_lv=lv, selfpay_prop=selfpay, pric_uplmt_amt=ceiling,
         lmt_used_flag=flag, lmt_sex=sex, lmt_age_min=age[0], lmt_age_max=age[1], lmt_setting=setting,
         lmt_dise_codes=dise, lmt_cnt_per_day=per_day, begndate=begndate, enddate=enddate)
-    fast = convert._catalog_item_fast(pb)
-    checked = outcome(lambda x: convert.catalog_item_checked(x, "items[0]"), pb)
+    fast = reference_convert._catalog_item_fast(pb)
+    checked = outcome(lambda x: reference_convert.catalog_item_checked(x, "items[0]"), pb)
     assert fast == checked or fast is None

@@ -241,7 +241,7 @@ Relation = (Own | InOwnProvince | PersonInsuredHere | HeldPersonsInsuredHere | C
 
 def masked_person(response: Message) -> None:
     """What a window needs of a person, without what would let it act as the person elsewhere: the ID number and
-    the card serial masked (the e-voucher token never leaves the core: convert.person_pb)."""
+    the card serial masked (the e-voucher token never leaves the core: person_convert.person_pb)."""
     person = response.baseinfo
     person.certno = logs.mask(person.certno)
     person.card_sn = logs.mask(person.card_sn)

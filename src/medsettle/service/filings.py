@@ -9,7 +9,7 @@ from __future__ import annotations
 from medsettle.domain import codes, filing_rules, reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import ChronicQualification, Filing, InsuredPlace, Person
-from medsettle.service import convert, idempotency, identity, lookups
+from medsettle.service import convert, filing_convert, idempotency, identity, lookups
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
 from medsettle.store.view import View, WriteView
@@ -103,7 +103,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
 
         def effect(view: WriteView):
             filing = self._create(view, who, "CreateFiling", request.request_id, draft)
-            return pb.CreateFilingResponse(filing=convert.filing_pb(filing)), {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn}
+            return pb.CreateFilingResponse(filing=filing_convert.filing_pb(filing)), {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn}
 
         return await idempotency.once(self.app, who, request, pb.CreateFilingResponse, effect)
 
@@ -115,7 +115,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
 
         def effect(view: WriteView):
             filing = self._revoke(view, who, "RevokeFiling", request.request_id, psn_no, sn, None)
-            return pb.RevokeFilingResponse(filing=convert.filing_pb(filing)), {"trt_dcla_detl_sn": sn}
+            return pb.RevokeFilingResponse(filing=filing_convert.filing_pb(filing)), {"trt_dcla_detl_sn": sn}
 
         return await idempotency.once(self.app, who, request, pb.RevokeFilingResponse, effect)
 
@@ -124,7 +124,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
         with self.app.store.read() as view:
             person = lookups.person_by_psn_no(view, request.psn_no)
             filings = view.filings(person.psn_no)
-        return pb.ListFilingsResponse(filings=[convert.filing_pb(f) for f in filings
+        return pb.ListFilingsResponse(filings=[filing_convert.filing_pb(f) for f in filings
                                                if request.include_revoked or not f.revoked_date])
 
     @rpc
@@ -147,7 +147,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
                          mdtrtarea_admvs=region.city_of(target.admdvs), category=codes.FILING_REFERRAL,
                          begndate=begndate, enddate=enddate, reflin_medins_no=receiving, fixmedins_code=referring)
             filing = self._create(view, who, "CreateReferralFiling", request.request_id, draft)
-            return (pb.CreateReferralFilingResponse(filing=convert.filing_pb(filing)),
+            return (pb.CreateReferralFilingResponse(filing=filing_convert.filing_pb(filing)),
                     {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn})
 
         return await idempotency.once(self.app, referring, request, pb.CreateReferralFilingResponse, effect)
@@ -161,7 +161,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
 
         def effect(view: WriteView):
             filing = self._revoke(view, who, "RevokeReferralFiling", request.request_id, psn_no, sn, referring)
-            return pb.RevokeReferralFilingResponse(filing=convert.filing_pb(filing)), {"trt_dcla_detl_sn": sn}
+            return pb.RevokeReferralFilingResponse(filing=filing_convert.filing_pb(filing)), {"trt_dcla_detl_sn": sn}
 
         return await idempotency.once(self.app, referring, request, pb.RevokeReferralFilingResponse, effect)
 
@@ -183,7 +183,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             view.put_qualification(qualification)
             self.app.audit(view, who, "CreateChronicQualification",
                         f"psn {person.psn_no} disease {qualification.opsp_dise_code}", request.request_id)
-            return pb.CreateChronicQualificationResponse(qualification=convert.qualification_pb(qualification)), {}
+            return pb.CreateChronicQualificationResponse(qualification=filing_convert.qualification_pb(qualification)), {}
 
         return await idempotency.once(self.app, who, request, pb.CreateChronicQualificationResponse, effect)
 
@@ -201,7 +201,7 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             revoked = filing_rules.validate_qualification_revoke(active[-1], self.app.clock.today())
             view.put_qualification(revoked)
             self.app.audit(view, who, "RevokeChronicQualification", f"psn {psn_no} disease {dise}", request.request_id)
-            return pb.RevokeChronicQualificationResponse(qualification=convert.qualification_pb(revoked)), {}
+            return pb.RevokeChronicQualificationResponse(qualification=filing_convert.qualification_pb(revoked)), {}
 
         return await idempotency.once(self.app, who, request, pb.RevokeChronicQualificationResponse, effect)
 
@@ -212,4 +212,4 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             person = lookups.person_by_psn_no(view, request.psn_no)
             quals = view.qualifications(person.psn_no)
         return pb.ListChronicQualificationsResponse(
-            qualifications=[convert.qualification_pb(q) for q in quals if request.include_revoked or not q.revoked_date])
+            qualifications=[filing_convert.qualification_pb(q) for q in quals if request.include_revoked or not q.revoked_date])

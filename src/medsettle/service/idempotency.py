@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert
+from medsettle.service import convert, settlement_convert
 from medsettle.service.app import App
 from medsettle.store.rows import RequestRecord
 from medsettle.store.view import View, WriteView
@@ -59,7 +59,7 @@ class Once:
             assert setl is not None, f"request record names settlement {record.setl_id}, which is not stored"
             # The settlement as it was answered: a later reversal marks the stored record, never the answer.
             answered = msgspec.structs.replace(setl, reversal_setl_id="")
-            return self.response_type(settlement=convert.settlement_pb(answered))
+            return self.response_type(settlement=settlement_convert.settlement_pb(answered))
         return self.response_type.FromString(record.response)
 
     def held(self, view: View | None = None) -> Message | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from medsettle.domain import codes, filing_rules
-from medsettle.service import convert, lookups
+from medsettle.service import convert, filing_convert, lookups, person_convert
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
 from medsettle.v1 import person_pb2 as pb
@@ -25,9 +25,9 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
             filings = [f for f in view.filings(person.psn_no) if filing_rules.in_force(f, today)]
             quals = [q for q in view.qualifications(person.psn_no) if filing_rules.in_force(q, today)]
         return pb.GetPersonResponse(
-            baseinfo=convert.person_pb(person),
-            filings=[convert.filing_pb(f) for f in filings],
-            qualifications=[convert.qualification_pb(q) for q in quals],
+            baseinfo=person_convert.person_pb(person),
+            filings=[filing_convert.filing_pb(f) for f in filings],
+            qualifications=[filing_convert.qualification_pb(q) for q in quals],
         )
 
     @rpc
@@ -66,4 +66,4 @@ class PersonServicer(pb_grpc.PersonServiceServicer):
             person = lookups.person_of(view, request.psn_no, request.person)
             insutype = lookups.default_insutype(person, request.insutype)
             row = view.accumulator_row(person.psn_no, insutype, year)
-        return pb.GetAccumulatorsResponse(accumulators=convert.accumulators_pb(row.accumulators, year, insutype))
+        return pb.GetAccumulatorsResponse(accumulators=person_convert.accumulators_pb(row.accumulators, year, insutype))

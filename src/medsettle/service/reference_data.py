@@ -17,7 +17,7 @@ import msgspec
 
 from medsettle.domain import codes, reasons, region, shards, versions
 from medsettle.domain.reasons import Refusal
-from medsettle.service import convert, idempotency, identity
+from medsettle.service import convert, idempotency, identity, person_convert, reference_convert
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
 from medsettle.store.view import WriteView, directory_entry_of
@@ -176,7 +176,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         province = convert.admdvs(request.mdtrtarea_admvs, "mdtrtarea_admvs")
         if not region.is_province(province):
             raise convert.invalid("mdtrtarea_admvs", "a catalog belongs to a province of treatment (xx0000)")
-        items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), convert.catalog_item,
+        items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), reference_convert.catalog_item,
                          "items")
         # Versions of one code in begndate order: each closes the one before it.
         indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
@@ -203,8 +203,8 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         for field, values in (("policies", request.policies), ("insured_places", request.insured_places)):
             if len(values) > limit:
                 raise Refusal(reasons.LINES_LIMIT, field=field, detail=f"{len(values)} records, at most {limit} per push")
-        policies = await _collect(request.policies, convert.policy, "policies")
-        places = await _collect(request.insured_places, convert.insured_place, "insured_places")
+        policies = await _collect(request.policies, reference_convert.policy, "policies")
+        places = await _collect(request.insured_places, reference_convert.insured_place, "insured_places")
 
         def effect(view: WriteView):
             written_policies, unchanged_policies = add_versions(
@@ -231,7 +231,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
-                                convert.institution, "institutions")
+                                reference_convert.institution, "institutions")
         _unique(institutions, lambda i: i.fixmedins_code, "institutions", "fixmedins_code")
 
         def effect(view: WriteView):
@@ -249,7 +249,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         request_once = _once(self.app, who, request, pb.PutPersonsResponse)
         if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
-        persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), convert.person,
+        persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), person_convert.person,
                            "persons")
         _unique(persons, lambda p: p.psn_no, "persons", "psn_no")
         today = self.app.clock.today()
@@ -360,7 +360,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             item = view.catalog_item(province, code, date)
         if item is None:
             raise Refusal(reasons.UNKNOWN_CATALOG_ITEM, field="med_list_codg", detail=f"{code} in {province} on {date}")
-        return pb.GetCatalogItemResponse(item=convert.catalog_item_pb(item))
+        return pb.GetCatalogItemResponse(item=reference_convert.catalog_item_pb(item))
 
     @rpc
     async def GetPolicy(self, request: pb.GetPolicyRequest, context) -> pb.GetPolicyResponse:
@@ -375,7 +375,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
             policy = view.policy(insuplc, insutype, category, psn_type, hosp_lv, date)
         if policy is None:
             raise Refusal(reasons.NO_POLICY, field="insuplc_admdvs", detail=f"no policy row in force on {date}")
-        return pb.GetPolicyResponse(policy=convert.policy_pb(policy))
+        return pb.GetPolicyResponse(policy=reference_convert.policy_pb(policy))
 
     @rpc
     async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, context) -> pb.ListAuditEntriesResponse:

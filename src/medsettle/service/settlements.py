@@ -22,7 +22,7 @@ from medsettle.domain.records import (
     stay_after,
 )
 from medsettle.domain.reversal import reverse
-from medsettle.service import claims, convert, idempotency, lookups, refusal_stats
+from medsettle.service import claims, convert, idempotency, lookups, refusal_stats, settlement_convert
 from medsettle.service.app import App
 from medsettle.service.rpc import rpc
 from medsettle.store import supervision_book
@@ -109,7 +109,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         convert.code(claim_pb.ipt_otp_no, "claim.ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
         if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
             raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
-        lines = convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", self.app.limits.fee_lines_per_request_max)
+        lines = settlement_convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", self.app.limits.fee_lines_per_request_max)
         if not lines:
             raise convert.invalid("claim.fee_lines", "an outpatient settlement has at least one fee line")
         person, cert_type = lookups.resolve_person(view, claim_pb.person, "claim.person")
@@ -135,7 +135,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
             computed = _compute_outpatient(view, claim, person, cert_type, self.app.clock.now_ms())
-        return pb.PreSettleOutpatientResponse(settlement=convert.settlement_pb(computed.settlement))
+        return pb.PreSettleOutpatientResponse(settlement=settlement_convert.settlement_pb(computed.settlement))
 
     @rpc
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
@@ -164,7 +164,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 # write lock, so two settlements never spend the same deductible or cap.
                 current = _compute_outpatient(view, claim, view.person(claim.psn_no), cert_type, now_ms)
             setl = _commit(view, current, now_ms)
-            return pb.SettleOutpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+            return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
 
         return await request_once.run(effect, answer_is_settlement=True)
 
@@ -213,7 +213,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.UploadInpatientFeesResponse)
         if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
             return held
-        lines = convert.fee_lines(request.fee_lines, "fee_lines", self.app.limits.fee_lines_per_request_max)
+        lines = settlement_convert.fee_lines(request.fee_lines, "fee_lines", self.app.limits.fee_lines_per_request_max)
         if not lines:
             raise convert.invalid("fee_lines", "at least one fee line")
         limit = self.app.limits.lines_per_stay_max
@@ -298,7 +298,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             computed, _ = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
                                           self.app.clock.now_ms())
-        return pb.PreSettleInpatientResponse(settlement=convert.settlement_pb(computed.settlement))
+        return pb.PreSettleInpatientResponse(settlement=settlement_convert.settlement_pb(computed.settlement))
 
     @rpc
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
@@ -336,7 +336,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 if held.line.feedetl_sn in covered:
                     view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
             view.put_stay(stay_after(stay_now, setl))
-            return pb.SettleInpatientResponse(settlement=convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
+            return pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
                                                                                       "mdtrt_id": stay_now.mdtrt_id}
 
         return await request_once.run(effect, answer_is_settlement=True)
@@ -397,7 +397,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
         def effect(view: WriteView):
             reversal = self._reverse(view, _settlement_of(view, fixmedins_code, setl_id))
-            return (pb.ReverseSettlementResponse(settlement=convert.settlement_pb(reversal)),
+            return (pb.ReverseSettlementResponse(settlement=settlement_convert.settlement_pb(reversal)),
                     {"setl_id": reversal.setl_id})
 
         return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse, effect,
@@ -428,7 +428,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 if original.reversal_setl_id:
                     raise Refusal(reasons.ALREADY_REVERSED, field="original_request_id",
                                   detail=f"settlement {original.setl_id} already reversed")
-                response.reversal.CopyFrom(convert.settlement_pb(self._reverse(view, original)))
+                response.reversal.CopyFrom(settlement_convert.settlement_pb(self._reverse(view, original)))
             elif held.method == "Admit":
                 stay = view.stay(held.mdtrt_id)
                 assert stay is not None
@@ -455,7 +455,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         with self.app.store.read() as view:
             setl = _settlement_of(view, fixmedins_code, convert.code(request.setl_id, "setl_id"))
-        return pb.GetSettlementResponse(settlement=convert.settlement_pb(setl))
+        return pb.GetSettlementResponse(settlement=settlement_convert.settlement_pb(setl))
 
 
 def _still_as_read(view: View, computed: claims.Computed, stay: Stay, held_lines: list[StayLine]) -> bool:
