@@ -232,12 +232,18 @@ def main() -> int:
         for data_dir in dirs:
             shutil.rmtree(data_dir, ignore_errors=True)
     report["medians"] = medians(report, list(trees))
-    report["adjudication_1000_lines_cpu_us"] = adjudication_cpu_us(ADJUDICATION_LINES, 20)
+    report["adjudication_1000_lines_cpu_us"] = {"this": adjudication_cpu_us(ADJUDICATION_LINES, 20)}
+    if args.before:  # the same inputs, the other tree's domain, in a process of its own
+        code = (f"import sys; sys.path.insert(0, {str(benchlib.BENCH_DIR)!r}); import cpu; "
+                f"print(cpu.adjudication_cpu_us({ADJUDICATION_LINES}, 20))")
+        done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=args.before),
+                              capture_output=True, text=True, check=True)
+        report["adjudication_1000_lines_cpu_us"]["before"] = float(done.stdout.split()[-1])
     report["load_average_after"] = os.getloadavg()
     print_medians(report["medians"])
     if args.parts:
         print_parts(report["parts"])
-    print(f"adjudication of {ADJUDICATION_LINES} lines, in-process: {report['adjudication_1000_lines_cpu_us']} us CPU")
+    print(f"adjudication of {ADJUDICATION_LINES} lines, in-process, us CPU: {report['adjudication_1000_lines_cpu_us']}")
     print(f"load average before {report['load_average_before']}, after {report['load_average_after']}")
     path = benchlib.OUT_DIR / f"cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=1))
