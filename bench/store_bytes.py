@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--persons-per-province", type=int, default=2_000)
     parser.add_argument("--keep", action="store_true", help="keep the store afterwards (its path is printed)")
+    parser.add_argument("--src", default="", help="serve another source tree's package (<tree>/src), to compare")
     parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
     args = parser.parse_args()
 
@@ -67,7 +68,7 @@ def main() -> None:
     started = time.perf_counter()
     settled = 0
     errors: dict[str, int] = {}
-    with benchlib.server(data_dir, log_path=os.path.join(work, "server.log")) as target:
+    with benchlib.server(data_dir, log_path=os.path.join(work, "server.log"), src=args.src or None) as target:
         for start in range(0, args.settlements, ROUND):
             count = min(ROUND, args.settlements - start)
             round_visits = [visits[(start + n) % len(visits)] for n in range(count)]
