@@ -263,14 +263,26 @@ def _serve_without(layers: str, argv: list[str]) -> int:
     from medsettle import cli, server
 
     dropped = {INTERCEPTORS[name] for name in layers.split(",")}
-    every = server.layers
+    if hasattr(server, "layers"):  # this tree: the layers applied at registration
+        every = server.layers
 
-    def fewer(app, *, insecure: bool) -> tuple:
-        kept = tuple(each for each in every(app, insecure=insecure) if type(each).__name__ not in dropped)
-        assert len(kept) == len(every(app, insecure=insecure)) - len(dropped), "a layer to leave out is not there"
-        return kept
+        def fewer(app, *, insecure: bool) -> tuple:
+            kept = tuple(each for each in every(app, insecure=insecure) if type(each).__name__ not in dropped)
+            assert len(kept) == len(every(app, insecure=insecure)) - len(dropped), "a layer to leave out is not there"
+            return kept
 
-    server.layers = fewer
+        server.layers = fewer
+    else:  # a tree before issue 15: the same classes given to grpc.aio.server as interceptors
+        import grpc
+
+        build = grpc.aio.server
+
+        def server_without(*args, interceptors=(), **kwargs):
+            kept = [each for each in interceptors if type(each).__name__ not in dropped]
+            assert len(kept) == len(interceptors) - len(dropped), "an interceptor to leave out is not there"
+            return build(*args, interceptors=kept, **kwargs)
+
+        grpc.aio.server = server_without
     sys.argv = ["medsettle", *argv]
     return cli.main()
 

@@ -172,6 +172,8 @@ def main() -> int:
     parser.add_argument("--skip-inpatient", action="store_true")
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
     parser.add_argument("--parts", action="store_true", help="also measure what each layer of the settle path costs")
+    parser.add_argument("--parts-of", choices=("this", "before"), default="this", help="the tree --parts measures")
+    parser.add_argument("--only-parts", action="store_true", help="--parts, and no table of calls")
     parser.add_argument("--profile", action="store_true",
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
@@ -191,6 +193,8 @@ def main() -> int:
     dirs: list[str] = []
     try:
         with contextlib.ExitStack() as stack:
+            if args.only_parts:
+                trees = {}
             targets = {}
             for name, src in trees.items():
                 dirs.append(fresh_copy(base, args.work_dir, name))
@@ -204,7 +208,7 @@ def main() -> int:
                 if not args.skip_inpatient:
                     stays[name] = [set_up_stays(target, work.stays(r), today, f"{name[0]}{stamp}r{r}")
                                    for r in range(args.rounds)]
-            for round_no in range(args.rounds):
+            for round_no in range(args.rounds if targets else 0):
                 order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
                 row: dict = {"round": round_no, "load_average": os.getloadavg(), "calls": {n: {} for n in targets}}
                 for call, spec in work.phases(round_no, args.rounds, stamp).items():
@@ -220,13 +224,14 @@ def main() -> int:
                         row["calls"][name][call] = measured
                 report["rounds"].append(row)
                 print_round(row)
-            if args.profile:
+            if args.profile and targets:
                 more = work.visits[-2000:-1000]
                 report["profile"] = profiled(targets["this"], benchlib.settle_bodies(more, today, len(more), "P" + stamp),
                                              benchlib.settle_callers(more, len(more)), args,
                                              benchlib.OUT_DIR / f"profile-settle-{stamp}.txt")
                 benchlib.print_profile(report["profile"])
-        if args.parts:
+        if args.parts or args.only_parts:
+            report["parts_of"] = args.parts_of
             report["parts"] = [measure_parts(args, base, work, today, r) for r in range(args.rounds)]
     finally:
         for data_dir in dirs:
@@ -241,7 +246,7 @@ def main() -> int:
         report["adjudication_1000_lines_cpu_us"]["before"] = float(done.stdout.split()[-1])
     report["load_average_after"] = os.getloadavg()
     print_medians(report["medians"])
-    if args.parts:
+    if "parts" in report:
         print_parts(report["parts"])
     print(f"adjudication of {ADJUDICATION_LINES} lines, in-process, us CPU: {report['adjudication_1000_lines_cpu_us']}")
     print(f"load average before {report['load_average_before']}, after {report['load_average_after']}")
@@ -320,8 +325,9 @@ def measure_parts(args, base: str, work: Workload, today: str, round_no: int) ->
     for name, (server_args, rules) in variants.items():
         data_dir = fresh_copy(base, args.work_dir, f"part-{name}", rules=rules)
         tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
+        src = args.before if args.parts_of == "before" else None
         try:
-            with benchlib.server(data_dir, **server_args) as target:
+            with benchlib.server(data_dir, src=src, **server_args) as target:
                 warm = work.visits[-500:]
                 loadgen.run(target, SETTLE, benchlib.settle_bodies(warm, today, len(warm), "W" + tag), concurrency=32,
                             seconds=1, callers=benchlib.settle_callers(warm, len(warm)))
