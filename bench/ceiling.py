@@ -103,7 +103,8 @@ def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dic
     replay_frame.write_bytes(benchlib.grpc_frame(bodies.pop()))
     replay_caller = callers.pop()
     try:
-        with benchlib.server(work, workers=workers, log_path=str(out / f"ceiling-server-w{workers}.log")) as target:
+        with benchlib.server(work, workers=workers, log_path=str(out / f"ceiling-server-w{workers}.log"),
+                             src=args.src or None) as target:
             report["sample_health"] = check_sample(target, HEALTH, health_body)
             report["sample_settle"] = check_sample(target, SETTLE, bodies.pop(), callers.pop())
             report["sample_replay"] = check_sample(target, SETTLE, replay_frame.read_bytes()[5:], replay_caller)
@@ -147,6 +148,7 @@ def main() -> int:
     parser.add_argument("--h2-streams", type=int, default=16)
     parser.add_argument("--settle-rate-max", type=float, default=8000, help="bodies prebuilt per second of phase")
     parser.add_argument("--persons-per-province", type=int, default=2000)
+    parser.add_argument("--src", default="", help="serve another source tree's package (<tree>/src), to compare")
     parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
     args = parser.parse_args()
 
