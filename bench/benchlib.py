@@ -61,20 +61,32 @@ def seed(data_dir: str, persons_per_province: int, items_per_province: int = 20_
                    stdout=subprocess.DEVNULL)
 
 
-INPATIENT_VISITS = 5_000
+INPATIENT_VISITS = 5_000  # of the mix's export: the persons who settle stays (the rest settle as outpatients)
 
 
 def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> list:
-    """Who can settle `med_type` where today (medsettle bench export-visits' search), cached in data_dir (the search
-    reads the whole nation once). Visits of both kinds are never the same person: INPATIENT_VISITS inpatient ones,
-    then every other person who can settle as an outpatient."""
+    """Everyone who can settle `med_type` ("11" or "21") where today (medsettle bench export-visits' search), cached
+    in data_dir (the search reads the whole nation once)."""
     from medsettle import visits_export
 
-    cache = Path(data_dir) / f"visits-{visits_export.FORMAT}-{today}.json"
+    cache = Path(data_dir) / f"visits-{visits_export.FORMAT}-{med_type}-{today}.json"
+    if not cache.exists():
+        inpatient = med_type == visits_export.MED_TYPE_INPATIENT
+        cache.write_text(json.dumps(visits_export.export(data_dir, today, 0 if inpatient else 10**9,
+                                                         10**9 if inpatient else 0)))
+    _, outpatient, inpatient = visits_export.read(cache)
+    return (outpatient or inpatient)[:count_max]
+
+
+def export_visits(data_dir: str, today: str) -> Path:
+    """The mix's export of a nation (INPATIENT_VISITS persons for stays, every other one for outpatient visits: a
+    person in one list only), cached in data_dir."""
+    from medsettle import visits_export
+
+    cache = Path(data_dir) / f"export-{visits_export.FORMAT}-{today}.json"
     if not cache.exists():
         cache.write_text(json.dumps(visits_export.export(data_dir, today, 10**9, INPATIENT_VISITS)))
-    _, outpatient, inpatient = visits_export.read(cache)
-    return (outpatient if med_type == visits_export.MED_TYPE_OUTPATIENT else inpatient)[:count_max]
+    return cache
 
 
 # -- requests ---------------------------------------------------------------------------------------------------

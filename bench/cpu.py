@@ -184,8 +184,10 @@ def main() -> int:
     os.makedirs(args.work_dir, exist_ok=True)
     base = benchlib.nation(args.work_dir, args.persons_per_province)
     today = benchlib.today_shanghai()
-    work = Workload(args, benchlib.find_visits(base, "11", 10**9, today), benchlib.find_visits(base, "21", 10**9, today),
-                    today)
+    from medsettle import visits_export
+
+    _, outpatient, inpatient = visits_export.read(benchlib.export_visits(base, today))  # a person in one list only
+    work = Workload(args, outpatient, inpatient, today)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "load_average_before": os.getloadavg(), "rounds": []}
     trees = {"this": None, **({"before": args.before} if args.before else {})}

@@ -25,10 +25,9 @@ def prepare(work_dir: str, persons_per_province: int, run_dir: str) -> None:
     """A fresh copy of the seeded demo nation in run_dir, and its visits export (run_dir/visits.json)."""
     base = benchlib.nation(work_dir, persons_per_province)
     today = benchlib.today_shanghai()
-    benchlib.find_visits(base, "11", 1, today)  # the export of the nation, cached beside it
+    cached = benchlib.export_visits(base, today)  # the export of the nation, cached beside it
     os.makedirs(run_dir, exist_ok=True)
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
-    cached = Path(base) / f"visits-{visits_export.FORMAT}-{today}.json"
     shutil.copy(cached, Path(run_dir, "visits.json"))
     _, out, inp = visits_export.read(cached)
     print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}")
