@@ -315,3 +315,34 @@ def test_reference_rows_are_cached_per_token_and_never_served_stale(store, tmp_p
             assert view.institution("H1") is None
     finally:
         other.close()
+
+
+def test_event_loop_waiters_are_answered_together_after_the_commit_and_a_cancelled_one_harms_nothing(store):
+    """`run` (an event loop's coroutine) is answered on its loop, one call per batch, only after the commit; one that
+    went away (a deadline) leaves its write committed and the others answered."""
+    import asyncio
+
+    writer = GroupCommitWriter(store, batch_jobs_max=16)
+    barrier = threading.Event()
+    committed = []
+
+    async def scenario():
+        hold = writer.submit(lambda view: barrier.wait(5))  # the writer waits, so the next jobs share one batch
+        tasks = [asyncio.ensure_future(writer.run(lambda view: view.next_seq("n"))) for _ in range(6)]
+        await asyncio.sleep(0.05)
+        tasks[2].cancel()
+        with store.read() as view:
+            committed.append(view.counter("n"))  # nobody answered, nothing committed yet
+        barrier.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert hold.result(5) is True
+        return results
+
+    results = asyncio.run(scenario())
+    assert committed == [0]
+    assert isinstance(results[2], asyncio.CancelledError)
+    assert sorted(r for i, r in enumerate(results) if i != 2) == [1, 2, 4, 5, 6]  # 3 went to the one that left
+    with store.read() as view:
+        assert view.counter("n") == 6  # its write stands
+    assert writer.alive and writer.submit(lambda view: view.next_seq("n")).result(5) == 7
+    writer.close()
