@@ -58,9 +58,9 @@ def add_seed_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def open_store(args, *, create: bool = True):
-    from medsettle.store.env import Store, StoreConfig
+    from medsettle import store_option
 
-    return Store(StoreConfig(path=args.data_dir, map_size_bytes=int(args.map_size_gib * 2**30), create=create))
+    return store_option.open_from_args(args, create=create)
 
 
 def seed_into(store, args) -> None:
@@ -89,7 +89,7 @@ def cmd_seed(args) -> int:
     store = open_store(args)
     try:
         if not store.is_empty() and not args.force:
-            raise exits.CommandError(f"{args.data_dir} already holds data; use --force to add the demo nation anyway",
+            raise exits.CommandError(f"{store.config.path} already holds data; use --force to add the demo nation anyway",
                                      exits.REFUSED)
         seed_into(store, args)
     finally:
@@ -104,7 +104,7 @@ def cmd_migrate(args) -> int:
     store = open_store(args, create=False)
     try:
         before = migrate.legacy_count(store)
-        print(f"{args.data_dir}: {before:,} records in an earlier format")
+        print(f"{store.config.path}: {before:,} records in an earlier format")
         rewritten = migrate.migrate(store, on_batch=lambda space, done: print(f"  {space}: {done:,} rewritten"))
         for space, count in rewritten.items():
             print(f"{space:<16} {count:>10,}")

@@ -260,7 +260,7 @@ class PgTxn:
     def _run(self, statement, params: tuple = ()) -> list[tuple]:
         assert not self.root.done, "transaction has ended"
         try:
-            cursor = self.conn.execute(statement, params, binary=True)
+            cursor = self.conn.execute(statement, params or None, binary=True)
             return cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
             self.root._fail()
@@ -440,6 +440,8 @@ class PgCursor:
         self._i = -1  # index of the current row in _rows; -1: not positioned
         self._more = False  # rows may follow the page
         self._version = 0
+        self._edge = b""  # the row a move fell off from (see _fell_off)
+        self._edge_kind = ""
 
     def _query(self, op: str, statement, params: tuple) -> list[tuple[bytes, bytes]]:
         if self.txn.write:
@@ -454,12 +456,22 @@ class PgCursor:
         self._more = len(rows) >= size
         self._version = self.txn.root.version
         self._i = 0 if rows else -1
+        self._edge = b""
         return bool(rows)
+
+    def _fell_off(self, edge_key: bytes, edge: str) -> bool:
+        # LMDB keeps a cursor that moved past the last (first) row on that row: a move back from there lands on its
+        # neighbour. key() and item() answer empty meanwhile, as py-lmdb's do.
+        self._i, self._rows, self._edge, self._edge_kind = -1, [], edge_key, edge
+        return False
 
     def set_range(self, raw_key: bytes) -> bool:
         if not raw_key:
             return self.first()
-        return self._page(self._query("ge", self.statements.ge, (bytes(raw_key), FIRST_PAGE_ROWS)), FIRST_PAGE_ROWS)
+        raw_key = bytes(raw_key)
+        if self._page(self._query("ge", self.statements.ge, (raw_key, FIRST_PAGE_ROWS)), FIRST_PAGE_ROWS):
+            return True
+        return self._fell_off(raw_key, "end")  # past every key: a step back lands on the last row
 
     def set_key(self, raw_key: bytes) -> bool:
         return self.set_range(raw_key) and self._rows[self._i][0] == raw_key
@@ -468,30 +480,40 @@ class PgCursor:
         return self._page(self._query("first", self.statements.first, (FIRST_PAGE_ROWS,)), FIRST_PAGE_ROWS)
 
     def last(self) -> bool:
-        rows = self._query("last", self.statements.last, ())
-        self._page(rows, 2)
+        found = self._page(self._query("last", self.statements.last, ()), 2)
         self._more = True
-        return bool(rows)
+        return found
 
     def next(self) -> bool:
         if self._i < 0:
-            return self.first()
-        current = self._rows[self._i][0]
-        if self._i + 1 < len(self._rows) and self._version == self.txn.root.version:
-            self._i += 1
+            if not self._edge:
+                return self.first()
+            if self._edge_kind == "end":
+                return False
+            current = self._edge  # fell off the front: the next row is the one after it
+        else:
+            current = self._rows[self._i][0]
+            if self._i + 1 < len(self._rows) and self._version == self.txn.root.version:
+                self._i += 1
+                return True
+            if not self._more and self._version == self.txn.root.version:
+                return self._fell_off(current, "end")
+        if self._page(self._query("gt", self.statements.gt, (current, NEXT_PAGE_ROWS)), NEXT_PAGE_ROWS):
             return True
-        if not self._more and self._version == self.txn.root.version:
-            self._i = -1
-            return False
-        return self._page(self._query("gt", self.statements.gt, (current, NEXT_PAGE_ROWS)), NEXT_PAGE_ROWS)
+        return self._fell_off(current, "end")
 
     def prev(self) -> bool:
         if self._i < 0:
-            return self.last()
-        rows = self._query("lt", self.statements.lt, (self._rows[self._i][0],))
-        self._page(rows, 2)
+            if not self._edge:
+                return self.last()
+            if self._edge_kind == "front":
+                return False
+            current = self._edge
+        else:
+            current = self._rows[self._i][0]
+        found = self._page(self._query("lt", self.statements.lt, (current,)), 2)
         self._more = True
-        return bool(rows)
+        return found or self._fell_off(current, "front")
 
     def key(self) -> bytes:
         return self._rows[self._i][0] if self._i >= 0 else b""
@@ -504,7 +526,11 @@ class PgCursor:
 
     def put(self, raw_key: bytes, value: bytes) -> bool:
         """Write through this cursor's transaction; the cursor stays where it is (as migrate.py expects)."""
-        return self.txn.put(raw_key, value, db=self.space)
+        written = self.txn.put(raw_key, value, db=self.space)
+        if self._i >= 0 and self._rows[self._i][0] == raw_key:
+            self._rows[self._i] = (bytes(raw_key), bytes(value))
+            self._version = self.txn.root.version  # rewriting the current row moves no other row: the page holds
+        return written
 
     def delete(self) -> bool:
         """Delete the current row and move to the next, like py-lmdb."""
