@@ -28,6 +28,7 @@ COMMANDS = (
     "medsettle.commands.analysis",  # clearing run, report
     "medsettle.commands.demo",  # demo day
     "medsettle.commands.cluster",  # cluster up|envoy-config|statement|split|manifests
+    "medsettle.commands.ha",  # ha up|status|down
 )
 DATA_DIR_DEFAULT = "./data"
 
