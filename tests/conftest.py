@@ -8,6 +8,7 @@ every servicer behaviour is checked on each. Elsewhere `store` is LMDB, the defa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import pathlib
 
@@ -40,15 +41,31 @@ def backend():
     return "lmdb"
 
 
+@contextlib.contextmanager
+def service_directory(prefix: str):
+    """A directory for a server that lives as long as a module or the session. Not under pytest's basetemp: a pytest
+    run started meanwhile by anyone else on the machine (as the same user) deletes all but the three newest basetemps,
+    data directories of running servers included."""
+    import shutil
+    import tempfile
+
+    path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """One PostgreSQL server for the whole run (fsync off: these tests check behaviour; durability is the cluster
     tests' and the benchmarks'). A missing PostgreSQL fails the tests that need it: it never skips them."""
     from medsettle.local_postgres import LocalPostgres
 
-    server = LocalPostgres(tmp_path_factory.mktemp("postgres"), durable=False).start()
-    yield server
-    server.stop()
+    with service_directory("medsettle-test-pg-") as directory:
+        server = LocalPostgres(directory, durable=False).start()
+        yield server
+        server.stop()
 
 
 _schemas = itertools.count(1)

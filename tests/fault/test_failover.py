@@ -23,6 +23,7 @@ import pytest
 from medsettle import ha
 from medsettle.store.open import open_store
 from medsettle.v1 import settlement_pb2
+from tests.conftest import service_directory
 from tests.fault.harness import (
     CLONES,
     GZ,
@@ -46,14 +47,35 @@ RETRY_PAUSE_S = 0.2
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    layout = ha.Layout(directory=str(tmp_path_factory.mktemp("ha")), nodes=3, pg_port=free_port(),
-                       api_port=free_port(), etcd_port=free_port())
-    # Consecutive ports from the free ones found (node i uses port + i): ask again if a neighbour is taken.
-    try:
-        yield ha.up(layout)
-    finally:
-        ha.down(layout)
+def cluster():
+    with service_directory("medsettle-test-ha-") as directory:
+        layout = ha.Layout(directory=str(directory), nodes=3, pg_port=_free_ports(3), api_port=_free_ports(3),
+                           etcd_port=_free_ports(2))
+        try:
+            yield ha.up(layout)
+        finally:
+            ha.down(layout)
+
+
+def _free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports (node i of the cluster uses port + i)."""
+    import socket
+
+    for _ in range(100):
+        first = free_port()
+        try:
+            held = []
+            for port in range(first, first + count):
+                probe = socket.socket()
+                held.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in held:
+                probe.close()
+    raise RuntimeError("no run of free ports")
 
 
 class Gateways:
