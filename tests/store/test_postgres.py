@@ -241,3 +241,33 @@ def test_every_command_that_opens_a_store_takes_a_postgresql_one(postgres_server
     unreachable = "postgresql:///x?host=/nonexistent&connect_timeout=1"
     assert main(["clearing", "run", "--month", "2026-01", "--store", unreachable]) == 3  # exits.UNREACHABLE
     assert "/nonexistent" in capsys.readouterr().err
+
+
+def test_a_pg_basebackup_copy_restores_the_store_whole(tmp_path):
+    """docs/operations.md's one-off backup: pg_basebackup of a serving database, started elsewhere as it is, holds
+    every keyspace as it was."""
+    from medsettle.local_postgres import LocalPostgres, give, run_as
+    from tests import world
+    from tests.digest import snapshot
+
+    source = LocalPostgres(tmp_path / "source").start()
+    try:
+        store = PgStore(PgConfig(conninfo=source.create_database("medsettle")))
+        with store.write() as view:
+            world.build(view)
+        before = snapshot(store)
+        restored_dir = tmp_path / "restored"
+        restored_dir.mkdir()
+        give(restored_dir, source.user)
+        run_as(source.user, [str(source.bin / "pg_basebackup"), "-h", str(source.socket_dir), "-U", "postgres",
+                             "-D", str(restored_dir / "data"), "-X", "stream", "-c", "fast"])
+        store.close()
+    finally:
+        source.stop()
+    restored = LocalPostgres(restored_dir).start()
+    try:
+        copy = PgStore(PgConfig(conninfo=restored.conninfo("medsettle"), create=False))
+        assert snapshot(copy) == before and before["persons"][0] > 0
+        copy.close()
+    finally:
+        restored.stop()

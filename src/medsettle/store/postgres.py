@@ -95,25 +95,29 @@ def _table(space: str) -> sql.Identifier:
 
 
 class _Statements:
-    """Every statement of one keyspace, composed once (psycopg prepares them after a few uses)."""
+    """Every statement of one keyspace, composed once into text (composing at each call costs more than the call
+    itself); the reads are prepared on each connection at first use."""
 
     def __init__(self, space: str) -> None:
-        t = _table(space)
-        self.get = sql.SQL("SELECT v FROM {} WHERE k = %s").format(t)
-        self.ge = sql.SQL("SELECT k, v FROM {} WHERE k >= %s ORDER BY k LIMIT %s").format(t)
-        self.gt = sql.SQL("SELECT k, v FROM {} WHERE k > %s ORDER BY k LIMIT %s").format(t)
-        self.first = sql.SQL("SELECT k, v FROM {} ORDER BY k LIMIT %s").format(t)
-        self.lt = sql.SQL("SELECT k, v FROM {} WHERE k < %s ORDER BY k DESC LIMIT 1").format(t)
-        self.last = sql.SQL("SELECT k, v FROM {} ORDER BY k DESC LIMIT 1").format(t)
-        self.put = sql.SQL("INSERT INTO {} (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v").format(t)
-        self.delete = sql.SQL("DELETE FROM {} WHERE k = %s").format(t)
-        self.count = sql.SQL("SELECT count(*) FROM {}").format(t)
-        self.create = sql.SQL("CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL)").format(t)
+        def text(template: str) -> str:
+            return sql.SQL(template).format(_table(space)).as_string(None)
+
+        self.get = text("SELECT v FROM {} WHERE k = %s")
+        self.ge = text("SELECT k, v FROM {} WHERE k >= %s ORDER BY k LIMIT %s")
+        self.gt = text("SELECT k, v FROM {} WHERE k > %s ORDER BY k LIMIT %s")
+        self.first = text("SELECT k, v FROM {} ORDER BY k LIMIT %s")
+        self.lt = text("SELECT k, v FROM {} WHERE k < %s ORDER BY k DESC LIMIT 1")
+        self.last = text("SELECT k, v FROM {} ORDER BY k DESC LIMIT 1")
+        self.put = text("INSERT INTO {} (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v")
+        self.delete = text("DELETE FROM {} WHERE k = %s")
+        self.count = text("SELECT count(*) FROM {}")
+        self.create = text("CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL)")
 
 
 STATEMENTS = {space: _Statements(space) for space in KEYSPACES}
-_BUMP_GENERATION = sql.SQL("UPDATE {} SET generation = generation + 1").format(sql.Identifier(GENERATION_TABLE))
-_READ_GENERATION = sql.SQL("SELECT generation FROM {}").format(sql.Identifier(GENERATION_TABLE))
+_BUMP_GENERATION = f"UPDATE {GENERATION_TABLE} SET generation = generation + 1"
+_READ_GENERATION = f"SELECT generation FROM {GENERATION_TABLE}"
+PREPARED_MAX = 512  # every read statement of every keyspace stays prepared on a connection
 _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
 _LOCK_WRITERS = f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
@@ -136,6 +140,7 @@ class _Connections:
         self.config = config
         self._local = threading.local()
         self._all: list[psycopg.Connection] = []
+        self._cursors: dict[int, psycopg.Cursor] = {}
         self._lock = threading.Lock()
 
     def take(self) -> psycopg.Connection:
@@ -148,9 +153,17 @@ class _Connections:
         except psycopg.Error as error:
             raise _translate(error) from error
         conn.add_notice_handler(_remember_notice)
+        conn.prepared_max = PREPARED_MAX
         with self._lock:
             self._all.append(conn)
         return conn
+
+    def cursor_of(self, conn: psycopg.Connection) -> psycopg.Cursor:
+        """The connection's one binary cursor (a new cursor per statement costs as much as a cached query)."""
+        cursor = self._cursors.get(id(conn))
+        if cursor is None or cursor.connection is not conn:
+            cursor = self._cursors[id(conn)] = conn.cursor(binary=True)
+        return cursor
 
     def give_back(self, conn: psycopg.Connection, *, broken: bool) -> None:
         if broken or conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -166,6 +179,7 @@ class _Connections:
         with self._lock:
             if conn in self._all:
                 self._all.remove(conn)
+            self._cursors.pop(id(conn), None)
         try:
             conn.close()
         except psycopg.Error:
@@ -222,10 +236,12 @@ class PgTxn:
             assert not parent.done and not getattr(parent, "child_open", False), "one nested transaction at a time"
             parent.child_open = True
             self.conn = parent.conn
+            self.sql_cursor = parent.sql_cursor
             return
         self.child_open = False
         self.reference_written = False
         self.conn = env.connections.take()
+        self.sql_cursor = env.connections.cursor_of(self.conn)
         try:
             if write:
                 with self.conn.pipeline():
@@ -260,7 +276,7 @@ class PgTxn:
     def _run(self, statement, params: tuple = ()) -> list[tuple]:
         assert not self.root.done, "transaction has ended"
         try:
-            cursor = self.conn.execute(statement, params or None, binary=True)
+            cursor = self.sql_cursor.execute(statement, params or None)
             return cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
             self.root._fail()
@@ -574,10 +590,9 @@ class PgStore(KeyspaceStore):
                 conn.execute(_LOCK_WRITERS)
                 for space in KEYSPACES:
                     conn.execute(STATEMENTS[space].create)
-                conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (generation bigint NOT NULL)").format(
-                    sql.Identifier(GENERATION_TABLE)))
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (generation bigint NOT NULL)")
                 if conn.execute(_READ_GENERATION).fetchone() is None:
-                    conn.execute(sql.SQL("INSERT INTO {} VALUES (0)").format(sql.Identifier(GENERATION_TABLE)))
+                    conn.execute(f"INSERT INTO {GENERATION_TABLE} VALUES (0)")
                 held = conn.execute(STATEMENTS["meta"].get, (b"store_layout",), binary=True).fetchone()
                 if held is None:
                     conn.execute(STATEMENTS["meta"].put, (b"store_layout", str(STORE_LAYOUT).encode()), binary=True)
