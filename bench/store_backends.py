@@ -7,7 +7,9 @@ flush), each under `medsettle serve` with one worker, driven by the native-speed
 The same demo nation (same seed and sizes) is seeded into each store. Rounds interleave the backends, so a noisy
 neighbour on this shared machine hits them alike. CPU per settlement from /proc: the medsettle server process, and
 the database (every PostgreSQL process of every node: the primary's backends and the standbys' WAL receivers and
-startup processes). Writes bench/out/store-backends-<date>.json.
+startup processes). Then, on the same cluster, the failover drill of tests/fault/test_failover.py: kill -9 of the
+primary node under 6 gateways settling and retrying; writes back within how long, and the counts. Writes
+bench/out/store-backends-<date>.json.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tests.fault.test_failover: the drill
 
 import benchlib  # noqa: E402
 from ceiling import SETTLE, check_sample, settle_bodies, settle_callers  # noqa: E402
@@ -68,6 +71,7 @@ def main() -> int:
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--persons-per-province", type=int, default=200)
     parser.add_argument("--items-per-province", type=int, default=2_000)
+    parser.add_argument("--no-failover", dest="failover", action="store_false", help="skip the failover drill")
     parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
     args = parser.parse_args()
 
@@ -118,6 +122,15 @@ def main() -> int:
                        "database_cpu_ms_per_settle": round((after[1] - before[1]) * 1000 / calls, 3)}
                 report["runs"].append(run)
                 print(json.dumps(run), flush=True)
+        if args.failover:
+            import psycopg
+
+            from tests.fault.test_failover import drill
+
+            with psycopg.connect(layout.store_location("postgres"), autocommit=True) as conn:
+                conn.execute("CREATE DATABASE failover")
+            report["failover"] = drill(layout, work, dbname="failover")
+            print(json.dumps({"failover": report["failover"]}), flush=True)
     finally:
         ha.down(layout)
         single.stop()

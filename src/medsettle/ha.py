@@ -2,7 +2,8 @@
 the trial of what deploy/ha/ runs on three hosts.
 
 - etcd (Debian's etcd-server) keeps the cluster's state: who leads, who is the synchronous standby.
-- One Patroni (Debian's patroni) per node runs that node's PostgreSQL (Debian's postgresql) as an unprivileged user,
+- One Patroni (Debian's patroni: it runs as the unprivileged user, under an interpreter that user can read, which a
+  virtual environment under root's home is not) per node runs that node's PostgreSQL (Debian's postgresql) as that user,
   holds the leader key while its server is the primary, and promotes a synchronous standby when the leader key
   expires (the primary's host died).
 - synchronous_mode_strict: a COMMIT returns only once one standby has the WAL on disk, and with no standby left the

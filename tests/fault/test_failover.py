@@ -126,10 +126,10 @@ def _sender(target: str, gateways: Gateways, prefix: str, stop: threading.Event)
             n += 1
 
 
-def drill(layout: ha.Layout, work_dir: pathlib.Path) -> dict:
+def drill(layout: ha.Layout, work_dir: pathlib.Path, dbname: str = ha.DATABASE) -> dict:
     """Load, kill -9 of the primary node, load until writes are back and a little longer; then check everything.
-    Returns the figures."""
-    location = layout.store_location()
+    Returns the figures. `dbname`: an empty database of the cluster (bench/store_backends.py runs it after its own)."""
+    location = layout.store_location(dbname)
     build_nation(location)
     gateways = Gateways()
     with ServerProcess(str(work_dir / "unused-data-dir"), work_dir / "server.log", "--store", location) as server:
@@ -209,3 +209,16 @@ def test_kill_9_of_the_primary_loses_nothing_acknowledged_and_writes_resume_with
     assert figures["new_primary"] not in (None, figures["killed"])
     # The new primary still commits synchronously: the third node became its synchronous standby.
     ha.wait_ready(cluster, nodes=2, timeout_s=30)
+
+
+def test_ha_command_shows_the_cluster_and_refuses_bad_input(cluster, capsys, tmp_path):
+    from medsettle.cli import main
+
+    assert main(["ha", "status", "--dir", cluster.directory]) == 0
+    shown = capsys.readouterr().out
+    assert "leader" in shown and "sync_standby" in shown
+    assert main(["ha", "up", "--dir", str(tmp_path / "x"), "--nodes", "1"]) == 2
+    assert main(["ha", "up", "--dir", cluster.directory]) == 2  # already holds a cluster
+    assert "already holds a cluster" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="no cluster"):
+        main(["ha", "status", "--dir", str(tmp_path / "none")])
