@@ -271,3 +271,33 @@ def test_a_pg_basebackup_copy_restores_the_store_whole(tmp_path):
         copy.close()
     finally:
         restored.stop()
+
+
+def test_backup_and_restore_move_a_store_between_the_backends_whole(postgres_server, tmp_path, capsys):
+    """`medsettle backup` of a PostgreSQL store is the same checked file as LMDB's; it restores into an LMDB
+    directory or into an empty PostgreSQL database, and an LMDB store's backup restores into PostgreSQL: every
+    keyspace equal, entry for entry."""
+    from medsettle.cli import main
+    from tests import world
+    from tests.digest import snapshot
+
+    source = new_postgres_location(postgres_server)
+    store = PgStore(PgConfig(conninfo=source))
+    with store.write() as view:
+        world.build(view)
+    before = snapshot(store)
+    store.close()
+    assert main(["backup", "--store", source, "--out", str(tmp_path / "b1")]) == 0
+    assert main(["restore", "--from", str(tmp_path / "b1"), "--data-dir", str(tmp_path / "lmdb")]) == 0
+    lmdb_store = Store(StoreConfig(path=str(tmp_path / "lmdb"), create=False))
+    assert snapshot(lmdb_store) == before
+    lmdb_store.close()
+    assert main(["backup", "--data-dir", str(tmp_path / "lmdb"), "--out", str(tmp_path / "b2")]) == 0
+    target = new_postgres_location(postgres_server)
+    assert main(["restore", "--from", str(tmp_path / "b2"), "--store", target]) == 0
+    restored = PgStore(PgConfig(conninfo=target, create=False))
+    assert snapshot(restored) == before
+    restored.close()
+    capsys.readouterr()
+    assert main(["restore", "--from", str(tmp_path / "b2"), "--store", target]) == 2  # never over a store
+    assert "holds a store" in capsys.readouterr().err
