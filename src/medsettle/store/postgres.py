@@ -56,9 +56,6 @@ from medsettle.store.view import KEYSPACES
 
 # pg_advisory_xact_lock key of the writers (any 64-bit number unique to medsettle in the database: "medsettl").
 WRITE_LOCK_KEY = 0x6D65647365747430
-# pg_try_advisory_lock key a `serve` over PostgreSQL does NOT take (several hosts serve one database by design);
-# migrate takes it so two migrations never interleave their batches.
-MIGRATE_LOCK_KEY = 0x6D65647365747431
 CONNECT_TIMEOUT_S = 3  # per host of a multi-host string: a dead host costs at most this
 FIRST_PAGE_ROWS = 4  # a positioning read (a catalog or policy version) needs one or two rows
 NEXT_PAGE_ROWS = 256  # a scan goes on in pages of this many rows
@@ -81,13 +78,12 @@ class PgConfig:
     conninfo: str
     create: bool = True  # False: a database without medsettle's tables is refused (a mistyped URL)
     application_name: str = "medsettle"
+    map_size_bytes: int = 0  # no map: PostgreSQL grows its files; a full disk is StoreFull all the same
+    shard_index: int | None = None  # a shard of a sharded deployment (env.StoreConfig): new ids end in it
 
     @property
     def path(self) -> str:  # what messages name the store by (LMDB: its directory)
         return redacted(self.conninfo)
-
-    map_size_bytes: int = 0  # no map: PostgreSQL grows its files; a full disk is StoreFull all the same
-    shard_index: int | None = None  # a shard of a sharded deployment (env.StoreConfig): new ids end in it
 
 
 def _table(space: str) -> sql.Identifier:
@@ -335,7 +331,8 @@ class PgTxn:
                     return default if found is None else found
                 txn = txn.parent
         elif db in reference_cache.CACHED_KEYSPACES:
-            return self.env.cache.rows(self.generation, db, "get", raw_key, lambda: self._get(db, raw_key)) or default
+            found = self.env.cache.rows(self.generation, db, "get", raw_key, lambda: self._get(db, raw_key))
+            return default if found is None else found
         found = self._get(db, raw_key)
         return default if found is None else found
 
@@ -380,23 +377,22 @@ class PgTxn:
         if not self.write:
             self._end(b"COMMIT")
             return
+        if self.pending:
+            # Answered (synced) before the COMMIT is sent: a failure here is StoreUnavailable or StoreFailed, and
+            # certainly nothing was committed.
+            pending, self.pending = self.pending, {}
+            self._apply(pending)
         _notices.sync_rep_warning = False
         try:
             with self.conn.pipeline():
-                if self.pending:
-                    pending, self.pending = self.pending, {}
-                    self._apply(pending)
                 if self.reference_written:
                     self.conn.execute(_BUMP_GENERATION)
                 self.conn.execute("COMMIT")
-        except StoreUnavailable as error:  # from _apply: the pipeline broke with the COMMIT in it
-            raise CommitUnknown(str(error)) from error
-        except StoreFailed:
-            raise  # a statement before the COMMIT failed: the server rolled everything back
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+            # The COMMIT may have reached the server and been applied: nobody may be told "not done".
             self._fail()
             raise CommitUnknown(str(error).strip() or type(error).__name__) from error
-        except psycopg.Error as error:
+        except psycopg.Error as error:  # the server refused a statement: it rolled the transaction back
             self._fail()
             raise _translate(error) from error
         self.done = True
