@@ -55,6 +55,40 @@ def postgres_pids(data_dirs: list[Path]) -> list[int]:
     return pids
 
 
+LOOKUPS = 20_000
+
+
+def lookup_us(location: str, today: str) -> dict[str, float]:
+    """Microseconds per catalog look-up, in this process: all in one snapshot, and one snapshot per look-up (as
+    requests do: a snapshot's BEGIN is a round trip on PostgreSQL, the cache is shared by every snapshot)."""
+    from medsettle.demo import nation as demo_nation
+    from medsettle.domain import region
+    from medsettle.store.open import open_store
+
+    codes = [demo_nation.item_code(i) for i in range(demo_nation.BENCH_ITEMS)]
+    keys = [(p, c) for p in region.PROVINCES for c in codes]
+    store = open_store(location, create=False)
+    try:
+        with store.read() as view:  # warm: the first look-up of each goes to the database
+            for province, code in keys:
+                assert view.catalog_item(province, code, today) is not None
+        started = time.perf_counter()
+        with store.read() as view:
+            for n in range(LOOKUPS):
+                view.catalog_item(*keys[n % len(keys)], today)
+        one_snapshot = (time.perf_counter() - started) / LOOKUPS * 1e6
+        started = time.perf_counter()
+        for n in range(LOOKUPS // 10):
+            with store.read() as view:
+                for k in range(10):  # a 10-line claim
+                    view.catalog_item(*keys[(n * 10 + k) % len(keys)], today)
+        per_claim = (time.perf_counter() - started) / (LOOKUPS // 10) * 1e6
+    finally:
+        store.close()
+    return {"catalog_item_us_in_one_snapshot": round(one_snapshot, 2),
+            "snapshot_and_10_catalog_items_us": round(per_claim, 1)}
+
+
 def seed(location: str, args) -> None:
     subprocess.run([benchlib.PYTHON, "-m", "medsettle.cli", "seed", "--store", location, "--persons-per-province", str(args.persons_per_province), "--items-per-province",
                     str(args.items_per_province)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,6 +132,9 @@ def main() -> int:
             seed(location, args)
             report[f"seed_s_{name}"] = round(time.perf_counter() - started, 1)
         today = benchlib.today_shanghai()
+        for name, (location, _) in stores.items():
+            report[f"lookups_{name}"] = lookup_us(location, today)
+            print(json.dumps({name: report[f"lookups_{name}"]}), flush=True)
         visits = benchlib.find_visits(lmdb_dir, "11", 10**9, today)
         for round_no in range(args.rounds):
             for name, (location, data_dirs) in stores.items():
