@@ -2,7 +2,9 @@
 start), and a real in-process grpc.aio server.
 
 The service tests (tests/service) run against both backends: `store` is parametrized [lmdb, postgresql] there, so
-every servicer behaviour is checked on each. Elsewhere `store` is LMDB, the default backend.
+every servicer behaviour is checked on each (a module may narrow BACKENDS and says why: the demo nation's reasons run
+on LMDB only; the bad-input sweep, which builds its own store, runs whole on LMDB and a sample on PostgreSQL).
+Elsewhere `store` is LMDB, the default backend; tests/store/test_postgres.py holds what is PostgreSQL's own.
 """
 
 from __future__ import annotations
