@@ -138,11 +138,18 @@ class _Connections:
         self._all: list[psycopg.Connection] = []
         self._cursors: dict[int, psycopg.Cursor] = {}
         self._lock = threading.Lock()
+        # Grows whenever a connection breaks: the idle connections made before are dropped rather than tried, since
+        # they most likely lead to the same dead primary (after a failover each would fail one more request).
+        self.epoch = 0
+        self._epoch_of: dict[int, int] = {}
 
     def take(self) -> psycopg.Connection:
         idle = getattr(self._local, "idle", None)
-        if idle:
-            return idle.pop()
+        while idle:
+            conn = idle.pop()
+            if self._epoch_of.get(id(conn)) == self.epoch:
+                return conn
+            self.discard(conn)
         try:
             conn = psycopg.connect(self.config.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                    application_name=self.config.application_name)
@@ -152,6 +159,7 @@ class _Connections:
         conn.prepared_max = PREPARED_MAX
         with self._lock:
             self._all.append(conn)
+            self._epoch_of[id(conn)] = self.epoch
         return conn
 
     def cursor_of(self, conn: psycopg.Connection) -> psycopg.Cursor:
@@ -163,6 +171,8 @@ class _Connections:
 
     def give_back(self, conn: psycopg.Connection, *, broken: bool) -> None:
         if broken or conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            if broken:
+                self.epoch += 1
             self.discard(conn)
             return
         idle = self._local.__dict__.setdefault("idle", [])
@@ -176,6 +186,7 @@ class _Connections:
             if conn in self._all:
                 self._all.remove(conn)
             self._cursors.pop(id(conn), None)
+            self._epoch_of.pop(id(conn), None)
         try:
             conn.close()
         except psycopg.Error:
