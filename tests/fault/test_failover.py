@@ -223,3 +223,39 @@ def test_ha_command_shows_the_cluster_and_refuses_bad_input(cluster, capsys, tmp
     capsys.readouterr()
     assert main(["ha", "status", "--dir", str(tmp_path / "none")]) == 2
     assert "holds no cluster" in capsys.readouterr().err
+
+
+def test_the_three_hosts_patroni_configurations_pass_patronis_own_validation(tmp_path):
+    """deploy/ha/patroni-db*.yml as Patroni reads them (`patroni --validate-config`): nothing but the etcd members'
+    reachability may fail here (db1..db3 exist only on the real network; each host's name stands in for them here);
+    synchronous and strict, one etcd member per host, and the three files differ only in the host's own name."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    patroni = shutil.which("patroni")
+    assert patroni, "Debian's patroni is needed (.ci/run installs it)"
+    texts = {n: (ROOT / "deploy" / "ha" / f"patroni-db{n}.yml").read_text(encoding="utf-8") for n in (1, 2, 3)}
+    for n, text in texts.items():
+        config = yaml.safe_load(text)
+        dcs = config["bootstrap"]["dcs"]
+        assert dcs["synchronous_mode"] and dcs["synchronous_mode_strict"] and dcs["synchronous_node_count"] == 1
+        assert dcs["loop_wait"] + 2 * dcs["retry_timeout"] <= dcs["ttl"]
+        assert config["etcd3"]["hosts"] == ["db1:2379", "db2:2379", "db3:2379"] and config["name"] == f"db{n}"
+        local = tmp_path / f"db{n}.yml"
+        local.write_text(re.sub(r"\bdb[123]:", f"{socket.gethostname()}:", text), encoding="utf-8")
+        checked = subprocess.run([patroni, "--validate-config", str(local)], capture_output=True, text=True)
+        problems = [line for line in (checked.stdout + checked.stderr).splitlines()
+                    if line.strip() and not line.startswith("etcd3.hosts.")]
+        assert problems == [], problems
+    first = texts[1].splitlines()
+    for n in (2, 3):
+        lines = texts[n].splitlines()
+        assert len(lines) == len(first)
+        assert all(line in (one, one.replace("db1", f"db{n}")) for one, line in zip(first, lines, strict=True)
+                   if not one.startswith("#")), n
