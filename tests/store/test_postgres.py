@@ -301,3 +301,32 @@ def test_backup_and_restore_move_a_store_between_the_backends_whole(postgres_ser
     capsys.readouterr()
     assert main(["restore", "--from", str(tmp_path / "b2"), "--store", target]) == 2  # never over a store
     assert "holds a store" in capsys.readouterr().err
+
+
+def test_serve_with_two_worker_processes_over_one_database(postgres_server, tmp_path):
+    """`medsettle serve --store postgresql://... --workers 2`: two spawned processes, each with its own connections,
+    writer and cache, settle one person's claims at once; the deductible is spent once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.fault.harness import ServerProcess, accumulators, build_nation, gateway_channel, settle_request, stubs
+
+    location = new_postgres_location(postgres_server)
+    build_nation(location)
+    with ServerProcess(str(tmp_path / "unused"), tmp_path / "server.log", "--store", location, workers=2) as server:
+        server.wait_serving()
+        channels = [gateway_channel(server.target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(8)]
+        try:
+            def settle(n: int):
+                return stubs(channels[n % 8])[0].SettleOutpatient(
+                    settle_request(f"W2-{n:03d}", amount_fen=500_000), timeout=60).settlement
+
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                answers = list(pool.map(settle, range(30)))
+            acc = accumulators(channels[0], "P001")
+        finally:
+            for channel in channels:
+                channel.close()
+        serving = {event["pid"] for event in server.events("serving")}
+    assert len(serving) == 2
+    assert acc.visits_outpatient == 30 and acc.dedc_outpatient == sum(s.act_pay_dedc for s in answers)
+    assert acc.hifp_outpatient == sum(s.hifp_pay for s in answers) and acc.dedc_outpatient == 180_000
