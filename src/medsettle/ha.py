@@ -13,7 +13,8 @@ the trial of what deploy/ha/ runs on three hosts.
 `up` starts every process in the background (detached, logs and data under --dir), waits until a primary and its
 synchronous standby serve, creates the medsettle database, and prints the --store string to give `medsettle serve`.
 `status` shows the members; `down` stops them (commands/ha.py). The layout (ports, pids) is kept in
-DIR/cluster.json.
+DIR/cluster.json. The nodes' directories belong to the unprivileged user; where a parent directory of --dir denies it
+passage, the traverse bit (o+x, nothing readable) is added (local_postgres.give).
 """
 
 from __future__ import annotations
