@@ -72,8 +72,7 @@ def find_visits(data_dir: str, med_type: str, count_max: int, today: str) -> lis
     cache = Path(data_dir) / f"visits-{visits_export.FORMAT}-{med_type}-{today}.json"
     if not cache.exists():
         inpatient = med_type == visits_export.MED_TYPE_INPATIENT
-        cache.write_text(json.dumps(visits_export.export(data_dir, today, 0 if inpatient else 10**9,
-                                                         10**9 if inpatient else 0)))
+        cache.write_text(json.dumps(_export(data_dir, today, 0 if inpatient else 10**9, 10**9 if inpatient else 0)))
     _, outpatient, inpatient = visits_export.read(cache)
     return (outpatient or inpatient)[:count_max]
 
@@ -85,8 +84,19 @@ def export_visits(data_dir: str, today: str) -> Path:
 
     cache = Path(data_dir) / f"export-{visits_export.FORMAT}-{today}.json"
     if not cache.exists():
-        cache.write_text(json.dumps(visits_export.export(data_dir, today, 10**9, INPATIENT_VISITS)))
+        cache.write_text(json.dumps(_export(data_dir, today, 10**9, INPATIENT_VISITS)))
     return cache
+
+
+def _export(data_dir: str, today: str, outpatient_max: int, inpatient_max: int) -> dict:
+    from medsettle import visits_export
+    from medsettle.store.env import Store, StoreConfig
+
+    store = Store(StoreConfig(path=data_dir))
+    try:
+        return visits_export.export(store, today, outpatient_max, inpatient_max)
+    finally:
+        store.close()
 
 
 # -- requests ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,17 @@
-"""Shared fixtures: a real LMDB store in a temporary directory, and a real in-process grpc.aio server."""
+"""Shared fixtures: a real store (LMDB in a temporary directory, or a schema of a real PostgreSQL server the tests
+start), and a real in-process grpc.aio server.
+
+The service tests (tests/service) run against both backends: `store` is parametrized [lmdb, postgresql] there, so
+every servicer behaviour is checked on each (a module may narrow BACKENDS and says why: the demo nation's reasons run
+on LMDB only; the bad-input sweep, which builds its own store, runs whole on LMDB and a sample on PostgreSQL).
+Elsewhere `store` is LMDB, the default backend; tests/store/test_postgres.py holds what is PostgreSQL's own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import pathlib
 
 import grpc
@@ -19,9 +28,73 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEST_MAP_SIZE_BYTES = 2**30
 
 
+BACKENDS = ("lmdb", "postgresql")
+BOTH_BACKENDS_UNDER = ROOT / "tests" / "service"
+
+
+def pytest_generate_tests(metafunc):
+    # The service suite on both backends; a module can opt out of a backend with `BACKENDS = (...)` (and says why).
+    if "backend" in metafunc.fixturenames and BOTH_BACKENDS_UNDER in pathlib.Path(metafunc.definition.fspath).parents:
+        metafunc.parametrize("backend", getattr(metafunc.module, "BACKENDS", BACKENDS), scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return "lmdb"
+
+
+@contextlib.contextmanager
+def service_directory(prefix: str):
+    """A directory for a server that lives as long as a module or the session. Not under pytest's basetemp: a pytest
+    run started meanwhile by anyone else on the machine (as the same user) deletes all but the three newest basetemps,
+    data directories of running servers included."""
+    import shutil
+    import tempfile
+
+    path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the whole run (fsync off: these tests check behaviour; durability is the cluster
+    tests' and the benchmarks'). A missing PostgreSQL fails the tests that need it: it never skips them."""
+    from medsettle.local_postgres import LocalPostgres
+
+    with service_directory("medsettle-test-pg-") as directory:
+        server = LocalPostgres(directory, durable=False).start()
+        yield server
+        server.stop()
+
+
+_schemas = itertools.count(1)
+
+
+def new_postgres_location(server) -> str:
+    """A connection string to a new, empty schema of `server`: a store of its own for one test."""
+    import psycopg
+
+    schema = f"t{next(_schemas)}"
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return server.conninfo(options=f"-csearch_path={schema}")
+
+
+def open_test_store(backend: str, tmp_path: pathlib.Path, request) -> Store:
+    """A new empty store of `backend` (the PostgreSQL server is started on first use)."""
+    if backend == "postgresql":
+        from medsettle.store.postgres import PgConfig, PgStore
+
+        return PgStore(PgConfig(conninfo=new_postgres_location(request.getfixturevalue("postgres_server"))))
+    return Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=TEST_MAP_SIZE_BYTES))
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=TEST_MAP_SIZE_BYTES))
+def store(backend, tmp_path, request):
+    s = open_test_store(backend, tmp_path, request)
     yield s
     s.close()
 

@@ -24,7 +24,7 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service.clock import Clock
 from medsettle.store import clearing_book
 from medsettle.store.clearing_book import Book
-from medsettle.store.env import Store, StoreConfig
+from medsettle.store.open import open_store
 
 CHART_FORMATS = ("png", "svg")
 CELL_IN = 0.95  # a heat-map cell: wide enough for "1,234,567.89" in 7-point type
@@ -199,11 +199,12 @@ def draw(book: Book, out: pathlib.Path) -> list[pathlib.Path]:
     return written
 
 
-def run(data_dir: str, month: str, out_dir: str, close: bool, clock: Clock | None = None) -> int:
+def run(location: str, month: str, out_dir: str, close: bool, clock: Clock | None = None) -> int:
+    """`location`: an LMDB data directory or a postgresql:// URL (store/open.py)."""
     if not clearing.is_month(month):
         raise exits.CommandError(f"--month must be YYYY-MM, got {month!r}")
     clock = clock or Clock()
-    store = Store(StoreConfig(path=data_dir, create=False))  # a mistyped --data-dir is refused, not created
+    store = open_store(location, create=False)  # a mistyped --data-dir or URL is refused, not created
     try:
         if close:
             try:

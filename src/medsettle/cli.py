@@ -18,7 +18,7 @@ import importlib
 import os
 import sys
 
-from medsettle import connect, exits
+from medsettle import connect, exits, store_option
 
 COMMANDS = (
     "medsettle.commands.serving",  # serve, up, certs init, health
@@ -29,6 +29,7 @@ COMMANDS = (
     "medsettle.commands.demo",  # demo day
     "medsettle.commands.cluster",  # cluster up|envoy-config|statement|split|manifests
     "medsettle.commands.bench",  # bench export-visits
+    "medsettle.commands.ha",  # ha up|status|down
 )
 DATA_DIR_DEFAULT = "./data"
 
@@ -39,11 +40,13 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
                        help="print answers as JSON (the contract's fields and units)")
     group.add_argument("--data-dir", default=argparse.SUPPRESS,
                        help=f"the store's directory (env MEDSETTLE_DATA_DIR; default {DATA_DIR_DEFAULT})")
+    store_option.add(group)
     connect.add_flags(group)
 
 
 def global_defaults() -> dict[str, object]:
-    return {"json": False, "data_dir": os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT), **connect.defaults()}
+    return {"json": False, "data_dir": os.environ.get("MEDSETTLE_DATA_DIR", DATA_DIR_DEFAULT),
+            **store_option.defaults(), **connect.defaults()}
 
 
 class Parser(argparse.ArgumentParser):
@@ -109,13 +112,15 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(error: Exception) -> tuple[int, str]:
     import grpc
 
-    from medsettle.store.env import StoreLayoutError, StoreMissing
+    from medsettle.store.errors import StoreLayoutError, StoreMissing, StoreUnavailable
     from medsettle.supervisor import ServeRefused
 
     if isinstance(error, exits.CommandError):
         return error.status, str(error)
     if isinstance(error, (ServeRefused, StoreMissing, StoreLayoutError)):
         return exits.USAGE, str(error)
+    if isinstance(error, StoreUnavailable):
+        return exits.UNREACHABLE, f"the store cannot be reached: {error}"
     if isinstance(error, grpc.RpcError):
         if connect.unreachable(error):
             return exits.UNREACHABLE, f"no answer from the server: {error.code().name}: {error.details()}"

@@ -20,7 +20,7 @@ from medsettle.domain import supervision_stats as stats
 from medsettle.domain.money import format_fen
 from medsettle.store import clearing_book
 from medsettle.store.clearing_book import Book
-from medsettle.store.env import Store, StoreConfig
+from medsettle.store.open import open_store
 from medsettle.store.view import View
 
 STATS_ROWS_PER_DAY_MAX = 2_000_000
@@ -305,7 +305,7 @@ CHARTS = (("daily_volumes", chart_daily_volumes), ("refusals_by_cause", chart_re
           ("clearing_flows", chart_clearing))
 
 
-def run(data_dir: str, month: str, out_dir: str) -> int:
+def run(location: str, month: str, out_dir: str) -> int:
     if not clearing.is_month(month):
         print(f"--month must be YYYY-MM, got {month!r}", file=sys.stderr)
         return 2
@@ -313,7 +313,7 @@ def run(data_dir: str, month: str, out_dir: str) -> int:
     if plt is None:
         print("the report draws with matplotlib: pip install 'medsettle[report]'", file=sys.stderr)
         return 2
-    store = Store(StoreConfig(path=data_dir, create=False))  # a mistyped --data-dir is refused, not created
+    store = open_store(location, create=False)  # a mistyped --data-dir or URL is refused, not created
     try:
         with store.read() as view:
             report = gather(view, month)

@@ -27,7 +27,8 @@ from medsettle import metrics, tracing
 from medsettle.service import intake, logs, reflection
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
-from medsettle.store.env import Store, StoreConfig
+from medsettle.store.env import StoreConfig
+from medsettle.store.open import describe, open_store
 from medsettle.store.writer import GroupCommitWriter
 from medsettle.watchdog import Watchdog, WatchdogConfig
 
@@ -47,6 +48,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 @dataclass(frozen=True)
 class ServerConfig:
     data_dir: str
+    store: str = ""  # a postgresql:// URL (store/postgres.py); "" = the LMDB store in data_dir
     listen: str = "127.0.0.1:50051"
     workers: int = 1
     grace_s: float = GRACE_S_DEFAULT
@@ -61,6 +63,10 @@ class ServerConfig:
     trace: str = "off"  # OpenTelemetry spans: "off", "console" (stderr) or "otlp" (tracing.py)
     shard_map: str = ""  # path of the shard map (domain/shards.py); "" = a single host owning every province
     shard: str = ""  # which shard of the map this server is
+
+    @property
+    def location(self) -> str:
+        return self.store or self.data_dir
 
 
 def is_loopback(listen: str) -> bool:
@@ -221,8 +227,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     _raise_open_files_limit()
     metrics.start_if_configured()
     shard_map = load_shard_map(config)
-    store = Store(StoreConfig(path=config.data_dir, map_size_bytes=config.map_size_bytes, create=config.create,
-                              shard_index=None if shard_map is None else shard_map.names.index(config.shard)))
+    store = open_store(config.location, create=config.create, map_size_bytes=config.map_size_bytes,
+                       shard_index=None if shard_map is None else shard_map.names.index(config.shard))
     if store.stale_readers_cleared:
         logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
     writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
@@ -238,7 +244,7 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         store.close()
         tracing.shutdown()
         raise
-    logs.event("serving", listen=config.listen, port=port, data_dir=config.data_dir,
+    logs.event("serving", listen=config.listen, port=port, store=describe(config.location), backend=store.backend,
                tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace,
                shard=config.shard or "(single host)")
     if ready is not None:

@@ -3,6 +3,10 @@
 - A data directory is served by one `serve` at a time (an flock on DIR/serve.lock), and a port that something
   already listens on is refused before any worker starts (workers share their port with SO_REUSEPORT, which would
   otherwise let a second `serve` join the first one's port silently).
+- A PostgreSQL store (`--store postgresql://...`) takes no such lock: several `serve`s on several hosts over one
+  database is what that backend is for. What the lock protects on LMDB, one writer at a time, the database does for
+  every process (the writers' advisory lock, store/postgres.py); the LMDB reader slots and map the watchdog minds
+  do not exist there (a dead process's snapshot ends with its connection; a full disk is StoreFull all the same).
 - Workers are spawned processes. One that dies after it served is logged and started again, after a back-off that
   doubles from RESPAWN_DELAY_S_MIN to RESPAWN_DELAY_S_MAX while it keeps dying young; one that dies before it ever
   served (a store that cannot open) ends the command with a failure, as it would with one worker.
@@ -27,7 +31,7 @@ from typing import IO
 from medsettle import metrics, server
 from medsettle.server import ServerConfig
 from medsettle.service import logs
-from medsettle.store.env import holds_store
+from medsettle.store.open import describe, holds_store, is_postgres
 
 WORKERS_MAX = 64
 LOCK_FILE = "serve.lock"
@@ -94,14 +98,15 @@ def probe_port(listen: str) -> None:
 def serve(config: ServerConfig) -> int:
     """Serve until SIGTERM. Returns the exit status: 0 after a clean drain; non-zero when workers failed."""
     check_workers(config.workers)
-    if not config.create and not holds_store(config.data_dir):
-        raise ServeRefused(f"{config.data_dir} holds no medsettle store; check --data-dir, or give --create "
+    if not config.create and not holds_store(config.location):
+        flag = "--store" if config.store else "--data-dir"
+        raise ServeRefused(f"{describe(config.location)} holds no medsettle store; check {flag}, or give --create "
                            f"to start an empty one (`medsettle up` seeds the demo nation)")
     try:
         server.load_shard_map(config)  # a bad map is refused here, before any worker starts
     except server.ListenError as error:
         raise ServeRefused(str(error)) from None
-    lock = lock_data_dir(config.data_dir)
+    lock = None if is_postgres(config.location) else lock_data_dir(config.data_dir)
     metrics_dir = ""
     try:
         probe_port(config.listen)
@@ -117,7 +122,8 @@ def serve(config: ServerConfig) -> int:
                 raise ServeRefused(str(error)) from None
         return Supervisor(config).run()
     finally:
-        lock.close()
+        if lock is not None:
+            lock.close()
         if metrics_dir:
             metrics.cleanup(metrics_dir)
 

@@ -107,18 +107,12 @@ def visits(view, med_type: str, today: str, count_max: int, skip: frozenset[str]
                 break
 
 
-def export(data_dir: str, today: str, outpatient_max: int, inpatient_max: int) -> dict:
-    """The export of a data directory as a JSON-able dict (format FORMAT)."""
-    from medsettle.store.env import Store, StoreConfig
-
-    store = Store(StoreConfig(path=data_dir))
-    try:
-        with store.read() as view:
-            inpatient = list(visits(view, MED_TYPE_INPATIENT, today, inpatient_max))
-            taken = frozenset(v.psn_no for v in inpatient)
-            outpatient = list(visits(view, MED_TYPE_OUTPATIENT, today, outpatient_max, skip=taken))
-    finally:
-        store.close()
+def export(store, today: str, outpatient_max: int, inpatient_max: int) -> dict:
+    """The export of a store (one read snapshot) as a JSON-able dict (format FORMAT)."""
+    with store.read() as view:
+        inpatient = list(visits(view, MED_TYPE_INPATIENT, today, inpatient_max))
+        taken = frozenset(v.psn_no for v in inpatient)
+        outpatient = list(visits(view, MED_TYPE_OUTPATIENT, today, outpatient_max, skip=taken))
     return {"format": FORMAT, "today": today, "outpatient": [asdict(v) for v in outpatient],
             "inpatient": [asdict(v) for v in inpatient]}
 

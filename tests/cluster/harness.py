@@ -38,20 +38,23 @@ def _nation_flags() -> list[str]:
 class Nation:
     """The cluster and the single host, started; closed by stop()."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(self, root: pathlib.Path, shard_count: int = SHARDS, shard_store: str = "") -> None:
         self.root = root
+        self.shard_count = shard_count
+        self.shard_store_template = shard_store
         self.cluster_dir = root / "cluster"
         self.single_dir = root / "single"
         self.target = f"127.0.0.1:{free_port()}"
         self.admin = f"127.0.0.1:{free_port()}"
         shard_port = free_port()
-        while any(_busy(shard_port + offset) for offset in range(SHARDS)):
+        while any(_busy(shard_port + offset) for offset in range(shard_count)):
             shard_port = free_port()
         self.log = open(root / "cluster.log", "wb")  # noqa: SIM115 - closed in stop()
         self.cluster = subprocess.Popen(
-            [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(SHARDS), "--cluster-dir",
+            [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(shard_count), "--cluster-dir",
              str(self.cluster_dir), "--listen", self.target, "--admin-listen", self.admin, "--shard-port",
-             str(shard_port), "--map-size-gib", "1", "--respawn-delay-s", "5", *_nation_flags()],
+             str(shard_port), "--map-size-gib", "1", "--respawn-delay-s", "5", *_nation_flags(),
+             *(["--shard-store", shard_store] if shard_store else [])],
             stdout=self.log, stderr=subprocess.STDOUT)
         subprocess.run([sys.executable, "-m", "medsettle.cli", "seed", "--data-dir", str(self.single_dir),
                         "--map-size-gib", "1", *_nation_flags()], check=True, stdout=subprocess.DEVNULL,
@@ -74,7 +77,7 @@ class Nation:
             if self.cluster.poll() is not None:
                 raise RuntimeError(f"cluster up exited {self.cluster.returncode}: "
                                    f"{(self.root / 'cluster.log').read_text()[-2000:]}")
-            if self.healthy() == {f"shard-{index}" for index in range(SHARDS)}:
+            if self.healthy() == {f"shard-{index}" for index in range(self.shard_count)}:
                 return
             time.sleep(0.3)
         raise TimeoutError(f"cluster not healthy: {(self.root / 'cluster.log').read_text()[-2000:]}")
@@ -112,7 +115,12 @@ class Nation:
     def owner(self, insuplc_admdvs: str) -> str:
         return self.shard_map.owner_of(region.province_of(insuplc_admdvs)).name
 
-    def shard_store(self, name: str) -> Store:
+    def shard_store(self, name: str):
+        if self.shard_store_template:
+            from medsettle.store.open import open_store
+
+            index = self.shard_map.names.index(name)
+            return open_store(self.shard_store_template.format(shard=name, index=index), create=False)
         return Store(StoreConfig(path=str(self.cluster_dir / name), map_size_bytes=2**30))
 
     def shard_pid(self, name: str) -> int:

@@ -24,7 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from medsettle.domain.records import Filing
 from medsettle.service import identity
-from medsettle.store.env import Store, StoreConfig
+from medsettle.store.open import open_store
 from medsettle.v1 import common_pb2, person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests import world
 
@@ -89,9 +89,10 @@ def clone_psn_no(n: int) -> str:
     return f"P9{n:04d}"
 
 
-def build_nation(data_dir: str, map_size_bytes: int = 2**30) -> None:
-    """tests/world.py plus CLONES copies of P001 (no cards, so their credentials do not collide)."""
-    store = Store(StoreConfig(path=data_dir, map_size_bytes=map_size_bytes))
+def build_nation(location: str, map_size_bytes: int = 2**30) -> None:
+    """tests/world.py plus CLONES copies of P001 (no cards, so their credentials do not collide), into an LMDB data
+    directory or a postgresql:// store."""
+    store = open_store(location, map_size_bytes=map_size_bytes)
     p001 = next(p for p in world.PERSONS if p.psn_no == "P001")
     f001 = next(f for f in world.FILINGS if f.psn_no == "P001")
     with store.write() as view:

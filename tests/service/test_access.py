@@ -148,14 +148,13 @@ class Mtls:
 
 
 @pytest.fixture
-def mtls(tls_dir, tmp_path):
-    store = Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=TEST_MAP_SIZE_BYTES))
+def mtls(tls_dir, store):
+    """Over conftest's `store`: the authorization matrix on both backends (some rules read the store)."""
     with store.write() as view:
         world.build(view)
     running = Mtls(tls_dir, store)
     yield running
     running.close()
-    store.close()
 
 
 def refused(running, call) -> grpc.aio.AioRpcError:

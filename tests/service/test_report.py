@@ -1,5 +1,6 @@
 """`medsettle up` on a small demo nation, the scripted day against it, then `medsettle report`: a non-empty report
-with its five PNG charts, read from the store beside the running server."""
+with its five PNG charts, read from the store beside the running server. On both backends: over PostgreSQL the
+same commands take `--store postgresql://...` (the server in a subprocess, as in production)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ PERSONS_PER_PROVINCE = 80
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def test_up_a_scripted_day_and_the_month_report(tmp_path, capsys):
+def test_up_a_scripted_day_and_the_month_report(tmp_path, capsys, backend, request):
+    from tests.conftest import new_postgres_location
+
     data_dir = str(tmp_path / "data")
+    location = (new_postgres_location(request.getfixturevalue("postgres_server")) if backend == "postgresql"
+                else data_dir)
     port = free_port()
     server = start_server(data_dir, port, "up", "--items-per-province", "200", "--persons-per-province",
-                          str(PERSONS_PER_PROVINCE))
+                          str(PERSONS_PER_PROVINCE), *(["--store", location] if backend == "postgresql" else []))
     tls_dir = tmp_path / "data" / "tls"  # `up` serves mutual TLS with the development CA it makes there
     try:
         deadline = time.monotonic() + 120
@@ -36,7 +41,7 @@ def test_up_a_scripted_day_and_the_month_report(tmp_path, capsys):
         assert "AUDIT_RULE_BLOCKED" in tally.refused  # some province blocks a duplicate, a limit or a restriction
         month = Clock().today()[:7]
         out = tmp_path / "report"
-        assert report.run(data_dir, month, str(out)) == 0  # beside the running server
+        assert report.run(location, month, str(out)) == 0  # beside the running server
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)

@@ -20,9 +20,10 @@ def exported(store, tmp_path):
     seeding.seed(store, seed=2026, items_per_province=200, persons_per_province=20, today="2026-01-01",
                  progress=False)
     out = tmp_path / "visits.json"
-    done = subprocess.run([sys.executable, "-m", "medsettle.cli", "bench", "export-visits", "--data-dir",
-                           store.config.path, "--out", str(out), "--outpatient", "40", "--inpatient", "10",
-                           "--today", DATE], capture_output=True, text=True, timeout=120)
+    where = (["--store", store.config.conninfo] if store.backend == "postgresql"
+             else ["--data-dir", store.config.path])
+    done = subprocess.run([sys.executable, "-m", "medsettle.cli", "bench", "export-visits", *where, "--out", str(out),
+                           "--outpatient", "40", "--inpatient", "10", "--today", DATE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "40 outpatient and 10 inpatient visits that can settle on 2026-03-02" in done.stdout
     return visits_export.read(out)

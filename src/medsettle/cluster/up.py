@@ -84,6 +84,15 @@ class Options:
     seed_args: dict = dataclasses.field(default_factory=dict)  # seeding.seed's seed/items/persons/today/audit_rules
     respawn_delay_s: float = RESPAWN_DELAY_S_DEFAULT
     envoy_concurrency: int = 1
+    # Where each shard keeps its store: "" = LMDB in the cluster directory (shard-<i>/); else a location with {shard}
+    # (the shard's name) or {index} (its position) in it, e.g. a PostgreSQL database per shard:
+    # "postgresql://medsettle@db/medsettle_{index}" (each database must exist; medsettle makes its tables).
+    shard_store: str = ""
+
+    def store_of(self, layout: Layout, shard: shards.Shard, index: int) -> str:
+        if not self.shard_store:
+            return str(layout.shard_dir(shard.name))
+        return self.shard_store.format(shard=shard.name, index=index)
 
 
 class ClusterRefused(RuntimeError):
@@ -116,11 +125,10 @@ def make_certificates(layout: Layout) -> list[str]:
 
 def seed_shards(layout: Layout, shard_map: shards.ShardMap, options: Options) -> None:
     from medsettle.demo import seeding
-    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.open import open_store
 
-    for shard in shard_map.shards:
-        store = Store(StoreConfig(path=str(layout.shard_dir(shard.name)),
-                                  map_size_bytes=int(options.map_size_gib * 2**30)))
+    for index, shard in enumerate(shard_map.shards):
+        store = open_store(options.store_of(layout, shard, index), map_size_bytes=int(options.map_size_gib * 2**30))
         try:
             if options.seed and store.is_empty():
                 written = seeding.seed(store, shard=(shard_map, shard.name), progress=False, **options.seed_args)
@@ -132,9 +140,15 @@ def seed_shards(layout: Layout, shard_map: shards.ShardMap, options: Options) ->
 
 
 def _shard_command(layout: Layout, shard: shards.Shard, options: Options) -> list[str]:
+    index = next(i for i, each in enumerate(layout_shards(layout)) if each.name == shard.name)
+    where = ["--store", options.store_of(layout, shard, index)] if options.shard_store else []
     return [sys.executable, "-m", "medsettle.cli", "serve", "--create", "--data-dir", str(layout.shard_dir(shard.name)),
-            "--listen", shard.address, "--tls-dir", str(layout.tls_dir), "--shard-map", str(layout.map_path),
+            *where, "--listen", shard.address, "--tls-dir", str(layout.tls_dir), "--shard-map", str(layout.map_path),
             "--shard", shard.name, "--map-size-gib", str(options.map_size_gib)]
+
+
+def layout_shards(layout: Layout) -> tuple[shards.Shard, ...]:
+    return shards.parse(layout.map_path.read_bytes()).shards
 
 
 def _envoy_command(layout: Layout, options: Options) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pathlib
 
+from medsettle import store_option
+
 
 def register(commands) -> None:
     clearing = commands.add_parser("clearing", help="monthly clearing between provinces, from the store")
@@ -28,10 +30,10 @@ def cmd_clearing_run(args) -> int:
     from medsettle import clearing_run
 
     out = args.out or str(pathlib.Path(args.data_dir) / "clearing")
-    return clearing_run.run(args.data_dir, args.month, out, args.close)
+    return clearing_run.run(store_option.location(args), args.month, out, args.close)
 
 
 def cmd_report(args) -> int:
     from medsettle import report
 
-    return report.run(args.data_dir, args.month, args.out or str(pathlib.Path(args.data_dir) / "report"))
+    return report.run(store_option.location(args), args.month, args.out or str(pathlib.Path(args.data_dir) / "report"))

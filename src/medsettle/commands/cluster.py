@@ -33,11 +33,15 @@ def register(commands) -> None:
                        help="how long a shard or Envoy that died stays down before it is started again")
     start.add_argument("--envoy-concurrency", type=int, default=1, help="Envoy's worker threads")
     start.add_argument("--no-seed", action="store_true", help="leave empty shards empty")
+    start.add_argument("--shard-store", default="", metavar="LOCATION",
+                       help="each shard's store: a location with {shard} or {index} in it, e.g. "
+                            "postgresql://medsettle@db/medsettle_{index} (the databases must exist); default LMDB in "
+                            "the cluster directory")
     data.add_seed_flags(start)
     start.set_defaults(run=lambda args: up.run(up.Options(
         data_dir=args.cluster_dir, shards=args.shards, listen=args.listen, shard_port=args.shard_port,
         admin_listen=args.admin_listen, map_size_gib=args.map_size_gib, seed=not args.no_seed,
-        respawn_delay_s=args.respawn_delay_s, envoy_concurrency=args.envoy_concurrency,
+        respawn_delay_s=args.respawn_delay_s, envoy_concurrency=args.envoy_concurrency, shard_store=args.shard_store,
         seed_args=dict(seed=args.seed, items_per_province=100_000 if args.millions else args.items_per_province,
                        persons_per_province=args.persons_per_province, today=data.DEMO_TODAY,
                        audit_rules=not args.no_audit_rules))))

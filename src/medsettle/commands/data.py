@@ -58,9 +58,9 @@ def add_seed_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def open_store(args, *, create: bool = True):
-    from medsettle.store.env import Store, StoreConfig
+    from medsettle import store_option
 
-    return Store(StoreConfig(path=args.data_dir, map_size_bytes=int(args.map_size_gib * 2**30), create=create))
+    return store_option.open_from_args(args, create=create)
 
 
 def seed_into(store, args) -> None:
@@ -89,7 +89,7 @@ def cmd_seed(args) -> int:
     store = open_store(args)
     try:
         if not store.is_empty() and not args.force:
-            raise exits.CommandError(f"{args.data_dir} already holds data; use --force to add the demo nation anyway",
+            raise exits.CommandError(f"{store.config.path} already holds data; use --force to add the demo nation anyway",
                                      exits.REFUSED)
         seed_into(store, args)
     finally:
@@ -104,7 +104,7 @@ def cmd_migrate(args) -> int:
     store = open_store(args, create=False)
     try:
         before = migrate.legacy_count(store)
-        print(f"{args.data_dir}: {before:,} records in an earlier format")
+        print(f"{store.config.path}: {before:,} records in an earlier format")
         rewritten = migrate.migrate(store, on_batch=lambda space, done: print(f"  {space}: {done:,} rewritten"))
         for space, count in rewritten.items():
             print(f"{space:<16} {count:>10,}")
@@ -127,7 +127,7 @@ def cmd_backup(args) -> int:
         raise exits.CommandError(str(error)) from None
     finally:
         store.close()
-    print(f"backed up {args.data_dir} into {args.out} in {time.perf_counter() - started:.1f} s: "
+    print(f"backed up {manifest.source} into {args.out} in {time.perf_counter() - started:.1f} s: "
           f"{manifest.data_bytes / 2**20:,.1f} MiB (the store uses {size_bytes / 2**20:,.1f} MiB), "
           f"sha256 {manifest.sha256[:16]}...")
     _print_entries(manifest.entries)
@@ -135,11 +135,20 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
+    from medsettle import store_option
     from medsettle.store import backup
 
     started = time.perf_counter()
+    into = store_option.location(args)
     try:
-        manifest = backup.restore(pathlib.Path(args.backup), pathlib.Path(args.data_dir))
+        if store_option.is_postgres(into):  # an empty database: the backup's rows are written into it
+            store = open_store(args, create=True)
+            try:
+                manifest = backup.restore_into(store, pathlib.Path(args.backup))
+            finally:
+                store.close()
+        else:
+            manifest = backup.restore(pathlib.Path(args.backup), pathlib.Path(args.data_dir))
     except backup.BackupError as error:
         raise exits.CommandError(str(error)) from None
     store = open_store(args, create=False)
@@ -147,11 +156,13 @@ def cmd_restore(args) -> int:
         counts = store.counts()
     finally:
         store.close()
+    shown = store_option.describe(into)
     if counts != manifest.entries:  # checked in the backup already: this is the copy's own read back
-        raise exits.CommandError(f"{args.data_dir}: the restored store holds other entries than the backup lists",
+        raise exits.CommandError(f"{shown}: the restored store holds other entries than the backup lists",
                                  exits.REFUSED)
-    print(f"restored the backup of {manifest.source} taken {manifest.taken_at} into {args.data_dir} in "
-          f"{time.perf_counter() - started:.1f} s; serve it with: medsettle serve --data-dir {args.data_dir} ...",
+    flag = f"--store '{shown}'" if store_option.is_postgres(into) else f"--data-dir {args.data_dir}"
+    print(f"restored the backup of {manifest.source} taken {manifest.taken_at} into {shown} in "
+          f"{time.perf_counter() - started:.1f} s; serve it with: medsettle serve {flag} ...",
           file=sys.stderr)
     _print_entries(counts)
     return exits.OK

@@ -92,7 +92,7 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
 def _server_config(args):
     from medsettle.server import ServerConfig
 
-    return ServerConfig(data_dir=args.data_dir, listen=args.listen, workers=args.workers, grace_s=args.grace_s,
+    return ServerConfig(data_dir=args.data_dir, store=args.store, listen=args.listen, workers=args.workers, grace_s=args.grace_s,
                         drain_s=args.drain_s, idle_s=args.idle_s, map_size_bytes=int(args.map_size_gib * 2**30),
                         log_calls=args.log_calls, create=getattr(args, "create", False),
                         metrics_listen=args.metrics_listen, tls_dir="" if args.insecure else args.tls_dir,

@@ -32,6 +32,7 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service import authorization, errors, identity, logs
 from medsettle.service.app import App
 from medsettle.service.identity import INSTITUTION, Caller
+from medsettle.store.errors import StoreUnavailable
 
 
 class Access(grpc.aio.ServerInterceptor):
@@ -122,6 +123,8 @@ class Access(grpc.aio.ServerInterceptor):
                     authorization.check(rule, caller, request, view)
         except Refusal as refusal:
             await self._refuse(context, name, caller, refusal, request)
+        except StoreUnavailable:  # PostgreSQL changing over: retry later, as rpc.py answers it
+            await self._refuse(context, name, caller, Refusal(reasons.STORE_UNAVAILABLE), request)
         except Exception as error:  # noqa: BLE001 - a defect of a relation: INTERNAL with a stable reason, not UNKNOWN
             logs.event("rpc_failed", level="error", method=name, caller=caller.uri,
                        request_id=logs.request_id_of(request), error=repr(error), trace=traceback.format_exc(limit=8))

@@ -41,6 +41,8 @@ _CODES = {
     reasons.STORE_FULL.code: code_pb2.RESOURCE_EXHAUSTED,
     reasons.SERVER_BUSY.code: code_pb2.RESOURCE_EXHAUSTED,
     reasons.SERVICE_UNAVAILABLE.code: code_pb2.UNAVAILABLE,
+    reasons.STORE_UNAVAILABLE.code: code_pb2.UNAVAILABLE,
+    reasons.OUTCOME_UNKNOWN.code: code_pb2.UNAVAILABLE,
     reasons.FLAG_NOT_FOUND.code: code_pb2.NOT_FOUND,
     reasons.SUPERVISION_NOT_PERMITTED.code: code_pb2.PERMISSION_DENIED,
     reasons.CALLER_NOT_IDENTIFIED.code: code_pb2.UNAUTHENTICATED,

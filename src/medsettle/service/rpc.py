@@ -15,12 +15,13 @@ from medsettle import metrics, tracing
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, identity, intake, logs
-from medsettle.store.env import StoreFull
+from medsettle.store.errors import CommitUnknown, StoreFull, StoreUnavailable
 from medsettle.store.writer import WriterGone
 
 # Failures of the platform, not of the request: each a stable reason, so a gateway knows to retry with the same
-# request_id (nothing was written) and the operators see it in the log.
-_UNSERVED = {StoreFull: reasons.STORE_FULL, WriterGone: reasons.SERVICE_UNAVAILABLE}
+# request_id (nothing was written, or, for OUTCOME_UNKNOWN, the retry finds what was) and the operators see it.
+_UNSERVED = {StoreFull: reasons.STORE_FULL, WriterGone: reasons.SERVICE_UNAVAILABLE,
+             StoreUnavailable: reasons.STORE_UNAVAILABLE, CommitUnknown: reasons.OUTCOME_UNKNOWN}
 
 
 def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -45,7 +46,7 @@ async def _served(servicer, method, name: str, request, context: grpc.aio.Servic
     try:
         try:
             response = await method(servicer, request, context)
-        except (StoreFull, WriterGone) as error:
+        except (StoreFull, WriterGone, StoreUnavailable) as error:
             raise Refusal(_UNSERVED[type(error)], detail=str(error)) from None
     except Refusal as refusal:
         delay_s = intake.refusal_delay_s()  # a large refused body is answered late: see intake.py

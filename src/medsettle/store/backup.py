@@ -8,6 +8,12 @@ SHA-256 of data.mdb) and is written last: a directory without it is not a finish
 `restore` puts a backup into an empty directory only (never over a store), after checking its digest, its layout
 and its entries; the file is written under a temporary name, flushed and renamed, so a restore that is interrupted
 leaves no data.mdb that a server could open.
+
+Over PostgreSQL the same commands make and read the same backup: `backup` copies every keyspace as one REPEATABLE
+READ snapshot sees it into an LMDB file of this format, and `restore_into` writes a checked backup into an empty
+PostgreSQL store. So a backup of either backend restores into either (moving a host's LMDB store to the cluster is a
+backup and a restore). For a cluster's continuous backups and point-in-time recovery, use pgBackRest or
+pg_basebackup (docs/operations.md); this is the portable, checked copy of what medsettle holds.
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ from dataclasses import asdict, dataclass
 
 import lmdb
 
-from medsettle.store.env import DATA_FILE, STORE_LAYOUT, Store, holds_store
+from medsettle.store.env import DATA_FILE, STORE_LAYOUT, holds_store
+from medsettle.store.keyspace_store import KeyspaceStore
 from medsettle.store.view import KEYSPACES
 
 MANIFEST_FILE = "backup.json"
 MANIFEST_FORMAT = 1
 CHUNK_BYTES = 4 * 2**20
+COPY_ROWS_PER_TXN = 10_000  # a logical copy commits in steps of this many rows (bounds one transaction)
+COPY_MAP_SIZE_BYTES = 2**40  # sparse: the copy's file grows as it is written
 
 
 class BackupError(RuntimeError):
@@ -67,14 +76,19 @@ def _empty_directory(path: pathlib.Path, role: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
-def backup(store: Store, out: pathlib.Path) -> Manifest:
+def backup(store: KeyspaceStore, out: pathlib.Path) -> Manifest:
     _empty_directory(out, "a backup")
-    with store.env.begin() as txn:  # the copy and its counts are of this one snapshot
-        entries = {name: txn.stat(db)["entries"] for name, db in store.dbs.items()}
-        store.env.copy(str(out), compact=True, txn=txn)
+    if store.backend == "lmdb":
+        with store.env.begin() as txn:  # the copy and its counts are of this one snapshot
+            entries = {name: txn.stat(db)["entries"] for name, db in store.dbs.items()}
+            store.env.copy(str(out), compact=True, txn=txn)
+        source = os.path.abspath(store.config.path)
+    else:
+        entries = _copy_out(store, out)
+        source = store.config.path
     data = out / DATA_FILE
     _fsync(data)
-    manifest = Manifest(format=MANIFEST_FORMAT, source=os.path.abspath(store.config.path), store_layout=STORE_LAYOUT,
+    manifest = Manifest(format=MANIFEST_FORMAT, source=source, store_layout=STORE_LAYOUT,
                         taken_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                         entries=entries, data_bytes=data.stat().st_size, sha256=_sha256(data))
     partial = out / (MANIFEST_FILE + ".partial")
@@ -119,6 +133,61 @@ def check(directory: pathlib.Path) -> Manifest:
         env.close()
     if held != manifest.entries:
         raise BackupError(f"{data} holds other entries than {MANIFEST_FILE} lists: damaged")
+    return manifest
+
+
+def _copy_out(store: KeyspaceStore, out: pathlib.Path) -> dict[str, int]:
+    """Every keyspace of `store`, as one snapshot sees it, into a new LMDB file in `out`; its entries per keyspace."""
+    env = lmdb.open(str(out), map_size=COPY_MAP_SIZE_BYTES, max_dbs=len(KEYSPACES) + 4, sync=False, metasync=False,
+                    subdir=True)
+    entries: dict[str, int] = {}
+    try:
+        with store.env.begin() as source:  # one snapshot: the copy is of one moment
+            for name, db in store.dbs.items():
+                target_db = env.open_db(name.encode())
+                rows = iter(source.cursor(db=db))
+                entries[name] = 0
+                while True:
+                    with env.begin(write=True) as target:
+                        batch = 0
+                        for raw_key, value in rows:
+                            assert target.put(bytes(raw_key), bytes(value), append=True, db=target_db)  # key order
+                            batch += 1
+                            if batch >= COPY_ROWS_PER_TXN:
+                                break
+                    entries[name] += batch
+                    if batch < COPY_ROWS_PER_TXN:
+                        break
+        env.sync(True)
+    finally:
+        env.close()
+    (out / "lock.mdb").unlink(missing_ok=True)  # a finished backup is the data file and its manifest
+    return entries
+
+
+def restore_into(store: KeyspaceStore, directory: pathlib.Path) -> Manifest:
+    """A checked backup into an empty PostgreSQL store, keyspace by keyspace in bounded transactions."""
+    if not store.is_empty():
+        raise BackupError(f"{store.config.path} holds a store; restore never overwrites one (restore into a new, "
+                          f"empty database, then serve that)")
+    manifest = check(directory)
+    env = lmdb.open(str(directory), readonly=True, lock=False, max_dbs=len(KEYSPACES) + 4, subdir=True)
+    try:
+        with env.begin() as source:
+            for name in manifest.entries:
+                rows = iter(source.cursor(db=env.open_db(name.encode(), txn=source, create=False)))
+                while True:
+                    with store.env.begin(write=True) as target:
+                        batch = 0
+                        for raw_key, value in rows:
+                            target.put(bytes(raw_key), bytes(value), db=store.dbs[name])
+                            batch += 1
+                            if batch >= COPY_ROWS_PER_TXN:
+                                break
+                    if batch < COPY_ROWS_PER_TXN:
+                        break
+    finally:
+        env.close()
     return manifest
 
 

@@ -1,4 +1,5 @@
-"""The LMDB environment: one file, a named database per keyspace, explicit limits.
+"""The LMDB environment: one file, a named database per keyspace, explicit limits (the default backend; the other,
+PostgreSQL, is postgres.py, and open.py picks one from a location).
 
 `Store.read()` gives a consistent snapshot (one read transaction); `Store.write()` a write
 transaction. Both hand out a `View`/`WriteView` that knows keyspaces, key encodings and records,
@@ -7,18 +8,16 @@ and nothing about gRPC.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import lmdb
 
-from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN, View, WriteView
+from medsettle.store.errors import StoreFull, StoreLayoutError, StoreMissing
+from medsettle.store.keyspace_store import STORE_LAYOUT, KeyspaceStore
+from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN
 
-# The layout of keys and keyspaces. Bump it when a key encoding changes; a data directory of another layout is
-# refused at open rather than read wrongly. 2: catalog keys carry the begndate descending.
-STORE_LAYOUT = 2
+__all__ = ["STORE_LAYOUT", "Store", "StoreConfig", "StoreFull", "StoreLayoutError", "StoreMissing", "holds_store"]
 MAP_SIZE_BYTES_DEFAULT = 64 * 2**30  # sparse: the file grows as data does; raise for a national data set
 MAX_READERS = 512  # reader slots shared by every worker process and thread
 MAX_DBS = len(KEYSPACES) + 4
@@ -34,24 +33,6 @@ class StoreConfig:
     shard_index: int | None = None  # a shard of a sharded deployment: its position in the shard map (new ids end in it)
 
 
-class StoreLayoutError(RuntimeError):
-    """The data directory was written with another key layout: re-seed or migrate it."""
-
-
-class StoreMissing(RuntimeError):
-    """The data directory holds no store and creating one was not asked for."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path} holds no medsettle store (no {DATA_FILE}); give --create to make a new one")
-
-
-class StoreFull(RuntimeError):
-    """The LMDB map is full: nothing of the write happened; reads keep working."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"the store at {path} is full (its map size is reached)")
-
-
 DATA_FILE = "data.mdb"
 
 
@@ -59,10 +40,12 @@ def holds_store(path: str) -> bool:
     return os.path.isfile(os.path.join(path, DATA_FILE))
 
 
-class Store:
+class Store(KeyspaceStore):
+    backend = "lmdb"
+
     def __init__(self, config: StoreConfig) -> None:
         if not config.create and not holds_store(config.path):
-            raise StoreMissing(config.path)
+            raise StoreMissing(config.path, DATA_FILE)
         os.makedirs(config.path, exist_ok=True)
         self.config = config
         self.env = lmdb.open(
@@ -99,31 +82,6 @@ class Store:
     def close(self) -> None:
         self.env.close()
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[View]:
-        """A consistent snapshot of everything."""
-        with self.env.begin(buffers=False) as txn:
-            view = View(txn, self.dbs)
-            try:
-                yield view
-            finally:
-                # py-lmdb keeps an ended read transaction's reader slot until the Transaction object is freed, and a
-                # coroutine's `view` variable lives across its later awaits (a settlement awaiting the writer): drop
-                # the view's references, or every in-flight request holds slots (512 per host) it no longer uses.
-                view.release()
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[WriteView]:
-        """One write transaction: committed when the block ends, aborted on an exception."""
-        with self.env.begin(write=True) as txn:
-            view = WriteView(txn, self.dbs)
-            view.shard_index = self.config.shard_index
-            yield view
-
-    def counts(self) -> dict[str, int]:
-        with self.env.begin() as txn:
-            return {name: txn.stat(db)["entries"] for name, db in self.dbs.items()}
-
     def size_bytes(self) -> int:
         info = self.env.info()
         return info["last_pgno"] * self.env.stat()["psize"]
@@ -136,6 +94,3 @@ class Store:
     def clear_stale_readers(self) -> int:
         """Free the reader slots of dead processes; returns how many were freed."""
         return self.env.reader_check()
-
-    def is_empty(self) -> bool:
-        return all(count == 0 for name, count in self.counts().items() if name != "meta")

@@ -2,8 +2,13 @@
 
 Each job runs in its own nested transaction inside the batch's transaction, so a job that raises
 (a refusal found only under the write lock) leaves no trace while the rest of the batch commits.
-Nobody is answered before the batch's commit has returned, i.e. before it is durable.
-py-lmdb releases the GIL during commit, so the event loop keeps serving while the disk syncs.
+Nobody is answered before the batch's commit has returned, i.e. before it is durable (LMDB: fsync; PostgreSQL:
+the COMMIT, with the synchronous standby's confirmation on a cluster). py-lmdb and psycopg release the GIL while
+they wait, so the event loop keeps serving while the disk syncs.
+
+A failure of the store itself is the whole batch's, never one job's refusal: a full map or disk (StoreFull), a
+store that cannot be reached (StoreUnavailable: nothing committed) or a COMMIT whose outcome is unknown
+(CommitUnknown: the waiters hear UNAVAILABLE, never "not done", and a retry finds the request record or settles once).
 
 The writer cannot be killed by its waiters: a request that went away (deadline, cancel, a gateway process
 killed) leaves a cancelled future behind, and answering it is a no-op; its write commits or not like any
@@ -25,7 +30,8 @@ from typing import Any, TypeVar
 
 import lmdb
 
-from medsettle.store.env import Store, StoreFull
+from medsettle.store.errors import StoreFailed, StoreFull, StoreUnavailable
+from medsettle.store.keyspace_store import KeyspaceStore
 from medsettle.store.view import Sequences, WriteView
 
 T = TypeVar("T")
@@ -36,6 +42,8 @@ BATCH_JOBS_MAX = 64  # bounds one transaction's size and the latency of its last
 QUEUE_JOBS_MAX = 4096
 
 _STOP = object()
+# Failures of the store under a job: they end the batch's transaction, so no job of it can commit.
+_BATCH_FAILURES = (lmdb.MapFullError, StoreFull, StoreUnavailable, StoreFailed)
 
 
 class WriterGone(RuntimeError):
@@ -90,7 +98,7 @@ def _answer_all(answers: list[tuple[Any, bool, Any]]) -> None:
 
 
 class GroupCommitWriter:
-    def __init__(self, store: Store, batch_jobs_max: int = BATCH_JOBS_MAX,
+    def __init__(self, store: KeyspaceStore, batch_jobs_max: int = BATCH_JOBS_MAX,
                  on_event: Callable[..., None] | None = None,
                  on_commit: Callable[[int, float], None] | None = None) -> None:
         """on_event(name, **fields): a failure worth a log line. on_commit(jobs, seconds): every committed batch."""
@@ -169,9 +177,9 @@ class GroupCommitWriter:
                         view = WriteView(child, self.store.dbs, sequences)
                         view.shard_index = self.store.config.shard_index
                         result = job(view)
-                    except lmdb.MapFullError:
+                    except _BATCH_FAILURES:
                         child.abort()
-                        raise  # the whole batch: a full map leaves the parent unusable, nothing of it commits
+                        raise  # the whole batch: a full map or a lost database leaves the parent unusable
                     except BaseException as error:  # noqa: BLE001 - handed to the waiting request
                         child.abort()
                         sequences.rollback(mark)
@@ -183,10 +191,16 @@ class GroupCommitWriter:
                 for name, value in sequences.changed().items():
                     counters.put_counter(name, value)
             # Leaving the block committed the batch durably (sync=True): only now answer anyone.
-        except lmdb.MapFullError:
+        except (lmdb.MapFullError, StoreFull) as error:
             self.full = True
             self._on_event("store_full", jobs=len(work), path=self.store.config.path)
-            _answer_all([(waiter, False, StoreFull(self.store.config.path)) for _, waiter in work])
+            full = error if isinstance(error, StoreFull) else StoreFull(self.store.config.path)
+            _answer_all([(waiter, False, full) for _, waiter in work])
+            return
+        except StoreUnavailable as error:  # CommitUnknown among them: the waiters must not hear "not done"
+            self.failed_batches += 1
+            self._on_event("store_unavailable", jobs=len(work), error=str(error), kind=type(error).__name__)
+            _answer_all([(waiter, False, error) for _, waiter in work])
             return
         except BaseException as error:  # noqa: BLE001 - the commit itself failed: nobody's write happened
             _answer_all([(waiter, False, error) for _, waiter in work])
