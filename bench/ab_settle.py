@@ -35,7 +35,7 @@ def tree_server(data_dir: str, src: str | None):
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src
-    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen",
+    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--insecure", "--data-dir", data_dir, "--listen",
                                 target, "--insecure"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         benchlib.wait_serving(target, process)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from benchlib import settle_bodies  # noqa: E402
+from benchlib import settle_bodies, settle_callers  # noqa: E402
 from ceiling import SETTLE  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def start(data_dir: str, src: str | None) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src
-    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--data-dir", data_dir, "--listen",
+    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--insecure", "--data-dir", data_dir, "--listen",
                                 target], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     benchlib.wait_serving(target, process)
     return process, target
@@ -95,7 +95,7 @@ def main() -> int:
         per_phase = int(args.seconds * 3000)
         for name, (_process, target) in servers.items():  # warm up: page cache, rule caches, code paths
             loadgen.run(target, SETTLE, settle_bodies(visits, today, 1000, f"W{name[:2]}"), concurrency=args.concurrency,
-                        seconds=2)
+                        seconds=2, callers=settle_callers(visits, 1000))
         for round_no in range(args.rounds):
             row = {}
             # Each round settles other persons (the same ones for every variant): a person settling again and again
@@ -106,7 +106,8 @@ def main() -> int:
                 bodies = settle_bodies(round_visits, today, per_phase,
                                        f"{name[:2]}{round_no}{int(time.time()) % 100000:05d}")
                 before = benchlib.cpu_s(process.pid)
-                result = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds)
+                result = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds,
+                                     callers=settle_callers(round_visits, per_phase))
                 used = benchlib.cpu_s(process.pid) - before
                 row[name] = {"ok": result.ok, "errors": result.summary()["errors"], "rpc_per_s": round(result.rate, 1),
                              "server_cpu_s": round(used, 3), "cpu_us_per_settlement": round(used / result.ok * 1e6, 1)}
