@@ -32,14 +32,15 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service import authorization, errors, identity, logs
 from medsettle.service.app import App
 from medsettle.service.identity import INSTITUTION, Caller
+from medsettle.service.layers import MethodLayer
 from medsettle.store.errors import StoreUnavailable
 
 
-class Access(grpc.aio.ServerInterceptor):
+class Access(MethodLayer):
     def __init__(self, app: App, *, insecure: bool) -> None:
+        super().__init__()
         self.app = app
         self.insecure = insecure
-        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         self._lookups = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._lookup_rate = RateLimitItemPerMinute(app.limits.person_lookups_per_minute)
 
@@ -56,19 +57,6 @@ class Access(grpc.aio.ServerInterceptor):
             return peer  # the proxy's own calls: its health checks
         caller = tls.caller_forwarded(forwarded[0]) if len(forwarded) == 1 else None
         return None if caller is None or caller.kind == identity.PROXY else caller
-
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        return None if handler is None else self.wrap(handler_call_details.method, handler)
-
-    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """`handler` of `method`, run only for a verified caller it authorizes (built once per method)."""
-        cached = self._handlers.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self._wrap(method, handler)
-        self._handlers[method] = (handler, wrapped)
-        return wrapped
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         rules = authorization.rules_of(method)

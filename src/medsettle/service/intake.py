@@ -28,6 +28,7 @@ from medsettle import metrics
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, logs
+from medsettle.service.layers import MethodLayer
 
 KIB = 2**10
 MIB = 2**20
@@ -151,33 +152,16 @@ class Admission:
 UNCOUNTED_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
 
 
-class IntakeInterceptor(grpc.aio.ServerInterceptor):
+class IntakeInterceptor(MethodLayer):
     """Unary-request handlers get their slot and their decoded request from here; streaming requests (reflection)
     pass untouched."""
 
     def __init__(self, admission: Admission) -> None:
+        super().__init__()
         self.admission = admission
-        # The wrapped handler of each method, built once: the handler behind it is the same object every call.
-        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        return None if handler is None else self.wrap(handler_call_details.method, handler)
-
-    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """`handler` of `method` with its slot and its decoded request from here (built once per method)."""
-        if handler.request_streaming or handler.request_deserializer is None:
-            return handler
-        cached = self._handlers.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self._wrap(method, handler)
-        self._handlers[method] = (handler, wrapped)
-        return wrapped
+    def _applies_to(self, handler: grpc.RpcMethodHandler) -> bool:
+        return not handler.request_streaming and handler.request_deserializer is not None
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         name = _short(method)

@@ -20,6 +20,34 @@ class Layer(Protocol):
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler: ...
 
 
+class MethodLayer(grpc.aio.ServerInterceptor):
+    """A layer that builds its wrapper of each method's handler once (`_wrap`): the handler behind a method is the
+    same object every call. Usable as an interceptor too (intercept_service), which looks the wrapper up per call."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        return None if handler is None else self.wrap(handler_call_details.method, handler)
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if not self._applies_to(handler):
+            return handler
+        cached = self._handlers.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._handlers[method] = (handler, wrapped)
+        return wrapped
+
+    def _applies_to(self, handler: grpc.RpcMethodHandler) -> bool:
+        return True
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        raise NotImplementedError
+
+
 class Layers:
     """`layers` outermost first: a call meets layers[0] first, as with grpc.aio.server(interceptors=layers)."""
 
