@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
 import loadgen  # noqa: E402
-from ceiling import SETTLE, settle_bodies, settle_callers  # noqa: E402
-from mtls import cpu_s  # noqa: E402
+from benchlib import cpu_s, settle_bodies, settle_callers  # noqa: E402
+from ceiling import SETTLE  # noqa: E402
 
 SHARD = "shard-1"
 

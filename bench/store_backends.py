@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tests.fault.test_failover: the drill
 
 import benchlib  # noqa: E402
-from ceiling import SETTLE, check_sample, settle_bodies, settle_callers  # noqa: E402
+from benchlib import settle_bodies, settle_callers  # noqa: E402
+from ceiling import SETTLE, check_sample  # noqa: E402
 from workers import drive, ensure_node_driver, write_bodies  # noqa: E402
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
