@@ -89,6 +89,11 @@ def clone_psn_no(n: int) -> str:
     return f"P9{n:04d}"
 
 
+def person_of_request(request_id: str) -> str:
+    """The clone a load's request `<prefix>-<n>` settles for: each of CLONES in turn."""
+    return clone_psn_no(int(request_id.rsplit("-", 1)[1]) % CLONES)
+
+
 def build_nation(location: str, map_size_bytes: int = 2**30) -> None:
     """tests/world.py plus CLONES copies of P001 (no cards, so their credentials do not collide), into an LMDB data
     directory or a postgresql:// store."""

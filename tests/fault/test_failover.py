@@ -33,6 +33,7 @@ from tests.fault.harness import (
     clone_psn_no,
     free_port,
     gateway_channel,
+    person_of_request,
     settle_request,
     status_reason,
     stubs,
@@ -112,17 +113,13 @@ class Gateways:
             return
 
 
-def _person_of(request_id: str) -> str:
-    return clone_psn_no(int(request_id.rsplit("-", 1)[1]) % CLONES)
-
-
 def _sender(target: str, gateways: Gateways, prefix: str, stop: threading.Event) -> None:
     with gateway_channel(target) as channel:
         settlements = stubs(channel)[0]
         n = 0
         while not stop.is_set():
             request_id = f"{prefix}-{n:05d}"
-            gateways.send(settlements, request_id, _person_of(request_id), time.monotonic() + ANSWER_S_MAX)
+            gateways.send(settlements, request_id, person_of_request(request_id), time.monotonic() + ANSWER_S_MAX)
             n += 1
 
 
@@ -173,7 +170,7 @@ def drill(layout: ha.Layout, work_dir: pathlib.Path, dbname: str = ha.DATABASE) 
         with gateway_channel(server.target) as channel:
             settlements = stubs(channel)[0]
             for request_id, first in gateways.acknowledged.items():
-                again = settlements.SettleOutpatient(settle_request(request_id, psn_no=_person_of(request_id)),
+                again = settlements.SettleOutpatient(settle_request(request_id, psn_no=person_of_request(request_id)),
                                                      timeout=10)
                 assert again.SerializeToString(deterministic=True) == first, request_id
                 held = settlements.GetSettlement(settlement_pb2.GetSettlementRequest(

@@ -22,6 +22,7 @@ from tests.fault.harness import (
     build_nation,
     clone_psn_no,
     gateway_channel,
+    person_of_request,
     settle_request,
     stubs,
 )
@@ -47,10 +48,6 @@ class Ledger:
                 self.acknowledged[request_id] = answer.SerializeToString(deterministic=True)
 
 
-def _person_of(request_id: str) -> str:
-    return clone_psn_no(int(request_id.rsplit("-", 1)[1]) % CLONES)
-
-
 def _send(target: str, ledger: Ledger, prefix: str, stop: threading.Event) -> None:
     with gateway_channel(target) as channel:
         settlements = stubs(channel)[0]
@@ -58,7 +55,7 @@ def _send(target: str, ledger: Ledger, prefix: str, stop: threading.Event) -> No
         while not stop.is_set():
             request_id = f"{prefix}-{n:05d}"
             try:
-                answer = settlements.SettleOutpatient(settle_request(request_id, psn_no=_person_of(request_id)),
+                answer = settlements.SettleOutpatient(settle_request(request_id, psn_no=person_of_request(request_id)),
                                                       timeout=10)
             except grpc.RpcError:
                 answer = None  # the server died under it: the gateway does not know what happened
@@ -73,11 +70,11 @@ def _check_and_settle_leftovers(target: str, ledger: Ledger, prefix: str = "") -
         settlements = stubs(channel)[0]
         for request_id in sorted(ledger.unknown):
             ledger.record(request_id, settlements.SettleOutpatient(
-                settle_request(request_id, psn_no=_person_of(request_id)), timeout=10))
+                settle_request(request_id, psn_no=person_of_request(request_id)), timeout=10))
         for request_id, first in ledger.acknowledged.items():
             if not request_id.startswith(prefix):
                 continue
-            again = settlements.SettleOutpatient(settle_request(request_id, psn_no=_person_of(request_id)), timeout=10)
+            again = settlements.SettleOutpatient(settle_request(request_id, psn_no=person_of_request(request_id)), timeout=10)
             assert again.SerializeToString(deterministic=True) == first, request_id
             setl_id = again.settlement.setl_id
             held = settlements.GetSettlement(settlement_pb2.GetSettlementRequest(fixmedins_code=GZ, setl_id=setl_id),
