@@ -32,6 +32,7 @@ import lmdb
 
 from medsettle.store.errors import StoreFailed, StoreFull, StoreUnavailable
 from medsettle.store.keyspace_store import KeyspaceStore
+from medsettle.store.tallies import Tallies
 from medsettle.store.view import Sequences, WriteView
 
 T = TypeVar("T")
@@ -170,11 +171,12 @@ class GroupCommitWriter:
         try:
             with env.begin(write=True) as parent:
                 sequences = Sequences()  # ids: one counter read and one write per batch, not per id
+                tallies = Tallies()  # sketches and statistics: one read and one write per row and batch
                 for job, future in work:
                     child = env.begin(write=True, parent=parent)
-                    mark = sequences.mark()
+                    mark, tallies_mark = sequences.mark(), tallies.mark()
                     try:
-                        view = WriteView(child, self.store.dbs, sequences)
+                        view = WriteView(child, self.store.dbs, sequences, tallies)
                         view.shard_index = self.store.config.shard_index
                         result = job(view)
                     except _BATCH_FAILURES:
@@ -183,13 +185,15 @@ class GroupCommitWriter:
                     except BaseException as error:  # noqa: BLE001 - handed to the waiting request
                         child.abort()
                         sequences.rollback(mark)
+                        tallies.rollback(tallies_mark)
                         outcomes.append((future, False, error))
                     else:
                         child.commit()
                         outcomes.append((future, True, result))
-                counters = WriteView(parent, self.store.dbs)
+                batch_view = WriteView(parent, self.store.dbs)
                 for name, value in sequences.changed().items():
-                    counters.put_counter(name, value)
+                    batch_view.put_counter(name, value)
+                batch_view.write_back(tallies)
             # Leaving the block committed the batch durably (sync=True): only now answer anyone.
         except (lmdb.MapFullError, StoreFull) as error:
             self.full = True
