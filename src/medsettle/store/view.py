@@ -75,7 +75,6 @@ from medsettle.store.rows import (
     RequestRecord,
     StayLine,
 )
-from medsettle.store.tallies import MISSING, Tallies
 
 KEYSPACES = (
     "persons",
@@ -205,12 +204,6 @@ def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
     assert "\x00" not in province and "\x00" not in med_list_codg and "\x00" not in begndate, (province, med_list_codg)
     assert len(province) <= MAX_PART_BYTES and len(med_list_codg) <= MAX_PART_BYTES and len(begndate) <= MAX_PART_BYTES
     return f"{province}\x00{med_list_codg}\x00".encode("ascii") + _descending(begndate)
-
-
-def sketch_key(kind: str, owner: str, code: str) -> bytes:
-    # Built for every distinct item of every settlement: in one step, like a catalog key (kind, owner and code are
-    # codes, checked where they entered by convert.code: no NUL inside, at most 40 characters).
-    return f"{kind}\x00{owner}\x00{code}".encode("ascii")
 
 
 # Reference data (catalog versions, policies, institutions, insured-place parameters) changes only by a push, and
@@ -520,10 +513,9 @@ class View:
         return stays
 
     def sketch(self, kind: str, owner: str, code: str) -> AmountSketch | None:
-        return self._sketch_at(sketch_key(kind, owner, code))
-
-    def _sketch_at(self, raw_key: bytes) -> AmountSketch | None:
-        data = self.txn.get(raw_key, db=self.dbs["sketches"])
+        # Read for every distinct item of every settlement: the key is built in one step, like a catalog key
+        # (kind, owner and code are codes: no NUL inside).
+        data = self.txn.get(f"{kind}\x00{owner}\x00{code}".encode("ascii"), db=self.dbs["sketches"])
         return None if data is None else _decode_sketch(data)
 
     def flag(self, flag_id: str) -> Flag | None:
@@ -571,12 +563,9 @@ class View:
 
     def stats_rows(self, date: str, limit: int) -> Iterator[tuple[tuple[str, str, str], DayStats]]:
         """((treatment province, insured province, fixmedins_code), stats) of one day."""
-        for raw, row in self._stats_of_day(date, limit):
+        for raw, row in self._scan("stats", prefix(date), DayStats, limit=limit):
             _, treated, insured, fixmedins_code = keys.parts(raw)
             yield (treated, insured, fixmedins_code), row
-
-    def _stats_of_day(self, date: str, limit: int) -> Iterator[tuple[bytes, DayStats]]:
-        return self._scan("stats", prefix(date), DayStats, limit=limit)
 
     def refusal_entry(self, date: str, fixmedins_code: str, request_id: str) -> RefusalEntry | None:
         return self._get("refusal_log", key(date, fixmedins_code, request_id), RefusalEntry)
@@ -619,17 +608,14 @@ class Sequences:
 
 
 class WriteView(View):
-    """Reads and writes inside one write transaction (`sequences` and `tallies`: the batch's counters and
-    supervision rows, when in a batch of the group-commit writer; else every write goes to the transaction)."""
+    """Reads and writes inside one write transaction (`sequences`: the batch's counters, when in a batch)."""
 
     _memoize = False
     shard_index: int | None = None  # the store is this shard of a sharded deployment (set by Store.write)
 
-    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequences: Sequences | None = None,
-                 tallies: Tallies | None = None) -> None:
+    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequences: Sequences | None = None) -> None:
         super().__init__(txn, dbs)
         self.sequences = sequences
-        self.tallies = tallies
         self._reference_changed = False
 
     def _reference_written(self) -> None:
@@ -818,19 +804,9 @@ class WriteView(View):
             deleted += 1
         return deleted
 
-    def _sketch_at(self, raw_key: bytes) -> AmountSketch | None:
-        if self.tallies is not None:
-            held = self.tallies.held("sketches", raw_key)
-            if held is not MISSING:
-                return held
-        return super()._sketch_at(raw_key)
-
     def put_sketch(self, sketch: AmountSketch, kind: str, owner: str, code: str) -> None:
-        raw_key = sketch_key(kind, owner, code)
-        if self.tallies is not None:
-            self.tallies.put("sketches", raw_key, sketch)
-        else:
-            self.txn.put(raw_key, codec.encode(sketch), db=self.dbs["sketches"])
+        # Codes checked where they entered (convert.code: no NUL, at most 40 characters), as for catalog keys.
+        self.txn.put(f"{kind}\x00{owner}\x00{code}".encode("ascii"), codec.encode(sketch), db=self.dbs["sketches"])
 
     def put_flag(self, flag: Flag, *, new: bool) -> None:
         """Write a flag; a new one is also indexed for both provinces, the institution and its settlement."""
@@ -853,26 +829,8 @@ class WriteView(View):
 
     def add_stats(self, date: str, treated: str, insured: str, fixmedins_code: str, delta: DayStats) -> None:
         stats_key = key(date, treated, insured, fixmedins_code)
-        old = MISSING if self.tallies is None else self.tallies.held("stats", stats_key)
-        if old is MISSING:
-            old = self._get("stats", stats_key, DayStats) or DayStats()
-        if self.tallies is not None:
-            self.tallies.put("stats", stats_key, supervision_stats.add(old, delta))
-        else:
-            self._put("stats", stats_key, supervision_stats.add(old, delta))
-
-    def _stats_of_day(self, date: str, limit: int) -> Iterator[tuple[bytes, DayStats]]:
-        if self.tallies is None:
-            return super()._stats_of_day(date, limit)
-        rows = dict(super()._stats_of_day(date, limit))
-        rows.update(self.tallies.under("stats", prefix(date)))  # the batch's rows, as its jobs left them
-        assert len(rows) <= limit, f"stats of {date} exceeded {limit} rows"
-        return iter(sorted(rows.items()))
-
-    def write_back(self, tallies: Tallies) -> None:
-        """A batch's supervision rows, each written once (Tallies)."""
-        for space, raw_key, record in tallies.changed():
-            self._put(space, raw_key, record)
+        old = self._get("stats", stats_key, DayStats) or DayStats()
+        self._put("stats", stats_key, supervision_stats.add(old, delta))
 
     def put_refusal_entry(self, entry: RefusalEntry) -> None:
         self._put("refusal_log", key(entry.date, entry.fixmedins_code, entry.request_id), entry)

@@ -32,7 +32,6 @@ import lmdb
 
 from medsettle.store.errors import StoreFailed, StoreFull, StoreUnavailable
 from medsettle.store.keyspace_store import KeyspaceStore
-from medsettle.store.tallies import Tallies
 from medsettle.store.view import Sequences, WriteView
 
 T = TypeVar("T")
@@ -171,12 +170,11 @@ class GroupCommitWriter:
         try:
             with env.begin(write=True) as parent:
                 sequences = Sequences()  # ids: one counter read and one write per batch, not per id
-                tallies = Tallies()  # sketches and statistics: one read and one write per row and batch
                 for job, future in work:
                     child = env.begin(write=True, parent=parent)
-                    mark, tallies_mark = sequences.mark(), tallies.mark()
+                    mark = sequences.mark()
                     try:
-                        view = WriteView(child, self.store.dbs, sequences, tallies)
+                        view = WriteView(child, self.store.dbs, sequences)
                         view.shard_index = self.store.config.shard_index
                         result = job(view)
                     except _BATCH_FAILURES:
@@ -185,15 +183,13 @@ class GroupCommitWriter:
                     except BaseException as error:  # noqa: BLE001 - handed to the waiting request
                         child.abort()
                         sequences.rollback(mark)
-                        tallies.rollback(tallies_mark)
                         outcomes.append((future, False, error))
                     else:
                         child.commit()
                         outcomes.append((future, True, result))
-                batch_view = WriteView(parent, self.store.dbs)
+                counters = WriteView(parent, self.store.dbs)
                 for name, value in sequences.changed().items():
-                    batch_view.put_counter(name, value)
-                batch_view.write_back(tallies)
+                    counters.put_counter(name, value)
             # Leaving the block committed the batch durably (sync=True): only now answer anyone.
         except (lmdb.MapFullError, StoreFull) as error:
             self.full = True
