@@ -25,7 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench import benchlib
 from medsettle.cluster import fanout
 from medsettle.cluster.envoy import HEALTH_INTERVAL_S, UNHEALTHY_THRESHOLD
-from medsettle.domain import clearing, region
+from medsettle.domain import clearing, flags, region
 from medsettle.service.placement import INSURED_PLACE_KEY, SHARD_KEY
 from medsettle.v1 import (
     clearing_pb2,
@@ -36,6 +36,8 @@ from medsettle.v1 import (
     reference_data_pb2_grpc,
     settlement_pb2,
     settlement_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
 )
 from tests.cluster import harness
 from tests.cluster.harness import routed
@@ -167,6 +169,71 @@ def test_settlements_land_on_the_shard_of_their_insured_place_and_clearing_equal
         differs = fanout.reconcile_detail(nation.channel(OPS), nation.shard_map.names, detail)
         assert not differs.match and [d.setl_id for d in differs.amounts_differ] == [wrong.setl_id]
     assert spread or len(institutions) >= len(nation.shard_map.names)
+
+
+def test_supervision_gathered_from_every_shard_equals_one_host(nation, every_visit, insured_of, today, tmp_path):
+    """Statistics and flags gathered from the shards (cluster/supervision_gather.py) are what one host holding the
+    same settlements answers. Runs before any test that sends calls through Envoy only."""
+    import json
+    import subprocess
+    import sys
+
+    from medsettle.cluster import supervision_gather, up
+
+    raised = 0
+    for chosen in every_visit.values():
+        for visit in chosen[4:6]:  # persons the first test did not settle
+            request = _settle_request(visit, today)
+            insured = insured_of[visit.psn_no]
+            asker = f"province:{region.province_of(insured)}"
+            for target in ("", nation.single_target):
+                setl = _settle(nation, visit, request, insured, target).settlement
+                flag = supervision_pb2.RaiseFlagRequest(request_id=f"Q{request.request_id}", setl_id=setl.setl_id,
+                                                        note="请核查 / please check")
+                supervision_pb2_grpc.SupervisionServiceStub(nation.channel(asker, target)).RaiseFlag(
+                    flag, metadata=routed(insured, flag.request_id), timeout=10)
+            raised += 1
+
+    single = supervision_pb2_grpc.SupervisionServiceStub(nation.channel(OPS, nation.single_target))
+    asked = supervision_pb2.GetSupervisionStatsRequest(begndate=today, enddate=today, institutions_limit=1000)
+    gathered = supervision_gather.supervision_stats(nation.channel(OPS), nation.shard_map.names, asked)
+    assert gathered.complete
+    assert gathered.response == single.GetSupervisionStats(asked)
+    assert gathered.response.totals.setl_cnt >= 2 * len(nation.shard_map.names)
+    # A province sees its own part, gathered as on one host.
+    province = f"province:{region.province_of(insured_of[every_visit[nation.shard_map.names[0]][4].psn_no])}"
+    mine = supervision_pb2.GetSupervisionStatsRequest(begndate=today, enddate=today)
+    own = supervision_gather.supervision_stats(nation.channel(province), nation.shard_map.names, mine).response
+    assert own == supervision_pb2_grpc.SupervisionServiceStub(
+        nation.channel(province, nation.single_target)).GetSupervisionStats(mine)
+
+    def described(flags) -> list[tuple]:  # ids differ between the shards and the host; everything else does not
+        return sorted((f.rule_id, f.source, f.fixmedins_code, f.psn_no, f.insuplc_admdvs, f.mdtrtarea_admvs,
+                       f.amount, f.status, f.text_zh) for f in flags)
+
+    listed = supervision_pb2.ListFlagsRequest(begndate=today, enddate=today)
+    all_flags = supervision_gather.flags(nation.channel(OPS), nation.shard_map.names, listed)
+    on_one_host = single.ListFlags(supervision_pb2.ListFlagsRequest(begndate=today, enddate=today, limit=1000))
+    assert all_flags.complete and not on_one_host.next_page_token
+    assert described(all_flags.flags) == described(on_one_host.flags)
+    assert [f.flag_id for f in all_flags.flags] == sorted(f.flag_id for f in all_flags.flags)
+    assert sum(f.rule_id == flags.REQUEST_RULE_ID for f in all_flags.flags) == raised
+    shortened = supervision_gather.flags(nation.channel(OPS), nation.shard_map.names, listed, flags_max=1)
+    assert len(shortened.flags) == 1 and not shortened.complete
+
+    # The command line: the same figures.
+    command = [sys.executable, "-m", "medsettle.cli", "cluster", "stats", "--json", "--target", nation.target,
+               "--tls-dir", str(nation.tls_dir), "--begndate", today, "--enddate", today, "--institutions", "1000"]
+    shown = subprocess.run([*command, "--shard-map", str(nation.cluster_dir / up.MAP_FILE)], capture_output=True,
+                           text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert int(json.loads(shown.stdout)["totals"]["setl_cnt"]) == gathered.response.totals.setl_cnt
+    flags_shown = subprocess.run([sys.executable, "-m", "medsettle.cli", "cluster", "flags", "--target",
+                                  nation.target, "--tls-dir", str(nation.tls_dir), "--begndate", today, "--enddate",
+                                  today, "--shard-map", str(nation.cluster_dir / up.MAP_FILE)],
+                                 capture_output=True, text=True, timeout=120)
+    assert flags_shown.returncode == 0, flags_shown.stderr
+    assert flags_shown.stdout.splitlines()[-1] == f"{len(all_flags.flags):,} flags"
 
 
 def test_identity_is_the_callers_end_to_end_and_unroutable_calls_get_a_stable_reason(nation, visits, insured_of):

@@ -142,3 +142,14 @@ def test_statistics_add_up_and_define_the_rates():
     settled = stats.add(day, stats.DayStats(setl_cnt=7))
     assert stats.direct_settlement_rate_bp(settled) == 7_000 and stats.filing_share_bp(settled) == 6_667
     assert stats.direct_settlement_rate_bp(stats.DayStats()) == 0
+
+
+def test_an_answers_figures_read_back_as_the_figures_they_were_made_from():
+    """What cluster/supervision_gather.py adds across shards: an answer's figures, read back exactly."""
+    from medsettle.service import supervision_convert as sc
+
+    day = stats.add(stats.total([stats.of_refusal(("NO_FILING",)), stats.of_flags(["A", "B", "A"]),
+                                 stats.of_deduction(500)]),
+                    stats.DayStats(setl_cnt=7, reversal_cnt=1, medfee_sumamt_fen=123_456, fund_pay_sumamt_fen=-78))
+    assert sc.stats_of_pb(sc.stats_pb(day)) == day
+    assert sc.stats_of_pb(sc.stats_pb(stats.DayStats())) == stats.DayStats()

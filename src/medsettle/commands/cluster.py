@@ -1,6 +1,6 @@
 """`medsettle cluster ...`: run a sharded nation on one machine (cluster/up.py), write Envoy's configuration and the
 Kubernetes manifests from a shard map, add a shard offline, and gather what every shard holds a part of (the monthly
-statement)."""
+statement, the supervision statistics and flags)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,26 @@ def register(commands) -> None:
     statement.add_argument("--close", action="store_true", help="each shard closes its part first (a past month)")
     statement.add_argument("--out", default="", help="write the canonical bytes to this file")
     statement.set_defaults(run=_statement)
+
+    # Supervision gathered from every shard (cluster/supervision_gather.py), as the caller may see it on each.
+    stats = sub.add_parser("stats", help="supervision statistics gathered from every shard (GetSupervisionStats "
+                                         "as one host would answer; default caller national:ops, --as to change)")
+    flags = sub.add_parser("flags", help="flags gathered from every shard, oldest first (ListFlags to its end)")
+    for gathering in (stats, flags):
+        gathering.add_argument("--shard-map", required=True)
+        gathering.add_argument("--begndate", default="", help="YYYY-MM-DD (default: see the RPC)")
+        gathering.add_argument("--enddate", default="", help="YYYY-MM-DD (default: today)")
+        # Filters (the RPC's mdtrtarea_admvs, insuplc_admdvs, fixmedins_code; the global --insuplc-admdvs routes a
+        # call about one person, which a gathering is not).
+        gathering.add_argument("--treated-province", default="", help="province of treatment, xx0000")
+        gathering.add_argument("--insured-province", default="", help="insured province, xx0000")
+        gathering.add_argument("--institution", default="", help="fixmedins_code")
+    stats.add_argument("--institutions", type=int, default=0, help="the busiest institutions listed (default 50)")
+    stats.set_defaults(run=_stats)
+    flags.add_argument("--rule-id", default="")
+    flags.add_argument("--status", default="", help="OPEN, CLEARED or CONFIRMED")
+    flags.add_argument("--max", type=int, default=10_000, help="flags at most (default 10,000)")
+    flags.set_defaults(run=_flags)
 
 
 def _shard_names(path: str) -> tuple[str, ...]:
@@ -165,3 +185,70 @@ def _statement(args) -> int:
         pathlib.Path(args.out).write_bytes(found.canonical)
     return exits.OK
 
+
+
+def _gathered(args, gather):
+    """`gather(channel, shards)` as the caller, with one-line errors: a refusal, or a shard that could not answer."""
+    import grpc
+
+    from medsettle import connect
+    from medsettle.cluster import fanout
+
+    with connect.channel(args, "national:ops") as channel:
+        try:
+            return gather(channel, _shard_names(args.shard_map))
+        except fanout.NotEverywhere as partial:
+            raise exits.CommandError(str(partial), exits.UNREACHABLE) from None
+        except grpc.RpcError as error:
+            raise exits.CommandError(f"{error.code().name}: {error.details()}", exits.REFUSED) from None
+
+
+def _stats(args) -> int:
+    from medsettle import client
+    from medsettle.cluster import supervision_gather
+    from medsettle.domain.money import format_fen
+    from medsettle.v1 import supervision_pb2 as pb
+
+    request = pb.GetSupervisionStatsRequest(
+        begndate=args.begndate, enddate=args.enddate, mdtrtarea_admvs=args.treated_province,
+        insuplc_admdvs=args.insured_province, fixmedins_code=args.institution, institutions_limit=args.institutions)
+    found = _gathered(args, lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
+    if args.json:
+        client.print_json(found.response)
+    else:
+        totals = found.response.totals
+        print(f"settled {totals.setl_cnt:,}  reversed {totals.reversal_cnt:,}  refused {totals.refused_cnt:,} "
+              f"(filing {totals.filing_refused_cnt:,})  direct settlement rate {totals.direct_settlement_rate / 100:.2f}%"
+              f"  medfee {format_fen(totals.medfee_sumamt)}  fund {format_fen(totals.fund_pay_sumamt)} yuan  "
+              f"flags {sum(c.count for c in totals.flags):,}  deducted {format_fen(totals.deducted)} yuan")
+        for pair in found.response.by_pair:
+            print(f"  {pair.mdtrtarea_admvs} <- {pair.insuplc_admdvs}  settled {pair.stats.setl_cnt:>8,}  refused "
+                  f"{pair.stats.refused_cnt:>6,}  rate {pair.stats.direct_settlement_rate / 100:6.2f}%")
+    if not found.complete:
+        print(f"note: a shard listed {supervision_gather.INSTITUTIONS_ASKED} institutions: the busiest list may miss "
+              f"some; narrow the period or filter by province", file=sys.stderr)
+    return exits.OK
+
+
+def _flags(args) -> int:
+    from medsettle import client
+    from medsettle.cluster import supervision_gather
+    from medsettle.domain.money import format_fen
+    from medsettle.v1 import supervision_pb2 as pb
+
+    if not 0 < args.max <= supervision_gather.FLAGS_MAX_DEFAULT:
+        raise exits.CommandError(f"--max must be 1..{supervision_gather.FLAGS_MAX_DEFAULT:,}")
+    request = pb.ListFlagsRequest(
+        mdtrtarea_admvs=args.treated_province, insuplc_admdvs=args.insured_province, fixmedins_code=args.institution,
+        rule_id=args.rule_id, status=args.status, begndate=args.begndate, enddate=args.enddate)
+    found = _gathered(args, lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
+    if args.json:
+        client.print_json(pb.ListFlagsResponse(flags=found.flags))
+    else:
+        for flag in found.flags:
+            print(f"{flag.flag_id}  {flag.flag_date}  {flag.status:<9} {flag.rule_id:<12} {flag.fixmedins_code}  "
+                  f"{flag.mdtrtarea_admvs} <- {flag.insuplc_admdvs}  {format_fen(flag.amount)} yuan")
+        print(f"{len(found.flags):,} flags")
+    if not found.complete:
+        print(f"note: stopped at --max {args.max:,}: there are more", file=sys.stderr)
+    return exits.OK

@@ -88,6 +88,17 @@ def stats_pb(s: stats.DayStats) -> pb.SupervisionStats:
         deduction_cnt=s.deduction_cnt, deducted=s.deducted_fen)
 
 
+def stats_of_pb(figures: pb.SupervisionStats) -> stats.DayStats:
+    """The figures of an answer as the domain adds them (the rates are worked out again from the sums)."""
+    return stats.DayStats(
+        setl_cnt=figures.setl_cnt, reversal_cnt=figures.reversal_cnt, medfee_sumamt_fen=figures.medfee_sumamt,
+        fund_pay_sumamt_fen=figures.fund_pay_sumamt, refused_cnt=figures.refused_cnt,
+        filing_refused_cnt=figures.filing_refused_cnt,
+        refusals=tuple(stats.Count(code=c.code, n=c.count) for c in figures.refusals),
+        flags=tuple(stats.Count(code=c.code, n=c.count) for c in figures.flags),
+        deduction_cnt=figures.deduction_cnt, deducted_fen=figures.deducted)
+
+
 def viewer_of(caller: identity.Caller) -> flags.Viewer:
     """The verified caller (the access interceptor's) as the supervision rules see it."""
     return flags.Viewer(kind=caller.kind, id=caller.id)
