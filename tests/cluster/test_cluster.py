@@ -421,3 +421,31 @@ def test_medsettle_load_pushes_every_batch_to_every_shard_and_a_rerun_writes_not
     # Without the map the push would reach one shard only: refused, nothing written.
     one = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert one.returncode == 1 and "SHARD_REQUIRED" in one.stderr and "nothing was written" in one.stderr
+
+
+def test_the_demo_day_plays_through_envoy_and_reviews_every_shards_flags(nation, today):
+    """`medsettle demo day --shard-map`: every call about a person names their insured place, and each place of
+    treatment reviews its open flags gathered from every shard, so none is left open today."""
+    import re
+    import subprocess
+    import sys
+
+    from medsettle.cluster import supervision_gather, up
+
+    shard_map = str(nation.cluster_dir / up.MAP_FILE)
+    asked = supervision_pb2.GetSupervisionStatsRequest(begndate=today, enddate=today)
+    before = supervision_gather.supervision_stats(nation.channel(OPS), nation.shard_map.names, asked).response.totals
+    played = subprocess.run([sys.executable, "-m", "medsettle.cli", "demo", "day", "--target", nation.target,
+                             "--tls-dir", str(nation.tls_dir), "--shard-map", shard_map, "--persons", "4",
+                             "--persons-per-province", str(harness.PERSONS)], capture_output=True, text=True,
+                            timeout=300)
+    assert played.returncode == 0, played.stdout + played.stderr
+    settled, _refused, reversed_ = map(int, re.search(r"settled (\d+), refused (\d+), reversed (\d+)",
+                                                      played.stdout).groups())
+    assert settled > 0
+    after = supervision_gather.supervision_stats(nation.channel(OPS), nation.shard_map.names, asked).response.totals
+    assert after.setl_cnt - before.setl_cnt == settled
+    assert after.reversal_cnt - before.reversal_cnt == reversed_
+    still_open = supervision_gather.flags(nation.channel(OPS), nation.shard_map.names, supervision_pb2.ListFlagsRequest(
+        status="OPEN", begndate=today, enddate=today))
+    assert still_open.complete and not still_open.flags

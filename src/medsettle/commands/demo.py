@@ -13,6 +13,8 @@ def register(commands) -> None:
     day.add_argument("--persons", type=int, default=60, help="persons of each of 8 insured provinces")
     day.add_argument("--persons-per-province", type=int, default=PERSONS_PER_PROVINCE_DEFAULT,
                      help="as the nation was seeded")
+    day.add_argument("--shard-map", default="", help="against a sharded deployment (--target its Envoy): the cluster's "
+                                                     "shard map, to gather each province's flags from every shard")
     day.set_defaults(run=cmd_demo_day)
 
 

@@ -7,6 +7,10 @@ deduction, clear the rest) and an insured place raises a 协查请求.
 Only public RPCs, as a hospital gateway and the provincial platforms would call them; who the person is and where
 they filed is asked of the server (FilingService), institution codes come from the demo nation's fixed layout.
 Every request id carries a run tag, so running it twice makes a second day's worth, not replays.
+
+Against a sharded deployment (`--target` Envoy, `--shard-map` the cluster's map) every call about a person names
+their insured place (`x-insuplc-admdvs`, which a single host ignores) and the review lists each province's flags
+from every shard (cluster/supervision_gather.py), as a gateway and a provincial platform would there.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from medsettle.demo import nation
 from medsettle.domain import dates, region
 from medsettle.domain.money import format_fen
 from medsettle.service.clock import Clock
+from medsettle.service.placement import INSURED_PLACE_KEY
 from medsettle.v1 import (
     common_pb2,
     filing_pb2,
@@ -78,9 +83,15 @@ class Callers:
             channel.close()
 
 
+def _about(insuplc_admdvs: str) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call about a person insured in `insuplc_admdvs` (routes it on a sharded deployment)."""
+    return ((INSURED_PLACE_KEY, region.province_of(insuplc_admdvs)),)
+
+
 class Day:
-    def __init__(self, callers: Callers, persons_per_province: int, tag: str) -> None:
+    def __init__(self, callers: Callers, persons_per_province: int, tag: str, shards: tuple[str, ...] = ()) -> None:
         self.callers = callers
+        self.shards = shards  # a sharded deployment's shards: flags are gathered from each
         operator = callers(OPERATOR)
         self.filings = filing_pb2_grpc.FilingServiceStub(operator)
         self.reference = reference_data_pb2_grpc.ReferenceDataServiceStub(operator)
@@ -129,7 +140,8 @@ class Day:
         self.tally.requests += 1
         try:
             setl = self._settle(fixmedins_code).SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
-                request_id=self._request_id(fixmedins_code), claim=claim), timeout=CALL_TIMEOUT_S).settlement
+                request_id=self._request_id(fixmedins_code), claim=claim), metadata=_about(psn_no[1:7]),
+                timeout=CALL_TIMEOUT_S).settlement
         except grpc.RpcError as error:
             self.tally.refused[error.details().split(":")[0]] += 1
             return None
@@ -143,15 +155,17 @@ class Day:
         try:
             mdtrt_id = self._settle(fixmedins_code).Admit(settlement_pb2.AdmitRequest(
                 request_id=self._request_id(fixmedins_code), person=person_pb2.PersonRef(psn_no=psn_no),
-                fixmedins_code=fixmedins_code, med_type="21", begndate=begndate), timeout=CALL_TIMEOUT_S).mdtrt_id
+                fixmedins_code=fixmedins_code, med_type="21", begndate=begndate), metadata=_about(psn_no[1:7]),
+                timeout=CALL_TIMEOUT_S).mdtrt_id
             self._settle(fixmedins_code).UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
                 request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id,
-                fee_lines=self._lines(province, STAY_LINES, begndate)), timeout=CALL_TIMEOUT_S)
+                fee_lines=self._lines(province, STAY_LINES, begndate)), metadata=_about(psn_no[1:7]),
+                timeout=CALL_TIMEOUT_S)
             if settle:
                 self.tally.requests += 1
                 setl = self._settle(fixmedins_code).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                     request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id),
-                    timeout=CALL_TIMEOUT_S).settlement
+                    metadata=_about(psn_no[1:7]), timeout=CALL_TIMEOUT_S).settlement
                 self.tally.settled += 1
                 self.settled.append(setl)
             return mdtrt_id
@@ -161,7 +175,7 @@ class Day:
 
     def where(self, psn_no: str) -> list[str]:
         """Institutions (networked for everything) in the region of the person's latest filing in force today."""
-        filings = self.filings.ListFilings(filing_pb2.ListFilingsRequest(psn_no=psn_no),
+        filings = self.filings.ListFilings(filing_pb2.ListFilingsRequest(psn_no=psn_no), metadata=_about(psn_no[1:7]),
                                            timeout=CALL_TIMEOUT_S).filings
         live = [f for f in filings if not f.revoked_date and (not f.enddate or f.enddate >= self.today)]
         if not live:
@@ -206,7 +220,7 @@ class Day:
                 try:
                     setl = self._settle(first).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                         request_id=self._request_id(first), fixmedins_code=first, mdtrt_id=mdtrt_id),
-                        timeout=CALL_TIMEOUT_S).settlement
+                        metadata=_about(psn_no[1:7]), timeout=CALL_TIMEOUT_S).settlement
                     self.tally.settled += 1
                     self.settled.append(setl)
                 except grpc.RpcError as error:
@@ -216,7 +230,7 @@ class Day:
             if setl is not None:
                 self._settle(first).ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
                     request_id=self._request_id(first), fixmedins_code=first, setl_id=setl.setl_id),
-                    timeout=CALL_TIMEOUT_S)
+                    metadata=_about(psn_no[1:7]), timeout=CALL_TIMEOUT_S)
                 self.tally.reversed += 1
                 self.visit(psn_no, first, [(0, 1)])
         else:
@@ -230,12 +244,9 @@ class Day:
             insured = region.province_of(setl.insuplc_admdvs)
             self._supervision(insured).RaiseFlag(spb.RaiseFlagRequest(
                 request_id=f"Q{self.tag}{self.sequence:06d}", setl_id=setl.setl_id, note="请核查该次就诊的真实性"),
-                timeout=CALL_TIMEOUT_S)
+                metadata=_about(insured), timeout=CALL_TIMEOUT_S)
         for n, province in enumerate(region.PROVINCES):
-            found = self._supervision(province).ListFlags(spb.ListFlagsRequest(
-                mdtrtarea_admvs=province, status="OPEN", begndate=self.today, enddate=self.today, limit=1000),
-                timeout=CALL_TIMEOUT_S).flags
-            for m, flag in enumerate(found):
+            for m, flag in enumerate(self._open_flags(province)):
                 deduct = flag.clearing_amount // 5 if (n + m) % 3 == 0 else 0
                 if deduct and self._decide(flag, "CONFIRM", deduct, "经核查确属违规，予以拒付", province):
                     self.tally.confirmed += 1
@@ -243,12 +254,22 @@ class Day:
                 elif self._decide(flag, "CLEAR", 0, "经核查属合理诊疗", province):
                     self.tally.cleared += 1
 
+    def _open_flags(self, province: str) -> list[spb.Flag]:
+        """Today's open flags of a place of treatment, from every shard when there are shards."""
+        asked = spb.ListFlagsRequest(mdtrtarea_admvs=province, status="OPEN", begndate=self.today,
+                                     enddate=self.today, limit=1000)
+        if not self.shards:
+            return list(self._supervision(province).ListFlags(asked, timeout=CALL_TIMEOUT_S).flags)
+        from medsettle.cluster import supervision_gather
+
+        return supervision_gather.flags(self.callers(f"province:{province}"), self.shards, asked).flags
+
     def _decide(self, flag: spb.Flag, decision: str, deduct: int, note: str, province: str) -> bool:
         """One decision; False when the rules refuse it (a deduction on a settlement reversed since)."""
         try:
             self._supervision(province).ReviewFlag(spb.ReviewFlagRequest(
                 request_id=f"V{decision[:2]}{self.tag}{flag.flag_id[-8:]}", flag_id=flag.flag_id, decision=decision,
-                deduct=deduct, note=note), timeout=CALL_TIMEOUT_S)
+                deduct=deduct, note=note), metadata=_about(flag.insuplc_admdvs), timeout=CALL_TIMEOUT_S)
             return True
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
@@ -256,13 +277,14 @@ class Day:
             return False
 
 
-def run(connect: Callable[[str], grpc.Channel], persons_per_province: int, persons: int) -> Tally:
+def run(connect: Callable[[str], grpc.Channel], persons_per_province: int, persons: int,
+        shards: tuple[str, ...] = ()) -> Tally:
     """Play the day: `persons` persons of each insured province in INSURED_PROVINCES. `connect("kind:id")` makes a
-    channel on which calls are made as that caller (connect.channel_as)."""
+    channel on which calls are made as that caller (connect.channel_as); `shards`: a sharded deployment's."""
     tag = time.strftime("%H%M%S")
     callers = Callers(connect)
     try:
-        day = Day(callers, persons_per_province, tag)
+        day = Day(callers, persons_per_province, tag, shards)
         for province in INSURED_PROVINCES:
             for serial in range(1, min(persons, persons_per_province) + 1):
                 day.person(serial, nation.person_no(province, serial))
@@ -275,7 +297,14 @@ def run(connect: Callable[[str], grpc.Channel], persons_per_province: int, perso
 def main(args) -> int:
     started = time.perf_counter()
     try:
-        tally = run(lambda caller: connect.channel_as(args, caller), args.persons_per_province, args.persons)
+        shards = ()
+        if args.shard_map:
+            import pathlib
+
+            from medsettle.domain import shards as shard_maps
+
+            shards = shard_maps.parse(pathlib.Path(args.shard_map).read_bytes()).names
+        tally = run(lambda caller: connect.channel_as(args, caller), args.persons_per_province, args.persons, shards)
     except grpc.RpcError as error:
         print(f"the server did not answer as expected: {error.code().name} {error.details()}")
         return 1
