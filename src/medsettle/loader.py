@@ -21,7 +21,6 @@ import pathlib
 import re
 import secrets
 import sys
-import time
 from dataclasses import dataclass
 
 import grpc
@@ -42,8 +41,6 @@ BATCH_RECORDS_MAX = 20_000  # the server's records_per_push_max
 CATALOG_BATCH_RECORDS_MAX = 50_000  # the server's items_per_push_max
 MESSAGE_BYTES_MAX = 16 * 2**20
 PUSH_TIMEOUT_S = 300
-ATTEMPTS_MAX = 3  # a batch whose answer was lost (UNAVAILABLE, DEADLINE_EXCEEDED) is sent again, same request id
-RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = exits.OK, exits.REFUSED, exits.USAGE
 
 # kind -> (short code for request ids, field of the push request that holds the records, the RPC)
@@ -173,14 +170,7 @@ def _call(stub, part: Part, request, shard: str = ""):
 
     method = getattr(stub, PUSHES[part.kind][2])
     metadata = fanout.shard_metadata(shard, request.request_id) if shard else ()
-    for attempt in range(1, ATTEMPTS_MAX + 1):
-        try:
-            return method(request, timeout=PUSH_TIMEOUT_S, metadata=metadata)
-        except grpc.RpcError as error:
-            if error.code() not in RETRYABLE or attempt == ATTEMPTS_MAX:
-                raise
-            time.sleep(0.5 * attempt)  # the same request id: a push that did commit answers as a retry
-    raise AssertionError("unreachable")
+    return fanout.call_retrying(method, request, metadata=metadata, timeout_s=PUSH_TIMEOUT_S)
 
 
 def _total_key(kind: str, shard: str) -> str:

@@ -20,7 +20,7 @@ from medsettle.domain import clearing, reconciliation
 from medsettle.service.placement import REQUEST_ID_KEY, SHARD_KEY
 from medsettle.v1 import clearing_pb2, clearing_pb2_grpc
 
-ATTEMPTS_MAX = 3  # UNAVAILABLE or DEADLINE_EXCEEDED: the same request again (the same request id)
+ATTEMPTS_MAX = 3  # UNAVAILABLE or DEADLINE_EXCEEDED (a lost answer): the same request again, the same request id
 RETRY_PAUSE_S = 0.5
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 CALL_TIMEOUT_S = 300
@@ -42,9 +42,9 @@ class NotEverywhere(Exception):
                          f"send it again: a shard that has it answers as before)")
 
 
-def call_shard(method: Callable, request, shard: str, *, timeout_s: float = CALL_TIMEOUT_S):
-    """One shard's answer, retried with the same request while the shard is unavailable."""
-    metadata = shard_metadata(shard, getattr(request, "request_id", ""))
+def call_retrying(method: Callable, request, *, metadata: tuple = (), timeout_s: float = CALL_TIMEOUT_S):
+    """An answer, the same request sent again while the server is unavailable or its answer was lost (a mutating
+    call carries its request id, so one that did commit answers the retry as it answered first)."""
     for attempt in range(1, ATTEMPTS_MAX + 1):
         try:
             return method(request, metadata=metadata, timeout=timeout_s)
@@ -53,6 +53,12 @@ def call_shard(method: Callable, request, shard: str, *, timeout_s: float = CALL
                 raise
             time.sleep(RETRY_PAUSE_S * attempt)
     raise AssertionError("unreachable")
+
+
+def call_shard(method: Callable, request, shard: str, *, timeout_s: float = CALL_TIMEOUT_S):
+    """One shard's answer, retried with the same request while the shard is unavailable."""
+    return call_retrying(method, request, metadata=shard_metadata(shard, getattr(request, "request_id", "")),
+                         timeout_s=timeout_s)
 
 
 def every_shard(method: Callable, request, shards: tuple[str, ...], *,
