@@ -2,12 +2,13 @@
 for the settlements of its own insured provinces, and the answers are combined here into what one host holding the
 whole nation would answer.
 
-- Statistics are sums of per-day, per-pair and per-institution rows, so every shard's figures are added with the
-  domain's own `supervision_stats.add` and the rates worked out again from the sums (never averaged). The busiest
-  institutions are ranked again from the sums; to rank them right each shard is asked for as many as it lists
-  (INSTITUTIONS_ASKED), and when a shard lists that many the ranking past its list is not known: `complete` says so.
-- Flags are listed oldest first, in flag id order (an id begins with its date), as one host lists them; each shard is paged to the end (up
-  to `flags_max` in all) and the lists merged.
+- Statistics are sums of per-day, per-pair and per-institution rows: every shard's figures are added with the
+  domain's own `supervision_stats.add` and the answer is built from the sums as one host builds it
+  (`supervision_convert.stats_response`: rates worked out again, never averaged; the busiest institutions ranked
+  again). To rank them right each shard is asked for as many as it lists (INSTITUTIONS_ASKED); when a shard lists
+  that many, the ranking past its list is not known, and `complete` says so.
+- Flags are listed oldest first, in flag id order (an id begins with its date), as one host lists them: each shard
+  is paged to the end (up to `flags_max` in all) and the lists merged.
 
 Authorization is each shard's: the caller sees there what it would see on one host (a province its own flags).
 """
@@ -59,15 +60,7 @@ def supervision_stats(channel: grpc.Channel, shards: tuple[str, ...],
             _summed(by_pair, (pair.mdtrtarea_admvs, pair.insuplc_admdvs), pair.stats)
         for institution in answer.by_institution:
             _summed(by_institution, (institution.fixmedins_code, institution.mdtrtarea_admvs), institution.stats)
-    # The same ranking as one host's (service/supervision.py): most settlements and refusals first, then the key.
-    busiest = sorted(by_institution.items(), key=lambda kv: (-(kv[1].setl_cnt + kv[1].refused_cnt), kv[0]))
-    response = pb.GetSupervisionStatsResponse(
-        totals=sc.stats_pb(stats.total(by_day.values())),
-        by_day=[pb.DayStats(date=d, stats=sc.stats_pb(s)) for d, s in sorted(by_day.items())],
-        by_pair=[pb.PairStats(mdtrtarea_admvs=t, insuplc_admdvs=i, stats=sc.stats_pb(s))
-                 for (t, i), s in sorted(by_pair.items())],
-        by_institution=[pb.InstitutionStats(fixmedins_code=code, mdtrtarea_admvs=t, stats=sc.stats_pb(s))
-                        for (code, t), s in busiest[:listed]])
+    response = sc.stats_response(by_day, by_pair, by_institution, listed)
     return GatheredStats(response=response,
                          complete=all(len(answer.by_institution) < INSTITUTIONS_ASKED for answer in answers))
 

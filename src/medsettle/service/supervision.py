@@ -270,13 +270,6 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
                         by_day[day] = stats.add(by_day.get(day, stats.DayStats()), row)
                         by_pair[(t, i)] = stats.add(by_pair.get((t, i), stats.DayStats()), row)
                         by_institution[(code, t)] = stats.add(by_institution.get((code, t), stats.DayStats()), row)
-            busiest = sorted(by_institution.items(), key=lambda kv: (-(kv[1].setl_cnt + kv[1].refused_cnt), kv[0]))
-            return pb.GetSupervisionStatsResponse(
-                totals=sc.stats_pb(stats.total(by_day.values())),
-                by_day=[pb.DayStats(date=d, stats=sc.stats_pb(s)) for d, s in sorted(by_day.items())],
-                by_pair=[pb.PairStats(mdtrtarea_admvs=t, insuplc_admdvs=i, stats=sc.stats_pb(s))
-                         for (t, i), s in sorted(by_pair.items())],
-                by_institution=[pb.InstitutionStats(fixmedins_code=code, mdtrtarea_admvs=t, stats=sc.stats_pb(s))
-                                for (code, t), s in busiest[:listed]])
+            return sc.stats_response(by_day, by_pair, by_institution, listed)
 
         return await asyncio.to_thread(read)

@@ -88,6 +88,20 @@ def stats_pb(s: stats.DayStats) -> pb.SupervisionStats:
         deduction_cnt=s.deduction_cnt, deducted=s.deducted_fen)
 
 
+def stats_response(by_day: dict[str, stats.DayStats], by_pair: dict[tuple[str, str], stats.DayStats],
+                   by_institution: dict[tuple[str, str], stats.DayStats], listed: int) -> pb.GetSupervisionStatsResponse:
+    """The answer of GetSupervisionStats from its rows: by day, by (treated, insured) pair and by (institution,
+    treated); the busiest `listed` institutions first (most settlements and refusals, then the key)."""
+    busiest = sorted(by_institution.items(), key=lambda kv: (-(kv[1].setl_cnt + kv[1].refused_cnt), kv[0]))
+    return pb.GetSupervisionStatsResponse(
+        totals=stats_pb(stats.total(by_day.values())),
+        by_day=[pb.DayStats(date=d, stats=stats_pb(s)) for d, s in sorted(by_day.items())],
+        by_pair=[pb.PairStats(mdtrtarea_admvs=t, insuplc_admdvs=i, stats=stats_pb(s))
+                 for (t, i), s in sorted(by_pair.items())],
+        by_institution=[pb.InstitutionStats(fixmedins_code=code, mdtrtarea_admvs=t, stats=stats_pb(s))
+                        for (code, t), s in busiest[:listed]])
+
+
 def stats_of_pb(figures: pb.SupervisionStats) -> stats.DayStats:
     """The figures of an answer as the domain adds them (the rates are worked out again from the sums)."""
     return stats.DayStats(
