@@ -162,18 +162,14 @@ def _split(args) -> int:
 def _statement(args) -> int:
     import secrets
 
-    from medsettle import connect
     from medsettle.cluster import fanout
     from medsettle.domain import clearing
 
     if not clearing.is_month(args.month):
         raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
-    with connect.channel(args, "national:clearing") as channel:
-        try:
-            found = fanout.statement(channel, _shard_names(args.shard_map), args.month, close_request_id=close_id)
-        except fanout.NotEverywhere as partial:
-            raise exits.CommandError(f"statement {args.month}: {partial}", exits.REFUSED) from None
+    found = _gathered(args, "national:clearing", f"statement {args.month}: ",
+                      lambda channel, shards: fanout.statement(channel, shards, args.month, close_request_id=close_id))
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
     for position in found.statement.positions:
@@ -187,20 +183,17 @@ def _statement(args) -> int:
 
 
 
-def _gathered(args, gather):
-    """`gather(channel, shards)` as the caller, with one-line errors: a refusal, or a shard that could not answer."""
-    import grpc
-
+def _gathered(args, default_caller: str, what: str, gather):
+    """`gather(channel, shards)` as the caller (--as, else `default_caller`); a shard that could not answer is one
+    line naming the shards that did (a refusal is cli.py's one line, as for any call)."""
     from medsettle import connect
     from medsettle.cluster import fanout
 
-    with connect.channel(args, "national:ops") as channel:
+    with connect.channel(args, default_caller) as channel:
         try:
             return gather(channel, _shard_names(args.shard_map))
         except fanout.NotEverywhere as partial:
-            raise exits.CommandError(str(partial), exits.UNREACHABLE) from None
-        except grpc.RpcError as error:
-            raise exits.CommandError(f"{error.code().name}: {error.details()}", exits.REFUSED) from None
+            raise exits.CommandError(f"{what}{partial}", exits.REFUSED) from None
 
 
 def _stats(args) -> int:
@@ -212,7 +205,8 @@ def _stats(args) -> int:
     request = pb.GetSupervisionStatsRequest(
         begndate=args.begndate, enddate=args.enddate, mdtrtarea_admvs=args.treated_province,
         insuplc_admdvs=args.insured_province, fixmedins_code=args.institution, institutions_limit=args.institutions)
-    found = _gathered(args, lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
+    found = _gathered(args, "national:ops", "stats: ",
+                      lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
     if args.json:
         client.print_json(found.response)
     else:
@@ -241,7 +235,8 @@ def _flags(args) -> int:
     request = pb.ListFlagsRequest(
         mdtrtarea_admvs=args.treated_province, insuplc_admdvs=args.insured_province, fixmedins_code=args.institution,
         rule_id=args.rule_id, status=args.status, begndate=args.begndate, enddate=args.enddate)
-    found = _gathered(args, lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
+    found = _gathered(args, "national:ops", "flags: ",
+                      lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
     if args.json:
         client.print_json(pb.ListFlagsResponse(flags=found.flags))
     else:
