@@ -15,7 +15,7 @@ import lmdb
 
 from medsettle.store.errors import StoreFull, StoreLayoutError, StoreMissing
 from medsettle.store.keyspace_store import STORE_LAYOUT, KeyspaceStore
-from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN
+from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN_KEY, new_reference_token
 
 __all__ = ["STORE_LAYOUT", "Store", "StoreConfig", "StoreFull", "StoreLayoutError", "StoreMissing", "holds_store"]
 MAP_SIZE_BYTES_DEFAULT = 64 * 2**30  # sparse: the file grows as data does; raise for a national data set
@@ -76,8 +76,8 @@ class Store(KeyspaceStore):
             raise StoreLayoutError(f"{self.config.path} has store layout {int(held)}; this release reads {STORE_LAYOUT}")
         # Every store has a reference token of its own (view.REFERENCE_TOKEN), so that no two stores opened in one
         # process ever share a cached reference row.
-        if txn.get(REFERENCE_TOKEN.encode(), db=meta) is None:
-            txn.put(REFERENCE_TOKEN.encode(), os.urandom(8).hex().encode("ascii"), db=meta)
+        if txn.get(REFERENCE_TOKEN_KEY, db=meta) is None:
+            txn.put(REFERENCE_TOKEN_KEY, new_reference_token(), db=meta)
 
     def close(self) -> None:
         self.env.close()

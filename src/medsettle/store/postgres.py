@@ -35,7 +35,6 @@ That cache holds rows as bytes; above it, the views keep decoded rows per proces
 
 from __future__ import annotations
 
-import os
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -55,7 +54,7 @@ from medsettle.store.errors import (
     StoreUnavailable,
 )
 from medsettle.store.keyspace_store import STORE_LAYOUT, KeyspaceStore
-from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN
+from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN_KEY, new_reference_token
 
 # pg_advisory_xact_lock key of the writers (any 64-bit number unique to medsettle in the database: "medsettl").
 WRITE_LOCK_KEY = 0x6D65647365747430
@@ -64,7 +63,6 @@ FIRST_PAGE_ROWS = 4  # a positioning read (a catalog or policy version) needs on
 NEXT_PAGE_ROWS = 256  # a scan goes on in pages of this many rows
 CONNECTIONS_PER_THREAD_MAX = 8  # nested snapshots on one thread are rare; more is a leak
 GENERATION_TABLE = "reference_generation"
-_REFERENCE_TOKEN_KEY = REFERENCE_TOKEN.encode("ascii")
 _SYNC_REP_WARNING = "synchronous replication"  # PostgreSQL's warning when a commit was not confirmed by a standby
 
 
@@ -226,7 +224,7 @@ class PgEnv:
         # A read snapshot's reference token (view.REFERENCE_TOKEN: the key of the views' per-process cache of decoded
         # reference rows) is this store's nonce and the generation its BEGIN read: no round trip for it, and no
         # two stores opened in one process share a token.
-        self.token_prefix = os.urandom(8).hex().encode("ascii") + b":"
+        self.token_prefix = new_reference_token() + b":"
 
     def begin(self, write: bool = False, parent: PgTxn | None = None, buffers: bool = False) -> PgTxn:
         if parent is not None:
@@ -349,7 +347,7 @@ class PgTxn:
                 if found is not txn:
                     return default if found is None else found
                 txn = txn.parent
-        elif db == "meta" and raw_key == _REFERENCE_TOKEN_KEY:
+        elif db == "meta" and raw_key == REFERENCE_TOKEN_KEY:
             return self.env.token_prefix + str(self.generation).encode("ascii")
         elif db in reference_cache.CACHED_KEYSPACES:
             found = self.env.cache.rows(self.generation, db, "get", raw_key, lambda: self._get(db, raw_key))

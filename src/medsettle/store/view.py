@@ -212,6 +212,13 @@ def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
 # per process (a settlement's ten catalog look-ups, its institution, policy and insured place are dictionary hits),
 # and the first snapshot after a push, in any worker, reads afresh. Bounded: emptied when full.
 REFERENCE_TOKEN = "reference_token"
+REFERENCE_TOKEN_KEY = REFERENCE_TOKEN.encode("ascii")  # its meta key (one part: key() would give the same bytes)
+
+
+def new_reference_token() -> bytes:
+    return os.urandom(8).hex().encode("ascii")
+
+
 REFERENCE_ROWS_MAX = 200_000
 _reference_rows: dict[tuple, Any] = {}
 _MISSING = object()
@@ -245,7 +252,7 @@ class View:
     def reference_token(self) -> bytes:
         """Changes with every write of reference data (b"" in a store no push has touched since this release)."""
         if self._token is None:
-            self._token = bytes(self.txn.get(key(REFERENCE_TOKEN), db=self.dbs["meta"]) or b"")
+            self._token = bytes(self.txn.get(REFERENCE_TOKEN_KEY, db=self.dbs["meta"]) or b"")
         return self._token
 
     def _cursor(self, space: str) -> lmdb.Cursor:
@@ -621,7 +628,7 @@ class WriteView(View):
     def _reference_written(self) -> None:
         """Reference data changes in this transaction: a new token, so that no process serves a cached row of it."""
         if not self._reference_changed:
-            self.txn.put(key(REFERENCE_TOKEN), os.urandom(8).hex().encode("ascii"), db=self.dbs["meta"])
+            self.txn.put(REFERENCE_TOKEN_KEY, new_reference_token(), db=self.dbs["meta"])
             self._reference_changed = True
 
     def _put(self, space: str, raw_key: bytes, record: Any) -> None:
