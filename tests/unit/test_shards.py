@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from medsettle import tls
@@ -71,3 +72,46 @@ def test_a_statement_gathered_from_shards_is_the_one_host_statement_byte_for_byt
 def test_the_forwarded_caller_is_the_one_medsettle_uri_of_the_last_element(header, caller):
     found = tls.caller_forwarded(header)
     assert (found.uri if found else None) == caller
+
+
+class _Failed(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._code.name
+
+
+def test_a_lost_answer_is_asked_again_with_the_same_request_and_a_refusal_is_not(monkeypatch):
+    """fanout.call_retrying (gathering calls and the loader's pushes): UNAVAILABLE or DEADLINE_EXCEEDED is sent
+    again, the same request object with the same metadata (so its request id makes a committed push answer as
+    before), at most ATTEMPTS_MAX times; anything else is raised at once."""
+    from medsettle.cluster import fanout
+
+    monkeypatch.setattr(fanout, "RETRY_PAUSE_S", 0.0)
+    sent: list[tuple] = []
+
+    def method(outcomes):
+        def call(request, metadata, timeout):
+            sent.append((request, metadata))
+            outcome = outcomes.pop(0)
+            if isinstance(outcome, grpc.StatusCode):
+                raise _Failed(outcome)
+            return outcome
+        return call
+
+    request, metadata = object(), (("x-medsettle-request-id", "R1"),)
+    lost = [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, "answer"]
+    assert fanout.call_retrying(method(lost), request, metadata=metadata) == "answer"
+    assert sent == [(request, metadata)] * 3
+    sent.clear()
+    with pytest.raises(grpc.RpcError) as refused:
+        fanout.call_retrying(method([grpc.StatusCode.INVALID_ARGUMENT, "never"]), request, metadata=metadata)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and len(sent) == 1
+    sent.clear()
+    with pytest.raises(grpc.RpcError):
+        fanout.call_retrying(method([grpc.StatusCode.UNAVAILABLE] * fanout.ATTEMPTS_MAX + ["late"]), request)
+    assert len(sent) == fanout.ATTEMPTS_MAX
