@@ -160,7 +160,7 @@ class IntakeInterceptor(MethodLayer):
         super().__init__()
         self.admission = admission
 
-    def _applies_to(self, handler: grpc.RpcMethodHandler) -> bool:
+    def _applies_to(self, method: str, handler: grpc.RpcMethodHandler) -> bool:
         return not handler.request_streaming and handler.request_deserializer is not None
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:

@@ -32,7 +32,7 @@ class MethodLayer(grpc.aio.ServerInterceptor):
         return None if handler is None else self.wrap(handler_call_details.method, handler)
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        if not self._applies_to(handler):
+        if not self._applies_to(method, handler):
             return handler
         cached = self._handlers.get(method)
         if cached is not None and cached[0] is handler:
@@ -41,7 +41,7 @@ class MethodLayer(grpc.aio.ServerInterceptor):
         self._handlers[method] = (handler, wrapped)
         return wrapped
 
-    def _applies_to(self, handler: grpc.RpcMethodHandler) -> bool:
+    def _applies_to(self, method: str, handler: grpc.RpcMethodHandler) -> bool:
         return True
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:

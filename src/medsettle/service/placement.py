@@ -23,6 +23,7 @@ from medsettle.domain import reasons, region
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.shards import ShardMap
 from medsettle.service import errors, logs
+from medsettle.service.layers import MethodLayer
 
 INSURED_PLACE_KEY = "x-insuplc-admdvs"  # the insured place (参保地) of the person a call concerns
 SHARD_KEY = "x-medsettle-shard"  # the shard a push or a gathering call is meant for
@@ -99,31 +100,21 @@ def routing_refusal(shard_map: ShardMap, shard_name: str, method: str,
     return None if owner == shard_name else Refusal(reasons.WRONG_SHARD, detail=detail)
 
 
-class ShardGuard(grpc.aio.ServerInterceptor):
+class ShardGuard(MethodLayer):
     """On a shard: refuses, before anything is read, a call that is not this shard's (routing_refusal)."""
 
     def __init__(self, shard_map: ShardMap, shard_name: str) -> None:
+        super().__init__()
         assert shard_map.shard(shard_name) is not None, shard_name
         self.shard_map = shard_map
         self.shard_name = shard_name
 
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        refusal = routing_refusal(self.shard_map, self.shard_name, method,
-                                  tuple(handler_call_details.invocation_metadata or ()))
-        if handler is None or refusal is None:
-            return handler
-        assert handler.unary_unary is not None, f"{method}: every placed RPC is unary"
-        refuse = self._refuse(method, refusal)
-        return grpc.unary_unary_rpc_method_handler(refuse, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
+    def _applies_to(self, method: str, handler: grpc.RpcMethodHandler) -> bool:
+        return placement_of(method) != ANY
 
-    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """`handler` of `method` run only when the call is this shard's (the check made per call, from its
-        metadata), for service/layers.py."""
-        if placement_of(method) == ANY:
-            return handler
+        metadata)."""
         assert handler.unary_unary is not None, f"{method}: every placed RPC is unary"
         inner = handler.unary_unary
         shard_map, shard_name = self.shard_map, self.shard_name
