@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,8 +49,34 @@ def nation(work_dir: str, persons_per_province: int) -> str:
     from medsettle.store.env import STORE_LAYOUT
 
     base = os.path.join(work_dir, f"nation-{persons_per_province}-layout{STORE_LAYOUT}")
+    if stale_records(base):
+        # Seeded by an older release (records as maps, format 1): every read would pay for converting them, which
+        # no deployment does after `medsettle migrate`, and both trees of an A/B would be measured on it.
+        print(f"{base}: records of an older format; seeding it again", file=sys.stderr)
+        shutil.rmtree(base)
     seed(base, persons_per_province)
     return base
+
+
+def stale_records(data_dir: str) -> bool:
+    """Whether a seeded nation holds reference records in a format this release no longer writes (the first
+    record of each seeded keyspace is enough: one release seeds all of them)."""
+    if not (Path(data_dir) / "data.mdb").exists():
+        return False
+    import lmdb
+
+    from medsettle.store import codec
+
+    env = lmdb.open(data_dir, readonly=True, lock=False, max_dbs=64, subdir=True)
+    try:
+        with env.begin() as txn:
+            for name in (b"persons", b"catalog", b"policies", b"institutions"):
+                cursor = txn.cursor(db=env.open_db(name, txn=txn, create=False))
+                if cursor.first() and not codec.is_current(cursor.value()):
+                    return True
+    finally:
+        env.close()
+    return False
 
 
 def seed(data_dir: str, persons_per_province: int, items_per_province: int = 20_000) -> None:

@@ -25,3 +25,28 @@ def test_every_bench_script_imports():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"imported {len(names)}"
+
+
+def test_a_cached_nation_of_an_older_record_format_is_seeded_again(tmp_path, monkeypatch):
+    """The benches share one cached seeded nation: one seeded by a release that wrote records as maps (format 1)
+    would make every read convert them, which no migrated deployment does, and skew both sides of an A/B."""
+    import lmdb
+
+    from medsettle.store import codec
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    def nation_with(first_byte: bytes, name: str) -> str:
+        path = tmp_path / name
+        env = lmdb.open(str(path), max_dbs=64, map_size=1 << 20)
+        with env.begin(write=True) as txn:
+            txn.put(b"P1", first_byte + b"\x90", db=env.open_db(b"persons", txn=txn))
+            for other in (b"catalog", b"policies", b"institutions"):
+                env.open_db(other, txn=txn)
+        env.close()
+        return str(path)
+
+    assert benchlib.stale_records(nation_with(bytes([codec.LEGACY_MAP]), "old"))
+    assert not benchlib.stale_records(nation_with(bytes([codec.ARRAY]), "current"))
+    assert not benchlib.stale_records(str(tmp_path / "not-seeded"))
