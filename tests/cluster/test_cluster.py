@@ -423,6 +423,67 @@ def test_medsettle_load_pushes_every_batch_to_every_shard_and_a_rerun_writes_not
     assert one.returncode == 1 and "SHARD_REQUIRED" in one.stderr and "nothing was written" in one.stderr
 
 
+
+def test_prepaid_alerts_and_the_audit_trail_gathered_from_every_shard(nation, tmp_path):
+    """Alerts (cluster/records_gather.py): each province's from the shard that owns it, in one host's order; a copy
+    left on another shard (as `cluster split` leaves one) is not believed. The audit trail: every shard's entries,
+    each with its shard, oldest first. Runs after the load test, whose push every shard audited."""
+    import json
+    import subprocess
+    import sys
+
+    from medsettle.cluster import records_gather, up
+    from medsettle.domain.prepaid import PrepaidAlert
+
+    def alert(province: str, month: str) -> PrepaidAlert:
+        return PrepaidAlert(insuplc_admdvs=province, year=2026, month=month, usage_bp=8500, warn_threshold_bp=8000,
+                            balance_fen=150_000, funded_fen=1_000_000)
+
+    names = nation.shard_map.names
+    expected = []
+    for number, name in enumerate(names):
+        own = nation.shard_map.shard(name).provinces[0]
+        elsewhere = nation.shard_map.shard(names[(number + 1) % len(names)]).provinces[0]
+        store = nation.shard_store(name)
+        try:
+            with store.write() as view:  # beside the running shard: LMDB has one writer at a time, any process
+                view.put_prepaid_alert(alert(own, "2026-10"))
+                view.put_prepaid_alert(alert(elsewhere, "2026-09"))  # a stale copy: another shard owns it
+        finally:
+            store.close()
+        expected.append((own, 2026, "2026-10", 8500))
+    clearing_caller = nation.channel("national:clearing")
+    gathered = records_gather.prepaid_alerts(clearing_caller, nation.shard_map,
+                                             clearing_pb2.ListPrepaidAlertsRequest())
+    assert [(a.insuplc_admdvs, a.year, a.month, a.usage) for a in gathered.alerts] == sorted(expected)
+    assert not any(a.active for a in gathered.alerts)  # no fund behind them: not active, as on one host
+
+    map_file = str(nation.cluster_dir / up.MAP_FILE)
+    shown = subprocess.run([sys.executable, "-m", "medsettle.cli", "cluster", "alerts", "--json", "--target",
+                            nation.target, "--tls-dir", str(nation.tls_dir), "--shard-map", map_file],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert [a["insuplc_admdvs"] for a in json.loads(shown.stdout)["alerts"]] == sorted(p for p, *_ in expected)
+
+    asked = reference_data_pb2.ListAuditEntriesRequest(method="PutInstitutions", limit=1000)
+    entries = records_gather.audit_entries(nation.channel(OPS), names, asked)
+    stub = reference_data_pb2_grpc.ReferenceDataServiceStub(nation.channel(OPS))
+    each_shard = {name: list(stub.ListAuditEntries(asked, metadata=((SHARD_KEY, name),), timeout=10).entries)
+                  for name in names}
+    assert all(each_shard.values())  # the load test's push: audited by every shard
+    assert sorted((e.shard, e.entry.request_id) for e in entries) == sorted(
+        (name, entry.request_id) for name, listed in each_shard.items() for entry in listed)
+    times = [e.entry.when.ToMilliseconds() for e in entries]
+    assert times == sorted(times)
+    assert len(records_gather.audit_entries(nation.channel(OPS), names, reference_data_pb2.ListAuditEntriesRequest(
+        method="PutInstitutions", limit=1))) == 1
+    listed = subprocess.run([sys.executable, "-m", "medsettle.cli", "cluster", "audit", "--target", nation.target,
+                             "--tls-dir", str(nation.tls_dir), "--shard-map", map_file, "--method",
+                             "PutInstitutions", "--limit", "1000"], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[-1] == f"{len(entries):,} entries"
+    assert {line.split()[0] for line in listed.stdout.splitlines()[:-1]} == set(names)
+
 def test_the_demo_day_plays_through_envoy_and_reviews_every_shards_flags(nation, today):
     """`medsettle demo day --shard-map`: every call about a person names their insured place, and each place of
     treatment reviews its open flags gathered from every shard, so none is left open today."""

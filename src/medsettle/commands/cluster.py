@@ -1,9 +1,10 @@
 """`medsettle cluster ...`: run a sharded nation on one machine (cluster/up.py), write Envoy's configuration and the
 Kubernetes manifests from a shard map, add a shard offline, and gather what every shard holds a part of (the monthly
-statement, the supervision statistics and flags)."""
+statement, the supervision statistics and flags, the prepaid-fund alerts, the audit trail)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import sys
@@ -98,6 +99,22 @@ def register(commands) -> None:
     flags.add_argument("--status", default="", help="OPEN, CLEARED or CONFIRMED")
     flags.add_argument("--max", type=int, default=10_000, help="flags at most (default 10,000)")
     flags.set_defaults(run=_flags)
+
+    # Prepaid-fund alerts and the audit trail gathered from every shard (cluster/records_gather.py).
+    alerts = sub.add_parser("alerts", help="prepaid-fund alerts gathered from every shard, each province's from its "
+                                           "owner (ListPrepaidAlerts; default caller national:clearing)")
+    alerts.add_argument("--shard-map", required=True)
+    alerts.add_argument("--insured-province", default="", help="one insured province, xx0000 (default: all)")
+    alerts.set_defaults(run=_alerts)
+    audit = sub.add_parser("audit", help="every shard's audit trail, each entry with its shard, oldest first "
+                                         "(ListAuditEntries; default caller national:ops)")
+    audit.add_argument("--shard-map", required=True)
+    audit.add_argument("--since", default="", help="entries committed at or after this time (ISO 8601, e.g. "
+                                                   "2026-12-01T00:00:00+08:00)")
+    audit.add_argument("--method", default="", help="one RPC, e.g. PutPolicies")
+    audit.add_argument("--who", default="", help="one caller, medsettle:<kind>:<id>")
+    audit.add_argument("--limit", type=int, default=0, help="entries in all (default 100, at most 1,000)")
+    audit.set_defaults(run=_audit)
 
 
 def _shard_names(path: str) -> tuple[str, ...]:
@@ -246,4 +263,57 @@ def _flags(args) -> int:
         print(f"{len(found.flags):,} flags")
     if not found.complete:
         print(f"note: stopped at --max {args.max:,}: there are more", file=sys.stderr)
+    return exits.OK
+
+
+def _alerts(args) -> int:
+    from medsettle import client
+    from medsettle.cluster import records_gather
+    from medsettle.domain import shards
+    from medsettle.domain.money import format_fen
+    from medsettle.v1 import clearing_pb2
+
+    shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
+    request = clearing_pb2.ListPrepaidAlertsRequest(insuplc_admdvs=args.insured_province)
+    found = _gathered(args, "national:clearing", "alerts: ",
+                      lambda channel, _: records_gather.prepaid_alerts(channel, shard_map, request))
+    if args.json:
+        client.print_json(found)
+    else:
+        for alert in found.alerts:
+            print(f"{alert.insuplc_admdvs} {alert.year} {alert.month}  usage {alert.usage / 100:6.2f}% (threshold "
+                  f"{alert.warn_threshold / 100:.2f}%)  balance {format_fen(alert.balance)} yuan"
+                  f"{'  ACTIVE' if alert.active else ''}")
+        print(f"{len(found.alerts):,} alerts")
+    return exits.OK
+
+
+def _audit(args) -> int:
+    import datetime
+
+    from google.protobuf import json_format
+
+    from medsettle.cluster import records_gather
+    from medsettle.v1 import reference_data_pb2
+
+    request = reference_data_pb2.ListAuditEntriesRequest(method=args.method, who=args.who, limit=args.limit)
+    if args.since:
+        try:
+            since = datetime.datetime.fromisoformat(args.since)
+        except ValueError:
+            raise exits.CommandError(f"--since must be an ISO 8601 time, got {args.since!r}") from None
+        if since.tzinfo is None:
+            raise exits.CommandError(f"--since needs its UTC offset (e.g. +08:00), got {args.since!r}")
+        request.since.FromDatetime(since)
+    found = _gathered(args, "national:ops", "audit: ",
+                      lambda channel, shards: records_gather.audit_entries(channel, shards, request))
+    for each in found:
+        if args.json:
+            entry = json_format.MessageToDict(each.entry, preserving_proto_field_name=True)
+            print(json.dumps({"shard": each.shard, **entry}, ensure_ascii=False))
+        else:
+            print(f"{each.shard}  {each.entry.when.ToDatetime(datetime.UTC).isoformat()}  {each.entry.who}  "
+                  f"{each.entry.method}  {each.entry.request_id}  {each.entry.what}")
+    if not args.json:
+        print(f"{len(found):,} entries")
     return exits.OK
