@@ -208,6 +208,24 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
 
 
+def thread_cpu_s(pid: int) -> dict[str, float]:
+    """utime + stime of a process's threads by role, in seconds: the event loop (the main thread), the group-commit
+    writer (named medsettle-write), gRPC's own threads (event_engine, grpc_*) and any other."""
+    from medsettle.store.writer import THREAD_NAME
+
+    roles = {"loop": 0.0, "writer": 0.0, "grpc": 0.0, "other": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        comm, fields = raw[raw.index("(") + 1:raw.rindex(")")], raw.rsplit(")", 1)[1].split()
+        role = ("loop" if int(task.name) == pid else "writer" if comm == THREAD_NAME.decode() else
+                "grpc" if comm.startswith(("event_engine", "grpc")) else "other")
+        roles[role] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+    return roles
+
+
 # Layers of the server a measurement can leave out (`server(without=...)`), by the class of their interceptor.
 INTERCEPTORS = {"access": "Access", "intake": "IntakeInterceptor"}
 

@@ -20,6 +20,10 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
 --profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads), not
   counted; prints each thread's share and the functions with the most samples (self and inclusive).
 
+Each call's CPU is also split by thread (from /proc/<pid>/task): the event loop (the main thread), the group-commit
+writer (the OS thread medsettle-write; a tree older than that name counts its writer under "other"), gRPC's own
+threads (event_engine, grpc_*) and any other (gRPC's completion-queue poller is a Python thread: it counts there).
+
 Writes bench/out/cpu-<date>.json and prints a table.
 """
 
@@ -58,12 +62,15 @@ def phase(target: str, method: str, bodies: list[bytes], callers: list[str], *, 
           concurrency: int) -> dict:
     """Drive `method` closed-loop; the server's CPU over the phase per call answered OK."""
     pid = benchlib.server.pids[target]
-    before = benchlib.cpu_s(pid)
+    before, threads_before = benchlib.cpu_s(pid), benchlib.thread_cpu_s(pid)
     result = loadgen.run(target, method, bodies, concurrency=concurrency, seconds=seconds, callers=callers)
-    used = benchlib.cpu_s(pid) - before
+    used, threads_after = benchlib.cpu_s(pid) - before, benchlib.thread_cpu_s(pid)
     summary = result.summary()
     summary["server_cpu_s"] = round(used, 3)
     summary["cpu_us_per_call"] = round(used / max(1, result.ok) * 1e6, 1)
+    # Threads that ended during the phase are in the process's total only: the roles may add up to a little less.
+    summary["thread_us_per_call"] = {role: round((threads_after[role] - threads_before[role]) / max(1, result.ok)
+                                                 * 1e6, 1) for role in threads_after}
     return summary
 
 
@@ -248,6 +255,7 @@ def main() -> int:
         report["adjudication_1000_lines_cpu_us"]["before"] = float(done.stdout.split()[-1])
     report["load_average_after"] = os.getloadavg()
     print_medians(report["medians"])
+    print_threads(report["medians"])
     if "parts" in report:
         print_parts(report["parts"])
     print(f"adjudication of {ADJUDICATION_LINES} lines, in-process, us CPU: {report['adjudication_1000_lines_cpu_us']}")
@@ -269,6 +277,8 @@ def medians(report: dict, trees: list[str]) -> dict:
                 continue
             result[name][call] = {
                 "cpu_us_per_call": statistics.median(r[call]["cpu_us_per_call"] for r in rows),
+                "thread_us_per_call": {role: statistics.median(r[call]["thread_us_per_call"][role] for r in rows)
+                                       for role in rows[0][call]["thread_us_per_call"]},
                 "cpu_ratio_to_health": round(statistics.median(
                     r[call]["cpu_us_per_call"] / r["health"]["cpu_us_per_call"] for r in rows), 2),
                 "rate_ratio_to_health": round(statistics.median(
@@ -289,6 +299,15 @@ def print_round(row: dict) -> None:
         cells = "  ".join(f"{call} {m['cpu_us_per_call']:.0f} us ({m['rpc_per_s']:.0f}/s"
                           f"{', errors ' + str(m['errors']) if m['errors'] else ''})" for call, m in calls.items())
         print(f"round {row['round']} {name:6s} load {row['load_average'][0]:.1f}: {cells}", flush=True)
+
+
+def print_threads(result: dict) -> None:
+    print("by thread, median of rounds, us CPU/call: event loop, group-commit writer, gRPC's threads, other")
+    for call in CALLS:
+        for name, calls in result.items():
+            if call in calls:
+                cells = "  ".join(f"{role} {us:7.1f}" for role, us in calls[call]["thread_us_per_call"].items())
+                print(f"  {call:20s} {name:6s} {cells}")
 
 
 def print_medians(result: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import zlib
 
@@ -12,7 +13,7 @@ from medsettle.domain.records import CatalogItem, Institution, Person, Policy, R
 from medsettle.store import codec, keys
 from medsettle.store.env import Store, StoreConfig
 from medsettle.store.rows import AccumulatorRow
-from medsettle.store.writer import GroupCommitWriter, WriterGone
+from medsettle.store.writer import THREAD_NAME, GroupCommitWriter, WriterGone
 
 
 def item(code: str, begndate: str, enddate: str = "", ceiling: int = 100) -> CatalogItem:
@@ -198,6 +199,18 @@ def test_the_writer_survives_any_exception_and_refuses_once_it_is_gone(store):
     with pytest.raises(WriterGone):
         writer.submit(lambda view: None)
 
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread names through prctl(2): Linux only")
+def test_the_writer_thread_has_its_own_name_for_the_operating_system(store):
+    """top -H, ps -L and the benchmarks' per-thread CPU (bench/cpu.py) tell the writer from the event loop by it."""
+    writer = GroupCommitWriter(store)
+    try:
+        assert writer.submit(lambda view: None).result(5) is None  # the thread is running
+        comm = open(f"/proc/self/task/{writer._thread.native_id}/comm", encoding="ascii").read().strip()
+        assert comm == THREAD_NAME.decode("ascii")
+    finally:
+        writer.close()
 
 def test_settlement_day_index(store):
     with store.write() as view:
