@@ -46,7 +46,7 @@ class MonthReport:
         return stats.total(self.by_day.values())
 
 
-def _month_days(month: str) -> list[str]:
+def month_days(month: str) -> list[str]:
     first = f"{month}-01"
     days = [first]
     while clearing.month_of(dates.add_days(days[-1], 1)) == month:
@@ -55,7 +55,7 @@ def _month_days(month: str) -> list[str]:
 
 
 def gather(view: View, month: str) -> MonthReport:
-    found = MonthReport(month=month, days=_month_days(month))
+    found = MonthReport(month=month, days=month_days(month))
     for day in found.days:
         for (treated, insured, code), row in view.stats_rows(day, STATS_ROWS_PER_DAY_MAX):
             for table, row_key in ((found.by_day, day), (found.by_treated, treated), (found.by_insured, insured),
@@ -306,12 +306,9 @@ CHARTS = (("daily_volumes", chart_daily_volumes), ("refusals_by_cause", chart_re
 
 
 def run(location: str, month: str, out_dir: str) -> int:
-    if not clearing.is_month(month):
-        print(f"--month must be YYYY-MM, got {month!r}", file=sys.stderr)
-        return 2
-    plt = pyplot()
+    """The report of one store (a single host, or one shard)."""
+    plt = checked(month)
     if plt is None:
-        print("the report draws with matplotlib: pip install 'medsettle[report]'", file=sys.stderr)
         return 2
     store = open_store(location, create=False)  # a mistyped --data-dir or URL is refused, not created
     try:
@@ -319,6 +316,23 @@ def run(location: str, month: str, out_dir: str) -> int:
             report = gather(view, month)
     finally:
         store.close()
+    return write(plt, report, out_dir)
+
+
+def checked(month: str):
+    """pyplot when the month is well formed and matplotlib is installed; else None, having said why."""
+    if not clearing.is_month(month):
+        print(f"--month must be YYYY-MM, got {month!r}", file=sys.stderr)
+        return None
+    plt = pyplot()
+    if plt is None:
+        print("the report draws with matplotlib: pip install 'medsettle[report]'", file=sys.stderr)
+    return plt
+
+
+def write(plt, report: MonthReport, out_dir: str) -> int:
+    """Print the tables; write them and the charts under out_dir."""
+    month = report.month
     text = tables(report)
     print(text)
     out = pathlib.Path(out_dir)

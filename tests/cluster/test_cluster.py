@@ -236,6 +236,50 @@ def test_supervision_gathered_from_every_shard_equals_one_host(nation, every_vis
     assert flags_shown.stdout.splitlines()[-1] == f"{len(all_flags.flags):,} flags"
 
 
+
+def test_the_months_report_gathered_from_every_shard_is_one_hosts_report(nation, today, tmp_path):
+    """`medsettle report --shard-map` (cluster/report_gather.py): the tables one host holding the same settlements
+    prints, its clearing digest included, and the five charts. Runs right after the supervision test, while the
+    cluster and the single host hold the same settlements, flags and refusals."""
+    import subprocess
+    import sys
+
+    from medsettle import report
+    from medsettle.cluster import report_gather, up
+    from medsettle.store.env import Store, StoreConfig
+
+    month = today[:7]
+    names_store = nation.shard_store(nation.shard_map.names[0])  # reference data: on every shard
+    try:
+        def name_of(code: str) -> str | None:
+            with names_store.read() as view:
+                institution = view.institution(code)
+            return institution.fixmedins_name if institution else None
+
+        gathered = report_gather.gather(nation.channel(OPS), nation.shard_map.names, month, name_of)
+    finally:
+        names_store.close()
+    single_store = Store(StoreConfig(path=str(nation.single_dir), map_size_bytes=2**30))
+    try:
+        with single_store.read() as view:
+            on_one_host = report.gather(view, month)
+    finally:
+        single_store.close()
+    assert gathered.complete
+    assert gathered.report.totals.setl_cnt > 0 and gathered.report.book.statement.pairs
+    assert report.tables(gathered.report) == report.tables(on_one_host)
+
+    out = tmp_path / "report"
+    drawn = subprocess.run([sys.executable, "-m", "medsettle.cli", "report", "--month", month, "--out", str(out),
+                            "--target", nation.target, "--tls-dir", str(nation.tls_dir), "--shard-map",
+                            str(nation.cluster_dir / up.MAP_FILE), "--names-from",
+                            str(nation.cluster_dir / nation.shard_map.names[1])],
+                           capture_output=True, text=True, timeout=300)
+    assert drawn.returncode == 0, drawn.stderr
+    assert (out / f"report_{month}.txt").read_text(encoding="utf-8") == report.tables(on_one_host)
+    for name, _ in report.CHARTS:
+        assert (out / f"{name}_{month}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
 def test_identity_is_the_callers_end_to_end_and_unroutable_calls_get_a_stable_reason(nation, visits, insured_of):
     visit = visits["shard-1"][0]
     hospital = f"institution:{visit.fixmedins_code}"

@@ -66,3 +66,9 @@ def test_report_refuses_a_malformed_month_and_a_directory_without_a_store(tmp_pa
                      "--out", str(tmp_path / "out")]) == 2
     assert "holds no medsettle store" in capsys.readouterr().err
     assert not (tmp_path / "nothing" / "data.mdb").exists()
+    # --names-from names the institutions of a report gathered from shards; one store names its own.
+    assert cli_main(["report", "--month", "2026-03", "--data-dir", str(tmp_path / "nothing"),
+                     "--names-from", str(tmp_path / "nothing")]) == 2
+    assert "--names-from goes with --shard-map" in capsys.readouterr().err
+    assert cli_main(["report", "--month", "2026-13", "--shard-map", str(tmp_path / "shards.json")]) == 2
+    assert "--month must be YYYY-MM" in capsys.readouterr().err

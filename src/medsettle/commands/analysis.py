@@ -1,11 +1,12 @@
 """`medsettle clearing run` and `medsettle report`: a month's statement and supervision report, read from the store
-(no server needed); files go under the data directory unless --out says where."""
+(no server needed), or for a sharded deployment gathered from every shard through the proxy (`report --shard-map`);
+files go under the data directory unless --out says where."""
 
 from __future__ import annotations
 
 import pathlib
 
-from medsettle import store_option
+from medsettle import exits, store_option
 
 
 def register(commands) -> None:
@@ -23,6 +24,12 @@ def register(commands) -> None:
     report.add_argument("--month", required=True, help="YYYY-MM")
     report.add_argument("--out", default="", help="directory for the PNG charts and the tables "
                                                   "(default <data-dir>/report)")
+    # A sharded deployment: every shard's figures through the proxy (--target, --tls-dir, --as; default caller
+    # national:ops), as one host would report them (cluster/report_gather.py).
+    report.add_argument("--shard-map", default="", help="gather the report from every shard of this map instead of "
+                                                         "reading one store")
+    report.add_argument("--names-from", default="", help="with --shard-map: a store holding the reference data (any "
+                                                         "shard's directory or URL) to name institutions; else codes")
     report.set_defaults(run=cmd_report)
 
 
@@ -36,4 +43,41 @@ def cmd_clearing_run(args) -> int:
 def cmd_report(args) -> int:
     from medsettle import report
 
-    return report.run(store_option.location(args), args.month, args.out or str(pathlib.Path(args.data_dir) / "report"))
+    out = args.out or str(pathlib.Path(args.data_dir) / "report")
+    if not args.shard_map:
+        if args.names_from:
+            raise exits.CommandError("--names-from goes with --shard-map (one store names its own institutions)")
+        return report.run(store_option.location(args), args.month, out)
+    return _report_gathered(args, out)
+
+
+def _report_gathered(args, out: str) -> int:
+    import sys
+
+    from medsettle import report
+    from medsettle.cluster import report_gather
+    from medsettle.cluster.supervision_gather import INSTITUTIONS_ASKED
+    from medsettle.commands.cluster import gathered
+    from medsettle.store.open import open_store
+
+    plt = report.checked(args.month)
+    if plt is None:
+        return exits.USAGE
+    names = open_store(args.names_from, create=False) if args.names_from else None
+    try:
+        def name_of(code: str) -> str | None:
+            if names is None:
+                return None
+            with names.read() as view:
+                institution = view.institution(code)
+            return institution.fixmedins_name if institution is not None else None
+
+        found = gathered(args, "national:ops", "report: ",
+                         lambda channel, shards: report_gather.gather(channel, shards, args.month, name_of))
+    finally:
+        if names is not None:
+            names.close()
+    if not found.complete:
+        print(f"note: a shard listed {INSTITUTIONS_ASKED} institutions: the "
+              f"most-flagged may miss some", file=sys.stderr)
+    return report.write(plt, found.report, out)

@@ -185,7 +185,7 @@ def _statement(args) -> int:
     if not clearing.is_month(args.month):
         raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
-    found = _gathered(args, "national:clearing", f"statement {args.month}: ",
+    found = gathered(args, "national:clearing", f"statement {args.month}: ",
                       lambda channel, shards: fanout.statement(channel, shards, args.month, close_request_id=close_id))
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
@@ -200,7 +200,7 @@ def _statement(args) -> int:
 
 
 
-def _gathered(args, default_caller: str, what: str, gather):
+def gathered(args, default_caller: str, what: str, gather):
     """`gather(channel, shards)` as the caller (--as, else `default_caller`); a shard that could not answer is one
     line naming the shards that did (a refusal is cli.py's one line, as for any call)."""
     from medsettle import connect
@@ -222,7 +222,7 @@ def _stats(args) -> int:
     request = pb.GetSupervisionStatsRequest(
         begndate=args.begndate, enddate=args.enddate, mdtrtarea_admvs=args.treated_province,
         insuplc_admdvs=args.insured_province, fixmedins_code=args.institution, institutions_limit=args.institutions)
-    found = _gathered(args, "national:ops", "stats: ",
+    found = gathered(args, "national:ops", "stats: ",
                       lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
     if args.json:
         client.print_json(found.response)
@@ -252,7 +252,7 @@ def _flags(args) -> int:
     request = pb.ListFlagsRequest(
         mdtrtarea_admvs=args.treated_province, insuplc_admdvs=args.insured_province, fixmedins_code=args.institution,
         rule_id=args.rule_id, status=args.status, begndate=args.begndate, enddate=args.enddate)
-    found = _gathered(args, "national:ops", "flags: ",
+    found = gathered(args, "national:ops", "flags: ",
                       lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
     if args.json:
         client.print_json(pb.ListFlagsResponse(flags=found.flags))
@@ -275,7 +275,7 @@ def _alerts(args) -> int:
 
     shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
     request = clearing_pb2.ListPrepaidAlertsRequest(insuplc_admdvs=args.insured_province)
-    found = _gathered(args, "national:clearing", "alerts: ",
+    found = gathered(args, "national:clearing", "alerts: ",
                       lambda channel, _: records_gather.prepaid_alerts(channel, shard_map, request))
     if args.json:
         client.print_json(found)
@@ -305,7 +305,7 @@ def _audit(args) -> int:
         if since.tzinfo is None:
             raise exits.CommandError(f"--since needs its UTC offset (e.g. +08:00), got {args.since!r}")
         request.since.FromDatetime(since)
-    found = _gathered(args, "national:ops", "audit: ",
+    found = gathered(args, "national:ops", "audit: ",
                       lambda channel, shards: records_gather.audit_entries(channel, shards, request))
     for each in found:
         if args.json:
