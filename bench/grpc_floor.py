@@ -36,7 +36,7 @@ def _burn(micros: int) -> None:
         pass
 
 
-def serve(port: int, burn_us: int, ready) -> None:
+def serve(port: int, burn_us: int, ready, options: tuple = ()) -> None:
     import grpc
     import uvloop
 
@@ -48,7 +48,7 @@ def serve(port: int, burn_us: int, ready) -> None:
         return answer
 
     async def main() -> None:
-        server = grpc.aio.server()
+        server = grpc.aio.server(options=options)
         server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
             "floor.Floor", {"Call": grpc.unary_unary_rpc_method_handler(handler)})])
         server.add_insecure_port(f"127.0.0.1:{port}")
@@ -80,10 +80,10 @@ def drive(port: int, seconds: float, concurrency: int, answers) -> None:
     answers.put(uvloop.run(main()))
 
 
-def measure(burn_us: int, seconds: float, concurrency: int) -> dict:
+def measure(burn_us: int, seconds: float, concurrency: int, options: tuple = ()) -> dict:
     context = multiprocessing.get_context("spawn")
     ready, answers, port = context.Event(), context.Queue(), benchlib.free_port()
-    server = context.Process(target=serve, args=(port, burn_us, ready), daemon=True)
+    server = context.Process(target=serve, args=(port, burn_us, ready, options), daemon=True)
     server.start()
     try:
         assert ready.wait(30), "the bare server did not start"
@@ -108,17 +108,26 @@ def main() -> int:
     parser.add_argument("--burn-us", default="0,200,400,800", help="handler CPU per call, comma-separated")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--option", action="append", default=[], help="a server channel argument NAME=VALUE (repeat): "
+                                                                       "measured beside the default server, in turn")
     args = parser.parse_args()
+    options = tuple((name, int(value) if value.isdigit() else value)
+                    for name, _, value in (each.partition("=") for each in args.option))
+    servers = {"default": ()} | ({"options": options} if options else {})
     rows = []
     for round_no in range(args.rounds):
         for burn_us in (int(each) for each in args.burn_us.split(",")):
-            row = {"round": round_no, **measure(burn_us, args.seconds, args.concurrency)}
-            rows.append(row)
-            print(f"round {round_no} burn {row['burn_us']:5d} us: server CPU {row['server_cpu_us_per_call']:7.1f} us/call"
-                  f" ({row['calls_per_s']:,}/s), gRPC and asyncio {row['overhead_us_per_call']:6.1f} us/call", flush=True)
+            for server, server_options in servers.items():
+                row = {"round": round_no, "server": server, **measure(burn_us, args.seconds, args.concurrency,
+                                                                      server_options)}
+                rows.append(row)
+                print(f"round {round_no} {server:8s} burn {row['burn_us']:5d} us: server CPU "
+                      f"{row['server_cpu_us_per_call']:7.1f} us/call ({row['calls_per_s']:,}/s), gRPC and asyncio "
+                      f"{row['overhead_us_per_call']:6.1f} us/call", flush=True)
     benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = benchlib.OUT_DIR / f"grpc-floor-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"machine": benchlib.machine(), "command": " ".join(sys.argv), "rows": rows}, indent=1))
+    path.write_text(json.dumps({"machine": benchlib.machine(), "command": " ".join(sys.argv), "options": options,
+                                "rows": rows}, indent=1))
     print(f"report: {path}")
     return 0
 
