@@ -186,7 +186,7 @@ def _statement(args) -> int:
         raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
     found = gathered(args, "national:clearing", f"statement {args.month}: ",
-                      lambda channel, shards: fanout.statement(channel, shards, args.month, close_request_id=close_id))
+                     lambda channel, shards: fanout.statement(channel, shards, args.month, close_request_id=close_id))
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
     for position in found.statement.positions:
@@ -223,7 +223,7 @@ def _stats(args) -> int:
         begndate=args.begndate, enddate=args.enddate, mdtrtarea_admvs=args.treated_province,
         insuplc_admdvs=args.insured_province, fixmedins_code=args.institution, institutions_limit=args.institutions)
     found = gathered(args, "national:ops", "stats: ",
-                      lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
+                     lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
     if args.json:
         client.print_json(found.response)
     else:
@@ -253,7 +253,7 @@ def _flags(args) -> int:
         mdtrtarea_admvs=args.treated_province, insuplc_admdvs=args.insured_province, fixmedins_code=args.institution,
         rule_id=args.rule_id, status=args.status, begndate=args.begndate, enddate=args.enddate)
     found = gathered(args, "national:ops", "flags: ",
-                      lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
+                     lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
     if args.json:
         client.print_json(pb.ListFlagsResponse(flags=found.flags))
     else:
@@ -276,7 +276,7 @@ def _alerts(args) -> int:
     shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
     request = clearing_pb2.ListPrepaidAlertsRequest(insuplc_admdvs=args.insured_province)
     found = gathered(args, "national:clearing", "alerts: ",
-                      lambda channel, _: records_gather.prepaid_alerts(channel, shard_map, request))
+                     lambda channel, _: records_gather.prepaid_alerts(channel, shard_map, request))
     if args.json:
         client.print_json(found)
     else:
@@ -306,7 +306,7 @@ def _audit(args) -> int:
             raise exits.CommandError(f"--since needs its UTC offset (e.g. +08:00), got {args.since!r}")
         request.since.FromDatetime(since)
     found = gathered(args, "national:ops", "audit: ",
-                      lambda channel, shards: records_gather.audit_entries(channel, shards, request))
+                     lambda channel, shards: records_gather.audit_entries(channel, shards, request))
     for each in found:
         if args.json:
             entry = json_format.MessageToDict(each.entry, preserving_proto_field_name=True)
