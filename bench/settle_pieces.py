@@ -3,7 +3,8 @@
     .venv/bin/python bench/settle_pieces.py
 
 Uses the ceiling's seeded nation (bench/ceiling.py seeds it) and a fresh copy of it. Prints mean microseconds per
-call of each piece and of the whole SettleOutpatient handler (64 concurrent, durable group commit, writer included).
+call of each piece and of the whole SettleOutpatient handler (64 concurrent, durable group commit, writer included),
+that split between the event loop's thread and the writer's (CPU and waits, from /proc), and the writer's jobs alone.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +30,16 @@ def timed(name: str, fn, n: int = 2000) -> float:
     micros = (time.perf_counter_ns() - t0) / n / 1000
     print(f"{name:44s} {micros:8.1f} us")
     return micros
+
+
+def _thread_use(tid: int) -> tuple[float, int]:
+    """A thread of this process: its CPU seconds (utime + stime) and its voluntary context switches (waits: for the
+    GIL, a lock, I/O) from /proc."""
+    task = Path(f"/proc/self/task/{tid}")
+    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+    switches = next(int(row.split()[1]) for row in (task / "status").read_text().splitlines()
+                    if row.startswith("voluntary_ctxt_switches"))
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), switches
 
 
 def main() -> int:
@@ -49,6 +61,21 @@ def main() -> int:
     shutil.copy(os.path.join(base, "data.mdb"), work)
     store = Store(StoreConfig(path=work))
     writer = GroupCommitWriter(store)
+    job_cpu_s = [0.0, 0]  # thread CPU of the writer's jobs, jobs
+
+    def measured(submit):
+        def run(job):
+            def timed(view):
+                started = time.thread_time()
+                try:
+                    return job(view)
+                finally:
+                    job_cpu_s[0] += time.thread_time() - started
+                    job_cpu_s[1] += 1
+            return submit(timed)
+        return run
+
+    writer.run = measured(writer.run)  # every settlement's job passes here (idempotency.Once.run)
     app = App(store=store, writer=writer, clock=Clock())
     svc = SettlementServicer(app)
     tag = f"{int(time.time()) % 100000:05d}"
@@ -94,11 +121,19 @@ def main() -> int:
                 async with gate:
                     await svc.SettleOutpatient(reqs[i], Context())
 
+            loop_tid, writer_tid = threading.get_native_id(), writer._thread.native_id
+            before = {tid: _thread_use(tid) for tid in (loop_tid, writer_tid)}
             t0, c0 = time.perf_counter_ns(), time.process_time_ns()
             await asyncio.gather(*(one(i) for i in range(start, start + n)))
             wall, cpu = (time.perf_counter_ns() - t0) / n / 1000, (time.process_time_ns() - c0) / n / 1000
             print(f"{'SettleOutpatient handler, 64 concurrent':44s} {wall:8.1f} us wall, {cpu:.1f} us CPU (all threads)"
                   f"  (batches {writer.batches}, jobs {writer.jobs})")
+            for name, tid in (("event loop", loop_tid), ("group-commit writer", writer_tid)):
+                (cpu_s, switches), (cpu0_s, switches0) = _thread_use(tid), before[tid]
+                print(f"{'  of which the ' + name:44s} {(cpu_s - cpu0_s) / n * 1e6:8.1f} us CPU, "
+                      f"{(switches - switches0) / n:.1f} waits (voluntary context switches) per settlement")
+            print(f"{'  the writer jobs alone (their thread CPU)':44s} {job_cpu_s[0] / max(1, job_cpu_s[1]) * 1e6:8.1f} "
+                  f"us CPU per settlement")
 
         async def run_serial(start: int, n: int) -> None:
             t0, c0 = time.perf_counter_ns(), time.process_time_ns()
