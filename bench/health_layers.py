@@ -1,0 +1,125 @@
+"""What medsettle adds to the cheapest call: the health check on a bare grpc.aio server against medsettle's server,
+whole and without its layers (access; intake and access), with one driver and one connection.
+
+    .venv/bin/python bench/health_layers.py [--seconds 4] [--rounds 2]
+
+The bare server is grpcio-health-checking's asyncio HealthServicer alone on uvloop (plaintext on loopback); the
+medsettle servers are `serve --insecure` on a fresh copy of the bench nation (benchlib.server, `without=` for the
+layers). The driver is one grpc.aio channel with 64 calls in flight, each naming national operations in
+x-medsettle-caller. Server CPU per call from /proc, as bench/cpu.py. The order of the medsettle variants alternates
+by round. Writes bench/out/health-layers-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+
+HEALTH = "/grpc.health.v1.Health/Check"
+CONCURRENCY = 64
+VARIANTS = {"medsettle": (), "medsettle without access": ("access",),
+            "medsettle without intake and access": ("intake", "access")}
+
+
+def drive(target: str, seconds: float, answers) -> None:
+    import grpc
+    import uvloop
+
+    metadata = (("x-medsettle-caller", "medsettle:national:ops"),)
+
+    async def main() -> int:
+        async with grpc.aio.insecure_channel(target) as channel:
+            call, done, end = channel.unary_unary(HEALTH), 0, time.monotonic() + seconds
+
+            async def worker() -> None:
+                nonlocal done
+                while time.monotonic() < end:
+                    await call(b"", timeout=10, metadata=metadata)
+                    done += 1
+
+            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+            return done
+
+    answers.put(uvloop.run(main()))
+
+
+def serve_bare(port: int, ready) -> None:
+    import grpc
+    import uvloop
+    from grpc_health.v1 import health, health_pb2_grpc
+
+    async def main() -> None:
+        server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        ready.set()
+        await server.wait_for_termination()
+
+    uvloop.run(main())
+
+
+def cpu_us_per_call(pid: int, target: str, seconds: float) -> float:
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    for phase_s in (1.0, seconds):  # a warm-up, then the measured phase
+        before = benchlib.cpu_s(pid)
+        driver = context.Process(target=drive, args=(target, phase_s, answers))
+        driver.start()
+        calls = answers.get(timeout=phase_s + 60)
+        driver.join()
+        used = benchlib.cpu_s(pid) - before
+    return round(used / calls * 1e6, 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    args = parser.parse_args()
+    base = benchlib.nation(args.work_dir, 2000)
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for round_no in range(args.rounds):
+        port, ready = benchlib.free_port(), context.Event()
+        bare = context.Process(target=serve_bare, args=(port, ready), daemon=True)
+        bare.start()
+        try:
+            assert ready.wait(30), "the bare server did not start"
+            measured = {"bare grpc.aio health": cpu_us_per_call(bare.pid, f"127.0.0.1:{port}", args.seconds)}
+        finally:
+            bare.kill()
+            bare.join()
+        order = list(VARIANTS) if round_no % 2 == 0 else list(reversed(VARIANTS))
+        data_dir = tempfile.mkdtemp(prefix="health-layers-", dir=args.work_dir)
+        try:
+            shutil.copy(os.path.join(base, "data.mdb"), data_dir)
+            for name in order:
+                with benchlib.server(data_dir, without=VARIANTS[name]) as target:
+                    measured[name] = cpu_us_per_call(benchlib.server.pids[target], target, args.seconds)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        rows.append({"round": round_no, "cpu_us_per_call": measured})
+        print(f"round {round_no}: " + "  ".join(f"{name} {us:.1f}" for name, us in measured.items()), flush=True)
+    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = benchlib.OUT_DIR / f"health-layers-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"machine": benchlib.machine(), "command": " ".join(sys.argv), "rows": rows}, indent=1))
+    print(f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
