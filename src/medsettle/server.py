@@ -39,7 +39,7 @@ CONNECTIONS_MAX = 4096  # per worker; beyond it a new connection is closed befor
 HANDSHAKE_S_MAX = 10  # a connection that has not finished its HTTP/2 (or TLS) handshake by then is closed
 STOP_S = 1.0  # gRPC's own shutdown, once no call is in flight
 EXIT_WRITER_GONE = 70  # EX_SOFTWARE: the supervisor restarts the worker
-HEALTH_HEADROOM = 256  # calls gRPC still takes beyond admission's bound: health checks, which admission lets through
+HEALTH_HEADROOM = 256  # streams per connection beyond admission's bound: health checks, which admission lets through
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -86,9 +86,9 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
         ("grpc.so_reuseport", 1 if so_reuseport else 0),
         ("grpc.max_receive_message_length", intake.TRANSPORT_BYTES_MAX),
         ("grpc.max_send_message_length", limits.message_bytes_max),
-        # Streams per connection: as many as the worker serves at all (maximum_concurrent_rpcs below), so a burst on
-        # one connection meets admission's SERVER_BUSY (intake.py) rather than refused HTTP/2 streams, which a client
-        # reports as UNAVAILABLE "Stream removed".
+        # Streams per connection: as many as the worker serves at all (admission's bound and the health checks it
+        # lets through), so a burst on one connection meets admission's SERVER_BUSY (intake.py) rather than refused
+        # HTTP/2 streams, which a client reports as UNAVAILABLE "Stream removed".
         ("grpc.max_concurrent_streams", limits.in_flight_requests_max + HEALTH_HEADROOM),
         ("grpc.max_allowed_incoming_connections", CONNECTIONS_MAX),
         ("grpc.server_handshake_timeout_ms", int(min(HANDSHAKE_S_MAX, idle_s) * 1000)),
@@ -104,13 +104,16 @@ def _options(limits: Limits, *, so_reuseport: bool, idle_s: float) -> list[tuple
 
 
 def layers(app: App, *, insecure: bool) -> tuple:
-    """The interceptors every call passes, outermost first: intake decodes the body (and admits the call); a shard
-    refuses what is not its own before anything is read; then access authorizes the decoded request."""
+    """The interceptors every call passes, outermost first: a stream takes one of the worker's stream slots; intake
+    decodes the body (and admits the call); a shard refuses what is not its own before anything is read; then access
+    authorizes the decoded request."""
     from medsettle.service.access import Access
     from medsettle.service.placement import ShardGuard
+    from medsettle.service.stream_bound import StreamBound
 
     guard = () if app.shard_map is None else (ShardGuard(app.shard_map, app.shard_name),)
-    return intake.IntakeInterceptor(app.admission), *guard, Access(app, insecure=insecure)
+    return (StreamBound(app.limits.streams_max), intake.IntakeInterceptor(app.admission), *guard,
+            Access(app, insecure=insecure))
 
 
 def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = IDLE_S_DEFAULT,
@@ -133,8 +136,9 @@ def build_server(app: App, listen: str, *, so_reuseport: bool, idle_s: float = I
         # The span (when tracing) covers everything: the tracer stays a real interceptor (off by default).
         interceptors=[tracer] if tracer else None,
         options=_options(app.limits, so_reuseport=so_reuseport, idle_s=idle_s),
-        # A backstop above admission's own bound (which answers with a reason), room left for health checks.
-        maximum_concurrent_rpcs=app.limits.in_flight_requests_max + HEALTH_HEADROOM,
+        # No maximum_concurrent_rpcs: admission bounds the unary calls and StreamBound the streams, each answering
+        # with a reason; gRPC's own limiter queued silently and cost every call an asyncio.Condition and a task
+        # (service/stream_bound.py).
     )
     # Every handler in the interceptors, applied where it is registered (service/layers.py says why).
     registering = Layers(layers(app, insecure=insecure)).on(server)

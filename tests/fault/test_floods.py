@@ -183,3 +183,49 @@ def test_calls_beyond_the_in_flight_limits_are_refused_at_once_with_server_busy(
         loop.close()
     assert early == ["RESOURCE_EXHAUSTED SERVER_BUSY"] * 2, early  # one over its connection's limit, one over all
     assert sorted(outcomes) == ["OK"] * 6 + ["RESOURCE_EXHAUSTED SERVER_BUSY"] * 2
+
+
+def test_streams_beyond_the_workers_stream_limit_are_refused_at_once_and_unary_calls_go_on(store, writer, world):
+    """Health watches (and reflection) live as long as their client wants and hold no admission slot: a worker holds
+    at most Limits.streams_max of them. One more is RESOURCE_EXHAUSTED / SERVER_BUSY at once; a health check and a
+    settlement still answer; a closed watch frees its slot (service/stream_bound.py)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from medsettle.server import start
+
+    loop = asyncio.new_event_loop()
+    app = App(store=store, writer=writer, clock=FixedClock.at(f"{world.TODAY}T10:00:00"),
+              limits=Limits(streams_max=2))
+    server, _, port = loop.run_until_complete(start(app, "127.0.0.1:0", so_reuseport=False))
+    running = Running(app, loop, server, port)
+
+    async def watches() -> tuple[list[str], str, str, str]:
+        async with gateway_aio_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            held = [health.Watch(health_pb2.HealthCheckRequest()) for _ in range(2)]
+            first = [health_pb2.HealthCheckResponse.ServingStatus.Name((await call.read()).status) for call in held]
+            try:
+                await health.Watch(health_pb2.HealthCheckRequest()).read()
+                refused = "OK"
+            except grpc.aio.AioRpcError as error:
+                refused = f"{error.code().name} {status_reason(error)}"
+            checked = health_pb2.HealthCheckResponse.ServingStatus.Name(
+                (await health.Check(health_pb2.HealthCheckRequest(), timeout=10)).status)
+            settled = (await stubs(channel)[0].SettleOutpatient(settle_request("STREAMS-1"), timeout=30)).settlement
+            held[0].cancel()
+            await asyncio.sleep(0.2)
+            again = health.Watch(health_pb2.HealthCheckRequest())
+            reopened = health_pb2.HealthCheckResponse.ServingStatus.Name((await again.read()).status)
+            again.cancel()
+            held[1].cancel()
+            return first, refused, checked, f"{reopened} {bool(settled.setl_id)}"
+
+    try:
+        first, refused, checked, reopened = running.run(watches())
+    finally:
+        loop.run_until_complete(server.stop(None))
+        loop.close()
+    assert first == ["SERVING", "SERVING"]
+    assert refused == "RESOURCE_EXHAUSTED SERVER_BUSY"
+    assert checked == "SERVING"
+    assert reopened == "SERVING True"

@@ -24,6 +24,7 @@ class Limits:
     request_id_chars_max: int = 40
     in_flight_requests_max: int = 2_000  # per worker: beyond it SERVER_BUSY (RESOURCE_EXHAUSTED), at once
     in_flight_per_connection_max: int = 500  # one gateway connection cannot take every slot
+    streams_max: int = 256  # per worker: health watches and reflection streams; beyond it SERVER_BUSY at once
     # An institution's person look-ups (1101, 2001, 5206, filings) per minute, per worker process: a window looks a
     # patient up a few times; a gateway enumerating the insured is stopped here (service/access.py).
     person_lookups_per_minute: int = 120
