@@ -216,7 +216,7 @@ class IntakeInterceptor(MethodLayer):
             inner_stream = handler.unary_stream
             # grpc.aio tells a generator handler (yields its answers) from one that writes them with context.write
             # by the function's kind: keep the kind of the handler wrapped. A stream (health Watch) holds no slot:
-            # it lives as long as its watcher.
+            # it lives as long as its watcher, and stream_bound.py bounds how many a worker holds.
             if inspect.isasyncgenfunction(inner_stream):
                 async def streamed(raw: bytes, context: grpc.aio.ServicerContext):
                     async for answer in inner_stream(await decoded(raw, context), context):
