@@ -55,14 +55,15 @@ class WriterGone(RuntimeError):
     """The writer thread has ended: no write can be accepted by this process."""
 
 
-def _answer(future: concurrent.futures.Future, ok: bool, value: Any) -> None:
-    """Hand a job's outcome to its waiter, unless the waiter went away (its future was cancelled)."""
+def _answer(future: concurrent.futures.Future | asyncio.Future, ok: bool, value: Any) -> None:
+    """Hand a job's outcome to its waiter (a thread's future, or a coroutine's on its own loop), unless the waiter
+    went away (its future was cancelled)."""
     try:
         if ok:
             future.set_result(value)
         else:
             future.set_exception(value)
-    except concurrent.futures.InvalidStateError:
+    except (concurrent.futures.InvalidStateError, asyncio.InvalidStateError):
         pass  # cancelled by a deadline or a cancel: nobody is listening; the outcome stands in the store
 
 
@@ -78,12 +79,7 @@ class _LoopWaiter:
 
 def _answer_on_loop(answers: list[tuple[asyncio.Future, bool, Any]]) -> None:
     for future, ok, value in answers:
-        if future.done():
-            continue  # cancelled by a deadline or a cancel: nobody is listening; the outcome stands in the store
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        _answer(future, ok, value)
 
 
 def _answer_all(answers: list[tuple[Any, bool, Any]]) -> None:
@@ -134,16 +130,18 @@ class GroupCommitWriter:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def submit(self, job: Callable[[WriteView], T]) -> concurrent.futures.Future[T]:
+    def _check_running(self) -> None:
         if self._closing or not self._thread.is_alive():
             raise WriterGone("the group-commit writer is not running")
+
+    def submit(self, job: Callable[[WriteView], T]) -> concurrent.futures.Future[T]:
+        self._check_running()
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((job, future))
         return future
 
     async def run(self, job: Callable[[WriteView], T]) -> T:
-        if self._closing or not self._thread.is_alive():
-            raise WriterGone("the group-commit writer is not running")
+        self._check_running()
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.put((job, _LoopWaiter(loop, future)))
