@@ -69,9 +69,8 @@ def visits(view, med_type: str, today: str, count_max: int, skip: frozenset[str]
     """Up to `count_max` persons (not in `skip`) who can settle `med_type` today, each at the first institution of
     their filing's place of treatment where the benefit check says OK."""
     from medsettle.domain import region
-    from medsettle.domain.records import Institution, Person
+    from medsettle.domain.records import Institution
     from medsettle.service import lookups
-    from medsettle.store import codec
 
     by_province: dict[str, list[Institution]] = {}
     for institution in view.all_institutions():
@@ -79,10 +78,9 @@ def visits(view, med_type: str, today: str, count_max: int, skip: frozenset[str]
             by_province.setdefault(region.province_of(institution.admdvs), []).append(institution)
     lines_of: dict[str, tuple] = {}
     found = 0
-    for _, data in view.txn.cursor(db=view.dbs["persons"]):
+    for person in view.all_persons():
         if found >= count_max:
             return
-        person = codec.decode(data, Person)
         if person.psn_no in skip or not person.insu_lines:
             continue
         filings = [f for f in view.filings(person.psn_no) if not f.revoked_date]

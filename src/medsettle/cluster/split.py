@@ -49,8 +49,6 @@ REHOME_BATCH = 10_000  # persons per write transaction
 def rehome(store_dir: str, shard_map: shards.ShardMap, name: str) -> int:
     """In a stopped shard's store, every person another shard owns becomes a directory entry. Returns how many."""
     from medsettle.domain import region
-    from medsettle.domain.records import Person
-    from medsettle.store import codec
     from medsettle.store.env import Store, StoreConfig
     from medsettle.store.view import directory_entry_of
     from medsettle.supervisor import lock_data_dir
@@ -60,7 +58,7 @@ def rehome(store_dir: str, shard_map: shards.ShardMap, name: str) -> int:
     moved = 0
     try:
         with store.read() as view:
-            persons = [codec.decode(data, Person) for _, data in view.txn.cursor(db=view.dbs["persons"])]
+            persons = list(view.all_persons())
         others = []
         for person in persons:
             owner = shards.owner_of_regions(shard_map, tuple(line.insuplc_admdvs for line in person.insu_lines))

@@ -313,14 +313,8 @@ class View:
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
         # The hottest look-up (every fee line): a read snapshot finds it in the process's reference cache.
-        if self._memoize:
-            cache_key = (self._token if self._token is not None else self.reference_token(), "catalog", province,
-                         med_list_codg, date)
-            found = _reference_rows.get(cache_key, _MISSING)
-            if found is _MISSING:
-                found = _remember(cache_key, self._catalog_item(province, med_list_codg, date))
-            return found
-        return self._catalog_item(province, med_list_codg, date)
+        return self._memoized(("catalog", province, med_list_codg, date),
+                              lambda: self._catalog_item(province, med_list_codg, date))
 
     def _catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
         # Catalog keys carry the begndate inverted (descending), so one set_range lands on the greatest
@@ -343,6 +337,11 @@ class View:
             if code != last:
                 yield code
                 last = code
+
+    def all_persons(self) -> Iterator[Person]:
+        """Every person record, unbounded: for tools (load-test exports, a shard split), never a request."""
+        for _, person in self._scan("persons", b"", Person, limit=10**12):
+            yield person
 
     def all_institutions(self) -> Iterator[Institution]:
         """Every institution, unbounded: for tools (load-test exports), never a request."""
