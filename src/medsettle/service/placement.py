@@ -122,19 +122,15 @@ class ShardGuard(MethodLayer):
         async def guarded(request, context):
             refusal = routing_refusal(shard_map, shard_name, method, tuple(context.invocation_metadata() or ()))
             if refusal is not None:
-                return await self._refuse(method, refusal)(request, context)
+                await self._refuse(context, method, refusal)
             return await inner(request, context)
 
         return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
                                                    response_serializer=handler.response_serializer)
 
-    def _refuse(self, method: str, refusal: Refusal):
+    async def _refuse(self, context, method: str, refusal: Refusal) -> None:
+        """The call ends here: a log line and the refusal with the RPC and this shard's name."""
         name = method.rsplit("/", 1)[-1]
-        shard_name = self.shard_name
-
-        async def refuse(request, context):
-            logs.event("rpc_misrouted", method=name, shard=shard_name, reason=refusal.reason.code,
-                       detail=refusal.detail)
-            await context.abort_with_status(errors.to_status(refusal, extra={"rpc": name, "shard": shard_name}))
-
-        return refuse
+        logs.event("rpc_misrouted", method=name, shard=self.shard_name, reason=refusal.reason.code,
+                   detail=refusal.detail)
+        await context.abort_with_status(errors.to_status(refusal, extra={"rpc": name, "shard": self.shard_name}))
