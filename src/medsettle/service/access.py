@@ -18,7 +18,7 @@ itself) hands it the decoded request.
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import traceback
 
 import grpc
@@ -32,7 +32,7 @@ from medsettle.domain.reasons import Refusal
 from medsettle.service import authorization, errors, identity, logs
 from medsettle.service.app import App
 from medsettle.service.identity import INSTITUTION, Caller
-from medsettle.service.layers import MethodLayer
+from medsettle.service.layers import MethodLayer, around_stream
 from medsettle.store.errors import StoreUnavailable
 
 
@@ -80,18 +80,13 @@ class Access(MethodLayer):
 
             return grpc.unary_unary_rpc_method_handler(unary, **codec)
         # Streams (health Watch, reflection): open to every verified caller; no request fields to relate.
-        kind, inner = next((kind, behavior) for kind in ("unary_stream", "stream_unary", "stream_stream")
-                           if (behavior := getattr(handler, kind)) is not None)
-        if inspect.isasyncgenfunction(inner):
-            async def streaming(request, context):
-                await self._admit(context, name, rules, None)
-                async for answer in inner(request, context):
-                    yield answer
-        else:
-            async def streaming(request, context):
-                await self._admit(context, name, rules, None)
-                return await inner(request, context)
-        return getattr(grpc, f"{kind}_rpc_method_handler")(streaming, **codec)
+
+        @contextlib.asynccontextmanager
+        async def admitted(request, context):
+            await self._admit(context, name, rules, None)
+            yield request
+
+        return around_stream(handler, admitted)
 
     async def _admit(self, context, name: str, rules, request) -> Caller:
         """The verified caller, allowed to make this request; else the call ends here with the refusal."""

@@ -16,8 +16,8 @@ gRPC answers RESOURCE_EXHAUSTED itself without reading the body into Python.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,7 +28,7 @@ from medsettle import metrics
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors, logs
-from medsettle.service.layers import MethodLayer
+from medsettle.service.layers import MethodLayer, around_stream
 
 KIB = 2**10
 MIB = 2**20
@@ -213,19 +213,13 @@ class IntakeInterceptor(MethodLayer):
         enter = uncounted if method in UNCOUNTED_METHODS else admitted
 
         if handler.response_streaming:
-            inner_stream = handler.unary_stream
-            # grpc.aio tells a generator handler (yields its answers) from one that writes them with context.write
-            # by the function's kind: keep the kind of the handler wrapped. A stream (health Watch) holds no slot:
-            # it lives as long as its watcher, and stream_bound.py bounds how many a worker holds.
-            if inspect.isasyncgenfunction(inner_stream):
-                async def streamed(raw: bytes, context: grpc.aio.ServicerContext):
-                    async for answer in inner_stream(await decoded(raw, context), context):
-                        yield answer
-            else:
-                async def streamed(raw: bytes, context: grpc.aio.ServicerContext):  # type: ignore[misc]
-                    return await inner_stream(await decoded(raw, context), context)
+            # A stream (health Watch) holds no slot: it lives as long as its watcher, and stream_bound.py bounds how
+            # many a worker holds. It receives the raw body, decoded here.
+            @contextlib.asynccontextmanager
+            async def decoding(raw: bytes, context: grpc.aio.ServicerContext):
+                yield await decoded(raw, context)
 
-            return grpc.unary_stream_rpc_method_handler(streamed, response_serializer=handler.response_serializer)
+            return around_stream(handler, decoding, request_deserializer=None)
 
         inner = handler.unary_unary
 

@@ -10,8 +10,10 @@ exactly what the interceptors would run, and no chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 import grpc
 
@@ -46,6 +48,32 @@ class MethodLayer(grpc.aio.ServerInterceptor):
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         raise NotImplementedError
+
+
+STREAMING_KINDS = ("unary_stream", "stream_unary", "stream_stream")
+_KEEP = object()
+
+
+def around_stream(handler: grpc.RpcMethodHandler, around: Callable[[Any, Any], AbstractAsyncContextManager[Any]], *,
+                  request_deserializer: Any = _KEEP) -> grpc.RpcMethodHandler:
+    """A streaming `handler` whose behavior runs inside `around(request, context)`: an async context manager that
+    may end the call (abort) before it starts, holds what the call holds until it ends, and gives the request the
+    behavior receives. grpc.aio tells a generator behavior (yields its answers) from one that writes them with
+    context.write by the function's kind: the wrapper keeps the kind of the behavior it wraps. `request_deserializer`:
+    the new handler's (default: the handler's own)."""
+    kind, inner = next((kind, behavior) for kind in STREAMING_KINDS if (behavior := getattr(handler, kind)) is not None)
+    if inspect.isasyncgenfunction(inner):
+        async def streaming(request, context):
+            async with around(request, context) as handed:
+                async for answer in inner(handed, context):
+                    yield answer
+    else:
+        async def streaming(request, context):  # type: ignore[misc]
+            async with around(request, context) as handed:
+                return await inner(handed, context)
+    deserializer = handler.request_deserializer if request_deserializer is _KEEP else request_deserializer
+    return getattr(grpc, f"{kind}_rpc_method_handler")(streaming, request_deserializer=deserializer,
+                                                        response_serializer=handler.response_serializer)
 
 
 class Layers:

@@ -11,16 +11,14 @@ measurable on a settlement: bench/RESULTS.md, issue 15).
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 
 import grpc
 
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.service import errors
-from medsettle.service.layers import MethodLayer
-
-_STREAMING_KINDS = ("unary_stream", "stream_unary", "stream_stream")
+from medsettle.service.layers import MethodLayer, around_stream
 
 
 class StreamBound(MethodLayer):
@@ -34,35 +32,19 @@ class StreamBound(MethodLayer):
         return handler.request_streaming or handler.response_streaming
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        kind, inner = next((kind, behavior) for kind in _STREAMING_KINDS
-                           if (behavior := getattr(handler, kind)) is not None)
         bound = self
 
-        async def enter(context) -> None:
+        @contextlib.asynccontextmanager
+        async def slot(request, context):
             if bound.open >= bound.streams_max:
                 await errors.abort(context, Refusal(
                     reasons.SERVER_BUSY, detail=f"this worker holds {bound.open} streams (health watches, "
                                                 f"reflection), its limit; close one or try later"))
             bound.open += 1
+            try:
+                yield request
+            finally:
+                bound.open -= 1
+                assert bound.open >= 0
 
-        # grpc.aio tells a generator handler (yields its answers) from one that writes them with context.write by
-        # the function's kind: keep the kind of the handler wrapped.
-        if inspect.isasyncgenfunction(inner):
-            async def streaming(request, context):
-                await enter(context)
-                try:
-                    async for answer in inner(request, context):
-                        yield answer
-                finally:
-                    bound.open -= 1
-                    assert bound.open >= 0
-        else:
-            async def streaming(request, context):  # type: ignore[misc]
-                await enter(context)
-                try:
-                    return await inner(request, context)
-                finally:
-                    bound.open -= 1
-                    assert bound.open >= 0
-        return getattr(grpc, f"{kind}_rpc_method_handler")(streaming, request_deserializer=handler.request_deserializer,
-                                                            response_serializer=handler.response_serializer)
+        return around_stream(handler, slot)
