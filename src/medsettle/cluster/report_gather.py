@@ -20,9 +20,7 @@ from dataclasses import dataclass
 import grpc
 
 from medsettle.cluster import fanout, supervision_gather
-from medsettle.domain import supervision_stats as stats
 from medsettle.report import MonthReport, month_days
-from medsettle.service import supervision_convert as sc
 from medsettle.store.clearing_book import Book
 from medsettle.v1 import supervision_pb2
 
@@ -33,10 +31,6 @@ class GatheredReport:
     complete: bool  # False: a shard listed as many institutions as it may: the most-flagged may miss some
 
 
-def _add(table: dict[str, stats.DayStats], key: str, figures: supervision_pb2.SupervisionStats) -> None:
-    table[key] = stats.add(table.get(key, stats.DayStats()), sc.stats_of_pb(figures))
-
-
 def gather(channel: grpc.Channel, shards: tuple[str, ...], month: str,
            name_of: Callable[[str], str | None] = lambda code: None) -> GatheredReport:
     """The report of `month` from every shard; `name_of(fixmedins_code)` names an institution (None: its code)."""
@@ -45,12 +39,12 @@ def gather(channel: grpc.Channel, shards: tuple[str, ...], month: str,
                                                        institutions_limit=supervision_gather.INSTITUTIONS_ASKED)
     gathered = supervision_gather.supervision_stats(channel, shards, asked)
     for day in gathered.response.by_day:
-        _add(found.by_day, day.date, day.stats)
+        supervision_gather.add_figures(found.by_day, day.date, day.stats)
     for pair in gathered.response.by_pair:
-        _add(found.by_treated, pair.mdtrtarea_admvs, pair.stats)
-        _add(found.by_insured, pair.insuplc_admdvs, pair.stats)
+        supervision_gather.add_figures(found.by_treated, pair.mdtrtarea_admvs, pair.stats)
+        supervision_gather.add_figures(found.by_insured, pair.insuplc_admdvs, pair.stats)
     for institution in gathered.response.by_institution:
-        _add(found.by_institution, institution.fixmedins_code, institution.stats)
+        supervision_gather.add_figures(found.by_institution, institution.fixmedins_code, institution.stats)
     found.names = {code: name_of(code) or code for code in found.by_institution}
     statement = fanout.statement(channel, shards, month)
     found.book = Book(statement=statement.statement, canonical=statement.canonical, digest=statement.digest)

@@ -37,7 +37,8 @@ class GatheredStats:
     complete: bool  # False: a shard listed INSTITUTIONS_ASKED institutions, so the busiest list may miss some
 
 
-def _summed(rows: dict, key, figures: pb.SupervisionStats) -> None:
+def add_figures(rows: dict, key, figures: pb.SupervisionStats) -> None:
+    """An answer's figures added into `rows[key]` with the domain's own arithmetic."""
     rows[key] = stats.add(rows.get(key, stats.DayStats()), sc.stats_of_pb(figures))
 
 
@@ -55,11 +56,11 @@ def supervision_stats(channel: grpc.Channel, shards: tuple[str, ...],
     by_institution: dict[tuple[str, str], stats.DayStats] = {}
     for answer in answers:
         for day in answer.by_day:
-            _summed(by_day, day.date, day.stats)
+            add_figures(by_day, day.date, day.stats)
         for pair in answer.by_pair:
-            _summed(by_pair, (pair.mdtrtarea_admvs, pair.insuplc_admdvs), pair.stats)
+            add_figures(by_pair, (pair.mdtrtarea_admvs, pair.insuplc_admdvs), pair.stats)
         for institution in answer.by_institution:
-            _summed(by_institution, (institution.fixmedins_code, institution.mdtrtarea_admvs), institution.stats)
+            add_figures(by_institution, (institution.fixmedins_code, institution.mdtrtarea_admvs), institution.stats)
     response = sc.stats_response(by_day, by_pair, by_institution, listed)
     return GatheredStats(response=response,
                          complete=all(len(answer.by_institution) < INSTITUTIONS_ASKED for answer in answers))

@@ -73,7 +73,7 @@ def _report_gathered(args, out: str) -> int:
             return institution.fixmedins_name if institution is not None else None
 
         found = gathered(args, "national:ops", "report: ",
-                         lambda channel, shards: report_gather.gather(channel, shards, args.month, name_of))
+                         lambda channel, shard_map: report_gather.gather(channel, shard_map.names, args.month, name_of))
     finally:
         if names is not None:
             names.close()

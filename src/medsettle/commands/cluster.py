@@ -117,16 +117,15 @@ def register(commands) -> None:
     audit.set_defaults(run=_audit)
 
 
-def _shard_names(path: str) -> tuple[str, ...]:
+def _shard_map(path: str):
     from medsettle.domain import shards
 
-    return shards.parse(pathlib.Path(path).read_bytes()).names
+    return shards.parse(pathlib.Path(path).read_bytes())
 
 
 def _envoy_config(args) -> int:
     from medsettle import certs
     from medsettle.cluster import envoy
-    from medsettle.domain import shards
     from medsettle.service.identity import PROXY, Caller
 
     if not args.tls_dir:
@@ -136,7 +135,7 @@ def _envoy_config(args) -> int:
     files = envoy.TlsFiles(ca=str(tls / certs.CA_FILE), server_cert=str(tls / certs.SERVER_FILE),
                            server_key=str(tls / certs.SERVER_KEY_FILE), proxy_cert=str(tls / proxy_cert),
                            proxy_key=str(tls / proxy_key))
-    shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
+    shard_map = _shard_map(args.shard_map)
     sys.stdout.write(envoy.render(envoy.config(shard_map, files, listen=args.listen, admin_listen=args.admin_listen)))
     return exits.OK
 
@@ -147,7 +146,7 @@ def _manifests(args) -> int:
 
     if bool(args.shards) == bool(args.shard_map):
         raise exits.CommandError("give --shards N or --shard-map FILE")
-    shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes()) if args.shard_map else shards.split(args.shards)
+    shard_map = _shard_map(args.shard_map) if args.shard_map else shards.split(args.shards)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, objects in kubernetes.manifests(shard_map).items():
@@ -161,7 +160,7 @@ def _split(args) -> int:
     from medsettle.domain import shards
 
     try:
-        shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
+        shard_map = _shard_map(args.shard_map)
         after = split.new_map(shard_map, args.shard, tuple(p.strip() for p in args.provinces.split(",") if p.strip()),
                               args.new_shard, args.new_address)
         split.copy_store(args.shard_dir, args.new_shard_dir)
@@ -186,7 +185,7 @@ def _statement(args) -> int:
         raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
     found = gathered(args, "national:clearing", f"statement {args.month}: ",
-                     lambda channel, shards: fanout.statement(channel, shards, args.month, close_request_id=close_id))
+                     lambda channel, shard_map: fanout.statement(channel, shard_map.names, args.month, close_request_id=close_id))
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
     for position in found.statement.positions:
@@ -199,16 +198,15 @@ def _statement(args) -> int:
     return exits.OK
 
 
-
 def gathered(args, default_caller: str, what: str, gather):
-    """`gather(channel, shards)` as the caller (--as, else `default_caller`); a shard that could not answer is one
+    """`gather(channel, shard_map)` as the caller (--as, else `default_caller`); a shard that could not answer is one
     line naming the shards that did (a refusal is cli.py's one line, as for any call)."""
     from medsettle import connect
     from medsettle.cluster import fanout
 
     with connect.channel(args, default_caller) as channel:
         try:
-            return gather(channel, _shard_names(args.shard_map))
+            return gather(channel, _shard_map(args.shard_map))
         except fanout.NotEverywhere as partial:
             raise exits.CommandError(f"{what}{partial}", exits.REFUSED) from None
 
@@ -223,7 +221,7 @@ def _stats(args) -> int:
         begndate=args.begndate, enddate=args.enddate, mdtrtarea_admvs=args.treated_province,
         insuplc_admdvs=args.insured_province, fixmedins_code=args.institution, institutions_limit=args.institutions)
     found = gathered(args, "national:ops", "stats: ",
-                     lambda channel, shards: supervision_gather.supervision_stats(channel, shards, request))
+                     lambda channel, shard_map: supervision_gather.supervision_stats(channel, shard_map.names, request))
     if args.json:
         client.print_json(found.response)
     else:
@@ -253,7 +251,7 @@ def _flags(args) -> int:
         mdtrtarea_admvs=args.treated_province, insuplc_admdvs=args.insured_province, fixmedins_code=args.institution,
         rule_id=args.rule_id, status=args.status, begndate=args.begndate, enddate=args.enddate)
     found = gathered(args, "national:ops", "flags: ",
-                     lambda channel, shards: supervision_gather.flags(channel, shards, request, args.max))
+                     lambda channel, shard_map: supervision_gather.flags(channel, shard_map.names, request, args.max))
     if args.json:
         client.print_json(pb.ListFlagsResponse(flags=found.flags))
     else:
@@ -269,14 +267,12 @@ def _flags(args) -> int:
 def _alerts(args) -> int:
     from medsettle import client
     from medsettle.cluster import records_gather
-    from medsettle.domain import shards
     from medsettle.domain.money import format_fen
     from medsettle.v1 import clearing_pb2
 
-    shard_map = shards.parse(pathlib.Path(args.shard_map).read_bytes())
     request = clearing_pb2.ListPrepaidAlertsRequest(insuplc_admdvs=args.insured_province)
     found = gathered(args, "national:clearing", "alerts: ",
-                     lambda channel, _: records_gather.prepaid_alerts(channel, shard_map, request))
+                     lambda channel, shard_map: records_gather.prepaid_alerts(channel, shard_map, request))
     if args.json:
         client.print_json(found)
     else:
@@ -306,7 +302,7 @@ def _audit(args) -> int:
             raise exits.CommandError(f"--since needs its UTC offset (e.g. +08:00), got {args.since!r}")
         request.since.FromDatetime(since)
     found = gathered(args, "national:ops", "audit: ",
-                     lambda channel, shards: records_gather.audit_entries(channel, shards, request))
+                     lambda channel, shard_map: records_gather.audit_entries(channel, shard_map.names, request))
     for each in found:
         if args.json:
             entry = json_format.MessageToDict(each.entry, preserving_proto_field_name=True)
