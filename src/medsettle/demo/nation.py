@@ -737,6 +737,13 @@ def person_no(province: str, serial: int) -> str:
     return f"P{province}{serial:010d}"
 
 
+def insured_province_of(psn_no: str) -> str:
+    """The province a demo person is insured in (person_no's inverse)."""
+    province = psn_no[1:7]
+    assert psn_no.startswith("P") and province in region.PROVINCES, psn_no
+    return province
+
+
 def _destination_weights(province: str) -> tuple[list[str], list[int]]:
     """Other provinces, weighted: retirees and workers go to the big cities and the south more often."""
     popular = {"440000": 6, "310000": 5, "110000": 5, "460000": 4, "330000": 4, "320000": 4, "510000": 2}
