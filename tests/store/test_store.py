@@ -142,6 +142,25 @@ def test_reopened_environment_reads_what_was_written(tmp_path):
     reopened.close()
 
 
+
+def test_a_person_rewritten_keeps_the_credential_index_exactly_in_step(store):
+    """put_person rewrites the credential index only when the credentials change (a settlement's new balance leaves
+    it as it is): an old ID number or e-voucher token no longer names the person, a new one does."""
+    person = Person(psn_no="P1", psn_name="李四", gend="2", brdy="1980-05-06", certno="440106198005061234",
+                    evoucher_token="TOKEN1")
+    with store.write() as view:
+        view.put_person(person)
+        view.put_person(msgspec.structs.replace(person, psn_name="李四四"))  # same credentials
+    with store.read() as view:
+        assert view.psn_no_by_cert("02", "440106198005061234") == "P1" and view.psn_no_by_cert("01", "TOKEN1") == "P1"
+    with store.write() as view:
+        view.put_person(msgspec.structs.replace(person, certno="440106198005061242", evoucher_token="", card_no="C9"))
+    with store.read() as view:
+        assert view.psn_no_by_cert("02", "440106198005061234") is None
+        assert view.psn_no_by_cert("01", "TOKEN1") is None
+        assert view.psn_no_by_cert("02", "440106198005061242") == "P1"
+        assert view.psn_no_by_cert("03", "C9") == "P1"
+
 def test_group_commit_batches_and_isolates_a_failing_job(store):
     writer = GroupCommitWriter(store, batch_jobs_max=16)
     barrier = threading.Event()
