@@ -79,6 +79,12 @@ def test_keys_sort_by_parts_in_order():
     assert keys.parts(raw[0]) == ["440000", "X1", "2026-01-01"]
     with pytest.raises(AssertionError):
         keys.key("bad\x00part")
+    with pytest.raises(AssertionError):  # a NUL in a later part of several (the key is checked whole)
+        keys.key("440000", "X1\x00", "2026-01-01")
+    with pytest.raises(AssertionError):  # every part is bounded
+        keys.key("440000", "X" * (keys.MAX_PART_BYTES + 1))
+    with pytest.raises(UnicodeEncodeError):  # parts are ASCII
+        keys.key("440000", "药")
 
 
 def test_versioned_catalog_lookup_picks_version_in_force(store):
