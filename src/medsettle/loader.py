@@ -51,8 +51,9 @@ PUSHES = {
     "institutions": ("ins", "institutions", "PutInstitutions"),
     "persons": ("psn", "persons", "PutPersons"),
 }
-CONVERT = {"catalog": reference_convert.catalog_item, "policies": reference_convert.policy, "places": reference_convert.insured_place,
-           "institutions": reference_convert.institution, "persons": person_convert.person}
+CONVERT = {"catalog": reference_convert.catalog_item, "policies": reference_convert.policy,
+           "places": reference_convert.insured_place, "institutions": reference_convert.institution,
+           "persons": person_convert.person}
 
 
 @dataclass

@@ -78,5 +78,6 @@ def _report_gathered(args, out: str) -> int:
         if names is not None:
             names.close()
     if not found.complete:
-        print(f"note: a shard listed {INSTITUTIONS_ASKED} institutions: the most-flagged may miss some", file=sys.stderr)
+        print(f"note: a shard listed {INSTITUTIONS_ASKED} institutions: the most-flagged may miss some",
+              file=sys.stderr)
     return report.write(plt, found.report, out)

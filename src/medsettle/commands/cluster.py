@@ -185,7 +185,8 @@ def _statement(args) -> int:
         raise exits.CommandError(f"--month must be YYYY-MM, got {args.month!r}")
     close_id = f"close-{args.month}-{secrets.token_hex(4)}" if args.close else ""
     found = gathered(args, "national:clearing", f"statement {args.month}: ",
-                     lambda channel, shard_map: fanout.statement(channel, shard_map.names, args.month, close_request_id=close_id))
+                     lambda channel, shard_map: fanout.statement(channel, shard_map.names, args.month,
+                                                                 close_request_id=close_id))
     for shard, digest in found.parts.items():
         print(f"{shard}: part digest {digest}")
     for position in found.statement.positions:

@@ -88,6 +88,11 @@ def _about(insuplc_admdvs: str) -> tuple[tuple[str, str], ...]:
     return ((INSURED_PLACE_KEY, region.province_of(insuplc_admdvs)),)
 
 
+def _about_person(psn_no: str) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call about a demo person: their insured province routes it."""
+    return _about(nation.insured_province_of(psn_no))
+
+
 class Day:
     def __init__(self, callers: Callers, persons_per_province: int, tag: str, shards: tuple[str, ...] = ()) -> None:
         self.callers = callers
@@ -140,7 +145,7 @@ class Day:
         self.tally.requests += 1
         try:
             setl = self._settle(fixmedins_code).SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
-                request_id=self._request_id(fixmedins_code), claim=claim), metadata=_about(nation.insured_province_of(psn_no)),
+                request_id=self._request_id(fixmedins_code), claim=claim), metadata=_about_person(psn_no),
                 timeout=CALL_TIMEOUT_S).settlement
         except grpc.RpcError as error:
             self.tally.refused[error.details().split(":")[0]] += 1
@@ -155,17 +160,17 @@ class Day:
         try:
             mdtrt_id = self._settle(fixmedins_code).Admit(settlement_pb2.AdmitRequest(
                 request_id=self._request_id(fixmedins_code), person=person_pb2.PersonRef(psn_no=psn_no),
-                fixmedins_code=fixmedins_code, med_type="21", begndate=begndate), metadata=_about(nation.insured_province_of(psn_no)),
+                fixmedins_code=fixmedins_code, med_type="21", begndate=begndate), metadata=_about_person(psn_no),
                 timeout=CALL_TIMEOUT_S).mdtrt_id
             self._settle(fixmedins_code).UploadInpatientFees(settlement_pb2.UploadInpatientFeesRequest(
                 request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id,
-                fee_lines=self._lines(province, STAY_LINES, begndate)), metadata=_about(nation.insured_province_of(psn_no)),
+                fee_lines=self._lines(province, STAY_LINES, begndate)), metadata=_about_person(psn_no),
                 timeout=CALL_TIMEOUT_S)
             if settle:
                 self.tally.requests += 1
                 setl = self._settle(fixmedins_code).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                     request_id=self._request_id(fixmedins_code), fixmedins_code=fixmedins_code, mdtrt_id=mdtrt_id),
-                    metadata=_about(nation.insured_province_of(psn_no)), timeout=CALL_TIMEOUT_S).settlement
+                    metadata=_about_person(psn_no), timeout=CALL_TIMEOUT_S).settlement
                 self.tally.settled += 1
                 self.settled.append(setl)
             return mdtrt_id
@@ -175,7 +180,8 @@ class Day:
 
     def where(self, psn_no: str) -> list[str]:
         """Institutions (networked for everything) in the region of the person's latest filing in force today."""
-        filings = self.filings.ListFilings(filing_pb2.ListFilingsRequest(psn_no=psn_no), metadata=_about(nation.insured_province_of(psn_no)),
+        filings = self.filings.ListFilings(filing_pb2.ListFilingsRequest(psn_no=psn_no),
+                                           metadata=_about_person(psn_no),
                                            timeout=CALL_TIMEOUT_S).filings
         live = [f for f in filings if not f.revoked_date and (not f.enddate or f.enddate >= self.today)]
         if not live:
@@ -195,7 +201,8 @@ class Day:
         common = [(0, 1), (2, 2)]
         if not places:
             if k % 6 == 0:  # no filing in force: the window tries, and is told to file (or file again)
-                fallback = next(p for p in POPULAR[k % len(POPULAR):] + POPULAR if p != nation.insured_province_of(psn_no))
+                home = nation.insured_province_of(psn_no)
+                fallback = next(p for p in POPULAR[k % len(POPULAR):] + POPULAR if p != home)
                 self.visit(psn_no, nation.institution_code(nation.institution_place(fallback, 1)[0], 1), common)
             return
         first, second = places[0], places[min(1, len(places) - 1)]
@@ -220,7 +227,7 @@ class Day:
                 try:
                     setl = self._settle(first).SettleInpatient(settlement_pb2.SettleInpatientRequest(
                         request_id=self._request_id(first), fixmedins_code=first, mdtrt_id=mdtrt_id),
-                        metadata=_about(nation.insured_province_of(psn_no)), timeout=CALL_TIMEOUT_S).settlement
+                        metadata=_about_person(psn_no), timeout=CALL_TIMEOUT_S).settlement
                     self.tally.settled += 1
                     self.settled.append(setl)
                 except grpc.RpcError as error:
@@ -230,7 +237,7 @@ class Day:
             if setl is not None:
                 self._settle(first).ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
                     request_id=self._request_id(first), fixmedins_code=first, setl_id=setl.setl_id),
-                    metadata=_about(nation.insured_province_of(psn_no)), timeout=CALL_TIMEOUT_S)
+                    metadata=_about_person(psn_no), timeout=CALL_TIMEOUT_S)
                 self.tally.reversed += 1
                 self.visit(psn_no, first, [(0, 1)])
         else:

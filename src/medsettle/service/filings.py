@@ -103,7 +103,8 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
 
         def effect(view: WriteView):
             filing = self._create(view, who, "CreateFiling", request.request_id, draft)
-            return pb.CreateFilingResponse(filing=filing_convert.filing_pb(filing)), {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn}
+            return (pb.CreateFilingResponse(filing=filing_convert.filing_pb(filing)),
+                    {"trt_dcla_detl_sn": filing.trt_dcla_detl_sn})
 
         return await idempotency.once(self.app, who, request, pb.CreateFilingResponse, effect)
 
@@ -183,7 +184,8 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             view.put_qualification(qualification)
             self.app.audit(view, who, "CreateChronicQualification",
                         f"psn {person.psn_no} disease {qualification.opsp_dise_code}", request.request_id)
-            return pb.CreateChronicQualificationResponse(qualification=filing_convert.qualification_pb(qualification)), {}
+            answer = pb.CreateChronicQualificationResponse(qualification=filing_convert.qualification_pb(qualification))
+            return answer, {}
 
         return await idempotency.once(self.app, who, request, pb.CreateChronicQualificationResponse, effect)
 
@@ -212,4 +214,5 @@ class FilingServicer(pb_grpc.FilingServiceServicer):
             person = lookups.person_by_psn_no(view, request.psn_no)
             quals = view.qualifications(person.psn_no)
         return pb.ListChronicQualificationsResponse(
-            qualifications=[filing_convert.qualification_pb(q) for q in quals if request.include_revoked or not q.revoked_date])
+            qualifications=[filing_convert.qualification_pb(q) for q in quals
+                            if request.include_revoked or not q.revoked_date])

@@ -176,8 +176,8 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         province = convert.admdvs(request.mdtrtarea_admvs, "mdtrtarea_admvs")
         if not region.is_province(province):
             raise convert.invalid("mdtrtarea_admvs", "a catalog belongs to a province of treatment (xx0000)")
-        items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"), reference_convert.catalog_item,
-                         "items")
+        items = await _collect(_bounded(request.items, self.app.limits.items_per_push_max, "items"),
+                               reference_convert.catalog_item, "items")
         # Versions of one code in begndate order: each closes the one before it.
         indexed = sorted(enumerate(items), key=lambda pair: (pair[1].med_list_codg, pair[1].begndate))
 
@@ -231,7 +231,7 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
         institutions = await _collect(_bounded(request.institutions, self.app.limits.records_per_push_max, "institutions"),
-                                reference_convert.institution, "institutions")
+                                      reference_convert.institution, "institutions")
         _unique(institutions, lambda i: i.fixmedins_code, "institutions", "fixmedins_code")
 
         def effect(view: WriteView):
@@ -249,8 +249,8 @@ class ReferenceDataServicer(pb_grpc.ReferenceDataServiceServicer):
         request_once = _once(self.app, who, request, pb.PutPersonsResponse)
         if request_once is not None and (held := request_once.held()) is not None:  # a retry answers before converting
             return held
-        persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"), person_convert.person,
-                           "persons")
+        persons = await _collect(_bounded(request.persons, self.app.limits.records_per_push_max, "persons"),
+                                 person_convert.person, "persons")
         _unique(persons, lambda p: p.psn_no, "persons", "psn_no")
         today = self.app.clock.today()
         for index, person in enumerate(persons):

@@ -109,7 +109,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         convert.code(claim_pb.ipt_otp_no, "claim.ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
         if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
             raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
-        lines = settlement_convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", self.app.limits.fee_lines_per_request_max)
+        lines = settlement_convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines",
+                                             self.app.limits.fee_lines_per_request_max)
         if not lines:
             raise convert.invalid("claim.fee_lines", "an outpatient settlement has at least one fee line")
         person, cert_type = lookups.resolve_person(view, claim_pb.person, "claim.person")
@@ -164,7 +165,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 # write lock, so two settlements never spend the same deductible or cap.
                 current = _compute_outpatient(view, claim, view.person(claim.psn_no), cert_type, now_ms)
             setl = _commit(view, current, now_ms)
-            return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+            answer = pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl))
+            return answer, {"setl_id": setl.setl_id}
 
         return await request_once.run(effect, answer_is_settlement=True)
 
@@ -213,7 +215,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.UploadInpatientFeesResponse)
         if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
             return held
-        lines = settlement_convert.fee_lines(request.fee_lines, "fee_lines", self.app.limits.fee_lines_per_request_max)
+        lines = settlement_convert.fee_lines(request.fee_lines, "fee_lines",
+                                             self.app.limits.fee_lines_per_request_max)
         if not lines:
             raise convert.invalid("fee_lines", "at least one fee line")
         limit = self.app.limits.lines_per_stay_max
@@ -336,8 +339,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 if held.line.feedetl_sn in covered:
                     view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
             view.put_stay(stay_after(stay_now, setl))
-            return pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id,
-                                                                                      "mdtrt_id": stay_now.mdtrt_id}
+            answer = pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl))
+            return answer, {"setl_id": setl.setl_id, "mdtrt_id": stay_now.mdtrt_id}
 
         return await request_once.run(effect, answer_is_settlement=True)
 
