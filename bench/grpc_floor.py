@@ -59,19 +59,21 @@ def serve(port: int, burn_us: int, ready, options: tuple = ()) -> None:
     uvloop.run(main())
 
 
-def drive(port: int, seconds: float, concurrency: int, answers) -> None:
+def drive(target: str, seconds: float, concurrency: int, answers, method: str = METHOD,
+          body: bytes = b"y" * REQUEST_BYTES, metadata: tuple = ()) -> None:
+    """`concurrency` calls of `method` in flight on one plaintext channel for `seconds`; how many were answered goes
+    to `answers` (a process's queue)."""
     import grpc
     import uvloop
 
     async def main() -> int:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.unary_unary(METHOD)
-            body, done, end = b"y" * REQUEST_BYTES, 0, time.monotonic() + seconds
+        async with grpc.aio.insecure_channel(target) as channel:
+            call, done, end = channel.unary_unary(method), 0, time.monotonic() + seconds
 
             async def worker() -> None:
                 nonlocal done
                 while time.monotonic() < end:
-                    await call(body, timeout=10)
+                    await call(body, timeout=10, metadata=metadata)
                     done += 1
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -80,27 +82,34 @@ def drive(port: int, seconds: float, concurrency: int, answers) -> None:
     answers.put(uvloop.run(main()))
 
 
+def server_cpu_us_per_call(pid: int, target: str, seconds: float, concurrency: int, **call) -> tuple[float, int]:
+    """A warm-up, then a measured phase of `drive` (`call`: its method, body, metadata): the server's CPU per call,
+    and the calls answered in the measured phase."""
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    for phase_s in (1.0, seconds):
+        before = benchlib.cpu_s(pid)
+        driver = context.Process(target=drive, args=(target, phase_s, concurrency, answers), kwargs=call)
+        driver.start()
+        calls = answers.get(timeout=phase_s + 60)
+        driver.join()
+        used = benchlib.cpu_s(pid) - before
+    return used / calls * 1e6, calls
+
+
 def measure(burn_us: int, seconds: float, concurrency: int, options: tuple = ()) -> dict:
     context = multiprocessing.get_context("spawn")
-    ready, answers, port = context.Event(), context.Queue(), benchlib.free_port()
+    ready, port = context.Event(), benchlib.free_port()
     server = context.Process(target=serve, args=(port, burn_us, ready, options), daemon=True)
     server.start()
     try:
         assert ready.wait(30), "the bare server did not start"
-        for phase_s in (1.0, seconds):  # a warm-up, then the measured phase
-            before = benchlib.cpu_s(server.pid)
-            driver = context.Process(target=drive, args=(port, phase_s, concurrency, answers))
-            driver.start()
-            calls = answers.get(timeout=phase_s + 60)
-            driver.join()
-            used = benchlib.cpu_s(server.pid) - before
-        per_call_us = used / calls * 1e6
+        per_call_us, calls = server_cpu_us_per_call(server.pid, f"127.0.0.1:{port}", seconds, concurrency)
         return {"burn_us": burn_us, "calls": calls, "calls_per_s": round(calls / seconds),
                 "server_cpu_us_per_call": round(per_call_us, 1), "overhead_us_per_call": round(per_call_us - burn_us, 1)}
     finally:
         server.kill()
         server.join()
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

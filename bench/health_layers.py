@@ -13,7 +13,6 @@ by round. Writes bench/out/health-layers-<date>.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import os
@@ -26,33 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
+import grpc_floor  # noqa: E402
 
 HEALTH = "/grpc.health.v1.Health/Check"
 CONCURRENCY = 64
+CALLER = (("x-medsettle-caller", "medsettle:national:ops"),)
 VARIANTS = {"medsettle": (), "medsettle without access": ("access",),
             "medsettle without intake and access": ("intake", "access")}
-
-
-def drive(target: str, seconds: float, answers) -> None:
-    import grpc
-    import uvloop
-
-    metadata = (("x-medsettle-caller", "medsettle:national:ops"),)
-
-    async def main() -> int:
-        async with grpc.aio.insecure_channel(target) as channel:
-            call, done, end = channel.unary_unary(HEALTH), 0, time.monotonic() + seconds
-
-            async def worker() -> None:
-                nonlocal done
-                while time.monotonic() < end:
-                    await call(b"", timeout=10, metadata=metadata)
-                    done += 1
-
-            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-            return done
-
-    answers.put(uvloop.run(main()))
 
 
 def serve_bare(port: int, ready) -> None:
@@ -72,16 +51,10 @@ def serve_bare(port: int, ready) -> None:
 
 
 def cpu_us_per_call(pid: int, target: str, seconds: float) -> float:
-    context = multiprocessing.get_context("spawn")
-    answers = context.Queue()
-    for phase_s in (1.0, seconds):  # a warm-up, then the measured phase
-        before = benchlib.cpu_s(pid)
-        driver = context.Process(target=drive, args=(target, phase_s, answers))
-        driver.start()
-        calls = answers.get(timeout=phase_s + 60)
-        driver.join()
-        used = benchlib.cpu_s(pid) - before
-    return round(used / calls * 1e6, 1)
+    """The health check's server CPU per call, driven as bench/grpc_floor.py drives its bare server."""
+    per_call_us, _ = grpc_floor.server_cpu_us_per_call(pid, target, seconds, CONCURRENCY, method=HEALTH, body=b"",
+                                                        metadata=CALLER)
+    return round(per_call_us, 1)
 
 
 def main() -> int:
