@@ -355,6 +355,37 @@ def test_reference_rows_are_cached_per_token_and_never_served_stale(store, tmp_p
         other.close()
 
 
+
+def test_a_push_by_another_process_is_seen_at_this_processs_next_snapshot(tmp_path):
+    """Workers are processes sharing one store: a catalog push written by one replaces the reference token in the
+    store, so every other worker's cached rows of the old token are never served after its next snapshot begins."""
+    import multiprocessing
+
+    path = str(tmp_path / "data")
+    store = Store(StoreConfig(path=path, map_size_bytes=2**26))
+    try:
+        with store.write() as view:
+            view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=100))
+        with store.read() as view:
+            assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 100  # now cached here
+        other = multiprocessing.get_context("spawn").Process(target=_push_a_price, args=(path, 300))
+        other.start()
+        other.join(60)
+        assert other.exitcode == 0
+        with store.read() as view:
+            assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 300
+    finally:
+        store.close()
+
+
+def _push_a_price(path: str, ceiling: int) -> None:
+    store = Store(StoreConfig(path=path, map_size_bytes=2**26))
+    try:
+        with store.write() as view:
+            view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=ceiling))
+    finally:
+        store.close()
+
 def test_event_loop_waiters_are_answered_together_after_the_commit_and_a_cancelled_one_harms_nothing(store):
     """`run` (an event loop's coroutine) is answered on its loop, one call per batch, only after the commit; one that
     went away (a deadline) leaves its write committed and the others answered."""
