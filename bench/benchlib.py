@@ -202,10 +202,16 @@ def today_shanghai() -> str:
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_s(pid: int) -> float:
-    """utime + stime of a process, all its threads, in seconds (fields 14 and 15 of proc_pid_stat(5))."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def stat_cpu_s(stat_text: str) -> float:
+    """utime + stime in seconds, from the text of /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat (fields 14 and 15
+    of proc_pid_stat(5); the command name before them may hold spaces and parentheses)."""
+    fields = stat_text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+
+
+def cpu_s(pid: int) -> float:
+    """utime + stime of a process, all its threads, in seconds."""
+    return stat_cpu_s(Path(f"/proc/{pid}/stat").read_text())
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
@@ -219,10 +225,10 @@ def thread_cpu_s(pid: int) -> dict[str, float]:
             raw = (task / "stat").read_text()
         except OSError:
             continue  # the thread ended meanwhile
-        comm, fields = raw[raw.index("(") + 1:raw.rindex(")")], raw.rsplit(")", 1)[1].split()
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
         role = ("loop" if int(task.name) == pid else "writer" if comm == THREAD_NAME.decode() else
                 "grpc" if comm.startswith(("event_engine", "grpc")) else "other")
-        roles[role] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+        roles[role] += stat_cpu_s(raw)
     return roles
 
 

@@ -36,8 +36,7 @@ MIB = 2**20
 
 def _proc(pid: int) -> tuple[float, float]:
     """(CPU seconds, peak RSS MiB) of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    cpu_s = benchlib.cpu_s(pid)
     peak = 0.0
     for row in Path(f"/proc/{pid}/status").read_text().splitlines():
         if row.startswith("VmHWM:"):

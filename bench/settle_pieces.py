@@ -36,10 +36,9 @@ def _thread_use(tid: int) -> tuple[float, int]:
     """A thread of this process: its CPU seconds (utime + stime) and its voluntary context switches (waits: for the
     GIL, a lock, I/O) from /proc."""
     task = Path(f"/proc/self/task/{tid}")
-    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
     switches = next(int(row.split()[1]) for row in (task / "status").read_text().splitlines()
                     if row.startswith("voluntary_ctxt_switches"))
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), switches
+    return benchlib.stat_cpu_s((task / "stat").read_text()), switches
 
 
 def main() -> int:

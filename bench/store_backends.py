@@ -32,16 +32,13 @@ from benchlib import settle_bodies, settle_callers  # noqa: E402
 from ceiling import SETTLE, check_sample  # noqa: E402
 from workers import drive, ensure_node_driver, write_bodies  # noqa: E402
 
-TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
 
 def cpu_s(pids: list[int]) -> float:
-    total = 0
+    total = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (threads included)
-    return total / TICKS_PER_S
+            total += benchlib.cpu_s(pid)  # utime, stime (threads included)
+    return total
 
 
 def postgres_pids(data_dirs: list[Path]) -> list[int]:
