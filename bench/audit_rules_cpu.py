@@ -37,22 +37,19 @@ def prepare(base: str, work_dir: str, name: str, with_rules: bool) -> str:
     from medsettle.demo import rules as demo_rules
     from medsettle.domain import audit_rules, region
     from medsettle.store.env import Store, StoreConfig
-    from medsettle.store.view import AUDIT_RULES_TOKEN
 
     data_dir = tempfile.mkdtemp(prefix=f"rules-{name}-", dir=work_dir)
     shutil.copy(os.path.join(base, "data.mdb"), data_dir)
     store = Store(StoreConfig(path=data_dir))
     try:
         with store.write() as view:
-            view.txn.drop(view.dbs["audit_rules"], delete=False)
-            view.txn.delete(AUDIT_RULES_TOKEN.encode(), db=view.dbs["meta"])
+            view.drop_audit_rules()
             if with_rules:
-                token = os.urandom(8).hex()
                 for province in region.PROVINCES:
                     ten = [r for r in demo_rules.province_rules(2026, province) if r.role == audit_rules.ROLE_TREATMENT]
                     assert len(ten) == 10 and {r.kind for r in ten} == audit_rules.KINDS
                     for rule in ten:
-                        view.put_audit_rule(rule, token)
+                        view.put_audit_rule(rule)
     finally:
         store.close()
     return data_dir

@@ -320,13 +320,11 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def drop_audit_rules(data_dir: str) -> None:
     """Remove every audit rule of a nation copy: supervision then keeps its books but evaluates no rule."""
     from medsettle.store.env import Store, StoreConfig
-    from medsettle.store.view import AUDIT_RULES_TOKEN
 
     store = Store(StoreConfig(path=data_dir))
     try:
         with store.write() as view:
-            view.txn.drop(view.dbs["audit_rules"], delete=False)
-            view.txn.delete(AUDIT_RULES_TOKEN.encode(), db=view.dbs["meta"])
+            view.drop_audit_rules()
     finally:
         store.close()
 

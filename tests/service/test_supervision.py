@@ -272,6 +272,23 @@ def review(served, sup_stub, flag_id: str, decision: str, deduct: int = 0, calle
                                                      deduct=deduct, note="核查"), metadata=who(caller))
 
 
+
+def test_a_rule_push_reaches_the_next_settlement_after_rules_were_cached(sup, served):
+    """Rules are cached per process by the snapshot's reference token: a settlement judged under no rules fills the
+    cache, a push replaces the token, and the very next settlement is judged by the new rule (and by the next push,
+    which retires it)."""
+    stub, sup_stub = sup
+    dup = [line("1", "S0001", "1", "20", 2_000), line("2", "S0001", "1", "20", 2_000)]
+    settle(stub, served, "C-1", claim("P001", w.GZ_HOSPITAL, dup))  # no rule yet: settles (and caches "no rules")
+    push(served, sup_stub, rule("GD-DUP", "DUPLICATE_IN_VISIT", "BLOCK"))
+    error = refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="C-2", claim=claim("P001", w.GZ_HOSPITAL, dup))))
+    assert rpc_error_info(error)[0] == ["AUDIT_RULE_BLOCKED"]  # the second line repeats the first
+    retired = rule("GD-DUP", "DUPLICATE_IN_VISIT", "OFF")
+    retired.begndate = served.app.clock.today()
+    push(served, sup_stub, retired, request_id="R-2")
+    settle(stub, served, "C-3", claim("P001", w.GZ_HOSPITAL, dup))
+
 def test_review_workflow_and_who_may_see_raise_and_decide(sup, served):
     stub, sup_stub = sup
     push(served, sup_stub, rule("GD-DUP", "DUPLICATE_IN_VISIT", "FLAG"))

@@ -6,7 +6,6 @@ their filings and qualifications); the others go into its credential directory (
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 
@@ -84,8 +83,7 @@ def seed(store: Store, *, seed: int, items_per_province: int, persons_per_provin
     if audit_rules:
         rules = demo_rules.generate(seed)
         with store.write() as view:
-            token = os.urandom(8).hex()  # the rule caches' key: new for every write
             for rule in rules:
-                view.put_audit_rule(rule, token)
+                view.put_audit_rule(rule)
         written["audit_rule"] = len(rules)
     return dict(written)

@@ -7,7 +7,6 @@ group-commit writer like every mutating call (idempotent by request id, audited)
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 
 from medsettle.domain import audit_rules, clearing, dates, flags, reasons
@@ -95,13 +94,11 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
             if version in seen:
                 raise convert.invalid(f"rules[{index}].begndate", f"the same version as rules[{seen[version]}]")
             seen[version] = index
-        token = os.urandom(8).hex()  # every process's rule cache reloads on its next snapshot
-
         def effect(view: WriteView):
             written, _ = add_versions(
                 sorted(enumerate(rules), key=lambda pair: pair[1].begndate),
                 lambda r: view.audit_rule_versions(r.admdvs, r.role, r.rule_id),
-                lambda r: view.put_audit_rule(r, token), "rules")
+                view.put_audit_rule, "rules")
             for admdvs, role in sorted({(r.admdvs, r.role) for r in rules}):
                 if len({r.rule_id for r in view.audit_rules(admdvs, role) if r.active}) > audit_rules.RULES_PER_PROVINCE_MAX:
                     raise convert.invalid("rules", f"{admdvs} role {role} would hold more than "

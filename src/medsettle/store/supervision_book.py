@@ -1,9 +1,9 @@
 """Supervision over the store (就医地管理): the rules in force, the bounded indexes the rules read, and what a
 settlement, a reversal or a review writes for supervision in its own transaction.
 
-Rules are read through a per-process cache keyed by the store's rules token (meta `audit_rules_token`, replaced by
-every push), so a settlement reads one meta key for them, and every worker process sees a push at its next
-snapshot. Indexes are bounded: a person's outpatient day records reach LOOKBACK_DAYS_MAX back (older ones are
+Rules are reference data: they are read through per-process caches keyed by the snapshot's reference token
+(view.REFERENCE_TOKEN, replaced by every push of reference data, rules included), which a settlement's snapshot has
+read anyway, so every worker process sees a push at its next snapshot. Indexes are bounded: a person's outpatient day records reach LOOKBACK_DAYS_MAX back (older ones are
 pruned as the person settles), a distribution is a fixed-size sketch, and a settlement adds to at most
 SKETCH_ITEMS_MAX item distributions.
 """
@@ -36,14 +36,14 @@ PRUNE_EVERY = 8  # one settlement in 8 (by hash) prunes its person's day records
 PRUNE_DAYS_PER_SETTLEMENT_MAX = 8
 
 _rules_lock = threading.Lock()
-_rules_cache: dict[tuple[str, str, str], tuple[AuditRule, ...]] = {}  # (token, province, role) -> every version
-_in_force_cache: dict[tuple[str, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
+_rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = {}  # (token, province, role) -> every version
+_in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
 SKETCH_CACHE_S = 60.0
 SKETCH_CACHE_ENTRIES_MAX = 200_000
-_sketch_cache: dict[tuple[str, str, str, str], tuple[float, AmountSketch | None]] = {}
+_sketch_cache: dict[tuple[bytes, str, str, str], tuple[float, AmountSketch | None]] = {}
 
 
-def _versions(view: View, token: str, admdvs: str, role: str) -> tuple[AuditRule, ...]:
+def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRule, ...]:
     cache_key = (token, admdvs, role)
     found = _rules_cache.get(cache_key)
     if found is None:
@@ -59,21 +59,16 @@ def _versions(view: View, token: str, admdvs: str, role: str) -> tuple[AuditRule
 class RuleSet:
     """The rules in force for one settlement, and what they read (worked out once per token, provinces and date)."""
 
-    token: str
+    token: bytes
     rules: tuple[AuditRule, ...]
     kinds: frozenset[str]
     lookback_days: int
 
 
-NO_RULES = RuleSet(token="", rules=(), kinds=frozenset(), lookback_days=0)
-
-
 def rules_for(view: View, treated_province: str, insured_province: str, date: str) -> RuleSet:
     """The rules in force on `date` for a settlement treated in one province of a person insured in another: the
     place of treatment's (role 1) and the insured place's (role 2), each owner's in rule_id order."""
-    token = view.audit_rules_token()
-    if not token:
-        return NO_RULES
+    token = view.reference_token()
     cache_key = (token, treated_province, insured_province, date)
     found = _in_force_cache.get(cache_key)
     if found is None:
@@ -88,10 +83,10 @@ def rules_for(view: View, treated_province: str, insured_province: str, date: st
     return found
 
 
-def _sketch(view: View, token: str, kind: str, owner: str, code: str) -> AmountSketch | None:
+def _sketch(view: View, token: bytes, kind: str, owner: str, code: str) -> AmountSketch | None:
     """A distribution as this process read it at most SKETCH_CACHE_S ago. A quantile of 90 days moves slowly; an LMDB
     read per item of every settlement on the event loop (each a GIL hand-off with the writer thread) does not pay.
-    Keyed by the rules token too, so a push (and another store) starts afresh."""
+    Keyed by the reference token too, so a push of rules (and another store) starts afresh."""
     cache_key = (token, kind, owner, code)
     now = time.monotonic()
     held = _sketch_cache.get(cache_key)

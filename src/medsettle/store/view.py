@@ -22,8 +22,7 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
   closed_months   month                                            -> ClosedMonth (frozen statement bytes)
   prepaid_funds   insured province, year                           -> PrepaidFund
   prepaid_alerts  insured province, year, month                    -> PrepaidAlert
-  meta            name                                             -> counters (ascii int); audit_rules_token;
-                                                                      reference_token
+  meta            name                                             -> counters (ascii int); reference_token
   audit_rules     admdvs, role, rule_id, begndate                  -> AuditRule
   person_days     psn_no, setl_date                                -> audit.PersonDay (outpatient visits in force)
   person_stays    psn_no, begndate, mdtrt_id                       -> b""   (overlapping stays)
@@ -147,7 +146,6 @@ assert set(RECORD_TYPES) <= set(KEYSPACES)
 
 MAX_SCAN_ROWS = 100_000  # no prefix scan of the hot path returns more; a stay holds at most 10,000 lines
 PERSON_STAYS_MAX = 1_000  # stays of one person the overlap rule reads
-AUDIT_RULES_TOKEN = "audit_rules_token"  # meta: changes with every rule written (the rule caches' key)
 SKETCH_ITEM, SKETCH_VISIT = "I", "V"
 FLAG_INDEX_PROVINCE, FLAG_INDEX_INSTITUTION = "P", "H"
 DEDUCTION_TAG, GIVE_BACK_TAG = "D", "G"
@@ -206,11 +204,12 @@ def catalog_key(province: str, med_list_codg: str, begndate: str) -> bytes:
     return f"{province}\x00{med_list_codg}\x00".encode("ascii") + _descending(begndate)
 
 
-# Reference data (catalog versions, policies, institutions, insured-place parameters) changes only by a push, and
-# every write of it through a WriteView replaces the meta REFERENCE_TOKEN in the same transaction. So a decoded row
-# read under one token is the row of every snapshot with that token: read snapshots of every request share them
-# per process (a settlement's ten catalog look-ups, its institution, policy and insured place are dictionary hits),
-# and the first snapshot after a push, in any worker, reads afresh. Bounded: emptied when full.
+# Reference data (catalog versions, policies, institutions, insured-place parameters, audit rules) changes only by a
+# push, and every write of it through a WriteView replaces the meta REFERENCE_TOKEN in the same transaction. So a
+# decoded row read under one token is the row of every snapshot with that token: read snapshots of every request
+# share them per process (a settlement's ten catalog look-ups, its institution, policy and insured place are
+# dictionary hits; supervision_book keys its rule caches by the token too), and the first snapshot after a push, in
+# any worker, reads afresh. Bounded: emptied when full.
 REFERENCE_TOKEN = "reference_token"
 REFERENCE_TOKEN_KEY = REFERENCE_TOKEN.encode("ascii")  # its meta key (one part: key() would give the same bytes)
 
@@ -476,11 +475,6 @@ class View:
         return 0 if data is None else int(bytes(data))
 
     # -- supervision (就医地管理) --------------------------------------------------------------------
-
-    def audit_rules_token(self) -> str:
-        """Changes whenever a rule is written; "" while no rule was ever written (the fast path: no rules)."""
-        data = self.txn.get(key(AUDIT_RULES_TOKEN), db=self.dbs["meta"])
-        return "" if data is None else bytes(data).decode("ascii")
 
     def audit_rules(self, admdvs: str, role: str, limit: int = MAX_SCAN_ROWS) -> list[AuditRule]:
         """Every version of every rule of (province, role), by rule_id then begndate."""
@@ -787,10 +781,15 @@ class WriteView(View):
     def add_audit(self, entry: AuditEntry) -> None:
         self._put("audit", key(seq(entry.when_ms, 15), seq(self.next_seq("audit"))), entry)
 
-    def put_audit_rule(self, rule: AuditRule, token: str) -> None:
-        """Write a rule version; `token` (new for every push) tells every process's rule cache to reload."""
+    def put_audit_rule(self, rule: AuditRule) -> None:
+        """Write a rule version: reference data, so every process's rule caches reload (a new reference token)."""
+        self._reference_written()
         self._put("audit_rules", key(rule.admdvs, rule.role, rule.rule_id, rule.begndate), rule)
-        self.txn.put(key(AUDIT_RULES_TOKEN), token.encode("ascii"), db=self.dbs["meta"])
+
+    def drop_audit_rules(self) -> None:
+        """Every rule gone (benchmarks measure supervision without rules on a copy of a nation)."""
+        self._reference_written()
+        self.txn.drop(self.dbs["audit_rules"], delete=False)
 
     def put_person_day(self, psn_no: str, date: str, day: PersonDay) -> None:
         if day.visits:
