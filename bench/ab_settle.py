@@ -1,21 +1,21 @@
 """A/B of the settle path between two source trees, in one run: what an optimisation did end to end.
 
     git worktree add /tmp/medsettle-before <commit>
-    .venv/bin/python bench/ab_settle.py --before /tmp/medsettle-before/src [--rounds 2 --seconds 8]
+    .venv/bin/python bench/ab_settle.py --before /tmp/medsettle-before/src [--rounds 2 --seconds 8] [--rate 500]
 
 Two servers (one worker each, each on its own fresh copy of the seeded nation, the `before` one with PYTHONPATH at the
 other tree) run side by side; loadgen drives durable SettleOutpatient (unique request ids) and the health check at
-each in turn, `rounds` times, so both see the same machine weather. Prints RPC/s and p50/p99 per tree and round.
+each in turn, `rounds` times, so both see the same machine weather. Prints RPC/s and p50/p99/p99.9 per tree and round.
+`--rate`: settlements at that many calls a second (open loop: the latency at a set load, e.g. half the ceiling)
+instead of as fast as the server answers.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,28 +29,13 @@ from benchlib import settle_bodies, settle_callers  # noqa: E402
 from ceiling import HEALTH, SETTLE  # noqa: E402
 
 
-@contextlib.contextmanager
-def tree_server(data_dir: str, src: str | None):
-    target = f"127.0.0.1:{benchlib.free_port()}"
-    env = dict(os.environ)
-    if src:
-        env["PYTHONPATH"] = src
-    process = subprocess.Popen([benchlib.PYTHON, "-m", "medsettle.cli", "serve", "--insecure", "--data-dir", data_dir, "--listen",
-                                target, "--insecure"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        benchlib.wait_serving(target, process)
-        yield target
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="src/ of the tree to compare against (e.g. a git worktree)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=0.0, help="settlements per second (0: closed loop)")
     parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
     args = parser.parse_args()
     from grpc_health.v1 import health_pb2
@@ -65,14 +50,14 @@ def main() -> int:
         shutil.copy(os.path.join(base, "data.mdb"), d)
     results: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "rounds": []}
     try:
-        with tree_server(dirs["before"], args.before) as before, tree_server(dirs["after"], None) as after:
+        with benchlib.server(dirs["before"], src=args.before) as before, benchlib.server(dirs["after"]) as after:
             for round_no in range(args.rounds):
                 row = {}
                 for name, target in (("before", before), ("after", after)):
                     tag = f"{name[0]}{round_no}{int(time.time()) % 100000:05d}"
                     bodies = settle_bodies(visits, today, per_phase, tag)
                     settle = loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds,
-                                         callers=settle_callers(visits, len(bodies)))
+                                         rate_per_s=args.rate, callers=settle_callers(visits, len(bodies)))
                     health = loadgen.run(target, HEALTH, [health_body] * per_phase * 2,
                                          concurrency=args.concurrency, seconds=args.seconds / 2)
                     row[name] = {"settle": settle.summary(), "health": health.summary(),

@@ -239,17 +239,21 @@ INTERCEPTORS = {"access": "Access", "intake": "IntakeInterceptor"}
 @contextlib.contextmanager
 def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None,
            tls_dir: str | None = None, extra: tuple[str, ...] = (), src: str | None = None,
-           without: tuple[str, ...] = ()) -> Iterator[str]:
+           without: tuple[str, ...] = (), collector_log: str | None = None) -> Iterator[str]:
     """`medsettle serve` on data_dir: plaintext on loopback (callers named by the x-medsettle-caller metadata), or
     mutual TLS from `tls_dir`; yields host:port once health says SERVING; SIGTERM at the end. `server.pid` is the
     process's id while it runs (for its CPU time in /proc). `src`: another source tree's package (PYTHONPATH).
-    `without`: layers of INTERCEPTORS left out, to measure what they cost (never for anything else)."""
+    `without`: layers of INTERCEPTORS left out, to measure what they cost (never for anything else).
+    `collector_log`: the server writes there, as it exits, every run of Python's cyclic collector (`collections`)."""
+    assert not (without and collector_log), "one wrapper at a time"
     port = port or free_port()
     target = f"127.0.0.1:{port}"
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
     security = ["--tls-dir", tls_dir] if tls_dir else ["--insecure"]
     env = dict(os.environ, PYTHONPATH=src) if src else None
-    entry = [PYTHON, __file__, "serve-without", ",".join(without)] if without else [PYTHON, "-m", "medsettle.cli"]
+    entry = ([PYTHON, __file__, "serve-without", ",".join(without)] if without
+             else [PYTHON, __file__, "serve-timing-collector", collector_log] if collector_log
+             else [PYTHON, "-m", "medsettle.cli"])
     process = subprocess.Popen([*entry, "serve", "--data-dir", data_dir, "--listen", target,
                                 "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT,
                                env=env)
@@ -358,6 +362,42 @@ def _serve_without(layers: str, argv: list[str]) -> int:
     return cli.main()
 
 
+def _serve_timing_collector(log_path: str, argv: list[str]) -> int:
+    """`medsettle <argv>`, timing every run of the cyclic garbage collector (a measurement only): at exit,
+    log_path holds {"collections": [[unix start s, generation, ms], ...]}."""
+    import atexit
+    import gc
+
+    from medsettle import cli
+
+    runs: list[list] = []
+    started: list[float] = [0.0, 0.0]
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[:] = [time.time(), time.perf_counter()]
+        else:
+            runs.append([started[0], info["generation"], (time.perf_counter() - started[1]) * 1000])
+
+    gc.callbacks.append(timed)
+    atexit.register(lambda: Path(log_path).write_text(json.dumps({"collections": runs})))
+    sys.argv = ["medsettle", *argv]
+    return cli.main()
+
+
+def collections_between(log_path: str, first_s: float, last_s: float) -> dict:
+    """Per generation: how many collections started in [first_s, last_s], their total and longest ms."""
+    runs = json.loads(Path(log_path).read_text())["collections"]
+    by_generation: dict = {}
+    for at_s, generation, ms in runs:
+        if first_s <= at_s <= last_s:
+            mine = by_generation.setdefault(f"gen{generation}", {"count": 0, "total_ms": 0.0, "max_ms": 0.0})
+            mine["count"] += 1
+            mine["total_ms"] = round(mine["total_ms"] + ms, 2)
+            mine["max_ms"] = round(max(mine["max_ms"], ms), 2)
+    return by_generation
+
+
 # -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
 
 _THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"), ("event loop", "worker_main"),
@@ -401,3 +441,5 @@ def print_profile(summary: dict) -> None:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve-without"]:
     sys.exit(_serve_without(sys.argv[2], sys.argv[3:]))
+if __name__ == "__main__" and sys.argv[1:2] == ["serve-timing-collector"]:
+    sys.exit(_serve_timing_collector(sys.argv[2], sys.argv[3:]))

@@ -48,7 +48,7 @@ class Result:
         return {"calls": self.calls, "ok": self.ok, "errors": dict((k, v) for k, v in self.statuses.items() if k != "OK"),
                 "seconds": round(self.seconds, 2), "rpc_per_s": round(self.rate, 1),
                 "p50_ms": round(percentile(lat, 50) / 1000, 3), "p99_ms": round(percentile(lat, 99) / 1000, 3),
-                "max_ms": round((lat[-1] if lat else 0) / 1000, 3)}
+                "p999_ms": round(percentile(lat, 99.9) / 1000, 3), "max_ms": round((lat[-1] if lat else 0) / 1000, 3)}
 
 
 OPERATOR = "national:ops"

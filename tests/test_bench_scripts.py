@@ -50,3 +50,18 @@ def test_a_cached_nation_of_an_older_record_format_is_seeded_again(tmp_path, mon
     assert benchlib.stale_records(nation_with(bytes([codec.LEGACY_MAP]), "old"))
     assert not benchlib.stale_records(nation_with(bytes([codec.ARRAY]), "current"))
     assert not benchlib.stale_records(str(tmp_path / "not-seeded"))
+
+
+def test_collections_are_counted_only_inside_the_measured_phase(tmp_path, monkeypatch):
+    """bench/collector.py compares the collector's pauses during a phase: runs before or after it do not count."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    log = tmp_path / "collections.json"
+    log.write_text('{"collections": [[99.0, 2, 50.0], [100.5, 0, 0.25], [101.0, 2, 14.5], [101.5, 0, 0.5],'
+                   ' [102.0, 1, 0.75], [103.5, 2, 40.0]]}')
+    assert benchlib.collections_between(str(log), 100.0, 103.0) == {
+        "gen0": {"count": 2, "total_ms": 0.75, "max_ms": 0.5},
+        "gen1": {"count": 1, "total_ms": 0.75, "max_ms": 0.75},
+        "gen2": {"count": 1, "total_ms": 14.5, "max_ms": 14.5},
+    }
