@@ -59,6 +59,8 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
     serving_pids = {e["pid"] for e in events if e["event"] == "serving"}
     settled_by = {e["pid"] for e in events if e["event"] == "rpc" and e["method"] == "SettleOutpatient"}
     assert len(serving_pids) == 2 and {e["pid"] for e in events if e["event"] == "stopped"} == serving_pids
+    # Each worker moved its start-up objects out of the collector's sight before serving (server.py).
+    assert all(e["gc_frozen_objects"] > 10_000 for e in events if e["event"] == "serving")
     assert settled_by == serving_pids, "both workers settled"
 
 
