@@ -211,8 +211,9 @@ def freeze_startup_objects() -> int:
     objects: ~50,000, all living as long as the worker) out of the cyclic collector's sight; returns how many.
 
     A full collection walked them all each time, ~13 ms with the event loop stopped, every few seconds under load:
-    the longest stalls of the loop and the settlements' slowest 0.1% (bench/RESULTS.md, "Collector"). Garbage is
-    collected first, so none is kept; objects made later are collected as before."""
+    the longest stalls of the loop and the settlements' slowest 0.1% (bench/RESULTS.md, "the collector's pauses").
+    Garbage is collected first, so none is kept; a frozen object is still freed when nothing refers to it any more
+    (only a reference cycle among frozen objects would stay); objects made later are collected as before."""
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
