@@ -210,7 +210,7 @@ def freeze_startup_objects() -> int:
     """Move every object the worker has made so far (modules, classes, protobuf descriptors, gRPC's and the store's
     objects: ~50,000, all living as long as the worker) out of the cyclic collector's sight; returns how many.
 
-    A full collection walked them all each time, ~13 ms with the event loop stopped, every few seconds under load:
+    A full collection walked them all each time: ~15 ms with the event loop stopped, every 10-20 s at 500 settlements/s,
     the longest stalls of the loop and the settlements' slowest 0.1% (bench/RESULTS.md, "the collector's pauses").
     Garbage is collected first, so none is kept; a frozen object is still freed when nothing refers to it any more
     (only a reference cycle among frozen objects would stay); objects made later are collected as before."""
