@@ -69,10 +69,8 @@ def main() -> int:
     finally:
         for d in dirs.values():
             shutil.rmtree(d, ignore_errors=True)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"ab-settle-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=1))
-    print([r["settle_after_over_before"] for r in results["rounds"]], f"report: {path}")
+    print("settle after / before per round:", [r["settle_after_over_before"] for r in results["rounds"]])
+    benchlib.write_report("ab-settle", results)
     return 0
 
 

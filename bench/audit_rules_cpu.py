@@ -128,10 +128,7 @@ def main() -> int:
         if values:
             report[f"median_{key}"] = statistics.median(values)
             print(f"{key}: {values} median {statistics.median(values)}")
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"audit-rules-cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("audit-rules-cpu", report)
     return 0
 
 

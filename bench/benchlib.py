@@ -314,6 +314,15 @@ def wait_serving(target: str, process: subprocess.Popen | None = None, timeout_s
     raise TimeoutError(f"{target} not serving after {timeout_s} s")
 
 
+def write_report(kind: str, report: dict) -> Path:
+    """bench/out/<kind>-<local time>.json, said on stdout: every bench's report, the file RESULTS.md names."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"report: {path}")
+    return path
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")

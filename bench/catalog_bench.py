@@ -153,11 +153,8 @@ def main() -> int:
             shutil.rmtree(second, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"catalog-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("catalog", report)
     return 0
 
 

@@ -12,7 +12,6 @@ during the measured phase, per generation their count, total and longest millise
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -74,10 +73,7 @@ def main() -> int:
                   f"p99 {settle['p99_ms']} p99.9 {settle['p999_ms']} max {settle['max_ms']} ms | {collections}",
                   flush=True)
         report["rounds"].append(row)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"collector-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("collector", report)
     return 0
 
 

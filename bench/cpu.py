@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import statistics
@@ -260,9 +259,7 @@ def main() -> int:
         print_parts(report["parts"])
     print(f"adjudication of {ADJUDICATION_LINES} lines, in-process, us CPU: {report['adjudication_1000_lines_cpu_us']}")
     print(f"load average before {report['load_average_before']}, after {report['load_average_after']}")
-    path = benchlib.OUT_DIR / f"cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("cpu", report)
     return 0
 
 

@@ -156,9 +156,7 @@ def main() -> None:
             print(json.dumps(phase), flush=True)
     report = {"machine": benchlib.machine(), "senders": args.senders, "normal_per_phase": args.normal,
               "phases": phases}
-    benchlib.OUT_DIR.mkdir(exist_ok=True)
-    out = benchlib.OUT_DIR / f"floods-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(report, indent=2))
+    benchlib.write_report("floods", report)
     shutil.rmtree(work)
 
 

@@ -163,11 +163,8 @@ def main() -> int:
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"growth-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=1))
     print(json.dumps(report["ratio_largest_to_smallest"]))
-    print(f"report: {path}")
+    benchlib.write_report("growth", report)
     return 0
 
 

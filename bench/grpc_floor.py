@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import sys
 import time
@@ -133,11 +132,8 @@ def main() -> int:
                 print(f"round {round_no} {server:8s} burn {row['burn_us']:5d} us: server CPU "
                       f"{row['server_cpu_us_per_call']:7.1f} us/call ({row['calls_per_s']:,}/s), gRPC and asyncio "
                       f"{row['overhead_us_per_call']:6.1f} us/call", flush=True)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"grpc-floor-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"machine": benchlib.machine(), "command": " ".join(sys.argv), "options": options,
-                                "rows": rows}, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("grpc-floor", {"machine": benchlib.machine(), "command": " ".join(sys.argv),
+                                         "options": options, "rows": rows})
     return 0
 
 

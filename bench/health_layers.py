@@ -13,13 +13,11 @@ by round. Writes bench/out/health-layers-<date>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -87,10 +85,7 @@ def main() -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
         rows.append({"round": round_no, "cpu_us_per_call": measured})
         print(f"round {round_no}: " + "  ".join(f"{name} {us:.1f}" for name, us in measured.items()), flush=True)
-    benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = benchlib.OUT_DIR / f"health-layers-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"machine": benchlib.machine(), "command": " ".join(sys.argv), "rows": rows}, indent=1))
-    print(f"report: {path}")
+    benchlib.write_report("health-layers", {"machine": benchlib.machine(), "command": " ".join(sys.argv), "rows": rows})
     return 0
 
 

@@ -94,10 +94,8 @@ def main() -> None:
               "seconds": round(time.perf_counter() - started, 1), "before": {k: before[k] for k in per},
               "after": {k: after[k] for k in per}, "bytes_per_settlement": {k: round(v) for k, v in per.items()},
               "keyspaces": spaces}
-    benchlib.OUT_DIR.mkdir(exist_ok=True)
-    out = benchlib.OUT_DIR / f"store-bytes-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
+    benchlib.write_report("store-bytes", report)
     if args.keep:
         print(f"kept {data_dir}")
     else:
