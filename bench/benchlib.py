@@ -323,6 +323,15 @@ def write_report(kind: str, report: dict) -> Path:
     return path
 
 
+def next_beat(beat_s: float, period_s: float, now_s: float) -> tuple[float, float]:
+    """A driver's user on its own beat: (when its next task starts, seconds to wait until then), given when its
+    current task started and the time now. A task that overran its beat is followed at once, and the beat starts
+    again from there: no burst of catching up."""
+    assert period_s > 0 and now_s >= beat_s
+    following_s = max(beat_s + period_s, now_s)
+    return following_s, following_s - now_s
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")

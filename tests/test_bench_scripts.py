@@ -65,3 +65,20 @@ def test_collections_are_counted_only_inside_the_measured_phase(tmp_path, monkey
         "gen1": {"count": 1, "total_ms": 0.75, "max_ms": 0.75},
         "gen2": {"count": 1, "total_ms": 14.5, "max_ms": 14.5},
     }
+
+
+def test_a_mix_user_keeps_its_own_beat_and_never_catches_up_in_a_burst(monkeypatch):
+    """bench/locustfile.py paces each user with benchlib.next_beat from a start of its own (Locust's
+    constant_throughput counted every user's beat from one instant, so all users called together)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    # (Times in binary fractions of a second, so that the sums are exact.)
+    assert benchlib.next_beat(10.0, 0.5, 10.125) == (10.5, 0.375)  # on time: waits out the rest of the beat
+    assert benchlib.next_beat(10.0, 0.5, 10.5) == (10.5, 0.0)
+    assert benchlib.next_beat(10.0, 0.5, 11.25) == (11.25, 0.0)  # overran: next task now, the beat restarts there
+    starts, beat = [], 3.25  # a user whose first task starts 3.25 s in; its tasks take 1/8 s, one overruns
+    for took in (0.125, 0.125, 0.875, 0.125, 0.125):
+        starts.append(beat)
+        beat, _ = benchlib.next_beat(beat, 0.5, beat + took)
+    assert starts == [3.25, 3.75, 4.25, 5.125, 5.625]
