@@ -15,7 +15,9 @@ settlement) and the driver. This reads and computes PreSettleOutpatient claims i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -30,6 +32,43 @@ WAKE_S = 0.0001
 _WAKER = ("import sys, time\nbuf = bytearray(65536)\nend = time.time() + float(sys.argv[1])\n"
           f"while time.time() < end:\n    time.sleep({WAKE_S!r})\n    buf[:] = bytes(65536)\n")
 _SPINNER = "import sys, time\nend = time.time() + float(sys.argv[1])\nwhile time.time() < end:\n    pass\n"
+
+
+@contextlib.contextmanager
+def _gil_thread():
+    stop = threading.Event()
+
+    def take_the_gil() -> None:
+        while not stop.is_set():
+            time.sleep(WAKE_S)
+            sum(range(30))
+
+    thread = threading.Thread(target=take_the_gil, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def _process(source: str, cpu: int):
+    process = subprocess.Popen([sys.executable, "-c", source, "600"])
+    os.sched_setaffinity(process.pid, {cpu})
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+NEIGHBOURS = {
+    "alone": contextlib.nullcontext,
+    "gil-thread": _gil_thread,
+    "waker": lambda: _process(_WAKER, 0),
+    "busy-other-cpu": lambda: _process(_SPINNER, 1),
+}
 
 
 def main() -> int:
@@ -71,46 +110,19 @@ def main() -> int:
             compute_ns += computed - converted
         return claim_ns / len(claims) / 1000, compute_ns / len(claims) / 1000
 
-    def beside_process(source: str, cpu: int):
-        process = subprocess.Popen([sys.executable, "-c", source, "600"])
-        os.sched_setaffinity(process.pid, {cpu})
-        return process
-
-    stop = threading.Event()
-
-    def gil_taker() -> None:
-        while not stop.is_set():
-            time.sleep(WAKE_S)
-            sum(range(30))
-
     measure()  # warm the caches of the process and of the page cache
     totals: dict[str, list[tuple[float, float]]] = {}
     try:
         for _ in range(args.rounds):
-            for neighbour in ("alone", "gil-thread", "waker", "busy-other-cpu"):
-                process = thread = None
-                if neighbour == "gil-thread":
-                    stop.clear()
-                    thread = threading.Thread(target=gil_taker, daemon=True)
-                    thread.start()
-                elif neighbour == "waker":
-                    process = beside_process(_WAKER, 0)
-                elif neighbour == "busy-other-cpu":
-                    process = beside_process(_SPINNER, 1)
-                time.sleep(0.3)
-                try:
+            for neighbour, beside in NEIGHBOURS.items():
+                with beside():
+                    time.sleep(0.3)
                     totals.setdefault(neighbour, []).append(measure())
-                finally:
-                    if thread is not None:
-                        stop.set()
-                        thread.join()
-                    if process is not None:
-                        process.kill()
-                        process.wait()
     finally:
         store.close()
+
     def medians(rows: list[tuple[float, float]]) -> tuple[float, float]:
-        claim_us, compute_us = (sorted(each)[len(each) // 2] for each in zip(*rows, strict=True))
+        claim_us, compute_us = (statistics.median(each) for each in zip(*rows, strict=True))
         return claim_us, compute_us
 
     alone_us = sum(medians(totals["alone"]))
