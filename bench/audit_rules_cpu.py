@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--before", default="", help="src/ of a tree without supervision, as a third variant")
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     os.makedirs(args.work_dir, exist_ok=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
+# Where the benches keep their seeded nations and working copies (--work-dir of every bench).
+WORK_DIR = os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench")
 REPO = BENCH_DIR.parent
 PYTHON = sys.executable
 

@@ -125,7 +125,7 @@ def main() -> int:
     parser.add_argument("--provinces", type=int, default=4)
     parser.add_argument("--clients", type=int, default=2, help="concurrent pushers in the second load")
     parser.add_argument("--lookups", type=int, default=200_000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "items": args.items,

@@ -149,7 +149,7 @@ def main() -> int:
     parser.add_argument("--settle-rate-max", type=float, default=8000, help="bodies prebuilt per second of phase")
     parser.add_argument("--persons-per-province", type=int, default=2000)
     parser.add_argument("--src", default="", help="serve another source tree's package (<tree>/src), to compare")
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     ensure_h2load()

@@ -183,7 +183,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)

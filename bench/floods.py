@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--normal", type=int, default=400, help="normal settlements per phase")
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--persons-per-province", type=int, default=2_000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     base = benchlib.nation(args.work_dir, args.persons_per_province)

@@ -59,7 +59,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
     base = benchlib.nation(args.work_dir, 2000)
     context = multiprocessing.get_context("spawn")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -53,7 +52,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--institutions", type=int, default=8, help="hospitals (one connection each)")
     parser.add_argument("--persons-per-province", type=int, default=2000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     out = benchlib.OUT_DIR

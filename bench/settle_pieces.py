@@ -52,7 +52,7 @@ def main() -> int:
     from medsettle.store.writer import GroupCommitWriter
     from medsettle.v1 import settlement_pb2 as pb
 
-    work_dir = os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench")
+    work_dir = benchlib.WORK_DIR
     base = benchlib.nation(work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 6000, today)

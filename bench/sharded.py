@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -65,7 +64,7 @@ def main() -> int:
     parser.add_argument("--institutions", type=int, default=8, help="hospitals (one connection each)")
     parser.add_argument("--persons-per-province", type=int, default=500)
     parser.add_argument("--items-per-province", type=int, default=2000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     from medsettle.cluster import up

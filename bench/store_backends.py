@@ -104,7 +104,7 @@ def main() -> int:
     parser.add_argument("--persons-per-province", type=int, default=200)
     parser.add_argument("--items-per-province", type=int, default=2_000)
     parser.add_argument("--no-failover", dest="failover", action="store_false", help="skip the failover drill")
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     ensure_node_driver()

@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--persons-per-province", type=int, default=2_000)
     parser.add_argument("--keep", action="store_true", help="keep the store afterwards (its path is printed)")
     parser.add_argument("--src", default="", help="serve another source tree's package (<tree>/src), to compare")
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     base = benchlib.nation(args.work_dir, args.persons_per_province)

@@ -97,7 +97,7 @@ def main() -> int:
     parser.add_argument("--settlements", type=int, default=2500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     parser.add_argument("--export", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import struct
 import subprocess
@@ -64,7 +63,7 @@ def main() -> int:
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--persons-per-province", type=int, default=2000)
-    parser.add_argument("--work-dir", default=os.environ.get("MEDSETTLE_BENCH_DIR", "/tmp/medsettle-bench"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
     ensure_node_driver()
