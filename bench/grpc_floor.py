@@ -105,7 +105,8 @@ def measure(burn_us: int, seconds: float, concurrency: int, options: tuple = ())
         assert ready.wait(30), "the bare server did not start"
         per_call_us, calls = server_cpu_us_per_call(server.pid, f"127.0.0.1:{port}", seconds, concurrency)
         return {"burn_us": burn_us, "calls": calls, "calls_per_s": round(calls / seconds),
-                "server_cpu_us_per_call": round(per_call_us, 1), "overhead_us_per_call": round(per_call_us - burn_us, 1)}
+                "server_cpu_us_per_call": round(per_call_us, 1),
+                "overhead_us_per_call": round(per_call_us - burn_us, 1)}
     finally:
         server.kill()
         server.join()

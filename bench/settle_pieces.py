@@ -131,8 +131,8 @@ def main() -> int:
                 (cpu_s, switches), (cpu0_s, switches0) = _thread_use(tid), before[tid]
                 print(f"{'  of which the ' + name:44s} {(cpu_s - cpu0_s) / n * 1e6:8.1f} us CPU, "
                       f"{(switches - switches0) / n:.1f} waits (voluntary context switches) per settlement")
-            print(f"{'  the writer jobs alone (their thread CPU)':44s} {job_cpu_s[0] / max(1, job_cpu_s[1]) * 1e6:8.1f} "
-                  f"us CPU per settlement")
+            job_us = job_cpu_s[0] / max(1, job_cpu_s[1]) * 1e6
+            print(f"{'  the writer jobs alone (their thread CPU)':44s} {job_us:8.1f} us CPU per settlement")
 
         async def run_serial(start: int, n: int) -> None:
             t0, c0 = time.perf_counter_ns(), time.process_time_ns()

@@ -32,19 +32,17 @@ class StreamBound(MethodLayer):
         return handler.request_streaming or handler.response_streaming
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        bound = self
-
         @contextlib.asynccontextmanager
         async def slot(request, context):
-            if bound.open >= bound.streams_max:
+            if self.open >= self.streams_max:
                 await errors.abort(context, Refusal(
-                    reasons.SERVER_BUSY, detail=f"this worker holds {bound.open} streams (health watches, "
+                    reasons.SERVER_BUSY, detail=f"this worker holds {self.open} streams (health watches, "
                                                 f"reflection), its limit; close one or try later"))
-            bound.open += 1
+            self.open += 1
             try:
                 yield request
             finally:
-                bound.open -= 1
-                assert bound.open >= 0
+                self.open -= 1
+                assert self.open >= 0
 
         return around_stream(handler, slot)

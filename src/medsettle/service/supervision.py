@@ -94,6 +94,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
             if version in seen:
                 raise convert.invalid(f"rules[{index}].begndate", f"the same version as rules[{seen[version]}]")
             seen[version] = index
+
         def effect(view: WriteView):
             written, _ = add_versions(
                 sorted(enumerate(rules), key=lambda pair: pair[1].begndate),

@@ -3,9 +3,9 @@ settlement, a reversal or a review writes for supervision in its own transaction
 
 Rules are reference data: they are read through per-process caches keyed by the snapshot's reference token
 (view.REFERENCE_TOKEN, replaced by every push of reference data, rules included), which a settlement's snapshot has
-read anyway, so every worker process sees a push at its next snapshot. Indexes are bounded: a person's outpatient day records reach LOOKBACK_DAYS_MAX back (older ones are
-pruned as the person settles), a distribution is a fixed-size sketch, and a settlement adds to at most
-SKETCH_ITEMS_MAX item distributions.
+read anyway, so every worker process sees a push at its next snapshot. Indexes are bounded: a person's outpatient
+day records reach LOOKBACK_DAYS_MAX back (older ones are pruned as the person settles), a distribution is a
+fixed-size sketch, and a settlement adds to at most SKETCH_ITEMS_MAX item distributions.
 """
 
 from __future__ import annotations
