@@ -61,11 +61,16 @@ def gather(view: View, month: str) -> MonthReport:
             for table, row_key in ((found.by_day, day), (found.by_treated, treated), (found.by_insured, insured),
                                    (found.by_institution, code)):
                 table[row_key] = stats.add(table.get(row_key, stats.DayStats()), row)
+    name_institutions(found, view)
+    found.book = clearing_book.book(view, month)
+    return found
+
+
+def name_institutions(found: MonthReport, view: View) -> None:
+    """Each institution of the report by its name in `view` (by its code when the view does not hold it)."""
     for code in found.by_institution:
         institution = view.institution(code)
         found.names[code] = institution.fixmedins_name if institution is not None else code
-    found.book = clearing_book.book(view, month)
-    return found
 
 
 def _cols(text: str) -> int:

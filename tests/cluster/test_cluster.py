@@ -249,14 +249,11 @@ def test_the_months_report_gathered_from_every_shard_is_one_hosts_report(nation,
     from medsettle.store.env import Store, StoreConfig
 
     month = today[:7]
+    gathered = report_gather.gather(nation.channel(OPS), nation.shard_map.names, month)
     names_store = nation.shard_store(nation.shard_map.names[0])  # reference data: on every shard
     try:
-        def name_of(code: str) -> str | None:
-            with names_store.read() as view:
-                institution = view.institution(code)
-            return institution.fixmedins_name if institution else None
-
-        gathered = report_gather.gather(nation.channel(OPS), nation.shard_map.names, month, name_of)
+        with names_store.read() as view:
+            report.name_institutions(gathered.report, view)
     finally:
         names_store.close()
     single_store = Store(StoreConfig(path=str(nation.single_dir), map_size_bytes=2**30))

@@ -8,13 +8,12 @@ through the proxy: the same tables and charts one host holding every settlement 
   most-flagged institutions may miss some.
 - The clearing flows are the month's statement gathered from every shard (fanout.statement): byte for byte the
   statement of one host.
-- Institution names are reference data, which no RPC lists: they are read from a store holding the reference data
-  (any shard's, `--names-from`); without one the report names institutions by their codes.
+- Institution names are reference data, which no RPC lists: the report names institutions by their codes, and
+  report.name_institutions names them from a store holding the reference data (any shard's, `--names-from`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
@@ -31,9 +30,8 @@ class GatheredReport:
     complete: bool  # False: a shard listed as many institutions as it may: the most-flagged may miss some
 
 
-def gather(channel: grpc.Channel, shards: tuple[str, ...], month: str,
-           name_of: Callable[[str], str | None] = lambda code: None) -> GatheredReport:
-    """The report of `month` from every shard; `name_of(fixmedins_code)` names an institution (None: its code)."""
+def gather(channel: grpc.Channel, shards: tuple[str, ...], month: str) -> GatheredReport:
+    """The report of `month` from every shard, its institutions named by their codes."""
     found = MonthReport(month=month, days=month_days(month))
     asked = supervision_pb2.GetSupervisionStatsRequest(begndate=found.days[0], enddate=found.days[-1],
                                                        institutions_limit=supervision_gather.INSTITUTIONS_ASKED)
@@ -45,7 +43,7 @@ def gather(channel: grpc.Channel, shards: tuple[str, ...], month: str,
         supervision_gather.add_figures(found.by_insured, pair.insuplc_admdvs, pair.stats)
     for institution in gathered.response.by_institution:
         supervision_gather.add_figures(found.by_institution, institution.fixmedins_code, institution.stats)
-    found.names = {code: name_of(code) or code for code in found.by_institution}
+    found.names = {code: code for code in found.by_institution}
     statement = fanout.statement(channel, shards, month)
     found.book = Book(statement=statement.statement, canonical=statement.canonical, digest=statement.digest)
     return GatheredReport(report=found, complete=gathered.complete)

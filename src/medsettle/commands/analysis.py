@@ -63,19 +63,14 @@ def _report_gathered(args, out: str) -> int:
     plt = report.checked(args.month)
     if plt is None:
         return exits.USAGE
-    names = open_store(args.names_from, create=False) if args.names_from else None
-    try:
-        def name_of(code: str) -> str | None:
-            if names is None:
-                return None
+    found = gathered(args, "national:ops", "report: ",
+                     lambda channel, shard_map: report_gather.gather(channel, shard_map.names, args.month))
+    if args.names_from:
+        names = open_store(args.names_from, create=False)
+        try:
             with names.read() as view:
-                institution = view.institution(code)
-            return institution.fixmedins_name if institution is not None else None
-
-        found = gathered(args, "national:ops", "report: ",
-                         lambda channel, shard_map: report_gather.gather(channel, shard_map.names, args.month, name_of))
-    finally:
-        if names is not None:
+                report.name_institutions(found.report, view)
+        finally:
             names.close()
     if not found.complete:
         print(f"note: a shard listed {INSTITUTIONS_ASKED} institutions: the most-flagged may miss some",
