@@ -525,6 +525,18 @@ def test_prepaid_alerts_and_the_audit_trail_gathered_from_every_shard(nation, tm
     assert listed.stdout.splitlines()[-1] == f"{len(entries):,} entries"
     assert {line.split()[0] for line in listed.stdout.splitlines()[:-1]} == set(names)
 
+
+def test_cluster_audit_refuses_a_since_it_cannot_read_before_asking_any_shard(tmp_path, capsys):
+    """A time without its UTC offset would be read in the tool's own zone: refused, like an unreadable one, with
+    usage status and one line, before the shard map is even read."""
+    from medsettle.cli import main as cli_main
+
+    for since, said in (("yesterday", "--since must be an ISO 8601 time"),
+                        ("2026-12-01T00:00:00", "--since needs its UTC offset")):
+        assert cli_main(["cluster", "audit", "--shard-map", str(tmp_path / "absent.json"), "--since", since]) == 2
+        assert said in capsys.readouterr().err
+
+
 def test_the_demo_day_plays_through_envoy_and_reviews_every_shards_flags(nation, today):
     """`medsettle demo day --shard-map`: every call about a person names their insured place, and each place of
     treatment reviews its open flags gathered from every shard, so none is left open today."""
