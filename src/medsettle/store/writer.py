@@ -43,7 +43,7 @@ BATCH_JOBS_MAX = 64  # bounds one transaction's size and the latency of its last
 # so the event loop never blocks on a full queue in practice.
 QUEUE_JOBS_MAX = 4096
 
-THREAD_NAME = b"medsettle-write"  # its name in top -H, ps -L and /proc/<pid>/task/*/comm (15 bytes at most)
+THREAD_NAME = b"medsettle-write"  # in Python, top -H, ps -L and /proc/<pid>/task/*/comm (15 bytes at most)
 _PR_SET_NAME = 15  # prctl(2)
 
 _STOP = object()
@@ -117,7 +117,7 @@ class GroupCommitWriter:
         self._on_event = on_event or (lambda name, **fields: None)
         self._on_commit = on_commit or (lambda jobs, seconds: None)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_JOBS_MAX)
-        self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=THREAD_NAME.decode(), daemon=True)
         self._closing = False
         self.batches = 0
         self.jobs = 0
