@@ -233,9 +233,10 @@ def test_the_writer_thread_has_its_own_name_for_the_operating_system(store):
     try:
         assert writer.submit(lambda view: None).result(5) is None  # the thread is running
         comm = open(f"/proc/self/task/{writer._thread.native_id}/comm", encoding="ascii").read().strip()
-        assert comm == THREAD_NAME.decode("ascii")
+        assert comm == THREAD_NAME.decode("ascii") == writer._thread.name
     finally:
         writer.close()
+
 
 def test_settlement_day_index(store):
     with store.write() as view:
