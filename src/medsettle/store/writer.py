@@ -98,7 +98,7 @@ def _answer_all(answers: list[tuple[Any, bool, Any]]) -> None:
             pass  # the loop has closed: nobody waits any more; the outcomes stand in the store
 
 
-def _name_this_os_thread(name: bytes) -> None:
+def name_this_os_thread(name: bytes) -> None:
     """Name the calling thread for the operating system (Linux), so that an operator's top -H and the benchmarks'
     per-thread CPU tell the writer from the event loop and gRPC's threads. Best effort: elsewhere nothing happens."""
     assert len(name) <= 15
@@ -109,8 +109,9 @@ def _name_this_os_thread(name: bytes) -> None:
 class GroupCommitWriter:
     def __init__(self, store: KeyspaceStore, batch_jobs_max: int = BATCH_JOBS_MAX,
                  on_event: Callable[..., None] | None = None,
-                 on_commit: Callable[[int, float], None] | None = None) -> None:
-        """on_event(name, **fields): a failure worth a log line. on_commit(jobs, seconds): every committed batch."""
+                 on_commit: Callable[[int, float], None] | None = None, *, start: bool = True) -> None:
+        """on_event(name, **fields): a failure worth a log line. on_commit(jobs, seconds): every committed batch.
+        start=False: no thread; the owner runs batches itself with `commit_batch` (the outpatient writer process)."""
         assert 1 <= batch_jobs_max <= 10_000
         self.store = store
         self.batch_jobs_max = batch_jobs_max
@@ -124,7 +125,8 @@ class GroupCommitWriter:
         self.failed_batches = 0
         self.last_commit_s = 0.0  # duration of the last batch's transaction, for the metrics
         self.full = False  # the last batch met a full map; cleared by the next batch that commits
-        self._thread.start()
+        if start:
+            self._thread.start()
 
     @property
     def alive(self) -> bool:
@@ -155,7 +157,7 @@ class GroupCommitWriter:
             self._thread.join()
 
     def _loop(self) -> None:
-        _name_this_os_thread(THREAD_NAME)
+        name_this_os_thread(THREAD_NAME)
         while True:
             batch = [self._queue.get()]
             while len(batch) < self.batch_jobs_max:
@@ -167,7 +169,7 @@ class GroupCommitWriter:
             work = [(job, future) for job, future in batch if job is not _STOP]
             if work:
                 try:
-                    self._commit(work)
+                    self.commit_batch(work)
                 except BaseException as error:  # noqa: BLE001 - the loop must outlive any one batch
                     self.failed_batches += 1
                     self._on_event("writer_batch_failed", error=repr(error), trace=traceback.format_exc(limit=8))
@@ -175,7 +177,8 @@ class GroupCommitWriter:
             if stop:
                 return
 
-    def _commit(self, work: list[tuple[Callable[[WriteView], Any], Any]]) -> None:
+    def commit_batch(self, work: list[tuple[Callable[[WriteView], Any], Any]]) -> None:
+        """Run (job, waiter) pairs in one durable transaction on the calling thread and answer every waiter."""
         env = self.store.env
         outcomes: list[tuple[Any, bool, Any]] = []  # (waiter, ok, value)
         started = time.perf_counter()
