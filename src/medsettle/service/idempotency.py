@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
 import msgspec
 from google.protobuf.message import Message
@@ -44,6 +43,17 @@ class Once:
         self.request = request
         self.response_type = response_type
 
+    @classmethod
+    def restored(cls, app: App, caller: str, request_id: str, method: str, digest: str,
+                 response_type: type[Message]) -> Once:
+        """The same request in another process (the outpatient writer process): its request id already checked,
+        its payload digest already taken on the event loop that received it."""
+        once = cls.__new__(cls)
+        once.app, once.caller, once.request_id, once.method = app, caller, request_id, method
+        once.request, once.response_type = None, response_type
+        once.__dict__["digest"] = digest  # the cached_property's slot: the request itself did not travel
+        return once
+
     @functools.cached_property
     def digest(self) -> str:
         # Only when a record is compared or written: a request refused before (a claim of 20,000 lines refused
@@ -71,6 +81,26 @@ class Once:
         record = view.request(self.caller, self.request_id)
         return None if record is None else self._replay(record, view)
 
+    def job(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]], *, answer_is_settlement: bool,
+            created_ms: int) -> Callable[[WriteView], Message]:
+        """The writer's job: the retry check under the write lock, then `effect` and its request record."""
+
+        def job(view: WriteView) -> Message:
+            held_now = view.request(self.caller, self.request_id)
+            if held_now is not None:
+                return self._replay(held_now, view)
+            response, effects = effect(view)
+            if answer_is_settlement:
+                assert response.settlement.setl_id == effects["setl_id"] and len(response.ListFields()) == 1
+            record = RequestRecord(method=self.method, payload_digest=self.digest,
+                                   response=b"" if answer_is_settlement else response.SerializeToString(
+                                       deterministic=True),
+                                   created_ms=created_ms, answer_is_settlement=answer_is_settlement, **effects)
+            view.put_request(self.caller, self.request_id, record)
+            return response
+
+        return job
+
     async def run(self, effect: Callable[[WriteView], tuple[Message, dict[str, str]]], *,
                   answer_is_settlement: bool = False) -> Message:
         """Run `effect` in the group-commit writer unless a concurrent twin committed first.
@@ -79,25 +109,9 @@ class Once:
         `answer_is_settlement`: the answer is {settlement: the settlement effects["setl_id"] as written}, so the
         request record keeps a reference, not a second copy.
         """
-
-        digest = self.digest  # on the event loop: the writer thread does only what needs the write lock
-
-        def job(view: WriteView) -> Any:
-            held_now = view.request(self.caller, self.request_id)
-            if held_now is not None:
-                return self._replay(held_now, view)
-            response, effects = effect(view)
-            if answer_is_settlement:
-                assert response.settlement.setl_id == effects["setl_id"] and len(response.ListFields()) == 1
-            record = RequestRecord(method=self.method, payload_digest=digest,
-                                   response=b"" if answer_is_settlement else response.SerializeToString(
-                                       deterministic=True),
-                                   created_ms=self.app.clock.now_ms(), answer_is_settlement=answer_is_settlement,
-                                   **effects)
-            view.put_request(self.caller, self.request_id, record)
-            return response
-
-        return await self.app.writer.run(job)
+        self.digest  # noqa: B018 - taken on the event loop: the writer thread does only what needs the write lock
+        return await self.app.writer.run(self.job(effect, answer_is_settlement=answer_is_settlement,
+                                                  created_ms=self.app.clock.now_ms()))
 
 
 async def once(
