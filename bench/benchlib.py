@@ -211,17 +211,29 @@ def stat_cpu_s(stat_text: str) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
 
 
+def children(pid: int) -> list[int]:
+    """The live child processes of a process (a worker's outpatient writer process), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_s(pid: int) -> float:
-    """utime + stime of a process, all its threads, in seconds."""
-    return stat_cpu_s(Path(f"/proc/{pid}/stat").read_text())
+    """utime + stime of a process, all its threads, and of its live child processes (the server's CPU includes its
+    outpatient writer process's), in seconds."""
+    return stat_cpu_s(Path(f"/proc/{pid}/stat").read_text()) + sum(cpu_s(child) for child in children(pid))
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
     """utime + stime of a process's threads by role, in seconds: the event loop (the main thread), the group-commit
-    writer (named medsettle-write), gRPC's own threads (event_engine, grpc_*) and any other."""
+    writer (named medsettle-write), gRPC's own threads (event_engine, grpc_*), any other, and the outpatient writer
+    process (a child process)."""
     from medsettle.store.writer import THREAD_NAME
 
-    roles = {"loop": 0.0, "writer": 0.0, "grpc": 0.0, "other": 0.0}
+    roles = {"loop": 0.0, "writer": 0.0, "grpc": 0.0, "other": 0.0,
+             "writer_process": sum(cpu_s(child) for child in children(pid))}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             raw = (task / "stat").read_text()

@@ -299,7 +299,8 @@ def print_round(row: dict) -> None:
 
 
 def print_threads(result: dict) -> None:
-    print("by thread, median of rounds, us CPU/call: event loop, group-commit writer, gRPC's threads, other")
+    print("by thread, median of rounds, us CPU/call: event loop, group-commit writer, gRPC's threads, other, "
+          "outpatient writer process")
     for call in CALLS:
         for name, calls in result.items():
             if call in calls:

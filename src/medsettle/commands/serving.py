@@ -78,6 +78,10 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="OpenTelemetry spans of every call: to stderr, or OTLP/gRPC to "
                              "OTEL_EXPORTER_OTLP_ENDPOINT (env MEDSETTLE_TRACE; default off; the `trace` extra)")
     parser.add_argument("--log-calls", action="store_true", help="one JSON log line per successful call too")
+    parser.add_argument("--writer-thread-only", action="store_true",
+                        default=env("MEDSETTLE_WRITER_THREAD_ONLY", "") == "1",
+                        help="LMDB: commit outpatient settlements on the worker's writer thread too, not in its "
+                             "writer process (env MEDSETTLE_WRITER_THREAD_ONLY=1; docs/operations.md)")
     parser.add_argument("--person-lookups-per-minute", type=number(int, 1, 1_000_000,
                                                                    "MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE"),
                         default=env("MEDSETTLE_PERSON_LOOKUPS_PER_MINUTE", str(PERSON_LOOKUPS_DEFAULT)),
@@ -97,7 +101,7 @@ def _server_config(args):
                         log_calls=args.log_calls, create=getattr(args, "create", False),
                         metrics_listen=args.metrics_listen, tls_dir="" if args.insecure else args.tls_dir,
                         person_lookups_per_minute=args.person_lookups_per_minute, trace=args.trace,
-                        shard_map=args.shard_map, shard=args.shard)
+                        shard_map=args.shard_map, shard=args.shard, writer_process=not args.writer_thread_only)
 
 
 def cmd_serve(args) -> int:

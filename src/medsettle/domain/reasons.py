@@ -184,13 +184,15 @@ SERVER_BUSY = _r("SERVER_BUSY", "平台繁忙，本次请求未受理", "the ser
 SERVICE_UNAVAILABLE = _r("SERVICE_UNAVAILABLE", "服务暂不可用（正在停止或重启），本次请求未生效",
                          "service unavailable (stopping or restarting): nothing was done", REMEDY_RETRY_LATER)
 # PostgreSQL backend (store/postgres.py): the database could not be reached (its primary changing over), before any
-# COMMIT; and a COMMIT whose outcome the platform cannot know. Both are retried with the same request_id.
+# COMMIT; and a COMMIT whose outcome the platform cannot know (also: an LMDB worker's outpatient writer process that
+# ended with the request in flight). Both are retried with the same request_id.
 STORE_UNAVAILABLE = _r("STORE_UNAVAILABLE", "平台数据库暂不可达（可能正在主备切换），本次请求未生效",
                        "the store's database cannot be reached now (its primary may be changing over): nothing was "
                        "done", REMEDY_RETRY_LATER)
-OUTCOME_UNKNOWN = _r("OUTCOME_UNKNOWN", "提交时与数据库的连接中断，本次请求可能已生效；请以同一请求流水号重试，将返回原结果或只办理一次",
-                     "the connection to the database broke while committing: the request may have been done; retry "
-                     "with the same request_id: you get the original answer, or it is done once", REMEDY_RETRY_LATER)
+OUTCOME_UNKNOWN = _r("OUTCOME_UNKNOWN", "提交时与数据库（或写入进程）的连接中断，本次请求可能已生效；请以同一请求流水号重试，将返回原结果或只办理一次",
+                     "the connection to the database (or the writer process) broke while committing: the request may "
+                     "have been done; retry with the same request_id: you get the original answer, or it is done once",
+                     REMEDY_RETRY_LATER)
 
 # A defect met while serving. Nothing was written (the writer's transaction aborts).
 INTERNAL_ERROR = _r("INTERNAL_ERROR", "平台内部错误，本次请求未生效，已记录", "internal error: nothing was done; it has been logged",
@@ -247,3 +249,6 @@ class Refusal(Exception):
         return cls(first.reason, field=first.field, feedetl_sn=first.feedetl_sn, detail=first.detail,
                    more=tuple(rest))
 
+
+
+BY_CODE = {value.code: value for value in list(globals().values()) if isinstance(value, Reason)}

@@ -4,6 +4,7 @@ callers are verified."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from medsettle.domain.shards import ShardMap
 from medsettle.service.clock import Clock
@@ -12,6 +13,9 @@ from medsettle.store.env import Store
 from medsettle.store.rows import AuditEntry
 from medsettle.store.view import WriteView
 from medsettle.store.writer import GroupCommitWriter
+
+if TYPE_CHECKING:
+    from medsettle.service.outpatient_writer import OutpatientWriter
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class App:
     # A shard of a sharded deployment: the map and which shard this is (None: a single host, owning every province).
     shard_map: ShardMap | None = None
     shard_name: str = ""
+    # The worker's outpatient writer process (LMDB): durable outpatient settlements commit there, every other write
+    # on `writer`. None: all on `writer` (PostgreSQL, tests that drive servicers directly, --writer-thread-only).
+    outpatient_writer: OutpatientWriter | None = None
     admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:

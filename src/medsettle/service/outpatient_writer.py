@@ -1,0 +1,388 @@
+"""The outpatient writer process: a worker's durable outpatient settlements, committed by a process of its own.
+
+Why a process: in the worker, the writer thread and the event loop share one GIL. py-lmdb lets the GIL go around each
+of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
+Python runs slower beside it (bench/RESULTS.md, "the writer in a process of its own"). Outpatient settlements are
+~94% of the writes (17:1 against inpatient ones), so they go here; every other write stays on the worker's writer
+thread. LMDB's writer lock serializes the two writers' transactions; a settlement's ids, request record and
+retry check are taken under it, exactly as on the thread (`settlements.OutpatientCommit.job` is
+`idempotency.Once.job`).
+
+The event loop computes the settlement from its snapshot, as before, and sends it as data (`OutpatientCommit`,
+msgpack) over a socket pair; the process runs up to `BATCH_JOBS_MAX` of them in one durable transaction
+(`GroupCommitWriter.commit_batch`, the thread's own code) and answers each with the response's bytes or its failure.
+Nobody is answered before the commit has returned.
+
+Failures: a refusal found under the write lock travels as its reasons; a full map, as the thread reports it. If the
+process ends with settlements in flight, their outcome is unknown (it may have committed before it ended): they are
+answered OUTCOME_UNKNOWN (a retry with the same request id gets the original answer or settles once), the worker's
+health turns NOT_SERVING and it exits for its supervisor to restart it (server.EXIT_WRITER_GONE), as when the writer
+thread ends. The process ends on its own when the worker's end of the socket closes (the worker stopped or was
+killed), after committing and answering what it had read.
+
+Only the LMDB store has the process: on PostgreSQL the writer's waits are the network's, and the GIL is released
+there anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import select
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import msgspec
+
+from medsettle.domain import reasons
+from medsettle.domain.reasons import Refusal
+from medsettle.store.errors import CommitUnknown, StoreFull, StoreUnavailable
+from medsettle.store.writer import BATCH_JOBS_MAX, GroupCommitWriter, WriterGone, name_this_os_thread
+
+PROCESS_NAME = b"medsettle-owrit"  # top, ps -L: the outpatient writer process (15 bytes at most)
+FRAME_BYTES_MAX = 64 * 2**20  # a frame holds one settlement (<100 KB at 2,000 lines) or one batch's answers
+# The commit window. A commit costs ~480 us of CPU whatever it holds (LMDB writes each touched page and syncs twice),
+# a settlement's own part ~210. Unslowed by the GIL, the process would commit 1-2 settlements at a time at 1,000 a
+# second and spend more CPU than the thread did; waiting up to 2 ms for up to 8 gives ~5 a commit (bench/RESULTS.md,
+# "The writer in a process of its own"). It waits only when settlements come closer together than the window (a
+# worker at 100 a second commits each at once).
+COMMIT_WINDOW_S = 0.002
+COMMIT_WINDOW_JOBS = 8
+START_S_MAX = 60.0
+STOP_S_MAX = 30.0
+SOCKET_BUFFER_BYTES = 4 * 2**20
+_HEADER_BYTES = 4
+
+
+class ChildConfig(msgspec.Struct, frozen=True):
+    """What the process needs to open the worker's store the same way (argv[1], JSON)."""
+
+    path: str
+    map_size_bytes: int
+    sync: bool
+    shard_index: int | None
+    fd: int
+
+
+class Failure(msgspec.Struct, frozen=True):
+    """A job's failure as data. kind: refusal | store_full | store_unavailable | commit_unknown | internal."""
+
+    kind: str
+    text: str
+    refusals: list[tuple[str, str, str, str]] = []  # (reason code, field, fee line, detail), the leading one first
+
+
+class Outcome(msgspec.Struct, frozen=True, array_like=True):
+    job_id: int
+    response: bytes  # the SettleOutpatientResponse's bytes, or b"" with a failure
+    failure: Failure | None
+
+
+class Answers(msgspec.Struct, frozen=True):
+    """One committed (or failed) batch: its outcomes and what the worker's metrics and watchdog want to know."""
+
+    outcomes: list[Outcome]
+    seconds: float
+    full: bool
+    failed: bool
+
+
+def _frame(payload: bytes) -> bytes:
+    assert len(payload) <= FRAME_BYTES_MAX
+    return len(payload).to_bytes(_HEADER_BYTES, "little") + payload
+
+
+def _frames(buffer: bytearray) -> list[bytes]:
+    """Take every whole frame off the front of `buffer`."""
+    taken = []
+    while len(buffer) >= _HEADER_BYTES:
+        size = int.from_bytes(buffer[:_HEADER_BYTES], "little")
+        if size > FRAME_BYTES_MAX:
+            raise ValueError(f"a frame of {size} bytes from the other end: more than {FRAME_BYTES_MAX}")
+        if len(buffer) < _HEADER_BYTES + size:
+            break
+        taken.append(bytes(buffer[_HEADER_BYTES:_HEADER_BYTES + size]))
+        del buffer[:_HEADER_BYTES + size]
+    return taken
+
+
+def failure_of(error: BaseException) -> Failure:
+    if isinstance(error, Refusal):
+        return Failure("refusal", str(error), [(each.reason.code, each.field, each.feedetl_sn, each.detail)
+                                               for each in error.all])
+    if isinstance(error, StoreFull):
+        return Failure("store_full", str(error))
+    if isinstance(error, CommitUnknown):
+        return Failure("commit_unknown", str(error))
+    if isinstance(error, StoreUnavailable):
+        return Failure("store_unavailable", str(error))
+    return Failure("internal", repr(error))
+
+
+def error_of(failure: Failure, path: str) -> BaseException:
+    """The exception the servicer would have met on the writer thread (rpc.py maps it to its status)."""
+    if failure.kind == "refusal":
+        return Refusal.of_all([Refusal(reasons.BY_CODE[code], field=field, feedetl_sn=sn, detail=detail)
+                               for code, field, sn, detail in failure.refusals])
+    if failure.kind == "store_full":
+        return StoreFull(path)
+    if failure.kind == "commit_unknown":
+        return CommitUnknown(failure.text)
+    if failure.kind == "store_unavailable":
+        return StoreUnavailable(failure.text)
+    return RuntimeError(f"the outpatient writer process: {failure.text}")
+
+
+class OutpatientWriter:
+    """The worker's side: starts the process, hands it settlements, answers their waiters on the event loop.
+
+    `companion` is the worker's writer thread: a worker writes only while both run (one fate, one restart)."""
+
+    def __init__(self, path: str, map_size_bytes: int, sync: bool, shard_index: int | None,
+                 companion: GroupCommitWriter, on_commit=None, on_event=None) -> None:
+        self.companion = companion
+        self.path = path
+        self._on_commit = on_commit or (lambda jobs, seconds: None)
+        self._on_event = on_event or (lambda name, **fields: None)
+        ours, theirs = socket.socketpair()
+        for end in (ours, theirs):
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
+        config = ChildConfig(path=path, map_size_bytes=map_size_bytes, sync=sync, shard_index=shard_index,
+                             fd=theirs.fileno())
+        self.process = subprocess.Popen([sys.executable, "-m", "medsettle.service.outpatient_writer",
+                                         msgspec.json.encode(config).decode()], pass_fds=(theirs.fileno(),))
+        theirs.close()
+        self._sock = ours
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(Answers)
+        self._inbox = bytearray()
+        self._outbox = bytearray()
+        self._waiters: dict[int, asyncio.Future] = {}
+        self._next_job_id = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._gone = ""
+        self._full = False
+        self.batches = 0
+        self.jobs = 0
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        """Block until the process has opened the store (one frame, b"ready"), so the worker says SERVING only then."""
+        self._sock.settimeout(START_S_MAX)
+        try:
+            while not (ready := _frames(self._inbox)):
+                chunk = self._sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError(f"the outpatient writer process ended while starting (exit {self.process.wait()})")
+                self._inbox.extend(chunk)
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            self._sock.close()
+            raise
+        assert ready == [b"ready"], ready
+        self._sock.setblocking(False)
+
+    @property
+    def alive(self) -> bool:
+        return not self._gone and self.process.poll() is None and self.companion.alive
+
+    @property
+    def full(self) -> bool:
+        """The last batch of either writer met a full map (the watchdog takes the write services out of service)."""
+        return self._full or self.companion.full
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._waiters)
+
+    async def run(self, commit: Any) -> Any:
+        """Commit one `settlements.OutpatientCommit`; its SettleOutpatientResponse, or what refused or failed it."""
+        from medsettle.v1 import settlement_pb2 as pb
+
+        if not self.alive:
+            raise WriterGone(self._gone or "the outpatient writer process is not running")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            loop.add_reader(self._sock.fileno(), self._readable)
+        assert loop is self._loop, "one worker, one event loop"
+        self._next_job_id += 1
+        job_id = self._next_job_id
+        future = loop.create_future()
+        self._waiters[job_id] = future
+        self._send(_frame(self._encoder.encode((job_id, commit))))
+        return pb.SettleOutpatientResponse.FromString(await future)
+
+    def _send(self, frame: bytes) -> None:
+        if self._outbox:  # the socket was full: keep the order
+            self._outbox.extend(frame)
+            return
+        try:
+            sent = self._sock.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError as error:
+            self._lost(f"the outpatient writer process's socket failed: {error}")
+            return
+        if sent < len(frame):
+            self._outbox.extend(frame[sent:])
+            self._loop.add_writer(self._sock.fileno(), self._writable)
+
+    def _writable(self) -> None:
+        try:
+            sent = self._sock.send(self._outbox)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._lost(f"the outpatient writer process's socket failed: {error}")
+            return
+        del self._outbox[:sent]
+        if not self._outbox:
+            self._loop.remove_writer(self._sock.fileno())
+
+    def _readable(self) -> None:
+        try:
+            chunk = self._sock.recv(SOCKET_BUFFER_BYTES)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._lost(f"the outpatient writer process's socket failed: {error}")
+            return
+        if not chunk:
+            self._lost("the outpatient writer process ended")
+            return
+        self._inbox.extend(chunk)
+        for payload in _frames(self._inbox):
+            answers = self._decoder.decode(payload)
+            self._full = answers.full
+            if not answers.failed:
+                self.batches += 1
+                self.jobs += len(answers.outcomes)
+                self._on_commit(len(answers.outcomes), answers.seconds)
+            for outcome in answers.outcomes:
+                future = self._waiters.pop(outcome.job_id)
+                if future.cancelled():
+                    continue  # the caller went away; the outcome stands in the store
+                if outcome.failure is None:
+                    future.set_result(outcome.response)
+                else:
+                    future.set_exception(error_of(outcome.failure, self.path))
+
+    def _lost(self, why: str) -> None:
+        """The process or its socket is gone: whatever it was given and did not answer may or may not have
+        committed."""
+        if self._gone:
+            return
+        self._gone = why
+        self._on_event("outpatient_writer_gone", reason=why, in_flight=len(self._waiters))
+        if self._loop is not None:
+            self._loop.remove_reader(self._sock.fileno())
+            self._loop.remove_writer(self._sock.fileno())
+        waiters, self._waiters = self._waiters, {}
+        for future in waiters.values():
+            if not future.done():
+                future.set_exception(CommitUnknown(f"{why} with this settlement in flight: it may have committed"))
+
+    def close(self) -> None:
+        """Stop the process once it has committed and answered everything it was given (the worker has drained its
+        calls first), or kill it after STOP_S_MAX."""
+        if self._loop is not None and not self._gone:
+            self._loop.remove_reader(self._sock.fileno())
+            self._loop.remove_writer(self._sock.fileno())
+        self._gone = self._gone or "closed"
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        try:
+            self.process.wait(STOP_S_MAX)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._sock.close()
+
+
+def _gather(sock: socket.socket, inbox: bytearray, queued: list[bytes]) -> bool:
+    """Wait up to COMMIT_WINDOW_S for more settlements, until COMMIT_WINDOW_JOBS are queued; True if the socket ended."""
+    until = time.perf_counter() + COMMIT_WINDOW_S
+    sock.setblocking(True)
+    while len(queued) < COMMIT_WINDOW_JOBS and (left_s := until - time.perf_counter()) > 0:
+        if not select.select([sock], [], [], left_s)[0]:
+            return False
+        chunk = sock.recv(SOCKET_BUFFER_BYTES)
+        if not chunk:
+            return True
+        inbox.extend(chunk)
+        queued.extend(_frames(inbox))
+    return False
+
+
+def _serve(config: ChildConfig) -> int:
+    """The process: read settlements, commit them in batches, answer; end at the socket's end."""
+    from medsettle.service import logs
+    from medsettle.service.app import App
+    from medsettle.service.clock import Clock
+    from medsettle.service.settlements import OutpatientCommit
+    from medsettle.store.env import Store, StoreConfig
+
+    name_this_os_thread(PROCESS_NAME)
+    sock = socket.socket(fileno=config.fd)
+    store = Store(StoreConfig(path=config.path, map_size_bytes=config.map_size_bytes, sync=config.sync, create=False,
+                              shard_index=config.shard_index))
+    committer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
+                                  start=False)
+    app = App(store=store, writer=committer, clock=Clock())
+    decoder = msgspec.msgpack.Decoder(tuple[int, OutpatientCommit])
+    encoder = msgspec.msgpack.Encoder()
+    sock.sendall(_frame(b"ready"))
+    inbox = bytearray()
+    queued: list[bytes] = []
+    ended = False
+    last_arrival_s, busy = 0.0, False
+    while queued or not ended:
+        sock.setblocking(not queued)  # wait only when there is nothing to do
+        try:
+            chunk = sock.recv(SOCKET_BUFFER_BYTES)
+            ended = ended or not chunk
+            inbox.extend(chunk)
+        except BlockingIOError:
+            pass
+        arrived = _frames(inbox)
+        if arrived:
+            now_s = time.perf_counter()
+            busy = now_s - last_arrival_s < COMMIT_WINDOW_S  # the one before came within a window: more will
+            last_arrival_s = now_s
+            queued.extend(arrived)
+        if not queued:
+            continue
+        if busy and len(queued) < COMMIT_WINDOW_JOBS and not ended:
+            ended = _gather(sock, inbox, queued)
+        batch, queued = queued[:BATCH_JOBS_MAX], queued[BATCH_JOBS_MAX:]
+        jobs = [decoder.decode(payload) for payload in batch]
+        work = [(commit.job(app), concurrent.futures.Future()) for _, commit in jobs]
+        committed_before = committer.batches
+        started = time.perf_counter()
+        committer.commit_batch(work)
+        outcomes = []
+        for (job_id, _), (_, future) in zip(jobs, work, strict=True):
+            error = future.exception(timeout=0)  # commit_batch answers every waiter
+            outcomes.append(Outcome(job_id, b"" if error else future.result().SerializeToString(),
+                                    None if error is None else failure_of(error)))
+        answers = Answers(outcomes, time.perf_counter() - started, committer.full,
+                          failed=committer.batches == committed_before)
+        try:
+            sock.sendall(_frame(encoder.encode(answers)))
+        except OSError:
+            break  # the worker has gone: the outcomes stand in the store, and its retries find them
+    committer.close()
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_serve(msgspec.json.decode(sys.argv[1].encode(), type=ChildConfig)))

@@ -1,0 +1,57 @@
+"""kill -9 of a worker's outpatient writer process, under concurrent settlements: the worker answers what was in
+flight as unknown (OUTCOME_UNKNOWN, or UNAVAILABLE once it stops), turns NOT_SERVING and exits 70 for systemd or its
+supervisor to start it again, with a new writer process; then every acknowledged settlement is retrievable and answered again byte
+for byte, every request whose answer was lost settles exactly once when retried, and each person's accumulators are
+the sum of the settlements in force."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from medsettle.server import EXIT_WRITER_GONE
+from medsettle.v1 import settlement_pb2
+from tests.fault.harness import CLONES, ServerProcess, accumulators, build_nation, clone_psn_no, gateway_channel
+from tests.fault.test_kill9 import SENDERS, Ledger, _check_and_settle_leftovers, _send
+
+
+def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_applies_nothing_twice(tmp_path):
+    data_dir = str(tmp_path / "data")
+    build_nation(data_dir)
+    ledger = Ledger()
+    with ServerProcess(data_dir, tmp_path / "server.log") as server:  # one worker: `serve` itself, as under systemd
+        server.wait_serving()
+        writer_pid = server.events("serving")[0]["outpatient_writer_pid"]
+        assert writer_pid and writer_pid != server.pid
+        stop = threading.Event()
+        senders = [threading.Thread(target=_send, args=(server.target, ledger, f"W{s}", stop)) for s in range(SENDERS)]
+        for sender in senders:
+            sender.start()
+        time.sleep(1.0)
+        acknowledged_before = len(ledger.acknowledged)
+        os.kill(writer_pid, signal.SIGKILL)
+        assert server.wait(30) == EXIT_WRITER_GONE, server.log()  # for systemd (or the supervisor) to restart it
+        stop.set()
+        for sender in senders:
+            sender.join(30)
+        gone = server.events("outpatient_writer_gone")
+        assert len(gone) == 1 and server.events("worker_unhealthy"), server.log()
+    assert acknowledged_before > 0 and ledger.unknown  # there was load, and the kill caught settlements in flight
+
+    with ServerProcess(data_dir, tmp_path / "again.log") as server:
+        server.wait_serving()
+        assert server.events("serving")[0]["outpatient_writer_pid"] != writer_pid
+        _check_and_settle_leftovers(server.target, ledger)
+        assert not ledger.unknown
+        answers = [settlement_pb2.SettleOutpatientResponse.FromString(raw).settlement
+                   for raw in ledger.acknowledged.values()]
+        assert len({s.setl_id for s in answers}) == len(answers), "one settlement per request id"
+        with gateway_channel(server.target) as channel:
+            for n in range(CLONES):
+                mine = [s for s in answers if s.psn_no == clone_psn_no(n)]
+                acc = accumulators(channel, clone_psn_no(n))
+                assert acc.visits_outpatient == len(mine)
+                assert acc.dedc_outpatient == sum(s.act_pay_dedc for s in mine)
+                assert acc.hifp_outpatient == sum(s.hifp_pay for s in mine)
