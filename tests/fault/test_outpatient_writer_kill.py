@@ -55,3 +55,28 @@ def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_
                 assert acc.visits_outpatient == len(mine)
                 assert acc.dedc_outpatient == sum(s.act_pay_dedc for s in mine)
                 assert acc.hifp_outpatient == sum(s.hifp_pay for s in mine)
+
+
+def test_sigterm_to_the_whole_process_group_drains_through_the_writer_process(tmp_path):
+    """systemd stops a unit by sending SIGTERM to every process of it: the writer process must not end mid-batch;
+    the worker drains, closes it, and exits 0 with every settlement answered."""
+    data_dir = str(tmp_path / "data")
+    build_nation(data_dir)
+    ledger = Ledger()
+    with ServerProcess(data_dir, tmp_path / "server.log") as server:
+        server.wait_serving()
+        stop = threading.Event()
+        senders = [threading.Thread(target=_send, args=(server.target, ledger, f"T{s}", stop)) for s in range(SENDERS)]
+        for sender in senders:
+            sender.start()
+        time.sleep(1.0)
+        os.killpg(server.pid, signal.SIGTERM)
+        assert server.wait(30) == 0, server.log()
+        stop.set()
+        for sender in senders:
+            sender.join(30)
+        assert not server.events("outpatient_writer_gone"), server.log()
+    assert len(ledger.acknowledged) > SENDERS
+    with ServerProcess(data_dir, tmp_path / "again.log") as server:
+        server.wait_serving()
+        _check_and_settle_leftovers(server.target, ledger)  # the acknowledged ones, byte for byte

@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import pathlib
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +40,7 @@ from typing import Any
 
 import msgspec
 
+import medsettle
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.store.errors import CommitUnknown, StoreFull, StoreUnavailable
@@ -153,8 +157,12 @@ class OutpatientWriter:
             end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
         config = ChildConfig(path=path, map_size_bytes=map_size_bytes, sync=sync, shard_index=shard_index,
                              fd=theirs.fileno())
+        # The same medsettle as this worker's, wherever it was imported from (a bench's other source tree, say).
+        package_root = str(pathlib.Path(medsettle.__file__).resolve().parents[1])
+        search_path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH", ""))))
         self.process = subprocess.Popen([sys.executable, "-m", "medsettle.service.outpatient_writer",
-                                         msgspec.json.encode(config).decode()], pass_fds=(theirs.fileno(),))
+                                         msgspec.json.encode(config).decode()], pass_fds=(theirs.fileno(),),
+                                        env={**os.environ, "PYTHONPATH": search_path})
         theirs.close()
         self._sock = ours
         self._encoder = msgspec.msgpack.Encoder()
@@ -195,10 +203,6 @@ class OutpatientWriter:
     def full(self) -> bool:
         """The last batch of either writer met a full map (the watchdog takes the write services out of service)."""
         return self._full or self.companion.full
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._waiters)
 
     async def run(self, commit: Any) -> Any:
         """Commit one `settlements.OutpatientCommit`; its SettleOutpatientResponse, or what refused or failed it."""
@@ -257,8 +261,12 @@ class OutpatientWriter:
             self._lost("the outpatient writer process ended")
             return
         self._inbox.extend(chunk)
-        for payload in _frames(self._inbox):
-            answers = self._decoder.decode(payload)
+        try:
+            batches = [self._decoder.decode(payload) for payload in _frames(self._inbox)]
+        except (ValueError, msgspec.DecodeError) as error:  # a defect: nothing it says can be trusted any more
+            self._lost(f"the outpatient writer process sent what cannot be read: {error}")
+            return
+        for answers in batches:
             self._full = answers.full
             if not answers.failed:
                 self.batches += 1
@@ -331,6 +339,10 @@ def _serve(config: ChildConfig) -> int:
     from medsettle.store.env import Store, StoreConfig
 
     name_this_os_thread(PROCESS_NAME)
+    # A stop is the worker's to make: systemd's SIGTERM to the whole group, or a terminal's Ctrl-C, must not end this
+    # process in the middle of a batch. It ends when the worker closes its end of the socket, having drained.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sock = socket.socket(fileno=config.fd)
     store = Store(StoreConfig(path=config.path, map_size_bytes=config.map_size_bytes, sync=config.sync, create=False,
                               shard_index=config.shard_index))
