@@ -48,11 +48,11 @@ from medsettle.store.writer import BATCH_JOBS_MAX, GroupCommitWriter, WriterGone
 
 PROCESS_NAME = b"medsettle-owrit"  # top, ps -L: the outpatient writer process (15 bytes at most)
 FRAME_BYTES_MAX = 64 * 2**20  # a frame holds one settlement (<100 KB at 2,000 lines) or one batch's answers
-# The commit window. A commit costs ~480 us of CPU whatever it holds (LMDB writes each touched page and syncs twice),
-# a settlement's own part ~210. Unslowed by the GIL, the process would commit 1-2 settlements at a time at 1,000 a
-# second and spend more CPU than the thread did; waiting up to 2 ms for up to 8 gives ~5 a commit (bench/RESULTS.md,
-# "The writer in a process of its own"). It waits only when settlements come closer together than the window (a
-# worker at 100 a second commits each at once).
+# The commit window. A commit costs several hundred us of CPU whatever it holds (LMDB writes every page it touched and
+# syncs twice), a settlement's own part ~210. Unslowed by the GIL, the process commits as soon as it has a settlement,
+# 1-2 at a time near its ceiling, and then spends more CPU per settlement than the thread did. So once settlements come
+# in while a batch commits (it held more than one: the worker is busy), the next batch waits up to 2 ms for up to 8;
+# a worker at moderate load commits each at once (bench/RESULTS.md, "The writer in a process of its own").
 COMMIT_WINDOW_S = 0.002
 COMMIT_WINDOW_JOBS = 8
 START_S_MAX = 60.0
@@ -355,7 +355,7 @@ def _serve(config: ChildConfig) -> int:
     inbox = bytearray()
     queued: list[bytes] = []
     ended = False
-    last_arrival_s, busy = 0.0, False
+    last_batch_jobs = 0
     while queued or not ended:
         sock.setblocking(not queued)  # wait only when there is nothing to do
         try:
@@ -364,17 +364,14 @@ def _serve(config: ChildConfig) -> int:
             inbox.extend(chunk)
         except BlockingIOError:
             pass
-        arrived = _frames(inbox)
-        if arrived:
-            now_s = time.perf_counter()
-            busy = now_s - last_arrival_s < COMMIT_WINDOW_S  # the one before came within a window: more will
-            last_arrival_s = now_s
-            queued.extend(arrived)
+        queued.extend(_frames(inbox))
         if not queued:
             continue
-        if busy and len(queued) < COMMIT_WINDOW_JOBS and not ended:
+        # Settlements came in while the last batch committed: the worker is busy, and more are on their way.
+        if last_batch_jobs > 1 and len(queued) < COMMIT_WINDOW_JOBS and not ended:
             ended = _gather(sock, inbox, queued)
         batch, queued = queued[:BATCH_JOBS_MAX], queued[BATCH_JOBS_MAX:]
+        last_batch_jobs = len(batch)
         jobs = [decoder.decode(payload) for payload in batch]
         work = [(commit.job(app), concurrent.futures.Future()) for _, commit in jobs]
         committed_before = committer.batches
