@@ -57,7 +57,7 @@ class Watchdog:
             await asyncio.sleep(self.config.interval_s)
             if not self.writer.alive:
                 logs.event("writer_gone", level="error")
-                await self.on_fatal("a writer of this worker has stopped (its writer thread or its outpatient writer process)")
+                await self.on_fatal("a writer of this worker has stopped (its thread or its outpatient writer process)")
                 return
             if self.config.parent_pid is not None and os.getppid() != self.config.parent_pid:
                 logs.event("parent_gone", level="error", parent_pid=self.config.parent_pid)

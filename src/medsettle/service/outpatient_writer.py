@@ -185,7 +185,8 @@ class OutpatientWriter:
             while not (ready := _frames(self._inbox)):
                 chunk = self._sock.recv(65536)
                 if not chunk:
-                    raise RuntimeError(f"the outpatient writer process ended while starting (exit {self.process.wait()})")
+                    raise RuntimeError(
+                        f"the outpatient writer process ended while starting (exit {self.process.wait()})")
                 self._inbox.extend(chunk)
         except BaseException:
             self.process.kill()
@@ -316,13 +317,17 @@ class OutpatientWriter:
 
 
 def _gather(sock: socket.socket, inbox: bytearray, queued: list[bytes]) -> bool:
-    """Wait up to COMMIT_WINDOW_S for more settlements, until COMMIT_WINDOW_JOBS are queued; True if the socket ended."""
+    """Wait up to COMMIT_WINDOW_S for more settlements, until COMMIT_WINDOW_JOBS are queued; True if the socket
+    ended."""
     until = time.perf_counter() + COMMIT_WINDOW_S
     sock.setblocking(True)
     while len(queued) < COMMIT_WINDOW_JOBS and (left_s := until - time.perf_counter()) > 0:
         if not select.select([sock], [], [], left_s)[0]:
             return False
-        chunk = sock.recv(SOCKET_BUFFER_BYTES)
+        try:
+            chunk = sock.recv(SOCKET_BUFFER_BYTES)
+        except OSError:
+            return True
         if not chunk:
             return True
         inbox.extend(chunk)
@@ -364,6 +369,8 @@ def _serve(config: ChildConfig) -> int:
             inbox.extend(chunk)
         except BlockingIOError:
             pass
+        except OSError:  # the worker died (kill -9): what it sent whole is still committed and stands for its retries
+            ended = True
         queued.extend(_frames(inbox))
         if not queued:
             continue

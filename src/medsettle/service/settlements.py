@@ -194,7 +194,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 return held
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
             computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
-        if self.app.outpatient_writer is not None:  # the writer process (store/writer_process.py)
+        if self.app.outpatient_writer is not None:  # its own process (service/outpatient_writer.py)
             return await self.app.outpatient_writer.run(OutpatientCommit(
                 caller=caller, request_id=request_once.request_id, payload_digest=request_once.digest,
                 created_ms=self.app.clock.now_ms(), claim=claim, cert_type=cert_type, now_ms=now_ms,
