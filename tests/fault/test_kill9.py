@@ -83,6 +83,19 @@ def _check_and_settle_leftovers(target: str, ledger: Ledger, prefix: str = "") -
                 deterministic=True)
 
 
+def check_applied_once(target: str, ledger: Ledger) -> None:
+    """One settlement per acknowledged request id, and each person's accumulators the sum of theirs."""
+    answers = [settlement_pb2.SettleOutpatientResponse.FromString(raw).settlement for raw in ledger.acknowledged.values()]
+    assert len({s.setl_id for s in answers}) == len(answers), "one settlement per request id"
+    with gateway_channel(target) as channel:
+        for n in range(CLONES):
+            mine = [s for s in answers if s.psn_no == clone_psn_no(n)]
+            acc = accumulators(channel, clone_psn_no(n))
+            assert acc.visits_outpatient == len(mine)
+            assert acc.dedc_outpatient == sum(s.act_pay_dedc for s in mine)
+            assert acc.hifp_outpatient == sum(s.hifp_pay for s in mine)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_kill_9_cycles_under_load_lose_nothing_acknowledged_and_apply_nothing_twice(tmp_path, workers):
     data_dir = str(tmp_path / "data")
@@ -110,15 +123,6 @@ def test_kill_9_cycles_under_load_lose_nothing_acknowledged_and_apply_nothing_tw
         server.wait_serving()
         _check_and_settle_leftovers(server.target, ledger)
         assert not ledger.unknown
-        answers = [settlement_pb2.SettleOutpatientResponse.FromString(raw).settlement
-                   for raw in ledger.acknowledged.values()]
-        assert len({s.setl_id for s in answers}) == len(answers), "one settlement per request id"
-        with gateway_channel(server.target) as channel:
-            for n in range(CLONES):
-                mine = [s for s in answers if s.psn_no == clone_psn_no(n)]
-                acc = accumulators(channel, clone_psn_no(n))
-                assert acc.visits_outpatient == len(mine)
-                assert acc.dedc_outpatient == sum(s.act_pay_dedc for s in mine)
-                assert acc.hifp_outpatient == sum(s.hifp_pay for s in mine)
+        check_applied_once(server.target, ledger)
     assert len(ledger.acknowledged) > CYCLES * SENDERS  # there was load
     assert kills_with_unknown > 0, "some kills must have caught requests in flight"

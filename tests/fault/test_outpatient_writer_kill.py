@@ -12,9 +12,8 @@ import threading
 import time
 
 from medsettle.server import EXIT_WRITER_GONE
-from medsettle.v1 import settlement_pb2
-from tests.fault.harness import CLONES, ServerProcess, accumulators, build_nation, clone_psn_no, gateway_channel
-from tests.fault.test_kill9 import SENDERS, Ledger, _check_and_settle_leftovers, _send
+from tests.fault.harness import ServerProcess, build_nation
+from tests.fault.test_kill9 import SENDERS, Ledger, _check_and_settle_leftovers, _send, check_applied_once
 
 
 def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_applies_nothing_twice(tmp_path):
@@ -45,16 +44,7 @@ def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_
         assert server.events("serving")[0]["outpatient_writer_pid"] != writer_pid
         _check_and_settle_leftovers(server.target, ledger)
         assert not ledger.unknown
-        answers = [settlement_pb2.SettleOutpatientResponse.FromString(raw).settlement
-                   for raw in ledger.acknowledged.values()]
-        assert len({s.setl_id for s in answers}) == len(answers), "one settlement per request id"
-        with gateway_channel(server.target) as channel:
-            for n in range(CLONES):
-                mine = [s for s in answers if s.psn_no == clone_psn_no(n)]
-                acc = accumulators(channel, clone_psn_no(n))
-                assert acc.visits_outpatient == len(mine)
-                assert acc.dedc_outpatient == sum(s.act_pay_dedc for s in mine)
-                assert acc.hifp_outpatient == sum(s.hifp_pay for s in mine)
+        check_applied_once(server.target, ledger)
 
 
 def test_sigterm_to_the_whole_process_group_drains_through_the_writer_process(tmp_path):
