@@ -2,8 +2,8 @@
 
 Why a process: in the worker, the writer thread and the event loop share one GIL. py-lmdb lets the GIL go around each
 of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
-Python runs slower beside it (bench/RESULTS.md, "the writer in a process of its own"). Outpatient settlements are
-~94% of the writes (17:1 against inpatient ones), so they go here; every other write stays on the worker's writer
+Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). Outpatient settlements are
+17 of every 18 settlements and most of the writes, so they go here; every other write stays on the worker's writer
 thread. LMDB's writer lock serializes the two writers' transactions; a settlement's ids, request record and
 retry check are taken under it, exactly as on the thread (`settlements.OutpatientCommit.job` is
 `idempotency.Once.job`).
@@ -168,7 +168,7 @@ class OutpatientWriter:
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(Answers)
         self._inbox = bytearray()
-        self._outbox = bytearray()
+        self._outbox = bytearray()  # bounded by admission's calls in flight (Limits.in_flight_requests_max)
         self._waiters: dict[int, asyncio.Future] = {}
         self._next_job_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
