@@ -37,6 +37,10 @@ def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_
             sender.join(30)
         gone = server.events("outpatient_writer_gone")
         assert len(gone) == 1 and server.events("worker_unhealthy"), server.log()
+        # What the process had been given: maybe committed, so never "not done"; what came after: not taken.
+        reasons = [row.get("reason") for row in server.events() if row["event"] in ("rpc_refused", "rpc_failed")]
+        assert reasons.count("OUTCOME_UNKNOWN") == gone[0]["in_flight"] > 0, server.log()
+        assert set(reasons) <= {"OUTCOME_UNKNOWN", "SERVICE_UNAVAILABLE"}, set(reasons)
     assert acknowledged_before > 0 and ledger.unknown  # there was load, and the kill caught settlements in flight
 
     with ServerProcess(data_dir, tmp_path / "again.log") as server:
