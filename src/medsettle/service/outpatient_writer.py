@@ -5,8 +5,7 @@ of the ~24 LMDB calls of a settlement, and each time the writer waits to take it
 Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). Outpatient settlements are
 17 of every 18 settlements and most of the writes, so they go here; every other write stays on the worker's writer
 thread. LMDB's writer lock serializes the two writers' transactions; a settlement's ids, request record and
-retry check are taken under it, exactly as on the thread (`settlements.OutpatientCommit.job` is
-`idempotency.Once.job`).
+retry check are taken under it by the same job as on the thread (`settlements.OutpatientCommit.job`).
 
 The event loop computes the settlement from its snapshot, as before, and sends it as data (`OutpatientCommit`,
 msgpack) over a socket pair; the process runs up to `BATCH_JOBS_MAX` of them in one durable transaction
@@ -205,10 +204,9 @@ class OutpatientWriter:
         """The last batch of either writer met a full map (the watchdog takes the write services out of service)."""
         return self._full or self.companion.full
 
-    async def run(self, commit: Any) -> Any:
-        """Commit one `settlements.OutpatientCommit`; its SettleOutpatientResponse, or what refused or failed it."""
-        from medsettle.v1 import settlement_pb2 as pb
-
+    async def run(self, commit: Any) -> bytes:
+        """Commit one `settlements.OutpatientCommit`: the bytes of its SettleOutpatientResponse, or raises what refused
+        or failed it."""
         if not self.alive:
             raise WriterGone(self._gone or "the outpatient writer process is not running")
         loop = asyncio.get_running_loop()
@@ -221,7 +219,7 @@ class OutpatientWriter:
         future = loop.create_future()
         self._waiters[job_id] = future
         self._send(_frame(self._encoder.encode((job_id, commit))))
-        return pb.SettleOutpatientResponse.FromString(await future)
+        return await future
 
     def _send(self, frame: bytes) -> None:
         if self._outbox:  # the socket was full: keep the order

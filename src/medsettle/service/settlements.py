@@ -94,25 +94,9 @@ def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
     return stay
 
 
-def outpatient_effect(claim: Claim, cert_type: str, now_ms: int, computed: claims.Computed):
-    """The write of a durable outpatient settlement computed from a snapshot, for the writer thread or process."""
-
-    def effect(view: WriteView):
-        current = computed
-        if not claims.person_unchanged(view, computed):
-            # Another settlement of this person committed since the snapshot: compute again under the
-            # write lock, so two settlements never spend the same deductible or cap.
-            current = _compute_outpatient(view, claim, view.person(claim.psn_no), cert_type, now_ms)
-        setl = _commit(view, current, now_ms)
-        answer = pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl))
-        return answer, {"setl_id": setl.setl_id}
-
-    return effect
-
-
 class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
-    """A durable outpatient settlement as data, computed on the event loop, for the writer process to commit: the
-    request's identity (for its request record) and everything `outpatient_effect` needs."""
+    """A durable outpatient settlement computed on the event loop, as data: what the writer (the thread, or the
+    worker's outpatient writer process) needs to commit it, with the request's identity for its request record."""
 
     caller: str
     request_id: str
@@ -124,11 +108,22 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
     computed: claims.Computed
 
     def job(self, app: App):
-        """The writer process's job: the same as the writer thread's for this request (`idempotency.Once.job`)."""
+        """The writer's job: the retry check under the write lock, the settlement, its request record
+        (`idempotency.Once.job`)."""
         once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleOutpatient", self.payload_digest,
                                          pb.SettleOutpatientResponse)
-        return once.job(outpatient_effect(self.claim, self.cert_type, self.now_ms, self.computed),
-                        answer_is_settlement=True, created_ms=self.created_ms)
+        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        current = self.computed
+        if not claims.person_unchanged(view, current):
+            # Another settlement of this person committed since the snapshot: compute again under the
+            # write lock, so two settlements never spend the same deductible or cap.
+            current = _compute_outpatient(view, self.claim, view.person(self.claim.psn_no), self.cert_type,
+                                          self.now_ms)
+        setl = _commit(view, current, self.now_ms)
+        answer = pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl))
+        return answer, {"setl_id": setl.setl_id}
 
 
 class SettlementServicer(pb_grpc.SettlementServiceServicer):
@@ -194,12 +189,12 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 return held
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
             computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
+        commit = OutpatientCommit(caller=caller, request_id=request_once.request_id,
+                                  payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), claim=claim,
+                                  cert_type=cert_type, now_ms=now_ms, computed=computed)
         if self.app.outpatient_writer is not None:  # its own process (service/outpatient_writer.py)
-            return await self.app.outpatient_writer.run(OutpatientCommit(
-                caller=caller, request_id=request_once.request_id, payload_digest=request_once.digest,
-                created_ms=self.app.clock.now_ms(), claim=claim, cert_type=cert_type, now_ms=now_ms,
-                computed=computed))
-        return await request_once.run(outpatient_effect(claim, cert_type, now_ms, computed), answer_is_settlement=True)
+            return pb.SettleOutpatientResponse.FromString(await self.app.outpatient_writer.run(commit))
+        return await self.app.writer.run(commit.job(self.app))
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
 
