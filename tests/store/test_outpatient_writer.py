@@ -11,6 +11,7 @@ import pytest
 
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
+from medsettle.domain.records import Accumulators
 from medsettle.service.app import App
 from medsettle.service.clock import FixedClock
 from medsettle.service.outpatient_writer import OutpatientWriter, error_of, failure_of
@@ -131,3 +132,59 @@ def test_a_settlement_is_refused_at_once_when_either_writer_is_gone(tmp_path):
         outpatient_writer.close()
         writer.close()
         store.close()
+
+
+async def _reverse_by_request_id(servicer: SettlementServicer, request_id: str, original_id: str) -> bool:
+    answer = await SettlementServicer.ReverseByRequestId.__wrapped__(servicer, settlement_pb2.ReverseByRequestIdRequest(
+        request_id=request_id, fixmedins_code=world.GZ_HOSPITAL, original_request_id=original_id), None)
+    return answer.undone
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_a_reversal_by_request_id_racing_its_settlement_never_leaves_the_settlement_in_force(tmp_path, process):
+    """DOMAIN 冲正: a reversal whose original has not arrived fences the original's request id, so that the original,
+    arriving late, cannot take effect; one that finds the original reverses it. With the writer process the settlement
+    and the 冲正 commit in two writers, ordered only by LMDB's writer lock: either way round, a settlement never stays
+    in force beside its 冲正."""
+    store = Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=MAP_SIZE_BYTES))
+    with store.write() as view:
+        world.build(view)
+    writer = GroupCommitWriter(store)
+    outpatient_writer = OutpatientWriter(store.config.path, MAP_SIZE_BYTES, True, None, companion=writer) \
+        if process else None
+    app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
+              outpatient_writer=outpatient_writer)
+    servicer = SettlementServicer(app)
+
+    async def scenario() -> list[tuple[bytes | tuple[str, ...], bool]]:
+        raced = []
+        for n in range(8):
+            settle = _outcome(servicer, _request(f"GZ-R{n}", "P001", VISIT_2))
+            undo = _reverse_by_request_id(servicer, f"GZ-U{n}", f"GZ-R{n}")
+            if n % 2:  # the 冲正 handed to its writer first
+                undone, settled = await asyncio.gather(undo, settle)
+            else:
+                settled, undone = await asyncio.gather(settle, undo)
+            raced.append((settled, undone))
+        return raced
+
+    try:
+        raced = asyncio.run(scenario())
+    finally:
+        if outpatient_writer is not None:
+            outpatient_writer.close()
+        writer.close()
+    with store.read() as view:
+        for n, (settled, undone) in enumerate(raced):
+            record = view.request(world.GZ_HOSPITAL, f"GZ-R{n}")
+            if isinstance(settled, bytes):  # the settlement came first: the 冲正 found it and reversed it
+                assert undone and record.method == "SettleOutpatient" and record.undone_by == f"GZ-U{n}"
+                assert view.settlement(record.setl_id).reversal_setl_id
+            else:  # the 冲正 came first: the id is fenced and the late settlement refused
+                assert not undone and record.method == "Voided"
+                assert settled == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
+        accumulators = view.accumulator_row("P001", "310", 2026).accumulators
+        assert accumulators == Accumulators()  # nothing stays in force
+    store.close()
+    if not process:  # one writer, first come first served: both orders were exercised
+        assert {isinstance(settled, bytes) for settled, _ in raced} == {True, False}
