@@ -1,7 +1,7 @@
 """The outpatient writer process commits exactly what the writer thread commits: the same answers byte for byte, the
 same refusals, the same rows, for settlements one after another, concurrent settlements of one person (computed again
 under the write lock), retries, and a request id reused with another payload while its first use is in flight (refused
-inside the writer, so the refusal crosses the process boundary)."""
+inside the writer, so the refusal crosses the process boundary), and a retry racing its first try."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ async def _scenario(servicer: SettlementServicer) -> list:
     # under the write lock and is refused there.
     outcomes += await asyncio.gather(_outcome(servicer, _request("GZ-2000", "P001", VISIT_2)),
                                      _outcome(servicer, _request("GZ-2000", "P001", VISIT_1)))
+    # One request sent twice at once (a gateway's retry racing its first try): settled once, both get its answer.
+    outcomes += await asyncio.gather(_outcome(servicer, _request("GZ-3000", "P002", VISIT_2)),
+                                     _outcome(servicer, _request("GZ-3000", "P002", VISIT_2)))
     return outcomes
 
 
@@ -74,7 +77,7 @@ def _run(tmp_path, name: str, *, process: bool) -> tuple[list, dict]:
     try:
         outcomes = asyncio.run(_scenario(SettlementServicer(app)))
         if process:
-            assert outpatient_writer.jobs == 9 and outpatient_writer.alive  # all but the retry held on the loop
+            assert outpatient_writer.jobs == 11 and outpatient_writer.alive  # all but the retry held on the loop
     finally:
         if outpatient_writer is not None:
             outpatient_writer.close()
@@ -89,9 +92,13 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
     by_process, process_rows = _run(tmp_path, "process", process=True)
     assert by_process == by_thread
     assert by_thread[2] == by_thread[0]  # the retry
-    assert by_thread[-1] == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
-    assert sum(isinstance(each, bytes) for each in by_thread) == 9
+    assert by_thread[-3] == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
+    assert by_thread[-1] == by_thread[-2] and isinstance(by_thread[-1], bytes)  # the racing retry
+    assert sum(isinstance(each, bytes) for each in by_thread) == 11
     assert process_rows == thread_rows
+    settled = {settlement_pb2.SettleOutpatientResponse.FromString(each).settlement.setl_id
+               for each in by_thread if isinstance(each, bytes)}
+    assert len(settled) == 9 and len(process_rows["settlements"]) == 9  # the two retries settled nothing more
     assert process_rows["settlements"] and process_rows["requests"]
 
 
