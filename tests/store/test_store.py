@@ -379,6 +379,40 @@ def test_a_push_by_another_process_is_seen_at_this_processs_next_snapshot(tmp_pa
         store.close()
 
 
+def test_a_write_transaction_reads_cached_reference_rows_until_it_writes_reference_data(store, tmp_path):
+    """LMDB's write transactions read the committed token (one writer at a time), so a settlement computed under the
+    write lock (the outpatient writer process) decodes no catalog version again; a write transaction that pushes
+    reference data reads afresh from then on, and a push by another process is seen by the next write transaction."""
+    from medsettle.store import view as view_module
+
+    with store.write() as view:
+        view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=100))
+    with store.write() as view:
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 100
+        token = view.reference_token()
+        assert (token, "catalog", "440000", "X1", "2026-01-01") in view_module._reference_rows  # cached
+        view.put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=200))
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 200  # its own write, not the cache
+    with store.write() as view:
+        assert view.reference_token() != token
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 200
+    import multiprocessing
+
+    other = multiprocessing.get_context("spawn").Process(target=_push_a_price, args=(store.config.path, 300))
+    other.start()
+    other.join(60)
+    assert other.exitcode == 0
+    with store.write() as view:
+        assert view.catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 300
+    with store.write() as view:  # a nested transaction (a job of a batch) sees its batch's earlier push
+        child = store.env.begin(write=True, parent=view.txn)
+        store.write_view(child).put_catalog_item("440000", item("X1", "2025-01-01", "", ceiling=400))
+        child.commit()
+        nested = store.env.begin(write=True, parent=view.txn)
+        assert store.write_view(nested).catalog_item("440000", "X1", "2026-01-01").pric_uplmt_amt_fen == 400
+        nested.commit()
+
+
 def _push_a_price(path: str, ceiling: int) -> None:
     store = Store(StoreConfig(path=path, map_size_bytes=2**26))
     try:

@@ -42,6 +42,7 @@ def holds_store(path: str) -> bool:
 
 class Store(KeyspaceStore):
     backend = "lmdb"
+    writes_share_reference_cache = True
 
     def __init__(self, config: StoreConfig) -> None:
         if not config.create and not holds_store(config.path):

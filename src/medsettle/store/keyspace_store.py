@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from medsettle.store.view import View, WriteView
+from medsettle.store.view import Sequences, View, WriteView
 
 # The layout of keys and keyspaces. Bump it when a key encoding changes; a store of another layout is refused at
 # open rather than read wrongly. 2: catalog keys carry the begndate descending.
@@ -25,6 +25,9 @@ class KeyspaceStore:
     dbs: dict[str, Any]
     config: Any
     stale_readers_cleared: int = 0
+    # A write transaction reads reference rows through the process's cache (view.REFERENCE_TOKEN) when the backend
+    # hands it the committed token: LMDB's one writer at a time sees every commit before it.
+    writes_share_reference_cache = False
 
     @contextlib.contextmanager
     def read(self) -> Iterator[View]:
@@ -43,9 +46,13 @@ class KeyspaceStore:
     def write(self) -> Iterator[WriteView]:
         """One write transaction: committed when the block ends, aborted on an exception."""
         with self.env.begin(write=True) as txn:
-            view = WriteView(txn, self.dbs)
-            view.shard_index = self.config.shard_index
-            yield view
+            yield self.write_view(txn)
+
+    def write_view(self, txn: Any, sequences: Sequences | None = None) -> WriteView:
+        """A WriteView over one of this store's write transactions (or a nested one)."""
+        view = WriteView(txn, self.dbs, sequences, shares_reference_cache=self.writes_share_reference_cache)
+        view.shard_index = self.config.shard_index
+        return view
 
     def counts(self) -> dict[str, int]:
         with self.env.begin() as txn:

@@ -234,7 +234,7 @@ class View:
     """Reads inside one transaction: every call sees the same snapshot."""
 
     # A read snapshot never changes, so the reference rows it reads come from (and go to) the process's cache of
-    # its reference token. A WriteView's rows can change under it (its own writes): it never caches.
+    # its reference token. A WriteView may too (see WriteView), until it writes reference data itself.
     _memoize = True
 
     def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
@@ -610,16 +610,22 @@ class Sequences:
 class WriteView(View):
     """Reads and writes inside one write transaction (`sequences`: the batch's counters, when in a batch)."""
 
-    _memoize = False
     shard_index: int | None = None  # the store is this shard of a sharded deployment (set by Store.write)
 
-    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequences: Sequences | None = None) -> None:
+    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequences: Sequences | None = None, *,
+                 shares_reference_cache: bool = False) -> None:
         super().__init__(txn, dbs)
         self.sequences = sequences
         self._reference_changed = False
+        # Until this transaction writes reference data, the rows it reads are those of the committed token it reads
+        # (the store says whether its write transactions read that token: KeyspaceStore.writes_share_reference_cache),
+        # so the settlements computed under the write lock decode no catalog version or policy again.
+        self._memoize = shares_reference_cache
 
     def _reference_written(self) -> None:
-        """Reference data changes in this transaction: a new token, so that no process serves a cached row of it."""
+        """Reference data changes in this transaction: a new token, so that no process serves a cached row of it;
+        this view reads every reference row afresh from now on (rows it read before were the old token's)."""
+        self._memoize = False
         if not self._reference_changed:
             self.txn.put(REFERENCE_TOKEN_KEY, new_reference_token(), db=self.dbs["meta"])
             self._reference_changed = True

@@ -189,9 +189,7 @@ class GroupCommitWriter:
                     child = env.begin(write=True, parent=parent)
                     mark = sequences.mark()
                     try:
-                        view = WriteView(child, self.store.dbs, sequences)
-                        view.shard_index = self.store.config.shard_index
-                        result = job(view)
+                        result = job(self.store.write_view(child, sequences))
                     except _BATCH_FAILURES:
                         child.abort()
                         raise  # the whole batch: a full map or a lost database leaves the parent unusable
