@@ -44,6 +44,11 @@ async def _scenario(servicer: SettlementServicer) -> list:
     outcomes = [await _outcome(servicer, _request("GZ-0001", "P001", VISIT_1, acct=True)),
                 await _outcome(servicer, _request("GZ-0002", "P001", VISIT_2, acct=True)),
                 await _outcome(servicer, _request("GZ-0001", "P001", VISIT_1, acct=True))]  # a retry: the first answer
+    # Refused by the rules, which the writer process applies under the write lock: a person whose insurance is
+    # suspended, and 600 lines the catalog does not know (every reason crosses the process boundary).
+    outcomes += [await _outcome(servicer, _request("GZ-0003", "P003", VISIT_1)),
+                 await _outcome(servicer, _request("GZ-0004", "P001", [line(f"{n}", f"ZZ{n:05d}", "1", "1", 100)
+                                                                     for n in range(600)]))]
     # Five of one person at once: all computed from one snapshot, four computed again under the write lock.
     outcomes += await asyncio.gather(*(_outcome(servicer, _request(f"GZ-1{n:03d}", "P001",
                                                                    [line("1", "XA001", "3", "50.00", 15_000)]))
@@ -77,7 +82,7 @@ def _run(tmp_path, name: str, *, process: bool) -> tuple[list, dict]:
     try:
         outcomes = asyncio.run(_scenario(SettlementServicer(app)))
         if process:
-            assert outpatient_writer.jobs == 11 and outpatient_writer.alive  # all but the retry held on the loop
+            assert outpatient_writer.jobs == 13 and outpatient_writer.alive  # all but the retry held on the loop
     finally:
         if outpatient_writer is not None:
             outpatient_writer.close()
@@ -92,6 +97,9 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
     by_process, process_rows = _run(tmp_path, "process", process=True)
     assert by_process == by_thread
     assert by_thread[2] == by_thread[0]  # the retry
+    assert by_thread[3] == (f"{reasons.INSU_STATUS_ABNORMAL.code}:",)
+    assert by_thread[4] == tuple(f"{reasons.UNKNOWN_CATALOG_ITEM.code}:claim.fee_lines[{n}].med_list_codg"
+                                 for n in range(600))
     assert by_thread[-3] == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
     assert by_thread[-1] == by_thread[-2] and isinstance(by_thread[-1], bytes)  # the racing retry
     assert sum(isinstance(each, bytes) for each in by_thread) == 11

@@ -7,12 +7,13 @@ Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its 
 thread. LMDB's writer lock serializes the two writers' transactions; a settlement's ids, request record and
 retry check are taken under it by the same job as on the thread (`settlements.OutpatientCommit.job`).
 
-The event loop computes the settlement from its snapshot, as before, and sends it as data (`OutpatientCommit`,
-msgpack) over a socket pair; the process runs up to `BATCH_JOBS_MAX` of them in one durable transaction
-(`GroupCommitWriter.commit_batch`, the thread's own code) and answers each with the response's bytes or its failure.
-Nobody is answered before the commit has returned.
+The event loop checks the request and converts its claim (a malformed one is refused there) and sends it as data
+(`OutpatientCommit`, msgpack) over a socket pair; the process computes each settlement under the write lock (the
+eligibility check, adjudication, the audit rules: the loop's GIL is the scarcer one) and runs up to `BATCH_JOBS_MAX`
+of them in one durable transaction (`GroupCommitWriter.commit_batch`, the thread's own code), and answers each with
+the response's bytes or its failure. Nobody is answered before the commit has returned.
 
-Failures: a refusal found under the write lock travels as its reasons; a full map, as the thread reports it. If the
+Failures: a refusal by the rules travels as its reasons (every one of them); a full map, as the thread reports it. If the
 process ends with settlements in flight, their outcome is unknown (it may have committed before it ended): they are
 answered OUTCOME_UNKNOWN (a retry with the same request id gets the original answer or settles once), the worker's
 health turns NOT_SERVING and it exits for its supervisor to restart it (server.EXIT_WRITER_GONE), as when the writer
@@ -48,9 +49,10 @@ from medsettle.store.writer import BATCH_JOBS_MAX, GroupCommitWriter, WriterGone
 PROCESS_NAME = b"medsettle-owrit"  # top, ps -L: the outpatient writer process (15 bytes at most)
 FRAME_BYTES_MAX = 64 * 2**20  # a frame holds one settlement (<100 KB at 2,000 lines) or one batch's answers
 # The commit window. A commit costs several hundred us of CPU whatever it holds (LMDB writes every page it touched and
-# syncs twice), a settlement's own part ~210. Unslowed by the GIL, the process commits as soon as it has a settlement,
-# 1-2 at a time near its ceiling, and then spends more CPU per settlement than the thread did. So once settlements come
-# in while a batch commits (it held more than one: the worker is busy), the next batch waits up to 2 ms for up to 8;
+# syncs twice), a settlement's own part ~350 with its computation. Unslowed by the GIL, the process commits as soon
+# as it has a settlement, 1-2 at a time near its ceiling, and then spends more CPU per settlement than the thread did.
+# So once settlements come in while a batch commits (it held more than one: the worker is busy), the next batch waits
+# up to 2 ms for up to 8;
 # a worker at moderate load commits each at once (bench/RESULTS.md, "The writer in a process of its own").
 COMMIT_WINDOW_S = 0.002
 COMMIT_WINDOW_JOBS = 8

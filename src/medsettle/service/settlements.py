@@ -95,8 +95,10 @@ def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
 
 
 class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
-    """A durable outpatient settlement computed on the event loop, as data: what the writer (the thread, or the
-    worker's outpatient writer process) needs to commit it, with the request's identity for its request record."""
+    """A durable outpatient settlement as data: what the writer (the thread, or the worker's outpatient writer
+    process) needs to compute and commit it, with the request's identity for its request record. `computed` is the
+    event loop's computation from its snapshot when the writer is the thread, None for the process, which computes
+    under the write lock."""
 
     caller: str
     request_id: str
@@ -105,7 +107,7 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
     claim: Claim
     cert_type: str
     now_ms: int
-    computed: claims.Computed
+    computed: claims.Computed | None
 
     def job(self, app: App):
         """The writer's job: the retry check under the write lock, the settlement, its request record
@@ -116,9 +118,10 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
 
     def effect(self, view: WriteView):
         current = self.computed
-        if not claims.person_unchanged(view, current):
-            # Another settlement of this person committed since the snapshot: compute again under the
-            # write lock, so two settlements never spend the same deductible or cap.
+        if current is None or not claims.person_unchanged(view, current):
+            # Computed under the write lock: in the writer process, always (its Python does not share the event
+            # loop's GIL); on the thread, again when another settlement of this person committed since the
+            # snapshot, so that two settlements never spend the same deductible or cap.
             current = _compute_outpatient(view, self.claim, view.person(self.claim.psn_no), self.cert_type,
                                           self.now_ms)
         setl = _commit(view, current, self.now_ms)
@@ -184,11 +187,15 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         caller = convert.code(request.claim.fixmedins_code, "claim.fixmedins_code")
         request_once = idempotency.Once(self.app, caller, request, pb.SettleOutpatientResponse)
         now_ms = self.app.clock.now_ms()
-        with self.app.store.read() as view:  # computed off the writer, from a snapshot
+        with self.app.store.read() as view:
             if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
                 return held
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
-            computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
+            # The writer thread shares the loop's GIL: the loop computes from its snapshot, and the thread only
+            # commits. The writer process has its own: it computes (bench/RESULTS.md, "The settlement computed in
+            # the writer process").
+            computed = None if self.app.outpatient_writer is not None else _compute_outpatient(
+                view, claim, person, cert_type, now_ms)
         commit = OutpatientCommit(caller=caller, request_id=request_once.request_id,
                                   payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), claim=claim,
                                   cert_type=cert_type, now_ms=now_ms, computed=computed)
