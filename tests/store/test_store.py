@@ -195,6 +195,41 @@ def test_group_commit_batches_and_isolates_a_failing_job(store):
         assert view.counter("n") == 10
 
 
+def test_a_batch_takes_in_the_jobs_that_come_while_it_runs_in_one_commit(store):
+    """commit_batch's `more` (the outpatient writer process: settlements that came while its batch ran): asked each
+    time the batch runs out of jobs, given the room left, until it gives none; a failing newcomer fails alone."""
+    import concurrent.futures
+
+    writer = GroupCommitWriter(store, batch_jobs_max=5, start=False)
+
+    def bump(view):
+        return view.next_seq("n")
+
+    def failing(view):
+        view.next_seq("n")
+        raise RuntimeError("refused under the lock")
+
+    def pair(job):
+        return job, concurrent.futures.Future()
+
+    arrivals = [[pair(bump), pair(failing)], [pair(bump)], [pair(bump), pair(bump), pair(bump)]]
+    rooms = []
+
+    def more(room):
+        rooms.append(room)
+        arrived = arrivals.pop(0) if arrivals else []
+        return arrived[:room]  # what fits now; the rest would wait for the next batch
+
+    work = [pair(bump)]
+    writer.commit_batch(work, more)
+    assert rooms == [4, 2, 1] and len(work) == 5  # the last arrivals cut to the room left, then no more asked
+    assert writer.batches == 1 and writer.jobs == 5
+    results = [future.exception(0) or future.result(0) for _, future in work]
+    assert results[0] == 1 and results[1] == 2 and isinstance(results[2], RuntimeError) and results[3:] == [3, 4]
+    with store.read() as view:
+        assert view.counter("n") == 4
+
+
 def test_a_waiter_that_went_away_never_harms_the_writer_or_its_batch(store):
     """A deadline or a cancel leaves a cancelled future: its job still commits (a retry finds it), the others in the
     batch are answered, and the writer goes on. It used to die of InvalidStateError on the first one."""

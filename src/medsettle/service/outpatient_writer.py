@@ -30,7 +30,6 @@ import asyncio
 import concurrent.futures
 import os
 import pathlib
-import select
 import signal
 import socket
 import subprocess
@@ -48,14 +47,12 @@ from medsettle.store.writer import BATCH_JOBS_MAX, GroupCommitWriter, WriterGone
 
 PROCESS_NAME = b"medsettle-owrit"  # top, ps -L: the outpatient writer process (15 bytes at most)
 FRAME_BYTES_MAX = 64 * 2**20  # a frame holds one settlement (<100 KB at 2,000 lines) or one batch's answers
-# The commit window. A commit costs several hundred us of CPU whatever it holds (LMDB writes every page it touched and
-# syncs twice), a settlement's own part ~350 with its computation. Unslowed by the GIL, the process commits as soon
-# as it has a settlement, 1-2 at a time near its ceiling, and then spends more CPU per settlement than the thread did.
-# So once settlements come in while a batch commits (it held more than one: the worker is busy), the next batch waits
-# up to 2 ms for up to 8;
-# a worker at moderate load commits each at once (bench/RESULTS.md, "The writer in a process of its own").
-COMMIT_WINDOW_S = 0.002
-COMMIT_WINDOW_JOBS = 8
+# A commit costs ~400 us of CPU whatever it holds (LMDB's two fsyncs; bench/RESULTS.md), a settlement's own part ~350
+# with its computation. So a batch takes in the settlements that come while it runs, for up to EXTEND_S, before it
+# commits: under load several share a commit (2.7 in the 17:1 mix at 1,000 req/s), an idle worker's settlement
+# commits at once, and nobody waits for a settlement that has not come. (Waiting up to 2 ms for up to 8 once the
+# worker was busy saved a few per cent of CPU more and cost 4-5 ms at the median at half load.)
+EXTEND_S = 0.004
 START_S_MAX = 60.0
 STOP_S_MAX = 30.0
 SOCKET_BUFFER_BYTES = 4 * 2**20
@@ -316,23 +313,49 @@ class OutpatientWriter:
         self._sock.close()
 
 
-def _gather(sock: socket.socket, inbox: bytearray, queued: list[bytes]) -> bool:
-    """Wait up to COMMIT_WINDOW_S for more settlements, until COMMIT_WINDOW_JOBS are queued; True if the socket
-    ended."""
-    until = time.perf_counter() + COMMIT_WINDOW_S
-    sock.setblocking(True)
-    while len(queued) < COMMIT_WINDOW_JOBS and (left_s := until - time.perf_counter()) > 0:
-        if not select.select([sock], [], [], left_s)[0]:
-            return False
-        try:
-            chunk = sock.recv(SOCKET_BUFFER_BYTES)
-        except OSError:
-            return True
-        if not chunk:
-            return True
-        inbox.extend(chunk)
-        queued.extend(_frames(inbox))
-    return False
+def _receive(sock: socket.socket, inbox: bytearray, queued: list[bytes], *, wait: bool) -> bool:
+    """Read what the worker has sent (waiting for it if `wait`) and queue its whole frames; True if the socket ended
+    (closed, or reset: the worker died, and what it sent whole is still committed and stands for its retries)."""
+    sock.setblocking(wait)
+    try:
+        chunk = sock.recv(SOCKET_BUFFER_BYTES)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    inbox.extend(chunk)
+    queued.extend(_frames(inbox))
+    return not chunk
+
+
+class _Batch:
+    """One batch's settlements: those queued when it began, then those that come while it runs (`more`)."""
+
+    def __init__(self, app: Any, decoder: msgspec.msgpack.Decoder, sock: socket.socket, inbox: bytearray,
+                 queued: list[bytes]) -> None:
+        self.app, self.decoder, self.sock, self.inbox, self.queued = app, decoder, sock, inbox, queued
+        self.job_ids: list[int] = []
+        self.started = time.perf_counter()
+        self.ended = False  # the socket ended while the batch ran
+
+    def decoded(self, room: int) -> list[tuple[Any, concurrent.futures.Future]]:
+        """Up to `room` queued settlements as the writer's (job, waiter) pairs."""
+        taken = self.queued[:room]
+        del self.queued[:room]
+        pairs = []
+        for payload in taken:
+            job_id, commit = self.decoder.decode(payload)
+            self.job_ids.append(job_id)
+            pairs.append((commit.job(self.app), concurrent.futures.Future()))
+        return pairs
+
+    def more(self, room: int) -> list[tuple[Any, concurrent.futures.Future]]:
+        """GroupCommitWriter.commit_batch's `more`: what came while the batch ran, until EXTEND_S after it began."""
+        if time.perf_counter() - self.started >= EXTEND_S:
+            return []
+        if not self.ended:
+            self.ended = _receive(self.sock, self.inbox, self.queued, wait=False)
+        return self.decoded(room)
 
 
 def _serve(config: ChildConfig) -> int:
@@ -360,36 +383,21 @@ def _serve(config: ChildConfig) -> int:
     inbox = bytearray()
     queued: list[bytes] = []
     ended = False
-    last_batch_jobs = 0
     while queued or not ended:
-        sock.setblocking(not queued)  # wait only when there is nothing to do
-        try:
-            chunk = sock.recv(SOCKET_BUFFER_BYTES)
-            ended = ended or not chunk
-            inbox.extend(chunk)
-        except BlockingIOError:
-            pass
-        except OSError:  # the worker died (kill -9): what it sent whole is still committed and stands for its retries
-            ended = True
-        queued.extend(_frames(inbox))
+        ended = _receive(sock, inbox, queued, wait=not queued) or ended  # wait only when there is nothing to do
         if not queued:
             continue
-        # Settlements came in while the last batch committed: the worker is busy, and more are on their way.
-        if last_batch_jobs > 1 and len(queued) < COMMIT_WINDOW_JOBS and not ended:
-            ended = _gather(sock, inbox, queued)
-        batch, queued = queued[:BATCH_JOBS_MAX], queued[BATCH_JOBS_MAX:]
-        last_batch_jobs = len(batch)
-        jobs = [decoder.decode(payload) for payload in batch]
-        work = [(commit.job(app), concurrent.futures.Future()) for _, commit in jobs]
+        batch = _Batch(app, decoder, sock, inbox, queued)
+        work = batch.decoded(BATCH_JOBS_MAX)
         committed_before = committer.batches
-        started = time.perf_counter()
-        committer.commit_batch(work)
+        committer.commit_batch(work, batch.more)
+        ended = ended or batch.ended
         outcomes = []
-        for (job_id, _), (_, future) in zip(jobs, work, strict=True):
+        for job_id, (_, future) in zip(batch.job_ids, work, strict=True):
             error = future.exception(timeout=0)  # commit_batch answers every waiter
             outcomes.append(Outcome(job_id, b"" if error else future.result().SerializeToString(),
                                     None if error is None else failure_of(error)))
-        answers = Answers(outcomes, time.perf_counter() - started, committer.full,
+        answers = Answers(outcomes, time.perf_counter() - batch.started, committer.full,
                           failed=committer.batches == committed_before)
         try:
             sock.sendall(_frame(encoder.encode(answers)))

@@ -177,15 +177,30 @@ class GroupCommitWriter:
             if stop:
                 return
 
-    def commit_batch(self, work: list[tuple[Callable[[WriteView], Any], Any]]) -> None:
-        """Run (job, waiter) pairs in one durable transaction on the calling thread and answer every waiter."""
+    def _took_more(self, work: list, more: Callable[[int], list] | None) -> bool:
+        """Append to `work` what `more` gives, room permitting; True if it gave any."""
+        if more is None or len(work) >= self.batch_jobs_max:
+            return False
+        extra = more(self.batch_jobs_max - len(work))
+        assert len(extra) <= self.batch_jobs_max - len(work), "more() gave more jobs than the room it was given"
+        work.extend(extra)
+        return bool(extra)
+
+    def commit_batch(self, work: list[tuple[Callable[[WriteView], Any], Any]],
+                     more: Callable[[int], list[tuple[Callable[[WriteView], Any], Any]]] | None = None) -> None:
+        """Run (job, waiter) pairs in one durable transaction on the calling thread and answer every waiter.
+        more(room): jobs that came while the batch ran, to run in the same transaction (appended to `work`), at most
+        `room` of them; asked each time the batch has run out of jobs, until it gives none."""
         env = self.store.env
         outcomes: list[tuple[Any, bool, Any]] = []  # (waiter, ok, value)
         started = time.perf_counter()
         try:
             with env.begin(write=True) as parent:
                 sequences = Sequences()  # ids: one counter read and one write per batch, not per id
-                for job, future in work:
+                done = 0
+                while done < len(work) or self._took_more(work, more):
+                    job, future = work[done]
+                    done += 1
                     child = env.begin(write=True, parent=parent)
                     mark = sequences.mark()
                     try:
