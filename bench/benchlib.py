@@ -432,7 +432,8 @@ def collections_between(log_path: str, first_s: float, last_s: float) -> dict:
 
 # -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
 
-_THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"), ("event loop", "worker_main"),
+_THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"),
+            ("writer process", "_serve (medsettle/service/outpatient_writer.py)"), ("event loop", "worker_main"),
             ("event loop", "run (uvloop"))
 
 

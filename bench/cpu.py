@@ -17,7 +17,8 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
   no_access (the access layer left out: no identity, no authorization), no_intake (no admission, gRPC decodes the
   body), metrics (serve --metrics-listen), no_rules (the nation's audit rules removed: supervision's bookkeeping
   without rule evaluation). Durable SettleOutpatient and health, each against the full server of the same round.
---profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads), not
+--profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads of the worker
+  and of its writer process), not
   counted; prints each thread's share and the functions with the most samples (self and inclusive).
 
 Each call's CPU is also split by thread (from /proc/<pid>/task): the event loop (the main thread), the group-commit
@@ -321,10 +322,12 @@ def print_medians(result: dict) -> None:
 
 
 def profiled(target: str, bodies: list[bytes], callers: list[str], args, path: Path) -> dict:
-    """A SettleOutpatient phase sampled by py-spy (every thread of the server, 200 samples a second); the summary."""
+    """A SettleOutpatient phase sampled by py-spy (every thread of the worker and of its writer process, 200 samples
+    a second); the summary."""
     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
                             str(benchlib.server.pids[target]), "--duration", str(int(args.seconds)), "--rate", "200",
-                            "--format", "raw", "--threads", "--nolineno", "--nonblocking", "--output", str(path)],
+                            "--format", "raw", "--threads", "--subprocesses", "--nolineno", "--nonblocking",
+                            "--output", str(path)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     loadgen.run(target, SETTLE, bodies, concurrency=args.concurrency, seconds=args.seconds, callers=callers)
