@@ -49,6 +49,12 @@ async def _scenario(servicer: SettlementServicer) -> list:
     outcomes += [await _outcome(servicer, _request("GZ-0003", "P003", VISIT_1)),
                  await _outcome(servicer, _request("GZ-0004", "P001", [line(f"{n}", f"ZZ{n:05d}", "1", "1", 100)
                                                                      for n in range(600)]))]
+    # Malformed, which the process finds converting the claim as the loop does for the thread: a line whose amount is
+    # not its price times its count, and a total that is not the lines' sum.
+    wrong_total = _request("GZ-0005", "P001", VISIT_1)
+    wrong_total.claim.medfee_sumamt += 1
+    outcomes += [await _outcome(servicer, _request("GZ-0006", "P001", [line("1", "XA001", "3", "1.005", 301)])),
+                 await _outcome(servicer, wrong_total)]
     # Five of one person at once: all computed from one snapshot, four computed again under the write lock.
     outcomes += await asyncio.gather(*(_outcome(servicer, _request(f"GZ-1{n:03d}", "P001",
                                                                    [line("1", "XA001", "3", "50.00", 15_000)]))
@@ -82,7 +88,7 @@ def _run(tmp_path, name: str, *, process: bool) -> tuple[list, dict]:
     try:
         outcomes = asyncio.run(_scenario(SettlementServicer(app)))
         if process:
-            assert outpatient_writer.jobs == 13 and outpatient_writer.alive  # all but the retry held on the loop
+            assert outpatient_writer.jobs == 15 and outpatient_writer.alive  # all but the retry held on the loop
     finally:
         if outpatient_writer is not None:
             outpatient_writer.close()
@@ -100,6 +106,8 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
     assert by_thread[3] == (f"{reasons.INSU_STATUS_ABNORMAL.code}:",)
     assert by_thread[4] == tuple(f"{reasons.UNKNOWN_CATALOG_ITEM.code}:claim.fee_lines[{n}].med_list_codg"
                                  for n in range(600))
+    assert by_thread[5][0].startswith(f"{reasons.AMOUNT_INCONSISTENT.code}:claim.fee_lines[0]")
+    assert by_thread[6] == (f"{reasons.TOTAL_INCONSISTENT.code}:claim.medfee_sumamt",)
     assert by_thread[-3] == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
     assert by_thread[-1] == by_thread[-2] and isinstance(by_thread[-1], bytes)  # the racing retry
     assert sum(isinstance(each, bytes) for each in by_thread) == 11

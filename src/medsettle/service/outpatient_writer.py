@@ -4,17 +4,19 @@ Why a process: in the worker, the writer thread and the event loop share one GIL
 of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
 Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). Outpatient settlements are
 17 of every 18 settlements and most of the writes, so they go here; every other write stays on the worker's writer
-thread. LMDB's writer lock serializes the two writers' transactions; a settlement's ids, request record and
-retry check are taken under it by the same job as on the thread (`settlements.OutpatientCommit.job`).
+thread. LMDB's writer lock serializes the two writers' transactions.
 
-The event loop checks the request and converts its claim (a malformed one is refused there) and sends it as data
-(`OutpatientCommit`, msgpack) over a socket pair; the process computes each settlement under the write lock (the
-eligibility check, adjudication, the audit rules: the loop's GIL is the scarcer one) and runs up to `BATCH_JOBS_MAX`
-of them in one durable transaction (`GroupCommitWriter.commit_batch`, the thread's own code), and answers each with
-the response's bytes or its failure. Nobody is answered before the commit has returned.
+The event loop answers a retry of a settled request from its snapshot, and sends any other settlement as data
+(`settlements.OutpatientRequest`: the claim as received, the request's identity and the loop's clock; msgpack over a
+socket pair). The process does under the write lock what the loop and the writer thread do together for an
+`OutpatientCommit`, in the same order: the claim's checks and conversion, the retry check, the computation (the
+eligibility check, adjudication, the audit rules), the commit; the loop's GIL, which gRPC needs too, is the scarcer
+one. It runs up to `BATCH_JOBS_MAX` of them in one durable transaction (`GroupCommitWriter.commit_batch`, the
+thread's own code) and answers each with the response's bytes or its failure. Nobody is answered before the commit
+has returned.
 
-Failures: a refusal by the rules travels as its reasons (every one of them); a full map, as the thread reports it. If the
-process ends with settlements in flight, their outcome is unknown (it may have committed before it ended): they are
+Failures: a refusal travels as its reasons (every one of them); a full map, as the thread reports it. If the process
+ends with settlements in flight, their outcome is unknown (it may have committed before it ended): they are
 answered OUTCOME_UNKNOWN (a retry with the same request id gets the original answer or settles once), the worker's
 health turns NOT_SERVING and it exits for its supervisor to restart it (server.EXIT_WRITER_GONE), as when the writer
 thread ends. The process ends on its own when the worker's end of the socket closes (the worker stopped or was
@@ -204,7 +206,7 @@ class OutpatientWriter:
         return self._full or self.companion.full
 
     async def run(self, commit: Any) -> bytes:
-        """Commit one `settlements.OutpatientCommit`: the bytes of its SettleOutpatientResponse, or raises what refused
+        """Settle one `settlements.OutpatientRequest`: the bytes of its SettleOutpatientResponse, or raises what refused
         or failed it."""
         if not self.alive:
             raise WriterGone(self._gone or "the outpatient writer process is not running")
@@ -363,7 +365,7 @@ def _serve(config: ChildConfig) -> int:
     from medsettle.service import logs
     from medsettle.service.app import App
     from medsettle.service.clock import Clock
-    from medsettle.service.settlements import OutpatientCommit
+    from medsettle.service.settlements import OutpatientRequest
     from medsettle.store.env import Store, StoreConfig
 
     name_this_os_thread(PROCESS_NAME)
@@ -377,7 +379,7 @@ def _serve(config: ChildConfig) -> int:
     committer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                   start=False)
     app = App(store=store, writer=committer, clock=Clock())
-    decoder = msgspec.msgpack.Decoder(tuple[int, OutpatientCommit])
+    decoder = msgspec.msgpack.Decoder(tuple[int, OutpatientRequest])
     encoder = msgspec.msgpack.Encoder()
     sock.sendall(_frame(b"ready"))
     inbox = bytearray()

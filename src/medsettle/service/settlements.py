@@ -87,6 +87,37 @@ def _compute_outpatient(view: View, claim: Claim, person: Person, cert_type: str
         raise _in_claim(refusal) from None
 
 
+def outpatient_claim(view: View, claim_pb: pb.OutpatientClaim, today: str,
+                     fee_lines_max: int) -> tuple[Claim, Person, str]:
+    """An outpatient claim checked and converted (refused INVALID_ARGUMENT, naming the field, when malformed), with
+    the person it names and the certificate type it named them by; settled on `today`."""
+    med_type = convert.code(claim_pb.med_type, "claim.med_type", codes.OUTPATIENT_MED_TYPES)
+    dise = convert.code(claim_pb.dise_codg, "claim.dise_codg", allow_empty=True)
+    convert.code(claim_pb.ipt_otp_no, "claim.ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
+    if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
+        raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
+    lines = settlement_convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines", fee_lines_max)
+    if not lines:
+        raise convert.invalid("claim.fee_lines", "an outpatient settlement has at least one fee line")
+    person, cert_type = lookups.resolve_person(view, claim_pb.person, "claim.person")
+    claim = Claim(
+        psn_no=person.psn_no,
+        insutype=lookups.default_insutype(person, claim_pb.insutype, "claim.insutype"),
+        med_type=med_type,
+        fixmedins_code=convert.code(claim_pb.fixmedins_code, "claim.fixmedins_code"),
+        mdtrtarea_admvs="",
+        setl_date=today,
+        dise_codg=dise,
+        lines=lines,
+        acct_used_flag=claim_pb.acct_used_flag,
+        medfee_sumamt_fen=convert.amount(claim_pb.medfee_sumamt, "claim.medfee_sumamt"),
+    )
+    institution = view.institution(claim.fixmedins_code)
+    if institution is not None:
+        claim = msgspec.structs.replace(claim, mdtrtarea_admvs=institution.admdvs)
+    return claim, person, cert_type
+
+
 def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
     stay = view.stay(convert.code(mdtrt_id, "mdtrt_id"))
     if stay is None or stay.fixmedins_code != fixmedins_code or stay.enddate:
@@ -94,11 +125,14 @@ def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
     return stay
 
 
+def _settled_outpatient(view: WriteView, computed: claims.Computed, now_ms: int):
+    setl = _commit(view, computed, now_ms)
+    return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+
+
 class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
-    """A durable outpatient settlement as data: what the writer (the thread, or the worker's outpatient writer
-    process) needs to compute and commit it, with the request's identity for its request record. `computed` is the
-    event loop's computation from its snapshot when the writer is the thread, None for the process, which computes
-    under the write lock."""
+    """A durable outpatient settlement computed on the event loop from its snapshot, as data: what the writer thread
+    needs to commit it, with the request's identity for its request record."""
 
     caller: str
     request_id: str
@@ -107,7 +141,7 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
     claim: Claim
     cert_type: str
     now_ms: int
-    computed: claims.Computed | None
+    computed: claims.Computed
 
     def job(self, app: App):
         """The writer's job: the retry check under the write lock, the settlement, its request record
@@ -118,15 +152,47 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
 
     def effect(self, view: WriteView):
         current = self.computed
-        if current is None or not claims.person_unchanged(view, current):
-            # Computed under the write lock: in the writer process, always (its Python does not share the event
-            # loop's GIL); on the thread, again when another settlement of this person committed since the
-            # snapshot, so that two settlements never spend the same deductible or cap.
+        if not claims.person_unchanged(view, current):
+            # Another settlement of this person committed since the snapshot: compute again under the
+            # write lock, so two settlements never spend the same deductible or cap.
             current = _compute_outpatient(view, self.claim, view.person(self.claim.psn_no), self.cert_type,
                                           self.now_ms)
-        setl = _commit(view, current, self.now_ms)
-        answer = pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl))
-        return answer, {"setl_id": setl.setl_id}
+        return _settled_outpatient(view, current, self.now_ms)
+
+
+class OutpatientRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A durable outpatient settlement as the event loop hands it to the worker's outpatient writer process: the
+    claim as received (`pb.OutpatientClaim`'s bytes), the request's identity and the loop's clock. The process does
+    what the loop and the thread do together for an `OutpatientCommit`, in the same order, under the write lock:
+    the claim's checks and conversion, the retry check, the computation, the commit. (The loop has a GIL to share
+    with gRPC; the process has its own: bench/RESULTS.md, "The settlement computed in the writer process".)"""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    claim_pb: bytes
+    today: str
+    now_ms: int
+    fee_lines_max: int
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleOutpatient", self.payload_digest,
+                                         pb.SettleOutpatientResponse)
+
+        def job(view: WriteView):
+            # The claim's checks first, as the loop makes them before the thread's job: a malformed claim is refused
+            # INVALID_ARGUMENT whatever its request id met.
+            claim, person, cert_type = outpatient_claim(view, pb.OutpatientClaim.FromString(self.claim_pb), self.today,
+                                                        self.fee_lines_max)
+
+            def effect(view: WriteView):
+                computed = _compute_outpatient(view, claim, person, cert_type, self.now_ms)
+                return _settled_outpatient(view, computed, self.now_ms)
+
+            return once.job(effect, answer_is_settlement=True, created_ms=self.created_ms)(view)
+
+        return job
 
 
 class SettlementServicer(pb_grpc.SettlementServiceServicer):
@@ -139,32 +205,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     # -- outpatient (2206/2207) --------------------------------------------------------------------
 
     def _outpatient_claim(self, view: View, claim_pb: pb.OutpatientClaim) -> tuple[Claim, Person, str]:
-        med_type = convert.code(claim_pb.med_type, "claim.med_type", codes.OUTPATIENT_MED_TYPES)
-        dise = convert.code(claim_pb.dise_codg, "claim.dise_codg", allow_empty=True)
-        convert.code(claim_pb.ipt_otp_no, "claim.ipt_otp_no", allow_empty=True)  # not kept, but never accepted malformed
-        if med_type == codes.MED_TYPE_CHRONIC_OUTPATIENT and not dise:
-            raise convert.invalid("claim.dise_codg", "med_type 14 names the qualified chronic disease")
-        lines = settlement_convert.fee_lines(claim_pb.fee_lines, "claim.fee_lines",
-                                             self.app.limits.fee_lines_per_request_max)
-        if not lines:
-            raise convert.invalid("claim.fee_lines", "an outpatient settlement has at least one fee line")
-        person, cert_type = lookups.resolve_person(view, claim_pb.person, "claim.person")
-        claim = Claim(
-            psn_no=person.psn_no,
-            insutype=lookups.default_insutype(person, claim_pb.insutype, "claim.insutype"),
-            med_type=med_type,
-            fixmedins_code=convert.code(claim_pb.fixmedins_code, "claim.fixmedins_code"),
-            mdtrtarea_admvs="",
-            setl_date=self.app.clock.today(),
-            dise_codg=dise,
-            lines=lines,
-            acct_used_flag=claim_pb.acct_used_flag,
-            medfee_sumamt_fen=convert.amount(claim_pb.medfee_sumamt, "claim.medfee_sumamt"),
-        )
-        institution = view.institution(claim.fixmedins_code)
-        if institution is not None:
-            claim = msgspec.structs.replace(claim, mdtrtarea_admvs=institution.admdvs)
-        return claim, person, cert_type
+        return outpatient_claim(view, claim_pb, self.app.clock.today(), self.app.limits.fee_lines_per_request_max)
 
     @rpc
     async def PreSettleOutpatient(self, request: pb.PreSettleOutpatientRequest, context) -> pb.PreSettleOutpatientResponse:
@@ -190,17 +231,18 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
                 return held
-            claim, person, cert_type = self._outpatient_claim(view, request.claim)
-            # The writer thread shares the loop's GIL: the loop computes from its snapshot, and the thread only
-            # commits. The writer process has its own: it computes (bench/RESULTS.md, "The settlement computed in
-            # the writer process").
-            computed = None if self.app.outpatient_writer is not None else _compute_outpatient(
-                view, claim, person, cert_type, now_ms)
+            if self.app.outpatient_writer is None:  # the writer thread shares the loop's GIL: computed here
+                claim, person, cert_type = self._outpatient_claim(view, request.claim)
+                computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
+        if self.app.outpatient_writer is not None:  # its own process, and its own GIL (service/outpatient_writer.py)
+            return pb.SettleOutpatientResponse.FromString(await self.app.outpatient_writer.run(OutpatientRequest(
+                caller=caller, request_id=request_once.request_id, payload_digest=request_once.digest,
+                created_ms=self.app.clock.now_ms(), claim_pb=request.claim.SerializeToString(),
+                today=self.app.clock.today(), now_ms=now_ms,
+                fee_lines_max=self.app.limits.fee_lines_per_request_max)))
         commit = OutpatientCommit(caller=caller, request_id=request_once.request_id,
                                   payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), claim=claim,
                                   cert_type=cert_type, now_ms=now_ms, computed=computed)
-        if self.app.outpatient_writer is not None:  # its own process (service/outpatient_writer.py)
-            return pb.SettleOutpatientResponse.FromString(await self.app.outpatient_writer.run(commit))
         return await self.app.writer.run(commit.job(self.app))
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
