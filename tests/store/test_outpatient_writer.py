@@ -55,6 +55,9 @@ async def _scenario(servicer: SettlementServicer) -> list:
     wrong_total.claim.medfee_sumamt += 1
     outcomes += [await _outcome(servicer, _request("GZ-0006", "P001", [line("1", "XA001", "3", "1.005", 301)])),
                  await _outcome(servicer, wrong_total)]
+    # Over the line limit: refused on the loop either way, never sent to the process.
+    outcomes.append(await _outcome(servicer, _request("GZ-0007", "P001", [line(f"{n}", "XA001", "1", "1", 100)
+                                                                         for n in range(2_001)])))
     # Five of one person at once: all computed from one snapshot, four computed again under the write lock.
     outcomes += await asyncio.gather(*(_outcome(servicer, _request(f"GZ-1{n:03d}", "P001",
                                                                    [line("1", "XA001", "3", "50.00", 15_000)]))
@@ -108,6 +111,7 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
                                  for n in range(600))
     assert by_thread[5][0].startswith(f"{reasons.AMOUNT_INCONSISTENT.code}:claim.fee_lines[0]")
     assert by_thread[6] == (f"{reasons.TOTAL_INCONSISTENT.code}:claim.medfee_sumamt",)
+    assert by_thread[7] == (f"{reasons.LINES_LIMIT.code}:claim.fee_lines",)
     assert by_thread[-3] == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
     assert by_thread[-1] == by_thread[-2] and isinstance(by_thread[-1], bytes)  # the racing retry
     assert sum(isinstance(each, bytes) for each in by_thread) == 11

@@ -231,7 +231,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
                 return held
-            if self.app.outpatient_writer is None:  # the writer thread shares the loop's GIL: computed here
+            # The writer thread shares the loop's GIL: the claim is converted and computed here. A claim over the
+            # line limit is refused here either way, as cheaply as ever: a flood of them must not cost the loop a
+            # copy of each (the digest) and the process a parse (bench/floods.py).
+            if (self.app.outpatient_writer is None
+                    or len(request.claim.fee_lines) > self.app.limits.fee_lines_per_request_max):
                 claim, person, cert_type = self._outpatient_claim(view, request.claim)
                 computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
         if self.app.outpatient_writer is not None:  # its own process, and its own GIL (service/outpatient_writer.py)
