@@ -20,7 +20,7 @@ from medsettle.store.env import Store, StoreConfig
 from medsettle.store.errors import CommitUnknown, StoreFull
 from medsettle.store.view import REFERENCE_TOKEN_KEY
 from medsettle.store.writer import GroupCommitWriter, WriterGone
-from medsettle.v1 import settlement_pb2
+from medsettle.v1 import person_pb2, settlement_pb2
 from tests import world
 from tests.service.test_settlements import VISIT_1, VISIT_2, claim, line
 
@@ -79,7 +79,7 @@ def _rows(store: Store) -> dict[str, list[tuple[bytes, bytes]]]:
                 for name, db in store.dbs.items()}
 
 
-def _run(tmp_path, name: str, *, process: bool) -> tuple[list, dict]:
+def _run(tmp_path, name: str, *, process: bool, scenario=None, process_jobs: int = 15) -> tuple[list, dict]:
     store = Store(StoreConfig(path=str(tmp_path / name), map_size_bytes=MAP_SIZE_BYTES))
     with store.write() as view:
         world.build(view)
@@ -89,9 +89,9 @@ def _run(tmp_path, name: str, *, process: bool) -> tuple[list, dict]:
     app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
               outpatient_writer=outpatient_writer)
     try:
-        outcomes = asyncio.run(_scenario(SettlementServicer(app)))
+        outcomes = asyncio.run((scenario or _scenario)(SettlementServicer(app)))
         if process:
-            assert outpatient_writer.jobs == 15 and outpatient_writer.alive  # all but the retry held on the loop
+            assert outpatient_writer.jobs == process_jobs and outpatient_writer.alive  # not what the loop answered
     finally:
         if outpatient_writer is not None:
             outpatient_writer.close()
@@ -120,6 +120,99 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
                for each in by_thread if isinstance(each, bytes)}
     assert len(settled) == 9 and len(process_rows["settlements"]) == 9  # the two retries settled nothing more
     assert process_rows["settlements"] and process_rows["requests"]
+
+
+async def _answer(call) -> bytes | tuple[str, ...]:
+    try:
+        answer = await call
+    except Refusal as refusal:
+        return tuple(f"{each.reason.code}:{each.field}" for each in refusal.all)
+    return answer.SerializeToString(deterministic=True)
+
+
+async def _inpatient_scenario(servicer: SettlementServicer) -> list:
+    """A stay through the writer process: the admission, uploads, a resend, a line held with other content, retries,
+    settlements, a retry racing its first try, nothing left to settle, a stay that is not open, a malformed id, a
+    reversal (retried, and again under another id), a settlement of the lines it gave back, discharges."""
+    gz = world.GZ_HOSPITAL
+    upload_fees = SettlementServicer.UploadInpatientFees.__wrapped__
+    admit = SettlementServicer.Admit.__wrapped__
+
+    def upload(request_id: str, mdtrt_id: str, lines):
+        return _answer(upload_fees(servicer, settlement_pb2.UploadInpatientFeesRequest(
+            request_id=request_id, fixmedins_code=gz, mdtrt_id=mdtrt_id, fee_lines=lines), None))
+
+    def settle(request_id: str, mdtrt_id: str):
+        return _answer(servicer._settle_inpatient(settlement_pb2.SettleInpatientRequest(
+            request_id=request_id, fixmedins_code=gz, mdtrt_id=mdtrt_id)))
+
+    admitted = await admit(servicer, settlement_pb2.AdmitRequest(
+        request_id="IP-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=gz, med_type="21",
+        begndate="2026-02-27"), None)
+    stay = admitted.mdtrt_id
+    first_lines = [line("0001", "XA001", "5", "1000", 500_000), line("0002", "XB001", "10", "4.52", 4_520),
+                   line("0003", "XF001", "1", "50", 5_000)]
+    outcomes = [await upload("IP-2", stay, first_lines),
+                await upload("IP-3", stay, first_lines),  # held already: not counted twice
+                await upload("IP-4", stay, [line("0001", "XA001", "4", "1000", 400_000)]),  # held with other content
+                await upload("IP-2", stay, first_lines),  # a retry
+                await settle("IP-5", stay),
+                await settle("IP-5", stay),  # a retry
+                await upload("IP-6", stay, [line("0004", "XA001", "1", "100", 10_000)])]
+    outcomes += await asyncio.gather(settle("IP-7", stay), settle("IP-7", stay))  # a retry racing its first try
+    outcomes += [await settle("IP-8", stay),  # nothing left to settle
+                 await settle("IP-9", "M-NO-SUCH-STAY"),
+                 await settle("IP-10", "bad id!")]
+    second = settlement_pb2.SettleInpatientResponse.FromString(outcomes[7]).settlement.setl_id
+    reverse = SettlementServicer.ReverseSettlement.__wrapped__
+    discharge = SettlementServicer.Discharge.__wrapped__
+
+    def reversed_(request_id: str, setl_id: str):
+        return _answer(reverse(servicer, settlement_pb2.ReverseSettlementRequest(
+            request_id=request_id, fixmedins_code=gz, setl_id=setl_id), None))
+
+    def discharged(request_id: str, enddate: str):
+        return _answer(discharge(servicer, settlement_pb2.DischargeRequest(
+            request_id=request_id, fixmedins_code=gz, mdtrt_id=stay, enddate=enddate), None))
+
+    outcomes += [await reversed_("IP-11", second),
+                 await reversed_("IP-11", second),  # a retry
+                 await reversed_("IP-12", second),  # reversed already
+                 await settle("IP-13", stay),  # its lines came back
+                 await discharged("IP-14", "2026-02-01"),  # before the admission
+                 await discharged("IP-15", "2026-03-01"),
+                 await settle("IP-16", stay)]  # not open any more
+    unfiled = admit(servicer, settlement_pb2.AdmitRequest(  # admitted with a warning (its remedy varies by case)
+        request_id="IP-17", person=person_pb2.PersonRef(psn_no="P005"), fixmedins_code=world.SH_HOSPITAL,
+        med_type="21", begndate="2026-02-25"), None)
+    outcomes.append(await _answer(unfiled))
+    return outcomes
+
+
+def test_the_writer_process_settles_a_stay_as_the_writer_thread_does(tmp_path):
+    by_thread, thread_rows = _run(tmp_path, "thread", process=False, scenario=_inpatient_scenario)
+    by_process, process_rows = _run(tmp_path, "process", process=True, scenario=_inpatient_scenario, process_jobs=17)
+    assert by_process == by_thread
+    assert process_rows == thread_rows
+    settled = [settlement_pb2.SettleInpatientResponse.FromString(by_thread[n]).settlement for n in (4, 7)]
+    assert settled[0].medfee_sumamt == 509_520 and settled[1].medfee_sumamt == 10_000
+    assert by_thread[5] == by_thread[4] and by_thread[3] == by_thread[0] and by_thread[8] == by_thread[7]
+    added = settlement_pb2.UploadInpatientFeesResponse.FromString(by_thread[1])
+    assert added.lines_added == 0 and added.lines_already_held == 3
+    assert by_thread[2] == (f"{reasons.INVALID_ARGUMENT.code}:fee_lines[0].feedetl_sn",)
+    assert by_thread[9] == (f"{reasons.NOTHING_TO_SETTLE.code}:mdtrt_id",)
+    assert by_thread[10] == (f"{reasons.STAY_NOT_OPEN.code}:mdtrt_id",)
+    assert by_thread[11][0].endswith(":mdtrt_id")
+    reversal = settlement_pb2.ReverseSettlementResponse.FromString(by_thread[12]).settlement
+    assert by_thread[13] == by_thread[12] and reversal.medfee_sumamt == -10_000
+    assert by_thread[14] == (f"{reasons.ALREADY_REVERSED.code}:",)
+    assert settlement_pb2.SettleInpatientResponse.FromString(by_thread[15]).settlement.medfee_sumamt == 10_000
+    assert by_thread[16] == (f"{reasons.INVALID_ARGUMENT.code}:enddate",)
+    assert settlement_pb2.DischargeResponse.FromString(by_thread[17]).unsettled_line_count == 0
+    assert by_thread[18] == (f"{reasons.STAY_NOT_OPEN.code}:mdtrt_id",)
+    assert len(process_rows["settlements"]) == 4
+    warned = settlement_pb2.AdmitResponse.FromString(by_thread[19]).warnings
+    assert [(w.code, w.remedy) for w in warned] == [("NO_FILING", "FILE_BEFORE_DISCHARGE")]
 
 
 def test_a_failure_crosses_the_process_boundary_as_the_exception_the_thread_would_raise():

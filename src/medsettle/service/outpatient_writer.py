@@ -365,7 +365,7 @@ def _serve(config: ChildConfig) -> int:
     from medsettle.service import logs
     from medsettle.service.app import App
     from medsettle.service.clock import Clock
-    from medsettle.service.settlements import OutpatientRequest
+    from medsettle.service.settlements import WRITES
     from medsettle.store.env import Store, StoreConfig
 
     name_this_os_thread(PROCESS_NAME)
@@ -379,7 +379,7 @@ def _serve(config: ChildConfig) -> int:
     committer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                   start=False)
     app = App(store=store, writer=committer, clock=Clock())
-    decoder = msgspec.msgpack.Decoder(tuple[int, OutpatientRequest])
+    decoder = msgspec.msgpack.Decoder(tuple[int, WRITES])
     encoder = msgspec.msgpack.Encoder()
     sock.sendall(_frame(b"ready"))
     inbox = bytearray()

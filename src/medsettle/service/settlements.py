@@ -160,7 +160,7 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
         return _settled_outpatient(view, current, self.now_ms)
 
 
-class OutpatientRequest(msgspec.Struct, frozen=True, kw_only=True):
+class OutpatientRequest(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     """A durable outpatient settlement as the event loop hands it to the worker's outpatient writer process: the
     claim as received (`pb.OutpatientClaim`'s bytes), the request's identity and the loop's clock. The process does
     what the loop and the thread do together for an `OutpatientCommit`, in the same order, under the write lock:
@@ -195,12 +195,244 @@ class OutpatientRequest(msgspec.Struct, frozen=True, kw_only=True):
         return job
 
 
+def _inpatient(view: View, fixmedins_code: str, mdtrt_id: str, acct_used_flag: bool, medfee_sumamt_fen: int,
+               today: str, now_ms: int) -> tuple[claims.Computed, Stay]:
+    """A stay's unsettled lines computed as one inpatient settlement on `today`."""
+    stay = _open_stay(view, fixmedins_code, mdtrt_id)
+    lines = tuple(held.line for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
+    if not lines:
+        raise Refusal(reasons.NOTHING_TO_SETTLE, field="mdtrt_id")
+    person = view.person(stay.psn_no)
+    if person is None:  # insured on another shard since: this shard keeps their stay as history only
+        raise Refusal(reasons.PERSON_NOT_FOUND, field="mdtrt_id", detail=lookups.elsewhere(view, stay.psn_no))
+    claim = Claim(psn_no=stay.psn_no, insutype=stay.insutype, med_type=stay.med_type,
+                  fixmedins_code=fixmedins_code, mdtrtarea_admvs=stay.mdtrtarea_admvs,
+                  setl_date=today, dise_codg=stay.dise_codg, lines=lines,
+                  acct_used_flag=acct_used_flag, medfee_sumamt_fen=medfee_sumamt_fen or -1)
+    return claims.compute(view, claim, person, "", now_ms, stay=stay), stay
+
+
+def _settle_stay(view: WriteView, computed: claims.Computed, stay: Stay, held_lines: list[StayLine], now_ms: int):
+    setl = _commit(view, computed, now_ms)
+    covered = set(setl.feedetl_sns)
+    for held in held_lines:
+        if held.line.feedetl_sn in covered:
+            view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
+    view.put_stay(stay_after(stay, setl))
+    answer = pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl))
+    return answer, {"setl_id": setl.setl_id, "mdtrt_id": stay.mdtrt_id}
+
+
+class InpatientSettle(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A durable inpatient settlement as data, for the writer thread or the writer process: `computed` and `stay` are
+    the event loop's computation from its snapshot when the writer is the thread, None for the process, which
+    computes under the write lock (in the order the thread's job meets them: the retry check first)."""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    fixmedins_code: str
+    mdtrt_id: str
+    acct_used_flag: bool
+    medfee_sumamt_fen: int
+    today: str
+    now_ms: int
+    computed: claims.Computed | None = None
+    stay: Stay | None = None
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleInpatient", self.payload_digest,
+                                         pb.SettleInpatientResponse)
+        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        if self.computed is not None and self.stay is not None:
+            held_lines = view.stay_lines(self.stay.mdtrt_id)
+            if _still_as_read(view, self.computed, self.stay, held_lines):
+                return _settle_stay(view, self.computed, self.stay, held_lines, self.now_ms)
+        # Computed under the write lock: in the writer process always; on the thread when an upload, a cancel or
+        # another settlement came between.
+        computed, stay = _inpatient(view, self.fixmedins_code, self.mdtrt_id, self.acct_used_flag,
+                                    self.medfee_sumamt_fen, self.today, self.now_ms)
+        return _settle_stay(view, computed, stay, view.stay_lines(stay.mdtrt_id), self.now_ms)
+
+
+class FeeUpload(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A stay's fee lines to hold, checked against the catalog on the event loop's snapshot, as data for the writer
+    thread or the writer process: the stay's state and the lines it already holds are read under the write lock."""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    fixmedins_code: str
+    mdtrt_id: str
+    lines: tuple[FeeLine, ...]
+    lines_per_stay_max: int
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "UploadInpatientFees",
+                                         self.payload_digest, pb.UploadInpatientFeesResponse)
+        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        stay = _open_stay(view, self.fixmedins_code, self.mdtrt_id)
+        problems: list[Refusal] = []
+        added: list[FeeLine] = []
+        held = 0
+        for index, line in enumerate(self.lines):
+            old = view.stay_line(stay.mdtrt_id, line.feedetl_sn)
+            if old is None:
+                added.append(line)
+                continue
+            if old.line != line:
+                problems.append(Refusal(reasons.INVALID_ARGUMENT, field=f"fee_lines[{index}].feedetl_sn",
+                                        feedetl_sn=line.feedetl_sn, detail="feedetl_sn already held with other content"))
+            held += 1
+        if problems:
+            raise Refusal.of_all(problems)
+        limit = self.lines_per_stay_max
+        if stay.line_count + len(added) > limit:
+            raise Refusal(reasons.LINES_LIMIT, field="fee_lines",
+                          detail=f"a stay holds at most {limit} lines; it holds {stay.line_count}")
+        for line in added:
+            view.put_stay_line(stay.mdtrt_id, StayLine(line=line))
+        view.put_stay(msgspec.structs.replace(stay, line_count=stay.line_count + len(added)))
+        response = pb.UploadInpatientFeesResponse(lines_added=len(added), lines_already_held=held,
+                                                  stay_line_count=stay.line_count + len(added))
+        return response, {"mdtrt_id": stay.mdtrt_id, "feedetl_sns": tuple(line.feedetl_sn for line in added)}
+
+
+def _reverse(view: WriteView, original: Settlement, today: str, now_ms: int) -> Settlement:
+    """Write the reversal of `original` on `today`; restore accumulators, balance and (inpatient) the stay's lines."""
+    reversal = reverse(original, _new_id(view, "S", today), now_ms, today)
+    _add_to_year(view, reversal, view.accumulator_row(original.psn_no, original.insutype,
+                                                      original.accumulator_year))
+    person = view.person(original.psn_no)
+    if person is None:  # insured on another shard since: this shard keeps their settlement as history only
+        raise Refusal(reasons.PERSON_NOT_FOUND, field="setl_id", detail=lookups.elsewhere(view, original.psn_no))
+    line = person.line(original.insutype)
+    assert line is not None
+    balance_fen = line.acct_balc_fen + original.acct_pay_fen
+    if original.acct_pay_fen:
+        view.put_person(_with_balance(person, original.insutype, balance_fen))
+    reversal = msgspec.structs.replace(reversal, balc_fen=balance_fen)
+    check_identities(reversal)
+    view.put_settlement(reversal)
+    view.put_settlement(msgspec.structs.replace(original, reversal_setl_id=reversal.setl_id), index=False)
+    supervision_book.record_reversal(view, original, reversal)
+    if original.clr_type == codes.CLR_TYPE_INPATIENT:
+        stay = view.stay(original.mdtrt_id)
+        assert stay is not None
+        for held in view.stay_lines(stay.mdtrt_id):
+            if held.setl_id == original.setl_id:
+                view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=""))
+        # Partial refunds are reverse-and-settle-again: a discharged stay reopens to be settled again.
+        view.put_stay(msgspec.structs.replace(stay_after(stay, reversal), enddate=""))
+    return reversal
+
+
+
+class Admission(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """An admission checked on the event loop (the benefit check; filing problems are only its warnings), as data
+    for the writer: the stay it opens gets its id under the write lock."""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    psn_no: str
+    insutype: str
+    med_type: str
+    fixmedins_code: str
+    mdtrtarea_admvs: str
+    begndate: str
+    dise_codg: str
+    warnings: tuple[reasons.Reason, ...]  # as the benefit check gave them (a reason's remedy varies with the case)
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "Admit", self.payload_digest,
+                                         pb.AdmitResponse)
+        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        stay = Stay(mdtrt_id=_new_id(view, "M", self.begndate), psn_no=self.psn_no, insutype=self.insutype,
+                    med_type=self.med_type, fixmedins_code=self.fixmedins_code, mdtrtarea_admvs=self.mdtrtarea_admvs,
+                    begndate=self.begndate, dise_codg=self.dise_codg)
+        view.put_stay(stay)
+        response = pb.AdmitResponse(mdtrt_id=stay.mdtrt_id, psn_no=self.psn_no,
+                                    warnings=[convert.reason_pb(reason) for reason in self.warnings])
+        return response, {"mdtrt_id": stay.mdtrt_id}
+
+
+class Discharge(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A discharge as data for the writer: the stay is read under the write lock."""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    fixmedins_code: str
+    mdtrt_id: str
+    enddate: str
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "Discharge", self.payload_digest,
+                                         pb.DischargeResponse)
+        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        stay = _open_stay(view, self.fixmedins_code, self.mdtrt_id)
+        if self.enddate < stay.begndate:
+            raise convert.invalid("enddate", f"discharge before admission ({stay.begndate})")
+        view.put_stay(msgspec.structs.replace(stay, enddate=self.enddate))
+        unsettled = sum(1 for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
+        return (pb.DischargeResponse(mdtrt_id=stay.mdtrt_id, enddate=self.enddate, unsettled_line_count=unsettled),
+                {"mdtrt_id": stay.mdtrt_id})
+
+
+class Reversal(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A reversal (2208/2305) as data for the writer, on the event loop's `today` and `now_ms`."""
+
+    caller: str
+    request_id: str
+    payload_digest: str
+    created_ms: int
+    fixmedins_code: str
+    setl_id: str
+    today: str
+    now_ms: int
+
+    def job(self, app: App):
+        once = idempotency.Once.restored(app, self.caller, self.request_id, "ReverseSettlement", self.payload_digest,
+                                         pb.ReverseSettlementResponse)
+        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
+
+    def effect(self, view: WriteView):
+        reversal = _reverse(view, _settlement_of(view, self.fixmedins_code, self.setl_id), self.today, self.now_ms)
+        return (pb.ReverseSettlementResponse(settlement=settlement_convert.settlement_pb(reversal)),
+                {"setl_id": reversal.setl_id})
+
+
+# What the event loop hands to a writer as data: the writer thread runs its job, or the worker's writer process
+# (service/outpatient_writer.py) decodes it and runs the same job under its own GIL.
+WRITES = OutpatientRequest | InpatientSettle | FeeUpload | Admission | Discharge | Reversal
+
+
 class SettlementServicer(pb_grpc.SettlementServiceServicer):
     full_name = "medsettle.v1.SettlementService"
     add = staticmethod(pb_grpc.add_SettlementServiceServicer_to_server)
 
     def __init__(self, app: App) -> None:
         self.app = app
+
+    async def _written(self, write, response_type):
+        """`write` (one of WRITES; an `OutpatientCommit` only without the process) committed: by the worker's writer
+        process when it has one, else by the writer thread; the answer as `response_type`."""
+        if self.app.outpatient_writer is not None:
+            return response_type.FromString(await self.app.outpatient_writer.run(write))
+        return await self.app.writer.run(write.job(self.app))
 
     # -- outpatient (2206/2207) --------------------------------------------------------------------
 
@@ -239,15 +471,15 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 claim, person, cert_type = self._outpatient_claim(view, request.claim)
                 computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
         if self.app.outpatient_writer is not None:  # its own process, and its own GIL (service/outpatient_writer.py)
-            return pb.SettleOutpatientResponse.FromString(await self.app.outpatient_writer.run(OutpatientRequest(
+            return await self._written(OutpatientRequest(
                 caller=caller, request_id=request_once.request_id, payload_digest=request_once.digest,
                 created_ms=self.app.clock.now_ms(), claim_pb=request.claim.SerializeToString(),
                 today=self.app.clock.today(), now_ms=now_ms,
-                fee_lines_max=self.app.limits.fee_lines_per_request_max)))
+                fee_lines_max=self.app.limits.fee_lines_per_request_max), pb.SettleOutpatientResponse)
         commit = OutpatientCommit(caller=caller, request_id=request_once.request_id,
                                   payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), claim=claim,
                                   cert_type=cert_type, now_ms=now_ms, computed=computed)
-        return await self.app.writer.run(commit.job(self.app))
+        return await self._written(commit, pb.SettleOutpatientResponse)
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
 
@@ -275,17 +507,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if blocking:
             raise Refusal.of_all([Refusal(r) for r in blocking])
         assert institution is not None
-
-        def effect(view: WriteView):
-            stay = Stay(mdtrt_id=_new_id(view, "M", begndate), psn_no=person.psn_no, insutype=insutype,
-                        med_type=med_type, fixmedins_code=fixmedins_code, mdtrtarea_admvs=institution.admdvs,
-                        begndate=begndate, dise_codg=dise)
-            view.put_stay(stay)
-            response = pb.AdmitResponse(mdtrt_id=stay.mdtrt_id, psn_no=person.psn_no,
-                                        warnings=[convert.reason_pb(r) for r in answer.reasons])
-            return response, {"mdtrt_id": stay.mdtrt_id}
-
-        return await request_once.run(effect)
+        return await self._written(Admission(
+            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
+            created_ms=self.app.clock.now_ms(), psn_no=person.psn_no, insutype=insutype, med_type=med_type,
+            fixmedins_code=fixmedins_code, mdtrtarea_admvs=institution.admdvs, begndate=begndate, dise_codg=dise,
+            warnings=tuple(answer.reasons)), pb.AdmitResponse)
 
     @rpc
     async def UploadInpatientFees(self, request: pb.UploadInpatientFeesRequest,
@@ -307,34 +533,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             assert institution is not None
             _check_lines_against_catalog(view, region.province_of(institution.admdvs), lines)
 
-        def effect(view: WriteView):
-            stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
-            problems: list[Refusal] = []
-            added: list[FeeLine] = []
-            held = 0
-            for index, line in enumerate(lines):
-                old = view.stay_line(stay.mdtrt_id, line.feedetl_sn)
-                if old is None:
-                    added.append(line)
-                    continue
-                if old.line != line:
-                    problems.append(Refusal(reasons.INVALID_ARGUMENT, field=f"fee_lines[{index}].feedetl_sn",
-                                            feedetl_sn=line.feedetl_sn,
-                                            detail="feedetl_sn already held with other content"))
-                held += 1
-            if problems:
-                raise Refusal.of_all(problems)
-            if stay.line_count + len(added) > limit:
-                raise Refusal(reasons.LINES_LIMIT, field="fee_lines",
-                              detail=f"a stay holds at most {limit} lines; it holds {stay.line_count}")
-            for line in added:
-                view.put_stay_line(stay.mdtrt_id, StayLine(line=line))
-            view.put_stay(msgspec.structs.replace(stay, line_count=stay.line_count + len(added)))
-            response = pb.UploadInpatientFeesResponse(lines_added=len(added), lines_already_held=held,
-                                                      stay_line_count=stay.line_count + len(added))
-            return response, {"mdtrt_id": stay.mdtrt_id, "feedetl_sns": tuple(line.feedetl_sn for line in added)}
-
-        return await request_once.run(effect)
+        upload = FeeUpload(caller=fixmedins_code, request_id=request_once.request_id,
+                           payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(),
+                           fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id, lines=lines,
+                           lines_per_stay_max=limit)
+        return await self._written(upload, pb.UploadInpatientFeesResponse)
 
     @rpc
     async def CancelInpatientFees(self, request: pb.CancelInpatientFeesRequest,
@@ -360,18 +563,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     def _inpatient(self, view: View, fixmedins_code: str, mdtrt_id: str, acct_used_flag: bool,
                    medfee_sumamt_fen: int, now_ms: int) -> tuple[claims.Computed, Stay]:
-        stay = _open_stay(view, fixmedins_code, mdtrt_id)
-        lines = tuple(held.line for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
-        if not lines:
-            raise Refusal(reasons.NOTHING_TO_SETTLE, field="mdtrt_id")
-        person = view.person(stay.psn_no)
-        if person is None:  # insured on another shard since: this shard keeps their stay as history only
-            raise Refusal(reasons.PERSON_NOT_FOUND, field="mdtrt_id", detail=lookups.elsewhere(view, stay.psn_no))
-        claim = Claim(psn_no=stay.psn_no, insutype=stay.insutype, med_type=stay.med_type,
-                      fixmedins_code=fixmedins_code, mdtrtarea_admvs=stay.mdtrtarea_admvs,
-                      setl_date=self.app.clock.today(), dise_codg=stay.dise_codg, lines=lines,
-                      acct_used_flag=acct_used_flag, medfee_sumamt_fen=medfee_sumamt_fen or -1)
-        return claims.compute(view, claim, person, "", now_ms, stay=stay), stay
+        return _inpatient(view, fixmedins_code, mdtrt_id, acct_used_flag, medfee_sumamt_fen, self.app.clock.today(),
+                          now_ms)
 
     @rpc
     async def PreSettleInpatient(self, request: pb.PreSettleInpatientRequest, context) -> pb.PreSettleInpatientResponse:
@@ -395,33 +588,22 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.SettleInpatientResponse)
         now_ms = self.app.clock.now_ms()
+        computed, stay = None, None
         with self.app.store.read() as view:  # computed off the writer, from a snapshot
             if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
                 return held
             amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
-            computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
-                                             now_ms)
-
-        def effect(view: WriteView):
-            held_lines = view.stay_lines(stay.mdtrt_id)
-            if _still_as_read(view, computed, stay, held_lines):
-                return settle(view, computed, stay, held_lines)
-            # An upload, a cancel or another settlement came between: compute again under the write lock.
-            computed_now, stay_now = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag,
-                                                     amount, now_ms)
-            return settle(view, computed_now, stay_now, view.stay_lines(stay.mdtrt_id))
-
-        def settle(view: WriteView, computed_now: claims.Computed, stay_now: Stay, held_lines: list[StayLine]):
-            setl = _commit(view, computed_now, now_ms)
-            covered = set(setl.feedetl_sns)
-            for held in held_lines:
-                if held.line.feedetl_sn in covered:
-                    view.put_stay_line(stay_now.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
-            view.put_stay(stay_after(stay_now, setl))
-            answer = pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl))
-            return answer, {"setl_id": setl.setl_id, "mdtrt_id": stay_now.mdtrt_id}
-
-        return await request_once.run(effect, answer_is_settlement=True)
+            if self.app.outpatient_writer is None:  # the writer thread shares the loop's GIL: computed here
+                computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag,
+                                                 amount, now_ms)
+            else:  # the writer process computes it; a malformed id is refused here, as the snapshot's look-up does
+                convert.code(request.mdtrt_id, "mdtrt_id")
+        settle = InpatientSettle(caller=fixmedins_code, request_id=request_once.request_id,
+                                 payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(),
+                                 fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
+                                 acct_used_flag=request.acct_used_flag, medfee_sumamt_fen=amount,
+                                 today=self.app.clock.today(), now_ms=now_ms, computed=computed, stay=stay)
+        return await self._written(settle, pb.SettleInpatientResponse)
 
     @rpc
     async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
@@ -430,60 +612,30 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if enddate > self.app.clock.today():
             raise convert.invalid("enddate", "a discharge cannot be in the future")
 
-        def effect(view: WriteView):
-            stay = _open_stay(view, fixmedins_code, request.mdtrt_id)
-            if enddate < stay.begndate:
-                raise convert.invalid("enddate", f"discharge before admission ({stay.begndate})")
-            view.put_stay(msgspec.structs.replace(stay, enddate=enddate))
-            unsettled = sum(1 for held in view.stay_lines(stay.mdtrt_id) if not held.setl_id)
-            return (pb.DischargeResponse(mdtrt_id=stay.mdtrt_id, enddate=enddate, unsettled_line_count=unsettled),
-                    {"mdtrt_id": stay.mdtrt_id})
-
-        return await idempotency.once(self.app, fixmedins_code, request, pb.DischargeResponse, effect)
+        request_once = idempotency.Once(self.app, fixmedins_code, request, pb.DischargeResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
+        return await self._written(Discharge(
+            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
+            created_ms=self.app.clock.now_ms(), fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
+            enddate=enddate), pb.DischargeResponse)
 
     # -- reversal (2208/2305, 2601) and look-up (5203) ---------------------------------------------
 
     def _reverse(self, view: WriteView, original: Settlement) -> Settlement:
-        """Write the reversal of `original`; restore accumulators, balance and (inpatient) the stay's lines."""
-        today = self.app.clock.today()
-        reversal = reverse(original, _new_id(view, "S", today), self.app.clock.now_ms(), today)
-        _add_to_year(view, reversal, view.accumulator_row(original.psn_no, original.insutype,
-                                                          original.accumulator_year))
-        person = view.person(original.psn_no)
-        if person is None:  # insured on another shard since: this shard keeps their settlement as history only
-            raise Refusal(reasons.PERSON_NOT_FOUND, field="setl_id", detail=lookups.elsewhere(view, original.psn_no))
-        line = person.line(original.insutype)
-        assert line is not None
-        balance_fen = line.acct_balc_fen + original.acct_pay_fen
-        if original.acct_pay_fen:
-            view.put_person(_with_balance(person, original.insutype, balance_fen))
-        reversal = msgspec.structs.replace(reversal, balc_fen=balance_fen)
-        check_identities(reversal)
-        view.put_settlement(reversal)
-        view.put_settlement(msgspec.structs.replace(original, reversal_setl_id=reversal.setl_id), index=False)
-        supervision_book.record_reversal(view, original, reversal)
-        if original.clr_type == codes.CLR_TYPE_INPATIENT:
-            stay = view.stay(original.mdtrt_id)
-            assert stay is not None
-            for held in view.stay_lines(stay.mdtrt_id):
-                if held.setl_id == original.setl_id:
-                    view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=""))
-            # Partial refunds are reverse-and-settle-again: a discharged stay reopens to be settled again.
-            view.put_stay(msgspec.structs.replace(stay_after(stay, reversal), enddate=""))
-        return reversal
+        return _reverse(view, original, self.app.clock.today(), self.app.clock.now_ms())
 
     @rpc
     async def ReverseSettlement(self, request: pb.ReverseSettlementRequest, context) -> pb.ReverseSettlementResponse:
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         setl_id = convert.code(request.setl_id, "setl_id")
-
-        def effect(view: WriteView):
-            reversal = self._reverse(view, _settlement_of(view, fixmedins_code, setl_id))
-            return (pb.ReverseSettlementResponse(settlement=settlement_convert.settlement_pb(reversal)),
-                    {"setl_id": reversal.setl_id})
-
-        return await idempotency.once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse, effect,
-                                      answer_is_settlement=True)
+        request_once = idempotency.Once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse)
+        if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
+            return held
+        return await self._written(Reversal(
+            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
+            created_ms=self.app.clock.now_ms(), fixmedins_code=fixmedins_code, setl_id=setl_id,
+            today=self.app.clock.today(), now_ms=self.app.clock.now_ms()), pb.ReverseSettlementResponse)
 
     @rpc
     async def ReverseByRequestId(self, request: pb.ReverseByRequestIdRequest, context) -> pb.ReverseByRequestIdResponse:
