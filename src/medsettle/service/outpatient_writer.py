@@ -1,19 +1,24 @@
-"""The outpatient writer process: a worker's durable outpatient settlements, committed by a process of its own.
+"""The outpatient writer process: a worker's settlement writes, committed by a process of its own.
 
 Why a process: in the worker, the writer thread and the event loop share one GIL. py-lmdb lets the GIL go around each
 of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
-Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). Outpatient settlements are
-17 of every 18 settlements and most of the writes, so they go here; every other write stays on the worker's writer
-thread. LMDB's writer lock serializes the two writers' transactions.
+Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). It began with the outpatient
+settlements (17 of every 18 settlements, hence its name); it now takes every write of the settlement service's
+patient flows (`settlements.WRITES`: outpatient and inpatient settlements, fee uploads, admissions, discharges,
+reversals), so that under load one process, not the loop's GIL, holds LMDB's writer lock (bench/RESULTS.md, "The
+settlement computed in the writer process"). The rarer writes (cancelled fee lines, 冲正 by request id, pushes,
+filings, clearing) stay on the worker's writer thread; LMDB's writer lock serializes the two writers' transactions.
 
-The event loop answers a retry of a settled request from its snapshot, and sends any other settlement as data
-(`settlements.OutpatientRequest`: the claim as received, the request's identity and the loop's clock; msgpack over a
-socket pair). The process does under the write lock what the loop and the writer thread do together for an
+For an outpatient settlement the event loop answers a retry of a settled request from its snapshot, and sends any
+other as data (`settlements.OutpatientRequest`: the claim as received, the request's identity and the loop's clock;
+msgpack over a socket pair). The process does under the write lock what the loop and the writer thread do together for an
 `OutpatientCommit`, in the same order: the claim's checks and conversion, the retry check, the computation (the
 eligibility check, adjudication, the audit rules), the commit; the loop's GIL, which gRPC needs too, is the scarcer
 one. It runs up to `BATCH_JOBS_MAX` of them in one durable transaction (`GroupCommitWriter.commit_batch`, the
 thread's own code) and answers each with the response's bytes or its failure. Nobody is answered before the commit
-has returned.
+has returned. The other flows' loop-side checks stay on the loop (a retry's answer, the request's fields, the
+benefit check of an admission, the catalog check of uploaded lines), and their writes cross as data the same way
+(`InpatientSettle` is computed in the process under the write lock, as `OutpatientRequest` is).
 
 Failures: a refusal travels as its reasons (every one of them); a full map, as the thread reports it. If the process
 ends with settlements in flight, their outcome is unknown (it may have committed before it ended): they are
