@@ -186,6 +186,10 @@ async def _inpatient_scenario(servicer: SettlementServicer) -> list:
         request_id="IP-17", person=person_pb2.PersonRef(psn_no="P005"), fixmedins_code=world.SH_HOSPITAL,
         med_type="21", begndate="2026-02-25"), None)
     outcomes.append(await _answer(unfiled))
+    outcomes += [await _answer(admit(servicer, settlement_pb2.AdmitRequest(  # retries of what the process recorded
+        request_id="IP-17", person=person_pb2.PersonRef(psn_no="P005"), fixmedins_code=world.SH_HOSPITAL,
+        med_type="21", begndate="2026-02-25"), None)),
+                 await discharged("IP-15", "2026-03-01")]
     return outcomes
 
 
@@ -213,6 +217,7 @@ def test_the_writer_process_settles_a_stay_as_the_writer_thread_does(tmp_path):
     assert len(process_rows["settlements"]) == 4
     warned = settlement_pb2.AdmitResponse.FromString(by_thread[19]).warnings
     assert [(w.code, w.remedy) for w in warned] == [("NO_FILING", "FILE_BEFORE_DISCHARGE")]
+    assert by_thread[20] == by_thread[19] and by_thread[21] == by_thread[17]  # retries: their first answers
 
 
 def test_a_failure_crosses_the_process_boundary_as_the_exception_the_thread_would_raise():
