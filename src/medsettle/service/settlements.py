@@ -7,7 +7,10 @@ record commit in one transaction or not at all.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import msgspec
+from google.protobuf.message import Message
 
 from medsettle.domain import catalog_split, codes, eligibility, reasons, region
 from medsettle.domain.reasons import Refusal
@@ -125,30 +128,48 @@ def _open_stay(view: View, fixmedins_code: str, mdtrt_id: str) -> Stay:
     return stay
 
 
-def _settled_outpatient(view: WriteView, computed: claims.Computed, now_ms: int):
-    setl = _commit(view, computed, now_ms)
-    return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+class _Write(msgspec.Struct, frozen=True, kw_only=True):
+    """A write as data, for the writer thread or the worker's writer process: the request's identity for its request
+    record, and the job both writers run (the retry check under the write lock, then `effect` and the record)."""
 
-
-class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
-    """A durable outpatient settlement computed on the event loop from its snapshot, as data: what the writer thread
-    needs to commit it, with the request's identity for its request record."""
+    METHOD: ClassVar[str]
+    RESPONSE: ClassVar[type[Message]]
+    ANSWER_IS_SETTLEMENT: ClassVar[bool] = False  # the answer is {settlement}: the record keeps its id, not a copy
 
     caller: str
     request_id: str
     payload_digest: str
     created_ms: int
+
+    def once(self, app: App) -> idempotency.Once:
+        return idempotency.Once.restored(app, self.caller, self.request_id, self.METHOD, self.payload_digest,
+                                         self.RESPONSE)
+
+    def job(self, app: App):
+        return self.once(app).job(self.effect, answer_is_settlement=self.ANSWER_IS_SETTLEMENT,
+                                  created_ms=self.created_ms)
+
+    def effect(self, view: WriteView) -> tuple[Message, dict]:
+        raise NotImplementedError
+
+
+def _settled_outpatient(view: WriteView, computed: claims.Computed, now_ms: int):
+    setl = _commit(view, computed, now_ms)
+    return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+
+
+class OutpatientCommit(_Write, frozen=True, kw_only=True):
+    """A durable outpatient settlement computed on the event loop from its snapshot, as data: what the writer thread
+    needs to commit it, with the request's identity for its request record."""
+
+    METHOD = "SettleOutpatient"
+    RESPONSE = pb.SettleOutpatientResponse
+    ANSWER_IS_SETTLEMENT = True
+
     claim: Claim
     cert_type: str
     now_ms: int
     computed: claims.Computed
-
-    def job(self, app: App):
-        """The writer's job: the retry check under the write lock, the settlement, its request record
-        (`idempotency.Once.job`)."""
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleOutpatient", self.payload_digest,
-                                         pb.SettleOutpatientResponse)
-        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         current = self.computed
@@ -160,25 +181,24 @@ class OutpatientCommit(msgspec.Struct, frozen=True, kw_only=True):
         return _settled_outpatient(view, current, self.now_ms)
 
 
-class OutpatientRequest(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class OutpatientRequest(_Write, frozen=True, kw_only=True, tag=True):
     """A durable outpatient settlement as the event loop hands it to the worker's outpatient writer process: the
     claim as received (`pb.OutpatientClaim`'s bytes), the request's identity and the loop's clock. The process does
     what the loop and the thread do together for an `OutpatientCommit`, in the same order, under the write lock:
     the claim's checks and conversion, the retry check, the computation, the commit. (The loop has a GIL to share
     with gRPC; the process has its own: bench/RESULTS.md, "The settlement computed in the writer process".)"""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "SettleOutpatient"
+    RESPONSE = pb.SettleOutpatientResponse
+    ANSWER_IS_SETTLEMENT = True
+
     claim_pb: bytes
     today: str
     now_ms: int
     fee_lines_max: int
 
     def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleOutpatient", self.payload_digest,
-                                         pb.SettleOutpatientResponse)
+        once = self.once(app)
 
         def job(view: WriteView):
             # The claim's checks first, as the loop makes them before the thread's job: a malformed claim is refused
@@ -223,15 +243,15 @@ def _settle_stay(view: WriteView, computed: claims.Computed, stay: Stay, held_li
     return answer, {"setl_id": setl.setl_id, "mdtrt_id": stay.mdtrt_id}
 
 
-class InpatientSettle(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class InpatientSettle(_Write, frozen=True, kw_only=True, tag=True):
     """A durable inpatient settlement as data, for the writer thread or the writer process: `computed` and `stay` are
     the event loop's computation from its snapshot when the writer is the thread, None for the process, which
     computes under the write lock (in the order the thread's job meets them: the retry check first)."""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "SettleInpatient"
+    RESPONSE = pb.SettleInpatientResponse
+    ANSWER_IS_SETTLEMENT = True
+
     fixmedins_code: str
     mdtrt_id: str
     acct_used_flag: bool
@@ -240,11 +260,6 @@ class InpatientSettle(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     now_ms: int
     computed: claims.Computed | None = None
     stay: Stay | None = None
-
-    def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "SettleInpatient", self.payload_digest,
-                                         pb.SettleInpatientResponse)
-        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         if self.computed is not None and self.stay is not None:
@@ -258,23 +273,17 @@ class InpatientSettle(msgspec.Struct, frozen=True, kw_only=True, tag=True):
         return _settle_stay(view, computed, stay, view.stay_lines(stay.mdtrt_id), self.now_ms)
 
 
-class FeeUpload(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class FeeUpload(_Write, frozen=True, kw_only=True, tag=True):
     """A stay's fee lines to hold, checked against the catalog on the event loop's snapshot, as data for the writer
     thread or the writer process: the stay's state and the lines it already holds are read under the write lock."""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "UploadInpatientFees"
+    RESPONSE = pb.UploadInpatientFeesResponse
+
     fixmedins_code: str
     mdtrt_id: str
     lines: tuple[FeeLine, ...]
     lines_per_stay_max: int
-
-    def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "UploadInpatientFees",
-                                         self.payload_digest, pb.UploadInpatientFeesResponse)
-        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         stay = _open_stay(view, self.fixmedins_code, self.mdtrt_id)
@@ -334,14 +343,13 @@ def _reverse(view: WriteView, original: Settlement, today: str, now_ms: int) -> 
 
 
 
-class Admission(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class Admission(_Write, frozen=True, kw_only=True, tag=True):
     """An admission checked on the event loop (the benefit check; filing problems are only its warnings), as data
     for the writer: the stay it opens gets its id under the write lock."""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "Admit"
+    RESPONSE = pb.AdmitResponse
+
     psn_no: str
     insutype: str
     med_type: str
@@ -350,11 +358,6 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     begndate: str
     dise_codg: str
     warnings: tuple[reasons.Reason, ...]  # as the benefit check gave them (a reason's remedy varies with the case)
-
-    def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "Admit", self.payload_digest,
-                                         pb.AdmitResponse)
-        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         stay = Stay(mdtrt_id=_new_id(view, "M", self.begndate), psn_no=self.psn_no, insutype=self.insutype,
@@ -366,21 +369,15 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True, tag=True):
         return response, {"mdtrt_id": stay.mdtrt_id}
 
 
-class Discharge(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class Discharge(_Write, frozen=True, kw_only=True, tag=True):
     """A discharge as data for the writer: the stay is read under the write lock."""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "Discharge"
+    RESPONSE = pb.DischargeResponse
+
     fixmedins_code: str
     mdtrt_id: str
     enddate: str
-
-    def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "Discharge", self.payload_digest,
-                                         pb.DischargeResponse)
-        return once.job(self.effect, answer_is_settlement=False, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         stay = _open_stay(view, self.fixmedins_code, self.mdtrt_id)
@@ -392,22 +389,17 @@ class Discharge(msgspec.Struct, frozen=True, kw_only=True, tag=True):
                 {"mdtrt_id": stay.mdtrt_id})
 
 
-class Reversal(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class Reversal(_Write, frozen=True, kw_only=True, tag=True):
     """A reversal (2208/2305) as data for the writer, on the event loop's `today` and `now_ms`."""
 
-    caller: str
-    request_id: str
-    payload_digest: str
-    created_ms: int
+    METHOD = "ReverseSettlement"
+    RESPONSE = pb.ReverseSettlementResponse
+    ANSWER_IS_SETTLEMENT = True
+
     fixmedins_code: str
     setl_id: str
     today: str
     now_ms: int
-
-    def job(self, app: App):
-        once = idempotency.Once.restored(app, self.caller, self.request_id, "ReverseSettlement", self.payload_digest,
-                                         pb.ReverseSettlementResponse)
-        return once.job(self.effect, answer_is_settlement=True, created_ms=self.created_ms)
 
     def effect(self, view: WriteView):
         reversal = _reverse(view, _settlement_of(view, self.fixmedins_code, self.setl_id), self.today, self.now_ms)
