@@ -210,7 +210,7 @@ class OutpatientRequest(_Write, frozen=True, kw_only=True, tag=True):
                 computed = _compute_outpatient(view, claim, person, cert_type, self.now_ms)
                 return _settled_outpatient(view, computed, self.now_ms)
 
-            return once.job(effect, answer_is_settlement=True, created_ms=self.created_ms)(view)
+            return once.job(effect, answer_is_settlement=self.ANSWER_IS_SETTLEMENT, created_ms=self.created_ms)(view)
 
         return job
 
@@ -342,7 +342,6 @@ def _reverse(view: WriteView, original: Settlement, today: str, now_ms: int) -> 
     return reversal
 
 
-
 class Admission(_Write, frozen=True, kw_only=True, tag=True):
     """An admission checked on the event loop (the benefit check; filing problems are only its warnings), as data
     for the writer: the stay it opens gets its id under the write lock."""
@@ -419,11 +418,14 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    async def _written(self, write, response_type):
-        """`write` (one of WRITES; an `OutpatientCommit` only without the process) committed: by the worker's writer
-        process when it has one, else by the writer thread; the answer as `response_type`."""
+    async def _written(self, request_once: idempotency.Once, write_type: type[_Write], **fields):
+        """The request's write, a `write_type` with the request's identity and `fields`, committed: by the worker's
+        writer process when it has one (one of WRITES), else by the writer thread."""
+        assert request_once.method == write_type.METHOD, "the request record names the method its retries use"
+        write = write_type(caller=request_once.caller, request_id=request_once.request_id,
+                           payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), **fields)
         if self.app.outpatient_writer is not None:
-            return response_type.FromString(await self.app.outpatient_writer.run(write))
+            return write_type.RESPONSE.FromString(await self.app.outpatient_writer.run(write))
         return await self.app.writer.run(write.job(self.app))
 
     # -- outpatient (2206/2207) --------------------------------------------------------------------
@@ -463,15 +465,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 claim, person, cert_type = self._outpatient_claim(view, request.claim)
                 computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
         if self.app.outpatient_writer is not None:  # its own process, and its own GIL (service/outpatient_writer.py)
-            return await self._written(OutpatientRequest(
-                caller=caller, request_id=request_once.request_id, payload_digest=request_once.digest,
-                created_ms=self.app.clock.now_ms(), claim_pb=request.claim.SerializeToString(),
-                today=self.app.clock.today(), now_ms=now_ms,
-                fee_lines_max=self.app.limits.fee_lines_per_request_max), pb.SettleOutpatientResponse)
-        commit = OutpatientCommit(caller=caller, request_id=request_once.request_id,
-                                  payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), claim=claim,
-                                  cert_type=cert_type, now_ms=now_ms, computed=computed)
-        return await self._written(commit, pb.SettleOutpatientResponse)
+            return await self._written(request_once, OutpatientRequest, claim_pb=request.claim.SerializeToString(),
+                                       today=self.app.clock.today(), now_ms=now_ms,
+                                       fee_lines_max=self.app.limits.fee_lines_per_request_max)
+        return await self._written(request_once, OutpatientCommit, claim=claim, cert_type=cert_type, now_ms=now_ms,
+                                   computed=computed)
 
     # -- inpatient (2401, 2301, 2302, 2303, 2304, 2402) ---------------------------------------------
 
@@ -499,11 +497,9 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         if blocking:
             raise Refusal.of_all([Refusal(r) for r in blocking])
         assert institution is not None
-        return await self._written(Admission(
-            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
-            created_ms=self.app.clock.now_ms(), psn_no=person.psn_no, insutype=insutype, med_type=med_type,
-            fixmedins_code=fixmedins_code, mdtrtarea_admvs=institution.admdvs, begndate=begndate, dise_codg=dise,
-            warnings=tuple(answer.reasons)), pb.AdmitResponse)
+        return await self._written(request_once, Admission, psn_no=person.psn_no, insutype=insutype, med_type=med_type,
+                                   fixmedins_code=fixmedins_code, mdtrtarea_admvs=institution.admdvs,
+                                   begndate=begndate, dise_codg=dise, warnings=tuple(answer.reasons))
 
     @rpc
     async def UploadInpatientFees(self, request: pb.UploadInpatientFeesRequest,
@@ -525,11 +521,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             assert institution is not None
             _check_lines_against_catalog(view, region.province_of(institution.admdvs), lines)
 
-        upload = FeeUpload(caller=fixmedins_code, request_id=request_once.request_id,
-                           payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(),
-                           fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id, lines=lines,
-                           lines_per_stay_max=limit)
-        return await self._written(upload, pb.UploadInpatientFeesResponse)
+        return await self._written(request_once, FeeUpload, fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
+                                   lines=lines, lines_per_stay_max=limit)
 
     @rpc
     async def CancelInpatientFees(self, request: pb.CancelInpatientFeesRequest,
@@ -590,12 +583,10 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                                                  amount, now_ms)
             else:  # the writer process computes it; a malformed id is refused here, as the snapshot's look-up does
                 convert.code(request.mdtrt_id, "mdtrt_id")
-        settle = InpatientSettle(caller=fixmedins_code, request_id=request_once.request_id,
-                                 payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(),
-                                 fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
-                                 acct_used_flag=request.acct_used_flag, medfee_sumamt_fen=amount,
-                                 today=self.app.clock.today(), now_ms=now_ms, computed=computed, stay=stay)
-        return await self._written(settle, pb.SettleInpatientResponse)
+        return await self._written(request_once, InpatientSettle, fixmedins_code=fixmedins_code,
+                                   mdtrt_id=request.mdtrt_id, acct_used_flag=request.acct_used_flag,
+                                   medfee_sumamt_fen=amount, today=self.app.clock.today(), now_ms=now_ms,
+                                   computed=computed, stay=stay)
 
     @rpc
     async def Discharge(self, request: pb.DischargeRequest, context) -> pb.DischargeResponse:
@@ -607,10 +598,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.DischargeResponse)
         if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
             return held
-        return await self._written(Discharge(
-            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
-            created_ms=self.app.clock.now_ms(), fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
-            enddate=enddate), pb.DischargeResponse)
+        return await self._written(request_once, Discharge, fixmedins_code=fixmedins_code, mdtrt_id=request.mdtrt_id,
+                                   enddate=enddate)
 
     # -- reversal (2208/2305, 2601) and look-up (5203) ---------------------------------------------
 
@@ -624,10 +613,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         request_once = idempotency.Once(self.app, fixmedins_code, request, pb.ReverseSettlementResponse)
         if (held := request_once.held()) is not None:  # a retry gets its first answer, whatever changed since
             return held
-        return await self._written(Reversal(
-            caller=fixmedins_code, request_id=request_once.request_id, payload_digest=request_once.digest,
-            created_ms=self.app.clock.now_ms(), fixmedins_code=fixmedins_code, setl_id=setl_id,
-            today=self.app.clock.today(), now_ms=self.app.clock.now_ms()), pb.ReverseSettlementResponse)
+        return await self._written(request_once, Reversal, fixmedins_code=fixmedins_code, setl_id=setl_id,
+                                   today=self.app.clock.today(), now_ms=self.app.clock.now_ms())
 
     @rpc
     async def ReverseByRequestId(self, request: pb.ReverseByRequestIdRequest, context) -> pb.ReverseByRequestIdResponse:
