@@ -6,6 +6,8 @@ inside the writer, so the refusal crosses the process boundary), and a retry rac
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 
 import pytest
 
@@ -32,12 +34,17 @@ def _request(request_id: str, psn_no: str, lines, acct: bool = False) -> settlem
                                                   claim=claim(psn_no, world.GZ_HOSPITAL, lines, acct=acct))
 
 
-async def _outcome(servicer: SettlementServicer, request) -> bytes | tuple[str, ...]:
+async def _answer(call) -> bytes | tuple[str, ...]:
+    """A handler's answer as bytes, or its refusal as "reason:field" for each reason (no RPC layer, no statuses)."""
     try:
-        answer = await servicer._settle_outpatient(request)  # the handler, without the RPC layer's statuses
+        answer = await call
     except Refusal as refusal:
         return tuple(f"{each.reason.code}:{each.field}" for each in refusal.all)
     return answer.SerializeToString(deterministic=True)
+
+
+def _outcome(servicer: SettlementServicer, request):
+    return _answer(servicer._settle_outpatient(request))
 
 
 async def _scenario(servicer: SettlementServicer) -> list:
@@ -79,7 +86,10 @@ def _rows(store: Store) -> dict[str, list[tuple[bytes, bytes]]]:
                 for name, db in store.dbs.items()}
 
 
-def _run(tmp_path, name: str, *, process: bool, scenario=None, process_jobs: int = 15) -> tuple[list, dict]:
+@contextlib.contextmanager
+def _served(tmp_path, name: str, *, process: bool) -> Iterator[tuple[SettlementServicer, Store]]:
+    """The test world in a fresh store, served by a writer thread and, if `process`, the writer process; both closed
+    (the store too) at the end."""
     store = Store(StoreConfig(path=str(tmp_path / name), map_size_bytes=MAP_SIZE_BYTES))
     with store.write() as view:
         world.build(view)
@@ -89,16 +99,20 @@ def _run(tmp_path, name: str, *, process: bool, scenario=None, process_jobs: int
     app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
               outpatient_writer=outpatient_writer)
     try:
-        outcomes = asyncio.run((scenario or _scenario)(SettlementServicer(app)))
-        if process:
-            assert outpatient_writer.jobs == process_jobs and outpatient_writer.alive  # not what the loop answered
+        yield SettlementServicer(app), store
     finally:
         if outpatient_writer is not None:
             outpatient_writer.close()
         writer.close()
-    rows = _rows(store)
-    store.close()
-    return outcomes, rows
+        store.close()
+
+
+def _run(tmp_path, name: str, *, process: bool, scenario=None, process_jobs: int = 15) -> tuple[list, dict]:
+    with _served(tmp_path, name, process=process) as (servicer, store):
+        outcomes = asyncio.run((scenario or _scenario)(servicer))
+        if process:  # not what the loop answered
+            assert servicer.app.outpatient_writer.jobs == process_jobs and servicer.app.outpatient_writer.alive
+        return outcomes, _rows(store)  # every write was answered, so committed
 
 
 def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
@@ -120,14 +134,6 @@ def test_the_writer_process_commits_what_the_writer_thread_commits(tmp_path):
                for each in by_thread if isinstance(each, bytes)}
     assert len(settled) == 9 and len(process_rows["settlements"]) == 9  # the two retries settled nothing more
     assert process_rows["settlements"] and process_rows["requests"]
-
-
-async def _answer(call) -> bytes | tuple[str, ...]:
-    try:
-        answer = await call
-    except Refusal as refusal:
-        return tuple(f"{each.reason.code}:{each.field}" for each in refusal.all)
-    return answer.SerializeToString(deterministic=True)
 
 
 async def _inpatient_scenario(servicer: SettlementServicer) -> list:
@@ -220,6 +226,38 @@ def test_the_writer_process_settles_a_stay_as_the_writer_thread_does(tmp_path):
     assert by_thread[20] == by_thread[19] and by_thread[21] == by_thread[17]  # retries: their first answers
 
 
+async def _reversal_scenario(servicer: SettlementServicer) -> list:
+    """DOMAIN reversal: an outpatient settlement paid partly from the personal account, reversed through the writer;
+    its retry, and a second reversal under another id; then what the person holds."""
+    reverse = SettlementServicer.ReverseSettlement.__wrapped__
+
+    def reversed_(request_id: str, setl_id: str):
+        return _answer(reverse(servicer, settlement_pb2.ReverseSettlementRequest(
+            request_id=request_id, fixmedins_code=world.GZ_HOSPITAL, setl_id=setl_id), None))
+
+    settled = await _outcome(servicer, _request("GZ-V1", "P001", VISIT_1, acct=True))
+    setl_id = settlement_pb2.SettleOutpatientResponse.FromString(settled).settlement.setl_id
+    outcomes = [settled, await reversed_("GZ-V2", setl_id), await reversed_("GZ-V2", setl_id),
+                await reversed_("GZ-V3", setl_id)]
+    with servicer.app.store.read() as view:
+        outcomes += [view.person("P001").line("310").acct_balc_fen,
+                     view.accumulator_row("P001", "310", 2026).accumulators]
+    return outcomes
+
+
+def test_a_reversal_through_the_writer_process_restores_what_the_settlement_took(tmp_path):
+    by_thread, thread_rows = _run(tmp_path, "thread", process=False, scenario=_reversal_scenario)
+    by_process, process_rows = _run(tmp_path, "process", process=True, scenario=_reversal_scenario, process_jobs=3)
+    assert by_process == by_thread and process_rows == thread_rows
+    settled = settlement_pb2.SettleOutpatientResponse.FromString(by_thread[0]).settlement
+    reversal = settlement_pb2.ReverseSettlementResponse.FromString(by_thread[1]).settlement
+    assert settled.acct_pay > 0 and reversal.acct_pay == -settled.acct_pay
+    assert reversal.medfee_sumamt == -settled.medfee_sumamt and reversal.hifp_pay == -settled.hifp_pay
+    assert by_thread[2] == by_thread[1]  # the retry: its first answer
+    assert by_thread[3] == (f"{reasons.ALREADY_REVERSED.code}:",)
+    assert by_thread[4] == 100_000 and by_thread[5] == Accumulators()  # the account and the year as before
+
+
 def test_a_failure_crosses_the_process_boundary_as_the_exception_the_thread_would_raise():
     refusal = Refusal.of_all([Refusal(reasons.REQUEST_ID_REUSED, field="request_id", detail="first used by X"),
                               Refusal(reasons.INVALID_ARGUMENT, field="claim.fee_lines[1]", feedetl_sn="2")])
@@ -234,29 +272,18 @@ def test_a_failure_crosses_the_process_boundary_as_the_exception_the_thread_woul
 
 
 def test_a_settlement_is_refused_at_once_when_either_writer_is_gone(tmp_path):
-    store = Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=MAP_SIZE_BYTES))
-    with store.write() as view:
-        world.build(view)
-    writer = GroupCommitWriter(store)
-    outpatient_writer = OutpatientWriter(store.config.path, MAP_SIZE_BYTES, True, None, companion=writer)
-    app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
-              outpatient_writer=outpatient_writer)
-    servicer = SettlementServicer(app)
+    with _served(tmp_path, "data", process=True) as (servicer, _):
+        outpatient_writer = servicer.app.outpatient_writer
 
-    async def scenario() -> None:
-        assert isinstance(await _outcome(servicer, _request("GZ-1", "P001", VISIT_2)), bytes)
-        outpatient_writer.process.kill()
-        outpatient_writer.process.wait()
-        assert not outpatient_writer.alive
-        with pytest.raises(WriterGone):
-            await servicer._settle_outpatient(_request("GZ-2", "P001", VISIT_2))
+        async def scenario() -> None:
+            assert isinstance(await _outcome(servicer, _request("GZ-1", "P001", VISIT_2)), bytes)
+            outpatient_writer.process.kill()
+            outpatient_writer.process.wait()
+            assert not outpatient_writer.alive
+            with pytest.raises(WriterGone):
+                await servicer._settle_outpatient(_request("GZ-2", "P001", VISIT_2))
 
-    try:
         asyncio.run(scenario())
-    finally:
-        outpatient_writer.close()
-        writer.close()
-        store.close()
 
 
 async def _reverse_by_request_id(servicer: SettlementServicer, request_id: str, original_id: str) -> bool:
@@ -271,17 +298,7 @@ def test_a_reversal_by_request_id_racing_its_settlement_never_leaves_the_settlem
     arriving late, cannot take effect; one that finds the original reverses it. With the writer process the settlement
     and the 冲正 commit in two writers, ordered only by LMDB's writer lock: either way round, a settlement never stays
     in force beside its 冲正."""
-    store = Store(StoreConfig(path=str(tmp_path / "data"), map_size_bytes=MAP_SIZE_BYTES))
-    with store.write() as view:
-        world.build(view)
-    writer = GroupCommitWriter(store)
-    outpatient_writer = OutpatientWriter(store.config.path, MAP_SIZE_BYTES, True, None, companion=writer) \
-        if process else None
-    app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
-              outpatient_writer=outpatient_writer)
-    servicer = SettlementServicer(app)
-
-    async def scenario() -> list[tuple[bytes | tuple[str, ...], bool]]:
+    async def scenario(servicer: SettlementServicer) -> list[tuple[bytes | tuple[str, ...], bool]]:
         raced = []
         for n in range(8):
             settle = _outcome(servicer, _request(f"GZ-R{n}", "P001", VISIT_2))
@@ -293,23 +310,18 @@ def test_a_reversal_by_request_id_racing_its_settlement_never_leaves_the_settlem
             raced.append((settled, undone))
         return raced
 
-    try:
-        raced = asyncio.run(scenario())
-    finally:
-        if outpatient_writer is not None:
-            outpatient_writer.close()
-        writer.close()
-    with store.read() as view:
-        for n, (settled, undone) in enumerate(raced):
-            record = view.request(world.GZ_HOSPITAL, f"GZ-R{n}")
-            if isinstance(settled, bytes):  # the settlement came first: the 冲正 found it and reversed it
-                assert undone and record.method == "SettleOutpatient" and record.undone_by == f"GZ-U{n}"
-                assert view.settlement(record.setl_id).reversal_setl_id
-            else:  # the 冲正 came first: the id is fenced and the late settlement refused
-                assert not undone and record.method == "Voided"
-                assert settled == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
-        accumulators = view.accumulator_row("P001", "310", 2026).accumulators
-        assert accumulators == Accumulators()  # nothing stays in force
-    store.close()
+    with _served(tmp_path, "data", process=process) as (servicer, store):
+        raced = asyncio.run(scenario(servicer))
+        with store.read() as view:
+            for n, (settled, undone) in enumerate(raced):
+                record = view.request(world.GZ_HOSPITAL, f"GZ-R{n}")
+                if isinstance(settled, bytes):  # the settlement came first: the 冲正 found it and reversed it
+                    assert undone and record.method == "SettleOutpatient" and record.undone_by == f"GZ-U{n}"
+                    assert view.settlement(record.setl_id).reversal_setl_id
+                else:  # the 冲正 came first: the id is fenced and the late settlement refused
+                    assert not undone and record.method == "Voided"
+                    assert settled == (f"{reasons.REQUEST_ID_REUSED.code}:request_id",)
+            accumulators = view.accumulator_row("P001", "310", 2026).accumulators
+            assert accumulators == Accumulators()  # nothing stays in force
     if not process:  # one writer, first come first served: both orders were exercised
         assert {isinstance(settled, bytes) for settled, _ in raced} == {True, False}
