@@ -7,6 +7,7 @@ personal account, the accumulator delta and an explanation of every step, and as
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import msgspec
@@ -30,6 +31,7 @@ from medsettle.domain.records import (
 )
 
 CATALOG_VERSIONS_LISTED_MAX = 10  # the CATALOG step names this many versions, then counts the rest
+BAND_TEXTS_CACHED_MAX = 1024  # distinct sets of ratio bands described (policies x filing reductions), per process
 
 
 class AdjudicationInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,6 +121,12 @@ def percent_text(ratio_bp: int) -> str:
 
 
 def describe_bands(bands: Sequence[RatioBand]) -> tuple[str, str]:
+    """The ratio bands in words, (zh, en). A policy has a few sets of bands and every settlement of it says them."""
+    return _band_texts(tuple(bands))
+
+
+@functools.lru_cache(maxsize=BAND_TEXTS_CACHED_MAX)
+def _band_texts(bands: tuple[RatioBand, ...]) -> tuple[str, str]:
     zh_parts, en_parts = [], []
     lo_fen = 0
     for band in bands:
@@ -248,14 +256,15 @@ def _split_claim(inputs: AdjudicationInput, explain: _Explanation) -> tuple[tupl
             detail=f"claimed {format_fen(claim.medfee_sumamt_fen)}, lines sum to {format_fen(totals.medfee_fen)}",
         )
     _catalog_step(explain, lines)
-    t = totals
+    medfee, fulamt, overlmt, preselfpay, inscp = map(format_fen, (totals.medfee_fen, totals.fulamt_fen,
+                                                                  totals.overlmt_fen, totals.preselfpay_fen,
+                                                                  totals.inscp_fen))
     explain.add(
         "LINES",
-        f"医疗费总额{format_fen(t.medfee_fen)}元 = 全自费{format_fen(t.fulamt_fen)} + 超限价{format_fen(t.overlmt_fen)}"
-        f" + 先行自付{format_fen(t.preselfpay_fen)} + 符合范围{format_fen(t.inscp_fen)}",
-        f"total {format_fen(t.medfee_fen)} yuan = fully self-paid {format_fen(t.fulamt_fen)} + over price ceiling "
-        f"{format_fen(t.overlmt_fen)} + paid first {format_fen(t.preselfpay_fen)} + in scope {format_fen(t.inscp_fen)}",
-        t.medfee_fen,
+        f"医疗费总额{medfee}元 = 全自费{fulamt} + 超限价{overlmt} + 先行自付{preselfpay} + 符合范围{inscp}",
+        f"total {medfee} yuan = fully self-paid {fulamt} + over price ceiling {overlmt} + paid first {preselfpay} "
+        f"+ in scope {inscp}",
+        totals.medfee_fen,
     )
     return lines, totals
 
@@ -368,12 +377,11 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     elif hifp_raw_fen > cap_left_fen:
         over_cap_eligible_fen = eligible_fen - covered_before_cap_fen(bands, lo_fen, hi_fen, cap_left_fen)
     pool_prop_bp = bands[0].ratio_bp if bands else 0
+    pays, by_ratio, over_cap = map(format_fen, (hifp_fen, hifp_raw_fen, over_cap_eligible_fen))
     explain.add(
         "POOLED_FUND",
-        f"统筹基金支付{format_fen(hifp_fen)}元(按比例{format_fen(hifp_raw_fen)}元, 超限额部分可报销金额"
-        f"{format_fen(over_cap_eligible_fen)}元)",
-        f"pooled fund pays {format_fen(hifp_fen)} yuan (by ratio {format_fen(hifp_raw_fen)}, eligible above the cap "
-        f"{format_fen(over_cap_eligible_fen)})",
+        f"统筹基金支付{pays}元(按比例{by_ratio}元, 超限额部分可报销金额{over_cap}元)",
+        f"pooled fund pays {pays} yuan (by ratio {by_ratio}, eligible above the cap {over_cap})",
         hifp_fen,
     )
 
@@ -393,14 +401,15 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
         )
     else:
         hifmi_fen, hifmi_raw_fen, second_cap_left_fen = _hifmi(inputs, burden_fen)
+        year_burden, threshold, pays, by_ratio, cap_left = map(format_fen, (
+            acc.inscp_burden_fen + burden_fen, policy.hifmi_threshold_fen, hifmi_fen, hifmi_raw_fen,
+            second_cap_left_fen))
         explain.add(
             "HIFMI",
-            f"年度符合范围个人负担累计{format_fen(acc.inscp_burden_fen + burden_fen)}元, 起付"
-            f"{format_fen(policy.hifmi_threshold_fen)}元, 大病保险支付{format_fen(hifmi_fen)}元"
-            f"(按比例{format_fen(hifmi_raw_fen)}元, 限额尚余{format_fen(second_cap_left_fen)}元)",
-            f"year's in-scope burden {format_fen(acc.inscp_burden_fen + burden_fen)} yuan, threshold "
-            f"{format_fen(policy.hifmi_threshold_fen)}; critical-illness insurance pays {format_fen(hifmi_fen)} yuan "
-            f"(by ratio {format_fen(hifmi_raw_fen)}, cap left {format_fen(second_cap_left_fen)})",
+            f"年度符合范围个人负担累计{year_burden}元, 起付{threshold}元, 大病保险支付{pays}元"
+            f"(按比例{by_ratio}元, 限额尚余{cap_left}元)",
+            f"year's in-scope burden {year_burden} yuan, threshold {threshold}; critical-illness insurance pays "
+            f"{pays} yuan (by ratio {by_ratio}, cap left {cap_left})",
             hifmi_fen,
         )
 
