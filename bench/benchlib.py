@@ -212,7 +212,7 @@ def stat_cpu_s(stat_text: str) -> float:
 
 
 def children(pid: int) -> list[int]:
-    """The live child processes of a process (a worker's outpatient writer process), from /proc."""
+    """The live child processes of a process (a worker's writer process), from /proc."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
@@ -222,14 +222,14 @@ def children(pid: int) -> list[int]:
 
 def cpu_s(pid: int) -> float:
     """utime + stime of a process, all its threads, and of its live child processes (the server's CPU includes its
-    outpatient writer process's), in seconds."""
+    writer process's), in seconds."""
     return stat_cpu_s(Path(f"/proc/{pid}/stat").read_text()) + sum(cpu_s(child) for child in children(pid))
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
     """utime + stime of a process's threads by role, in seconds: the event loop (the main thread), the group-commit
-    writer (named medsettle-write), gRPC's own threads (event_engine, grpc_*), any other, and the outpatient writer
-    process (a child process)."""
+    writer (named medsettle-write), gRPC's own threads (event_engine, grpc_*), any other, and the writer process (a
+    child process)."""
     from medsettle.store.writer import THREAD_NAME
 
     roles = {"loop": 0.0, "writer": 0.0, "grpc": 0.0, "other": 0.0,
@@ -433,7 +433,7 @@ def collections_between(log_path: str, first_s: float, last_s: float) -> dict:
 # -- profiles (py-spy raw: "thread (0x..);frame;frame;... count" per distinct stack) ------------------------------
 
 _THREADS = (("group-commit writer", "_loop (medsettle/store/writer.py)"),
-            ("writer process", "_serve (medsettle/service/outpatient_writer.py)"), ("event loop", "worker_main"),
+            ("writer process", "_serve (medsettle/service/writer_process.py)"), ("event loop", "worker_main"),
             ("event loop", "run (uvloop"))
 
 

@@ -5,7 +5,7 @@ adjudication in this process.
     .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--parts] [--profile]
 
 Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's threads, the group-commit
-writer) and of its child processes (the outpatient writer process) from /proc, before and after a saturated phase,
+writer) and of its child processes (the writer process) from /proc, before and after a saturated phase,
 divided by the calls answered OK: on a shared machine it is steadier than calls per second. Every phase is closed-loop loadgen (prebuilt bodies, each settlement
 its own request_id, each round other persons, on a fresh copy of the seeded nation per server). The inpatient stays
 (Admit and 300 lines in 3 uploads) are set up before the rounds; only SettleInpatient is measured.
@@ -24,7 +24,7 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
 Each call's CPU is also split by thread (from /proc/<pid>/task): the event loop (the main thread), the group-commit
 writer (the OS thread medsettle-write; a tree older than that name counts its writer under "other"), gRPC's own
 threads (event_engine, grpc_*), any other (gRPC's completion-queue poller is a Python thread: it counts there) and the
-outpatient writer process.
+writer process.
 
 Writes bench/out/cpu-<date>.json and prints a table.
 """
@@ -302,7 +302,7 @@ def print_round(row: dict) -> None:
 
 def print_threads(result: dict) -> None:
     print("by thread, median of rounds, us CPU/call: event loop, group-commit writer, gRPC's threads, other, "
-          "outpatient writer process")
+          "writer process")
     for call in CALLS:
         for name, calls in result.items():
             if call in calls:

@@ -28,7 +28,7 @@ from medsettle import metrics, tracing
 from medsettle.service import intake, logs, reflection
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
-from medsettle.service.outpatient_writer import OutpatientWriter
+from medsettle.service.writer_process import WriterProcess
 from medsettle.store.env import StoreConfig
 from medsettle.store.open import describe, open_store
 from medsettle.store.writer import GroupCommitWriter
@@ -65,7 +65,7 @@ class ServerConfig:
     trace: str = "off"  # OpenTelemetry spans: "off", "console" (stderr) or "otlp" (tracing.py)
     shard_map: str = ""  # path of the shard map (domain/shards.py); "" = a single host owning every province
     shard: str = ""  # which shard of the map this server is
-    # LMDB: durable outpatient settlements commit in a writer process of the worker's own (outpatient_writer.py);
+    # LMDB: the settlement flows' writes commit in a writer process of the worker's own (writer_process.py);
     # False: every write on the worker's writer thread.
     writer_process: bool = True
 
@@ -255,21 +255,21 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         logs.event("stale_readers_cleared", level="warning", count=store.stale_readers_cleared)
     writer = GroupCommitWriter(store, on_event=lambda name, **fields: logs.event(name, level="error", **fields),
                                on_commit=_observe_commit)
-    outpatient_writer = None
+    writer_process = None
     try:
         if config.writer_process and store.backend == "lmdb":
-            outpatient_writer = OutpatientWriter(
+            writer_process = WriterProcess(
                 store.config.path, store.config.map_size_bytes, store.config.sync, store.config.shard_index,
                 companion=writer, on_commit=_observe_commit,
                 on_event=lambda name, **fields: logs.event(name, level="error", **fields))
         app = App(store=store, writer=writer, clock=clock or Clock(), log_calls=config.log_calls,
                   tls_dir=config.tls_dir, limits=Limits(person_lookups_per_minute=config.person_lookups_per_minute),
-                  shard_map=shard_map, shard_name=config.shard, outpatient_writer=outpatient_writer)
+                  shard_map=shard_map, shard_name=config.shard, writer_process=writer_process)
         server, health_servicer, port = await start(app, config.listen, so_reuseport=so_reuseport,
                                                     idle_s=config.idle_s, tracer=tracing.enable(config.trace))
     except BaseException:
-        if outpatient_writer is not None:
-            outpatient_writer.close()
+        if writer_process is not None:
+            writer_process.close()
         writer.close()
         store.close()
         tracing.shutdown()
@@ -278,7 +278,7 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     logs.event("serving", listen=config.listen, port=port, store=describe(config.location), backend=store.backend,
                tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace,
                shard=config.shard or "(single host)", gc_frozen_objects=frozen,
-               outpatient_writer_pid=outpatient_writer.process.pid if outpatient_writer is not None else None)
+               writer_process_pid=writer_process.process.pid if writer_process is not None else None)
     if ready is not None:
         ready()
 
@@ -299,7 +299,7 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
         for name in ("", *WRITE_SERVICES):
             await health_servicer.set(name, status)
 
-    watchdog = asyncio.ensure_future(Watchdog(store, outpatient_writer or writer, WatchdogConfig(parent_pid=parent_pid),
+    watchdog = asyncio.ensure_future(Watchdog(store, writer_process or writer, WatchdogConfig(parent_pid=parent_pid),
                                               on_fatal=fatal, on_full=store_full).run())
     await stopping.wait()
     watchdog.cancel()
@@ -316,8 +316,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     if not idle:
         logs.event("grace_expired", level="error", in_flight=app.admission.total)
     await server.stop(STOP_S)
-    if outpatient_writer is not None:
-        outpatient_writer.close()  # it has answered every settlement it was given: the calls have finished
+    if writer_process is not None:
+        writer_process.close()  # it has answered every settlement it was given: the calls have finished
     writer.close()  # every queued write is committed (and was answered) before exit
     store.close()
     tracing.shutdown()  # the spans still batched

@@ -1,7 +1,7 @@
 """What a worker watches about itself while it serves: its writer, its store, its parent.
 
-- The group-commit writer must be alive (the thread, and on LMDB the outpatient writer process: `writer` is then the
-  process's OutpatientWriter, alive and full for both): if one is gone, no write can be trusted on this worker, so
+- The group-commit writer must be alive (the thread, and on LMDB the writer process: `writer` is then the
+  process's WriterProcess, alive and full for both): if one is gone, no write can be trusted on this worker, so
   health turns NOT_SERVING at once and the worker exits non-zero for its supervisor (or systemd) to restart it.
 - The store: a full map (the writer met MapFullError) takes the write services out of service; usage past 80%
   of the map is logged as a warning (again at every further 5%) and exported as a gauge.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from medsettle import metrics
 from medsettle.service import logs
-from medsettle.service.outpatient_writer import OutpatientWriter
+from medsettle.service.writer_process import WriterProcess
 from medsettle.store.env import Store
 from medsettle.store.writer import GroupCommitWriter
 
@@ -40,7 +40,7 @@ class Watchdog:
     """Runs beside the server on the worker's event loop. `on_fatal(reason)` ends the worker;
     `on_full(full)` sets the health of the services that write."""
 
-    def __init__(self, store: Store, writer: GroupCommitWriter | OutpatientWriter, config: WatchdogConfig,
+    def __init__(self, store: Store, writer: GroupCommitWriter | WriterProcess, config: WatchdogConfig,
                  on_fatal: Callable[[str], Awaitable[None]], on_full: Callable[[bool], Awaitable[None]]) -> None:
         self.store = store
         self.writer = writer
@@ -57,7 +57,7 @@ class Watchdog:
             await asyncio.sleep(self.config.interval_s)
             if not self.writer.alive:
                 logs.event("writer_gone", level="error")
-                await self.on_fatal("a writer of this worker has stopped (its thread or its outpatient writer process)")
+                await self.on_fatal("a writer of this worker has stopped (its thread or its writer process)")
                 return
             if self.config.parent_pid is not None and os.getppid() != self.config.parent_pid:
                 logs.event("parent_gone", level="error", parent_pid=self.config.parent_pid)

@@ -196,7 +196,7 @@ def test_group_commit_batches_and_isolates_a_failing_job(store):
 
 
 def test_a_batch_takes_in_the_jobs_that_come_while_it_runs_in_one_commit(store):
-    """commit_batch's `more` (the outpatient writer process: settlements that came while its batch ran): asked each
+    """commit_batch's `more` (the writer process: settlements that came while its batch ran): asked each
     time the batch runs out of jobs, given the room left, until it gives none; a failing newcomer fails alone."""
     import concurrent.futures
 
@@ -416,7 +416,7 @@ def test_a_push_by_another_process_is_seen_at_this_processs_next_snapshot(tmp_pa
 
 def test_a_write_transaction_reads_cached_reference_rows_until_it_writes_reference_data(store, tmp_path):
     """LMDB's write transactions read the committed token (one writer at a time), so a settlement computed under the
-    write lock (the outpatient writer process) decodes no catalog version again; a write transaction that pushes
+    write lock (the writer process) decodes no catalog version again; a write transaction that pushes
     reference data reads afresh from then on, and a push by another process is seen by the next write transaction."""
     from medsettle.store import view as view_module
 

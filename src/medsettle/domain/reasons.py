@@ -184,7 +184,7 @@ SERVER_BUSY = _r("SERVER_BUSY", "平台繁忙，本次请求未受理", "the ser
 SERVICE_UNAVAILABLE = _r("SERVICE_UNAVAILABLE", "服务暂不可用（正在停止或重启），本次请求未生效",
                          "service unavailable (stopping or restarting): nothing was done", REMEDY_RETRY_LATER)
 # PostgreSQL backend (store/postgres.py): the database could not be reached (its primary changing over), before any
-# COMMIT; and a COMMIT whose outcome the platform cannot know (also: an LMDB worker's outpatient writer process that
+# COMMIT; and a COMMIT whose outcome the platform cannot know (also: an LMDB worker's writer process that
 # ended with the request in flight). Both are retried with the same request_id.
 STORE_UNAVAILABLE = _r("STORE_UNAVAILABLE", "平台数据库暂不可达（可能正在主备切换），本次请求未生效",
                        "the store's database cannot be reached now (its primary may be changing over): nothing was "

@@ -15,7 +15,7 @@ from medsettle.store.view import WriteView
 from medsettle.store.writer import GroupCommitWriter
 
 if TYPE_CHECKING:
-    from medsettle.service.outpatient_writer import OutpatientWriter
+    from medsettle.service.writer_process import WriterProcess
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,9 @@ class App:
     # A shard of a sharded deployment: the map and which shard this is (None: a single host, owning every province).
     shard_map: ShardMap | None = None
     shard_name: str = ""
-    # The worker's outpatient writer process (LMDB): durable outpatient settlements commit there, every other write
-    # on `writer`. None: all on `writer` (PostgreSQL, tests that drive servicers directly, --writer-thread-only).
-    outpatient_writer: OutpatientWriter | None = None
+    # The worker's writer process (LMDB): the settlement flows' writes commit there (`settlements.WRITES`), every
+    # other write on `writer`. None: all on `writer` (PostgreSQL, tests that drive servicers directly, --writer-thread-only).
+    writer_process: WriterProcess | None = None
     admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:

@@ -46,7 +46,7 @@ class Once:
     @classmethod
     def restored(cls, app: App, caller: str, request_id: str, method: str, digest: str,
                  response_type: type[Message]) -> Once:
-        """The same request in another process (the outpatient writer process): its request id already checked,
+        """The same request in another process (the writer process): its request id already checked,
         its payload digest already taken on the event loop that received it."""
         once = cls.__new__(cls)
         once.app, once.caller, once.request_id, once.method = app, caller, request_id, method

@@ -182,7 +182,7 @@ class OutpatientCommit(_Write, frozen=True, kw_only=True):
 
 
 class OutpatientRequest(_Write, frozen=True, kw_only=True, tag=True):
-    """A durable outpatient settlement as the event loop hands it to the worker's outpatient writer process: the
+    """A durable outpatient settlement as the event loop hands it to the worker's writer process: the
     claim as received (`pb.OutpatientClaim`'s bytes), the request's identity and the loop's clock. The process does
     what the loop and the thread do together for an `OutpatientCommit`, in the same order, under the write lock:
     the claim's checks and conversion, the retry check, the computation, the commit. (The loop has a GIL to share
@@ -407,7 +407,7 @@ class Reversal(_Write, frozen=True, kw_only=True, tag=True):
 
 
 # What the event loop hands to a writer as data: the writer thread runs its job, or the worker's writer process
-# (service/outpatient_writer.py) decodes it and runs the same job under its own GIL.
+# (service/writer_process.py) decodes it and runs the same job under its own GIL.
 WRITES = OutpatientRequest | InpatientSettle | FeeUpload | Admission | Discharge | Reversal
 
 
@@ -424,8 +424,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         assert request_once.method == write_type.METHOD, "the request record names the method its retries use"
         write = write_type(caller=request_once.caller, request_id=request_once.request_id,
                            payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), **fields)
-        if self.app.outpatient_writer is not None:
-            return write_type.RESPONSE.FromString(await self.app.outpatient_writer.run(write))
+        if self.app.writer_process is not None:
+            return write_type.RESPONSE.FromString(await self.app.writer_process.run(write))
         return await self.app.writer.run(write.job(self.app))
 
     # -- outpatient (2206/2207) --------------------------------------------------------------------
@@ -460,11 +460,11 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             # The writer thread shares the loop's GIL: the claim is converted and computed here. A claim over the
             # line limit is refused here either way, as cheaply as ever: a flood of them must not cost the loop a
             # copy of each (the digest) and the process a parse (bench/floods.py).
-            if (self.app.outpatient_writer is None
+            if (self.app.writer_process is None
                     or len(request.claim.fee_lines) > self.app.limits.fee_lines_per_request_max):
                 claim, person, cert_type = self._outpatient_claim(view, request.claim)
                 computed = _compute_outpatient(view, claim, person, cert_type, now_ms)
-        if self.app.outpatient_writer is not None:  # its own process, and its own GIL (service/outpatient_writer.py)
+        if self.app.writer_process is not None:  # its own process, and its own GIL (service/writer_process.py)
             return await self._written(request_once, OutpatientRequest, claim_pb=request.claim.SerializeToString(),
                                        today=self.app.clock.today(), now_ms=now_ms,
                                        fee_lines_max=self.app.limits.fee_lines_per_request_max)
@@ -578,7 +578,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
             if (held := request_once.held(view)) is not None:  # a retry gets its first answer, whatever changed
                 return held
             amount = convert.amount(request.medfee_sumamt, "medfee_sumamt")
-            if self.app.outpatient_writer is None:  # the writer thread shares the loop's GIL: computed here
+            if self.app.writer_process is None:  # the writer thread shares the loop's GIL: computed here
                 computed, stay = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag,
                                                  amount, now_ms)
             else:  # the writer process computes it; a malformed id is refused here, as the snapshot's look-up does

@@ -111,7 +111,7 @@ class GroupCommitWriter:
                  on_event: Callable[..., None] | None = None,
                  on_commit: Callable[[int, float], None] | None = None, *, start: bool = True) -> None:
         """on_event(name, **fields): a failure worth a log line. on_commit(jobs, seconds): every committed batch.
-        start=False: no thread; the owner runs batches itself with `commit_batch` (the outpatient writer process)."""
+        start=False: no thread; the owner runs batches itself with `commit_batch` (the writer process)."""
         assert 1 <= batch_jobs_max <= 10_000
         self.store = store
         self.batch_jobs_max = batch_jobs_max

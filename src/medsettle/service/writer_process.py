@@ -1,9 +1,9 @@
-"""The outpatient writer process: a worker's settlement writes, committed by a process of its own.
+"""The writer process: a worker's settlement writes, committed by a process of its own.
 
 Why a process: in the worker, the writer thread and the event loop share one GIL. py-lmdb lets the GIL go around each
 of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
 Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). It began with the outpatient
-settlements (17 of every 18 settlements, hence its name); it now takes every write of the settlement service's
+settlements (17 of every 18 settlements; it was named the outpatient writer until 2026-12-04); it now takes every write of the settlement service's
 patient flows (`settlements.WRITES`: outpatient and inpatient settlements, fee uploads, admissions, discharges,
 reversals), so that under load one process, not the loop's GIL, holds LMDB's writer lock (bench/RESULTS.md, "The
 settlement computed in the writer process"). The rarer writes (cancelled fee lines, 冲正 by request id, pushes,
@@ -52,7 +52,7 @@ from medsettle.domain.reasons import Refusal
 from medsettle.store.errors import CommitUnknown, StoreFull, StoreUnavailable
 from medsettle.store.writer import BATCH_JOBS_MAX, GroupCommitWriter, WriterGone, name_this_os_thread
 
-PROCESS_NAME = b"medsettle-owrit"  # top, ps -L: the outpatient writer process (15 bytes at most)
+PROCESS_NAME = b"medsettle-wproc"  # top, ps -L: the writer process (15 bytes at most)
 FRAME_BYTES_MAX = 64 * 2**20  # a frame holds one settlement (<100 KB at 2,000 lines) or one batch's answers
 # A commit costs ~400 us of CPU whatever it holds (LMDB's two fsyncs; bench/RESULTS.md), a settlement's own part ~350
 # with its computation. So a batch takes in the settlements that come while it runs, for up to EXTEND_S, before it
@@ -142,10 +142,10 @@ def error_of(failure: Failure, path: str) -> BaseException:
         return CommitUnknown(failure.text)
     if failure.kind == "store_unavailable":
         return StoreUnavailable(failure.text)
-    return RuntimeError(f"the outpatient writer process: {failure.text}")
+    return RuntimeError(f"the writer process: {failure.text}")
 
 
-class OutpatientWriter:
+class WriterProcess:
     """The worker's side: starts the process, hands it settlements, answers their waiters on the event loop.
 
     `companion` is the worker's writer thread: a worker writes only while both run (one fate, one restart)."""
@@ -165,7 +165,7 @@ class OutpatientWriter:
         # The same medsettle as this worker's, wherever it was imported from (a bench's other source tree, say).
         package_root = str(pathlib.Path(medsettle.__file__).resolve().parents[1])
         search_path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH", ""))))
-        self.process = subprocess.Popen([sys.executable, "-m", "medsettle.service.outpatient_writer",
+        self.process = subprocess.Popen([sys.executable, "-m", "medsettle.service.writer_process",
                                          msgspec.json.encode(config).decode()], pass_fds=(theirs.fileno(),),
                                         env={**os.environ, "PYTHONPATH": search_path})
         theirs.close()
@@ -191,7 +191,7 @@ class OutpatientWriter:
                 chunk = self._sock.recv(65536)
                 if not chunk:
                     raise RuntimeError(
-                        f"the outpatient writer process ended while starting (exit {self.process.wait()})")
+                        f"the writer process ended while starting (exit {self.process.wait()})")
                 self._inbox.extend(chunk)
         except BaseException:
             self.process.kill()
@@ -214,7 +214,7 @@ class OutpatientWriter:
         """Settle one `settlements.OutpatientRequest`: the bytes of its SettleOutpatientResponse, or raises what refused
         or failed it."""
         if not self.alive:
-            raise WriterGone(self._gone or "the outpatient writer process is not running")
+            raise WriterGone(self._gone or "the writer process is not running")
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
@@ -236,7 +236,7 @@ class OutpatientWriter:
         except BlockingIOError:
             sent = 0
         except OSError as error:
-            self._lost(f"the outpatient writer process's socket failed: {error}")
+            self._lost(f"the writer process's socket failed: {error}")
             return
         if sent < len(frame):
             self._outbox.extend(frame[sent:])
@@ -248,7 +248,7 @@ class OutpatientWriter:
         except BlockingIOError:
             return
         except OSError as error:
-            self._lost(f"the outpatient writer process's socket failed: {error}")
+            self._lost(f"the writer process's socket failed: {error}")
             return
         del self._outbox[:sent]
         if not self._outbox:
@@ -260,16 +260,16 @@ class OutpatientWriter:
         except BlockingIOError:
             return
         except OSError as error:
-            self._lost(f"the outpatient writer process's socket failed: {error}")
+            self._lost(f"the writer process's socket failed: {error}")
             return
         if not chunk:
-            self._lost("the outpatient writer process ended")
+            self._lost("the writer process ended")
             return
         self._inbox.extend(chunk)
         try:
             batches = [self._decoder.decode(payload) for payload in _frames(self._inbox)]
         except (ValueError, msgspec.DecodeError) as error:  # a defect: nothing it says can be trusted any more
-            self._lost(f"the outpatient writer process sent what cannot be read: {error}")
+            self._lost(f"the writer process sent what cannot be read: {error}")
             return
         for answers in batches:
             self._full = answers.full
@@ -292,7 +292,7 @@ class OutpatientWriter:
         if self._gone:
             return
         self._gone = why
-        self._on_event("outpatient_writer_gone", reason=why, in_flight=len(self._waiters))
+        self._on_event("writer_process_gone", reason=why, in_flight=len(self._waiters))
         if self._loop is not None:
             self._loop.remove_reader(self._sock.fileno())
             self._loop.remove_writer(self._sock.fileno())

@@ -1,4 +1,4 @@
-"""kill -9 of a worker's outpatient writer process, under concurrent settlements: the worker answers what was in
+"""kill -9 of a worker's writer process, under concurrent settlements: the worker answers what was in
 flight as unknown (OUTCOME_UNKNOWN, or UNAVAILABLE once it stops), turns NOT_SERVING and exits 70 for systemd or its
 supervisor to start it again, with a new writer process; then every acknowledged settlement is retrievable and answered again byte
 for byte, every request whose answer was lost settles exactly once when retried, and each person's accumulators are
@@ -16,13 +16,13 @@ from tests.fault.harness import ServerProcess, build_nation
 from tests.fault.test_kill9 import SENDERS, Ledger, _check_and_settle_leftovers, _send, check_applied_once
 
 
-def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_applies_nothing_twice(tmp_path):
+def test_kill_9_of_the_writer_process_loses_nothing_acknowledged_and_applies_nothing_twice(tmp_path):
     data_dir = str(tmp_path / "data")
     build_nation(data_dir)
     ledger = Ledger()
     with ServerProcess(data_dir, tmp_path / "server.log") as server:  # one worker: `serve` itself, as under systemd
         server.wait_serving()
-        writer_pid = server.events("serving")[0]["outpatient_writer_pid"]
+        writer_pid = server.events("serving")[0]["writer_process_pid"]
         assert writer_pid and writer_pid != server.pid
         stop = threading.Event()
         senders = [threading.Thread(target=_send, args=(server.target, ledger, f"W{s}", stop)) for s in range(SENDERS)]
@@ -35,7 +35,7 @@ def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_
         stop.set()
         for sender in senders:
             sender.join(30)
-        gone = server.events("outpatient_writer_gone")
+        gone = server.events("writer_process_gone")
         assert len(gone) == 1 and server.events("worker_unhealthy"), server.log()
         # What the process had been given: maybe committed, so never "not done"; what came after: not taken.
         reasons = [row.get("reason") for row in server.events() if row["event"] in ("rpc_refused", "rpc_failed")]
@@ -45,7 +45,7 @@ def test_kill_9_of_the_outpatient_writer_process_loses_nothing_acknowledged_and_
 
     with ServerProcess(data_dir, tmp_path / "again.log") as server:
         server.wait_serving()
-        assert server.events("serving")[0]["outpatient_writer_pid"] != writer_pid
+        assert server.events("serving")[0]["writer_process_pid"] != writer_pid
         _check_and_settle_leftovers(server.target, ledger)
         assert not ledger.unknown
         check_applied_once(server.target, ledger)
@@ -69,7 +69,7 @@ def test_sigterm_to_the_whole_process_group_drains_through_the_writer_process(tm
         stop.set()
         for sender in senders:
             sender.join(30)
-        assert not server.events("outpatient_writer_gone"), server.log()
+        assert not server.events("writer_process_gone"), server.log()
     assert len(ledger.acknowledged) > SENDERS
     with ServerProcess(data_dir, tmp_path / "again.log") as server:
         server.wait_serving()

@@ -1,4 +1,4 @@
-"""The outpatient writer process commits exactly what the writer thread commits: the same answers byte for byte, the
+"""The writer process commits exactly what the writer thread commits: the same answers byte for byte, the
 same refusals, the same rows, for settlements one after another, concurrent settlements of one person (computed again
 under the write lock), retries, and a request id reused with another payload while its first use is in flight (refused
 inside the writer, so the refusal crosses the process boundary), and a retry racing its first try."""
@@ -16,8 +16,8 @@ from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import Accumulators
 from medsettle.service.app import App
 from medsettle.service.clock import FixedClock
-from medsettle.service.outpatient_writer import OutpatientWriter, error_of, failure_of
 from medsettle.service.settlements import SettlementServicer
+from medsettle.service.writer_process import WriterProcess, error_of, failure_of
 from medsettle.store.env import Store, StoreConfig
 from medsettle.store.errors import CommitUnknown, StoreFull
 from medsettle.store.view import REFERENCE_TOKEN_KEY
@@ -94,15 +94,15 @@ def _served(tmp_path, name: str, *, process: bool) -> Iterator[tuple[SettlementS
     with store.write() as view:
         world.build(view)
     writer = GroupCommitWriter(store)
-    outpatient_writer = OutpatientWriter(store.config.path, MAP_SIZE_BYTES, True, None, companion=writer) \
+    writer_process = WriterProcess(store.config.path, MAP_SIZE_BYTES, True, None, companion=writer) \
         if process else None
     app = App(store=store, writer=writer, clock=FixedClock.at("2026-03-02T10:00:00"),
-              outpatient_writer=outpatient_writer)
+              writer_process=writer_process)
     try:
         yield SettlementServicer(app), store
     finally:
-        if outpatient_writer is not None:
-            outpatient_writer.close()
+        if writer_process is not None:
+            writer_process.close()
         writer.close()
         store.close()
 
@@ -111,7 +111,7 @@ def _run(tmp_path, name: str, *, process: bool, scenario=None, process_jobs: int
     with _served(tmp_path, name, process=process) as (servicer, store):
         outcomes = asyncio.run((scenario or _scenario)(servicer))
         if process:  # not what the loop answered
-            assert servicer.app.outpatient_writer.jobs == process_jobs and servicer.app.outpatient_writer.alive
+            assert servicer.app.writer_process.jobs == process_jobs and servicer.app.writer_process.alive
         return outcomes, _rows(store)  # every write was answered, so committed
 
 
@@ -273,13 +273,13 @@ def test_a_failure_crosses_the_process_boundary_as_the_exception_the_thread_woul
 
 def test_a_settlement_is_refused_at_once_when_either_writer_is_gone(tmp_path):
     with _served(tmp_path, "data", process=True) as (servicer, _):
-        outpatient_writer = servicer.app.outpatient_writer
+        writer_process = servicer.app.writer_process
 
         async def scenario() -> None:
             assert isinstance(await _outcome(servicer, _request("GZ-1", "P001", VISIT_2)), bytes)
-            outpatient_writer.process.kill()
-            outpatient_writer.process.wait()
-            assert not outpatient_writer.alive
+            writer_process.process.kill()
+            writer_process.process.wait()
+            assert not writer_process.alive
             with pytest.raises(WriterGone):
                 await servicer._settle_outpatient(_request("GZ-2", "P001", VISIT_2))
 
