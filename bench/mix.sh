@@ -3,7 +3,8 @@
 #   bench/mix.sh                                   # a fresh copy of a seeded demo nation, served here
 #   TARGET=host:port VISITS=visits.json TLS_DIR=certs/ bench/mix.sh    # a running deployment (bench/README.md)
 # Env: RPS USERS DURATION WORKERS PERSONS BUDGETS; against a deployment: TARGET, VISITS (medsettle bench
-# export-visits), TLS_DIR (mutual TLS; without it the target must be a loopback `serve --insecure`).
+# export-visits), TLS_DIR (mutual TLS; without it the target must be a loopback `serve --insecure`). LOG_CALLS=1 (a
+# server served here): `serve --log-calls`, and the server's own time per call printed after Locust's.
 # Exit status: 0 when every budget is met, 1 when one is missed (or the run failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ BUDGETS=${BUDGETS:-bench/budgets.toml}
 TARGET=${TARGET:-}
 VISITS=${VISITS:-}
 TLS_DIR=${TLS_DIR:-}
+LOG_CALLS=${LOG_CALLS:-}
 WORK=${MEDSETTLE_BENCH_DIR:-/tmp/medsettle-bench}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=bench/out/mix-$STAMP
@@ -32,7 +34,8 @@ if [ -z "$TARGET" ]; then   # our own server on a fresh copy of the demo nation
   VISITS=$RUN/visits.json
   PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   TARGET=127.0.0.1:$PORT
-  "$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "$TARGET" --workers "$WORKERS" --insecure >"$OUT/server.log" 2>&1 &
+  "$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "$TARGET" --workers "$WORKERS" --insecure \
+      ${LOG_CALLS:+--log-calls} >"$OUT/server.log" 2>&1 &
   SERVER=$!
 fi
 [ -n "$VISITS" ] || { echo "mix: VISITS (medsettle bench export-visits --out FILE) is needed with TARGET" >&2; exit 1; }
@@ -47,5 +50,8 @@ echo "mix: $RPS req/s target against $TARGET, $USERS users at $MEDSETTLE_BENCH_T
     >"$OUT/locust.log" 2>&1 || true   # locust exits 1 on any failure; the budget check below decides
 { echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS)} TLS=${TLS_DIR:-no})";
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"; } | tee "$OUT/summary.txt"
+set +e
 "$PY" bench/mixtool.py check "$OUT/mix_stats.csv" "$BUDGETS" | tee -a "$OUT/summary.txt"
-exit "${PIPESTATUS[0]}"
+verdict=${PIPESTATUS[0]}
+if [ -n "$LOG_CALLS" ] && [ -n "$SERVER" ]; then "$PY" bench/mixtool.py handlers "$OUT/server.log" | tee -a "$OUT/summary.txt"; fi
+exit "$verdict"

@@ -1,9 +1,11 @@
 """Helpers of bench/mix.sh: `prepare` a fresh seeded data directory and the persons files; `check` Locust's CSV
-against bench/budgets.toml (exit 1 on a miss)."""
+against bench/budgets.toml (exit 1 on a miss); `handlers` the server's own time per call, from its `--log-calls` log
+(LOG_CALLS=1 bench/mix.sh)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import sys
@@ -77,6 +79,34 @@ def check(stats_csv: str, budgets_path: str) -> int:
     return 0
 
 
+def handler_latency_ms(log_lines) -> dict[str, list[float]]:
+    """Each method's handler times, sorted, from a server log's `rpc` lines (`serve --log-calls`): the time from the
+    handler's start to its answer, without gRPC's own queueing, the network or the client."""
+    by_method: dict[str, list[float]] = {}
+    for line in log_lines:
+        if '"event":"rpc"' not in line:  # most lines of such a log are calls: a cheap test before parsing
+            continue
+        row = json.loads(line)
+        if row.get("event") == "rpc":
+            by_method.setdefault(row["method"], []).append(float(row["ms"]))
+    return {method: sorted(times) for method, times in sorted(by_method.items())}
+
+
+def handlers(log_path: str) -> int:
+    """Print the server's own time per call beside Locust's: the gap between the two is the wait before the handler
+    (the worker's event loop busy with other calls, or the CPU with other processes), the network and the client."""
+    by_method = handler_latency_ms(open(log_path, encoding="utf-8"))
+    if not by_method:
+        print(f"no `rpc` lines in {log_path}: was the server started with --log-calls?")
+        return 1
+    print("server side (handler start to answer, serve --log-calls), ms:")
+    for method, times in by_method.items():
+        p = [benchlib.percentile(times, q) for q in (50, 95, 99)]
+        print(f"  {method:<22} n={len(times):>7} p50={p[0]:>6.2f} p95={p[1]:>6.2f} p99={p[2]:>6.2f} "
+              f"max={times[-1]:.1f}")
+    return 0
+
+
 def main() -> int:
     command = sys.argv[1]
     if command == "prepare":
@@ -87,6 +117,8 @@ def main() -> int:
         return 0
     if command == "check":
         return check(sys.argv[2], sys.argv[3])
+    if command == "handlers":
+        return handlers(sys.argv[2])
     raise SystemExit(f"unknown command {command}")
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
+import subprocess
+import sys
 
 import grpc
 import pytest
@@ -104,3 +107,39 @@ def test_a_real_session_logs_time_level_caller_method_request_id_and_no_personal
         for secret in (person.certno, person.psn_name, person.card_no, person.evoucher_token):
             assert not secret or secret not in err, secret
     assert "11010519991231000X" not in err
+
+
+def test_the_mix_reads_the_servers_own_time_per_call_from_its_log_calls_lines(world, served, capfd, tmp_path):
+    """LOG_CALLS=1 bench/mix.sh prints each method's handler times beside Locust's (bench/mixtool.py handlers), read
+    from the `rpc` lines a real server writes with --log-calls; other lines (refusals, events) are not calls."""
+    from tests.service.test_settlements import VISIT_1, claim
+
+    served.app.log_calls = True
+    persons = person_pb2_grpc.PersonServiceStub(served.as_("national:ops"))
+    settlements = settlement_pb2_grpc.SettlementServiceStub(served.as_(f"institution:{world.GZ_HOSPITAL}"))
+    for psn_no in ("P001", "P002", "P001"):
+        served.run(persons.GetPerson(person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=psn_no))))
+    served.run(settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="MIX-1", claim=claim("P001", world.GZ_HOSPITAL, VISIT_1))))
+    with pytest.raises(grpc.aio.AioRpcError):  # refused: logged as rpc_refused, not counted as a call
+        served.run(settlements.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+            request_id="MIX-2", claim=claim("P404", world.GZ_HOSPITAL, VISIT_1))))
+    log = tmp_path / "server.log"
+    log.write_text(capfd.readouterr().err)
+
+    bench = pathlib.Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        import mixtool
+    finally:
+        sys.path.remove(str(bench))
+    times = mixtool.handler_latency_ms(log.read_text().splitlines())
+    assert {method: len(ms) for method, ms in times.items()} == {"GetPerson": 3, "SettleOutpatient": 1}
+    assert all(ms == sorted(ms) and ms[0] > 0 for ms in times.values())
+    shown = subprocess.run([sys.executable, str(bench / "mixtool.py"), "handlers", str(log)], capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"GetPerson\s+n=\s+3 p50=", shown.stdout) and re.search(r"SettleOutpatient\s+n=\s+1 ", shown.stdout)
+    (tmp_path / "quiet.log").write_text('{"event":"serving"}\n')
+    assert subprocess.run([sys.executable, str(bench / "mixtool.py"), "handlers", str(tmp_path / "quiet.log")],
+                          capture_output=True, timeout=60).returncode == 1
