@@ -139,7 +139,8 @@ def test_the_mix_reads_the_servers_own_time_per_call_from_its_log_calls_lines(wo
     shown = subprocess.run([sys.executable, str(bench / "mixtool.py"), "handlers", str(log)], capture_output=True,
                            text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
-    assert re.search(r"GetPerson\s+n=\s+3 p50=", shown.stdout) and re.search(r"SettleOutpatient\s+n=\s+1 ", shown.stdout)
+    assert re.search(r"GetPerson\s+n=\s+3 p50=", shown.stdout)
+    assert re.search(r"SettleOutpatient\s+n=\s+1 ", shown.stdout)
     (tmp_path / "quiet.log").write_text('{"event":"serving"}\n')
     assert subprocess.run([sys.executable, str(bench / "mixtool.py"), "handlers", str(tmp_path / "quiet.log")],
                           capture_output=True, timeout=60).returncode == 1

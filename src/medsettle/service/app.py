@@ -48,7 +48,8 @@ class App:
     shard_map: ShardMap | None = None
     shard_name: str = ""
     # The worker's writer process (LMDB): the settlement flows' writes commit there (`settlements.WRITES`), every
-    # other write on `writer`. None: all on `writer` (PostgreSQL, tests that drive servicers directly, --writer-thread-only).
+    # other write on `writer`. None: all on `writer` (PostgreSQL, tests that drive servicers directly,
+    # --writer-thread-only).
     writer_process: WriterProcess | None = None
     admission: Admission = field(init=False)
 

@@ -3,10 +3,10 @@
 Why a process: in the worker, the writer thread and the event loop share one GIL. py-lmdb lets the GIL go around each
 of the ~24 LMDB calls of a settlement, and each time the writer waits to take it back from the loop; the loop's own
 Python runs slower beside it (bench/RESULTS.md, "The writer in a process of its own"). It began with the outpatient
-settlements (17 of every 18 settlements; it was named the outpatient writer until 2026-12-04); it now takes every write of the settlement service's
-patient flows (`settlements.WRITES`: outpatient and inpatient settlements, fee uploads, admissions, discharges,
-reversals), so that under load one process, not the loop's GIL, holds LMDB's writer lock (bench/RESULTS.md, "The
-settlement computed in the writer process"). The rarer writes (cancelled fee lines, 冲正 by request id, pushes,
+settlements (17 of every 18 settlements; until 2026-12-04 it was named the outpatient writer). It now takes every
+write of the settlement service's patient flows (`settlements.WRITES`: outpatient and inpatient settlements, fee
+uploads, admissions, discharges, reversals), so that under load one process, not the loop's GIL, holds LMDB's writer
+lock (bench/RESULTS.md, "The settlement computed in the writer process"). The rarer writes (cancelled fee lines, 冲正 by request id, pushes,
 filings, clearing) stay on the worker's writer thread; LMDB's writer lock serializes the two writers' transactions.
 
 For an outpatient settlement the event loop answers a retry of a settled request from its snapshot, and sends any
