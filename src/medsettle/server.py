@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import gc
 import os
 import resource
 import signal
@@ -25,6 +24,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from medsettle import metrics, tracing
+from medsettle.cyclic_collector import freeze_startup_objects
 from medsettle.service import intake, logs, reflection
 from medsettle.service.app import App, Limits
 from medsettle.service.clock import Clock
@@ -208,19 +208,6 @@ def load_shard_map(config: ServerConfig):
     if shard_map.shard(config.shard) is None:
         raise ListenError(f"shard map {config.shard_map} has no shard {config.shard!r} ({', '.join(shard_map.names)})")
     return shard_map
-
-
-def freeze_startup_objects() -> int:
-    """Move every object the worker has made so far (modules, classes, protobuf descriptors, gRPC's and the store's
-    objects: ~50,000, all living as long as the worker) out of the cyclic collector's sight; returns how many.
-
-    A full collection walked them all each time: ~15 ms with the event loop stopped, every 10-20 s at 500 settlements/s,
-    the longest stalls of the loop and the settlements' slowest 0.1% (bench/RESULTS.md, "the collector's pauses").
-    Garbage is collected first, so none is kept; a frozen object is still freed when nothing refers to it any more
-    (only a reference cycle among frozen objects would stay); objects made later are collected as before."""
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
 
 
 def _raise_open_files_limit() -> None:

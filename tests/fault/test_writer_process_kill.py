@@ -24,6 +24,9 @@ def test_kill_9_of_the_writer_process_loses_nothing_acknowledged_and_applies_not
         server.wait_serving()
         writer_pid = server.events("serving")[0]["writer_process_pid"]
         assert writer_pid and writer_pid != server.pid
+        # It froze what it made while starting, as the worker does (cyclic_collector.py).
+        ready = server.events("writer_process_ready")
+        assert [e["pid"] for e in ready] == [writer_pid] and ready[0]["gc_frozen_objects"] > 10_000, ready
         stop = threading.Event()
         senders = [threading.Thread(target=_send, args=(server.target, ledger, f"W{s}", stop)) for s in range(SENDERS)]
         for sender in senders:

@@ -47,6 +47,7 @@ from typing import Any
 import msgspec
 
 import medsettle
+from medsettle import cyclic_collector
 from medsettle.domain import reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.store.errors import CommitUnknown, StoreFull, StoreUnavailable
@@ -386,6 +387,9 @@ def _serve(config: ChildConfig) -> int:
     app = App(store=store, writer=committer, clock=Clock())
     decoder = msgspec.msgpack.Decoder(tuple[int, WRITES])
     encoder = msgspec.msgpack.Encoder()
+    # As a worker does before it serves: a full collection would otherwise walk everything made so far, with every
+    # write given to this process waiting (~9 ms, against ~1 frozen).
+    logs.event("writer_process_ready", gc_frozen_objects=cyclic_collector.freeze_startup_objects())
     sock.sendall(_frame(b"ready"))
     inbox = bytearray()
     queued: list[bytes] = []
