@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -27,8 +29,14 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
         world.build(view)
     store.close()
     process = start_server(data_dir, port, "serve", "--insecure", "--workers", "2", "--log-calls")
+    stderr_lines: list[str] = []  # read as the server writes them: the load waits until both workers serve
+    reader = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)
+    reader.start()
     try:
         wait_serving(port, process)
+        deadline = time.monotonic() + 120  # the port answers once one worker serves; a busy machine starts the other
+        while sum('"event":"serving"' in row for row in list(stderr_lines)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         channels = [grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
                     for _ in range(CHANNELS)]
         big = [line("1", "XA001", "10", "1000", 1_000_000, world.TODAY)]
@@ -54,8 +62,9 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
     finally:
         if process.poll() is None:
             process.kill()
-    _, stderr = process.communicate()
-    events = [json.loads(row) for row in stderr.splitlines() if row.startswith("{")]
+    process.wait()  # stderr is the reader's alone: communicate() would read it too
+    reader.join(30)
+    events = [json.loads(row) for row in stderr_lines if row.startswith("{")]
     serving_pids = {e["pid"] for e in events if e["event"] == "serving"}
     settled_by = {e["pid"] for e in events if e["event"] == "rpc" and e["method"] == "SettleOutpatient"}
     assert len(serving_pids) == 2 and {e["pid"] for e in events if e["event"] == "stopped"} == serving_pids
