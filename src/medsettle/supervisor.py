@@ -2,7 +2,9 @@
 
 - A data directory is served by one `serve` at a time (an flock on DIR/serve.lock), and a port that something
   already listens on is refused before any worker starts (workers share their port with SO_REUSEPORT, which would
-  otherwise let a second `serve` join the first one's port silently).
+  otherwise let a second `serve` join the first one's port silently). A port held by a connection's local end (the
+  kernel lends its ephemeral ports to outgoing connections) is named as such, with its remedy, and a port the kernel
+  may lend is warned of at start (ephemeral_ports.py).
 - A PostgreSQL store (`--store postgresql://...`) takes no such lock: several `serve`s on several hosts over one
   database is what that backend is for. What the lock protects on LMDB, one writer at a time, the database does for
   every process (the writers' advisory lock, store/postgres.py); the LMDB reader slots and map the watchdog minds
@@ -28,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from medsettle import metrics, server
+from medsettle import ephemeral_ports, metrics, server
 from medsettle.server import ServerConfig
 from medsettle.service import logs
 from medsettle.store.open import describe, holds_store, is_postgres
@@ -39,6 +41,7 @@ RESPAWN_DELAY_S_MIN = 0.5
 RESPAWN_DELAY_S_MAX = 30.0
 STABLE_S = 60.0  # a worker that served this long before dying is respawned after the shortest delay again
 STOP_MARGIN_S = 10.0  # beyond drain and grace, before a worker that does not stop is killed
+PROBE_CONNECT_S = 1.0  # a port that cannot be bound: does a server answer on it?
 
 
 class ServeRefused(RuntimeError):
@@ -86,13 +89,36 @@ def probe_port(listen: str) -> None:
         raise ServeRefused(f"cannot listen on {listen}: {error.strerror}") from None
     for family, kind, proto, _, address in addresses:
         with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # our own TIME_WAIT is not "in use"
             try:
                 probe.bind(address)
             except OSError as error:
                 if error.errno == errno.EADDRINUSE:
-                    raise ServeRefused(f"{listen} is already served by another process") from None
+                    raise ServeRefused(_in_use(listen, port, family, address)) from None
                 raise ServeRefused(f"cannot listen on {listen}: {error.strerror}") from None
+
+
+def _in_use(listen: str, port: int, family: int, address: tuple) -> str:
+    """Why a port cannot be bound: a server listens on it, or a connection holds it as its local end."""
+    with socket.socket(family, socket.SOCK_STREAM) as knock:
+        knock.settimeout(PROBE_CONNECT_S)
+        if knock.connect_ex(address) == 0:
+            return f"{listen} is already served by another process"
+    lendable = ephemeral_ports.lendable_here(port)
+    return (f"{listen} is held by a connection's local end, not by a server: the kernel lends the ports of its "
+            f"ephemeral range to outgoing connections, and such a port stays taken while the connection lives and up "
+            f"to {ephemeral_ports.TIME_WAIT_S} s after it closes; "
+            + (ephemeral_ports.remedy(port, lendable[0]) if lendable else "it frees itself; start again then"))
+
+
+def _warn_if_lendable(listen: str) -> None:
+    """A port the kernel may lend to outgoing connections: after a crash this server may not get it back for a
+    while (ephemeral_ports.py). Said once at start, where an operator reads what the service needs of the host."""
+    port = int(listen.rpartition(":")[2])
+    lendable = ephemeral_ports.lendable_here(port)
+    if port and lendable:
+        logs.event("listen_port_lendable", level="warning", listen=listen,
+                   ephemeral_range=f"{lendable[0]}-{lendable[1]}", remedy=ephemeral_ports.remedy(port, lendable[0]))
 
 
 def serve(config: ServerConfig) -> int:
@@ -110,6 +136,7 @@ def serve(config: ServerConfig) -> int:
     metrics_dir = ""
     try:
         probe_port(config.listen)
+        _warn_if_lendable(config.listen)
         if config.metrics_listen:
             probe_port(config.metrics_listen)
             metrics_dir = metrics.enable()  # before any worker starts: they find it in the environment

@@ -23,7 +23,7 @@ from medsettle.domain import region, shards
 from medsettle.service.identity import of
 from medsettle.service.placement import INSURED_PLACE_KEY, REQUEST_ID_KEY
 from medsettle.store.env import Store, StoreConfig
-from tests.fault.harness import free_port
+from tests.ports import free_port, free_ports
 
 SEED, ITEMS, PERSONS = 2026, 200, 20  # a small demo nation: 640 persons, 6,400 catalog items
 DEMO_TODAY = "2026-01-01"
@@ -46,9 +46,7 @@ class Nation:
         self.single_dir = root / "single"
         self.target = f"127.0.0.1:{free_port()}"
         self.admin = f"127.0.0.1:{free_port()}"
-        shard_port = free_port()
-        while any(_busy(shard_port + offset) for offset in range(shard_count)):
-            shard_port = free_port()
+        shard_port = free_ports(shard_count)  # below the ephemeral range: a killed shard gets its port back
         self.log = open(root / "cluster.log", "wb")  # noqa: SIM115 - closed in stop()
         self.cluster = subprocess.Popen(
             [sys.executable, "-m", "medsettle.cli", "cluster", "up", "--shards", str(shard_count), "--cluster-dir",
@@ -139,17 +137,6 @@ class Nation:
                 process.wait()
         self.log.close()
         self.single_log.close()
-
-
-def _busy(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def routed(insuplc_admdvs: str, request_id: str = "") -> tuple[tuple[str, str], ...]:

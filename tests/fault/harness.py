@@ -12,7 +12,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from medsettle.service import identity
 from medsettle.store.open import open_store
 from medsettle.v1 import common_pb2, person_pb2, person_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from tests import world
+from tests.ports import free_port
 
 GZ = world.GZ_HOSPITAL
 MAP_SIZE_GIB = "1"
@@ -72,12 +72,6 @@ def gateway_channel(target: str, **kwargs) -> grpc.Channel:
 
 def gateway_aio_channel(target: str, **kwargs) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(target, interceptors=[_AioGateway(), _AioStreamGateway()], **kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def today() -> str:
