@@ -15,7 +15,7 @@ RANGE_PATH = "/proc/sys/net/ipv4/ip_local_port_range"
 RESERVED_PATH = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 TIME_WAIT_S = 60  # Linux's TCP_TIMEWAIT_LEN: a closed connection keeps its local port this long
 SYSCTL_FILE = "deploy/sysctl.d/60-medsettle-ports.conf"
-RESERVED_TEXT_CHARS_MAX = 64 * 1024  # the kernel prints the reserved ports as ranges ("50051,50061-50068")
+SETTING_CHARS_MAX = 64 * 1024  # read of a setting at most (the kernel prints reserved ports as ranges)
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -46,13 +46,24 @@ def lendable(port: int, range_text: str, reserved_text: str) -> tuple[int, int] 
     return low, high
 
 
-def lendable_here(port: int) -> tuple[int, int] | None:
-    """`lendable` on this host's settings; None where /proc does not say (not Linux)."""
+def _read(path: str) -> str | None:
     try:
-        with open(RANGE_PATH, encoding="ascii") as range_file, open(RESERVED_PATH, encoding="ascii") as reserved:
-            return lendable(port, range_file.read(), reserved.read(RESERVED_TEXT_CHARS_MAX))
+        with open(path, encoding="ascii") as settings:
+            return settings.read(SETTING_CHARS_MAX)
     except OSError:
-        return None
+        return None  # not Linux
+
+
+def range_here() -> tuple[int, int] | None:
+    """This host's ephemeral range; None where /proc does not say (not Linux)."""
+    text = _read(RANGE_PATH)
+    return None if text is None else parse_range(text)
+
+
+def lendable_here(port: int) -> tuple[int, int] | None:
+    """`lendable` on this host's settings; None where /proc does not say."""
+    range_text, reserved_text = _read(RANGE_PATH), _read(RESERVED_PATH)
+    return None if range_text is None or reserved_text is None else lendable(port, range_text, reserved_text)
 
 
 def remedy(port: int, low: int) -> str:

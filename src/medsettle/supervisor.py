@@ -73,8 +73,8 @@ def lock_data_dir(data_dir: str) -> IO[str]:
     return handle
 
 
-def probe_port(listen: str) -> None:
-    """Refuse a listen address something already listens on (with or without SO_REUSEPORT)."""
+def probe_port(listen: str) -> int:
+    """Refuse a listen address something already listens on (with or without SO_REUSEPORT); its port."""
     host, _, port_text = listen.rpartition(":")
     host = host.strip("[]") or "0.0.0.0"
     try:
@@ -82,7 +82,7 @@ def probe_port(listen: str) -> None:
     except ValueError:
         raise ServeRefused(f"--listen must be HOST:PORT, got {listen!r}") from None
     if port == 0:
-        return  # an ephemeral port is never in use
+        return port  # an ephemeral port is never in use
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -96,6 +96,7 @@ def probe_port(listen: str) -> None:
                 if error.errno == errno.EADDRINUSE:
                     raise ServeRefused(_in_use(listen, port, family, address)) from None
                 raise ServeRefused(f"cannot listen on {listen}: {error.strerror}") from None
+    return port
 
 
 def _in_use(listen: str, port: int, family: int, address: tuple) -> str:
@@ -111,12 +112,11 @@ def _in_use(listen: str, port: int, family: int, address: tuple) -> str:
             + (ephemeral_ports.remedy(port, lendable[0]) if lendable else "it frees itself; start again then"))
 
 
-def _warn_if_lendable(listen: str) -> None:
+def _warn_if_lendable(listen: str, port: int) -> None:
     """A port the kernel may lend to outgoing connections: after a crash this server may not get it back for a
     while (ephemeral_ports.py). Said once at start, where an operator reads what the service needs of the host."""
-    port = int(listen.rpartition(":")[2])
     lendable = ephemeral_ports.lendable_here(port)
-    if port and lendable:
+    if lendable:
         logs.event("listen_port_lendable", level="warning", listen=listen,
                    ephemeral_range=f"{lendable[0]}-{lendable[1]}", remedy=ephemeral_ports.remedy(port, lendable[0]))
 
@@ -135,8 +135,7 @@ def serve(config: ServerConfig) -> int:
     lock = None if is_postgres(config.location) else lock_data_dir(config.data_dir)
     metrics_dir = ""
     try:
-        probe_port(config.listen)
-        _warn_if_lendable(config.listen)
+        _warn_if_lendable(config.listen, probe_port(config.listen))
         if config.metrics_listen:
             probe_port(config.metrics_listen)
             metrics_dir = metrics.enable()  # before any worker starts: they find it in the environment
