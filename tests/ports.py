@@ -18,11 +18,8 @@ ATTEMPTS_MAX = 200
 
 
 def _low() -> int:
-    try:
-        with open(ephemeral_ports.RANGE_PATH, encoding="ascii") as range_file:
-            return ephemeral_ports.parse_range(range_file.read())[0]
-    except OSError:
-        return 32768  # not Linux: the IANA dynamic range starts at 49152, so this is below it too
+    here = ephemeral_ports.range_here()
+    return 32768 if here is None else here[0]  # not Linux: the IANA dynamic range starts at 49152, above this
 
 
 def _free(port: int) -> bool:

@@ -31,13 +31,13 @@ from tests.fault.harness import (
     accumulators,
     build_nation,
     clone_psn_no,
-    free_port,
     gateway_channel,
     person_of_request,
     settle_request,
     status_reason,
     stubs,
 )
+from tests.ports import free_ports
 
 SENDERS = 6
 LOAD_BEFORE_KILL_S = 3.0
@@ -50,33 +50,12 @@ RETRY_PAUSE_S = 0.2
 @pytest.fixture(scope="module")
 def cluster():
     with service_directory("medsettle-test-ha-") as directory:
-        layout = ha.Layout(directory=str(directory), nodes=3, pg_port=_free_ports(3), api_port=_free_ports(3),
-                           etcd_port=_free_ports(2))
+        layout = ha.Layout(directory=str(directory), nodes=3, pg_port=free_ports(3), api_port=free_ports(3),
+                           etcd_port=free_ports(2))  # below the ephemeral range: a node restarted keeps its ports
         try:
             yield ha.up(layout)
         finally:
             ha.down(layout)
-
-
-def _free_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports (node i of the cluster uses port + i)."""
-    import socket
-
-    for _ in range(100):
-        first = free_port()
-        try:
-            held = []
-            for port in range(first, first + count):
-                probe = socket.socket()
-                held.append(probe)
-                probe.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for probe in held:
-                probe.close()
-    raise RuntimeError("no run of free ports")
 
 
 class Gateways:

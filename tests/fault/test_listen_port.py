@@ -9,6 +9,8 @@ held it (CI, 2026-12-04).
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -81,6 +83,22 @@ def test_a_connections_local_end_is_named_with_its_remedy(closed_first):
     else:
         assert f"add {port} to net.ipv4.ip_local_reserved_ports" in said and f"below {lendable[0]}" in said
         assert ephemeral_ports.SYSCTL_FILE in said
+
+
+def test_serve_on_a_port_a_connection_holds_is_one_line_and_exit_status_2(tmp_path):
+    port = _kernel_lent_port()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with socket.socket() as client:
+            client.bind(("127.0.0.1", port))
+            client.connect(listener.getsockname())
+            refused = subprocess.run([sys.executable, "-m", "medsettle.cli", "serve", "--create", "--insecure",
+                                      "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}"],
+                                     capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "held by a connection's local end" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and "listen_port_lendable" not in refused.stderr
 
 
 def test_serve_warns_when_its_port_is_one_the_kernel_may_lend(tmp_path):

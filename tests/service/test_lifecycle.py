@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,15 +17,10 @@ from medsettle import tls
 from medsettle.service import identity
 from medsettle.store.env import Store, StoreConfig
 from medsettle.v1 import reference_data_pb2, reference_data_pb2_grpc
+from tests.ports import free_port
 
 ITEMS_PER_PUSH = 20_000
 PUSHES = 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(data_dir: str, port: int, *extra: str) -> subprocess.Popen:
