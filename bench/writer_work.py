@@ -1,0 +1,142 @@
+"""The writer process's own work, in-process: CPU per durable outpatient settlement of what the process does for each
+(the claim's checks and conversion, the retry check, the computation, the commit, the answer's bytes), without gRPC,
+the socket or the disk.
+
+    .venv/bin/python bench/writer_work.py [--settlements 4000] [--batch 8] [--rounds 3] [--before <tree>/src]
+                                          [--profile tottime|cumtime]
+
+The settlements are bench/cpu.py's outpatient visits (the ceiling's seeded nation, a fresh copy of it per round), as
+the event loop hands them to the process (`settlements.OutpatientRequest`); they run through
+`GroupCommitWriter.commit_batch` in batches of --batch (the process's batches under load: 2-8) with sync off, and
+each answer is serialized as the process sends it. A quarter of them warm the caches first (not measured); the
+rest are measured: thread CPU over the pass, divided by the settlements. bench/cpu.py measures the same work inside
+a saturated server, where it costs ~1.2x more (the socket, the fsyncs, the other processes on the cores).
+--before: the same in a process of that source tree, round by round in alternating order; medians and ratio printed.
+--profile: one more pass of this tree under cProfile, its top functions printed (cProfile inflates small calls:
+compare shares, not microseconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+
+WARM_SHARE = 0.25
+
+
+def child(args) -> None:
+    import cProfile
+    import pstats
+    from concurrent.futures import Future
+
+    from medsettle.service import idempotency
+    from medsettle.service.app import App
+    from medsettle.service.clock import Clock
+    from medsettle.service.settlements import OutpatientRequest
+    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.writer import GroupCommitWriter
+
+    base = benchlib.nation(args.work_dir, 2000)
+    today = benchlib.today_shanghai()
+    visits = benchlib.find_visits(base, "11", args.settlements, today)
+    directory = tempfile.mkdtemp(prefix="writer-work-", dir=args.work_dir)
+    shutil.copy(os.path.join(base, "data.mdb"), directory)
+    store = Store(StoreConfig(path=directory, sync=False))
+    committer = GroupCommitWriter(store, start=False)  # commit_batch on this thread, as the process calls it
+    app = App(store=store, writer=committer, clock=Clock())
+    now_ms = app.clock.now_ms()
+    tag = f"W{os.getpid() % 100000:05d}{int(time.time()) % 100000:05d}"
+    writes = []
+    for n, visit in enumerate(visits):
+        request = benchlib.settle_request(visit, today, f"{tag}{n:08d}")
+        writes.append(OutpatientRequest(caller=request.claim.fixmedins_code, request_id=request.request_id,
+                                        payload_digest=idempotency.payload_digest(request), created_ms=now_ms,
+                                        claim_pb=request.claim.SerializeToString(), today=today, now_ms=now_ms,
+                                        fee_lines_max=2000))
+
+    def run(part) -> None:
+        for start in range(0, len(part), args.batch):
+            work = [(write.job(app), Future()) for write in part[start:start + args.batch]]
+            committer.commit_batch(work)
+            for _, future in work:
+                future.result(0).SerializeToString()  # raises what refused it: every bench visit settles
+
+    warm = int(len(writes) * WARM_SHARE)
+    measured = writes[warm:]
+    try:
+        run(writes[:warm])
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.thread_time()
+        if profiler is not None:
+            profiler.enable()
+        run(measured)
+        if profiler is not None:
+            profiler.disable()
+        used_s = time.thread_time() - started
+    finally:
+        store.close()
+        shutil.rmtree(directory, ignore_errors=True)
+    if profiler is not None:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(args.profile).print_stats(40)
+    print(json.dumps({"us_per_settlement": round(used_s / len(measured) * 1e6, 1), "settlements": len(measured)}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--settlements", type=int, default=4000)
+    parser.add_argument("--batch", type=int, default=8, help="settlements per commit")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
+    parser.add_argument("--profile", default="", choices=("", "tottime", "cumtime"))
+    parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return 0
+    assert args.settlements >= 100 and args.batch >= 1 and args.rounds >= 1
+    benchlib.nation(args.work_dir, 2000)  # seeded once, before the children race for it
+    trees = {"this": str(Path(__file__).resolve().parents[1] / "src")}
+    if args.before:
+        trees["before"] = str(Path(args.before).resolve())
+
+    def measure(name: str, profile: str = "") -> dict:
+        done = subprocess.run([sys.executable, __file__, "--child", "--settlements", str(args.settlements),
+                               "--batch", str(args.batch), "--work-dir", args.work_dir, "--profile", profile],
+                              env={**os.environ, "PYTHONPATH": trees[name]}, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"the {name} tree's run failed:\n{done.stderr}")
+        if profile:
+            print(done.stderr)
+        return json.loads(done.stdout)
+
+    found: dict[str, list[float]] = {name: [] for name in trees}
+    for round_no in range(args.rounds):
+        for name in (list(trees) if round_no % 2 == 0 else list(reversed(trees))):
+            result = measure(name)
+            found[name].append(result["us_per_settlement"])
+            print(f"round {round_no} {name:6s} {result['us_per_settlement']:7.1f} us CPU/settlement "
+                  f"({result['settlements']} settlements), load {os.getloadavg()[0]:.1f}", flush=True)
+    for name, values in found.items():
+        ratio = (f"  x before {statistics.median(values) / statistics.median(found['before']):.3f}"
+                 if name != "before" and "before" in found else "")
+        print(f"median {name:6s} {statistics.median(values):7.1f} us{ratio}")
+    if args.profile:
+        measure("this", args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
