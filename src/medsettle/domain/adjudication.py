@@ -345,13 +345,11 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     dedc_left_fen = deductible_left_fen(inputs, category)
     act_pay_dedc_fen = min(inscp_fen, dedc_left_fen)
     eligible_fen = inscp_fen - act_pay_dedc_fen
-    explain.add("DEDUCTIBLE_LEFT_BEFORE", f"起付线尚余{format_fen(dedc_left_fen)}元",
-                f"deductible left before: {format_fen(dedc_left_fen)} yuan", dedc_left_fen)
-    explain.add("DEDUCTIBLE_PAID", f"本次支付起付线{format_fen(act_pay_dedc_fen)}元",
-                f"deductible paid now: {format_fen(act_pay_dedc_fen)} yuan", act_pay_dedc_fen)
     dedc_after_fen = dedc_left_fen - act_pay_dedc_fen
-    explain.add("DEDUCTIBLE_LEFT_AFTER", f"起付线剩余{format_fen(dedc_after_fen)}元",
-                f"deductible left after: {format_fen(dedc_after_fen)} yuan", dedc_after_fen)
+    left, paid, after = map(format_fen, (dedc_left_fen, act_pay_dedc_fen, dedc_after_fen))
+    explain.add("DEDUCTIBLE_LEFT_BEFORE", f"起付线尚余{left}元", f"deductible left before: {left} yuan", dedc_left_fen)
+    explain.add("DEDUCTIBLE_PAID", f"本次支付起付线{paid}元", f"deductible paid now: {paid} yuan", act_pay_dedc_fen)
+    explain.add("DEDUCTIBLE_LEFT_AFTER", f"起付线剩余{after}元", f"deductible left after: {after} yuan", dedc_after_fen)
 
     # d. Pooled fund: banded ratios on the eligible amount, limited by what is left of the caps. An admission's
     # bands run over the whole stay: a mid-stay settlement's eligible amount goes on from where the earlier
@@ -359,14 +357,15 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     bands_zh, bands_en = describe_bands(bands)
     lo_fen = inputs.stay_eligible_before_fen if category == codes.CATEGORY_INPATIENT else 0
     hi_fen = lo_fen + eligible_fen
-    explain.add("RATIO", f"可报销金额{format_fen(eligible_fen)}元"
-                + (f"(本次住院此前已结算{format_fen(lo_fen)}元)" if lo_fen else "") + f", 支付比例: {bands_zh}",
-                f"eligible {format_fen(eligible_fen)} yuan"
-                + (f" (after {format_fen(lo_fen)} settled earlier in this admission)" if lo_fen else "")
+    eligible, before = format_fen(eligible_fen), format_fen(lo_fen)
+    explain.add("RATIO", f"可报销金额{eligible}元" + (f"(本次住院此前已结算{before}元)" if lo_fen else "")
+                + f", 支付比例: {bands_zh}",
+                f"eligible {eligible} yuan" + (f" (after {before} settled earlier in this admission)" if lo_fen else "")
                 + f", ratios: {bands_en}", eligible_fen)
     cap_left_fen = pool_cap_left_fen(policy, acc, category, claim.dise_codg)
-    explain.add("CAP_LEFT", f"统筹基金年度限额尚余{format_fen(cap_left_fen)}元",
-                f"pooled-fund annual cap left: {format_fen(cap_left_fen)} yuan", cap_left_fen)
+    cap_left = format_fen(cap_left_fen)
+    explain.add("CAP_LEFT", f"统筹基金年度限额尚余{cap_left}元", f"pooled-fund annual cap left: {cap_left} yuan",
+                cap_left_fen)
     hifp_raw_fen = banded_pay_fen(bands, lo_fen, hi_fen)
     hifp_fen = min(hifp_raw_fen, cap_left_fen)
     over_cap_eligible_fen = 0
@@ -392,13 +391,9 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
         hifob_cap_left_fen = max(0, policy.hifob_cap_fen - acc.hifob_fen)
         hifob_fen = min(apply_bp(over_cap_eligible_fen, policy.hifob_ratio_bp), hifob_cap_left_fen)
         second_cap_left_fen = hifob_cap_left_fen
-        explain.add(
-            "HIFOB",
-            f"职工大额医疗补助支付{format_fen(hifob_fen)}元(限额尚余{format_fen(hifob_cap_left_fen)}元)",
-            f"employee large-amount subsidy pays {format_fen(hifob_fen)} yuan "
-            f"(cap left {format_fen(hifob_cap_left_fen)})",
-            hifob_fen,
-        )
+        pays, cap_left = format_fen(hifob_fen), format_fen(hifob_cap_left_fen)
+        explain.add("HIFOB", f"职工大额医疗补助支付{pays}元(限额尚余{cap_left}元)",
+                    f"employee large-amount subsidy pays {pays} yuan (cap left {cap_left})", hifob_fen)
     else:
         hifmi_fen, hifmi_raw_fen, second_cap_left_fen = _hifmi(inputs, burden_fen)
         year_burden, threshold, pays, by_ratio, cap_left = map(format_fen, (
@@ -421,16 +416,11 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     acct_pay_fen = min(inputs.acct_balc_fen, psn_part_fen) if account_usable else 0
     psn_cash_fen = psn_part_fen - acct_pay_fen
     balc_fen = inputs.acct_balc_fen - acct_pay_fen
-    explain.add(
-        "ACCOUNT",
-        f"个人账户支付{format_fen(acct_pay_fen)}元, 余额{format_fen(balc_fen)}元"
-        + ("" if account_usable else "(本次不使用个人账户)"),
-        f"personal account pays {format_fen(acct_pay_fen)} yuan, balance {format_fen(balc_fen)}"
-        + ("" if account_usable else " (account not used)"),
-        acct_pay_fen,
-    )
-    explain.add("CASH", f"个人现金支付{format_fen(psn_cash_fen)}元", f"cash paid by the person: "
-                f"{format_fen(psn_cash_fen)} yuan", psn_cash_fen)
+    account, balance, cash = map(format_fen, (acct_pay_fen, balc_fen, psn_cash_fen))
+    explain.add("ACCOUNT", f"个人账户支付{account}元, 余额{balance}元" + ("" if account_usable else "(本次不使用个人账户)"),
+                f"personal account pays {account} yuan, balance {balance}"
+                + ("" if account_usable else " (account not used)"), acct_pay_fen)
+    explain.add("CASH", f"个人现金支付{cash}元", f"cash paid by the person: {cash} yuan", psn_cash_fen)
 
     # g. setldetail: each fund with what was left of its cap before this payment.
     setldetail = [
