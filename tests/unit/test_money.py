@@ -1,6 +1,8 @@
 """Integer money: one rounding rule, exact parsing, display. Expected values are worked by hand."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medsettle.domain.money import apply_bp, format_fen, line_amount_fen, parse_decimal, round_half_up_div
 
@@ -90,6 +92,15 @@ def test_parse_decimal_rejects_double_sign_even_when_negative_allowed():
 )
 def test_format_fen(fen, text):
     assert format_fen(fen) == text
+
+
+@given(st.integers(min_value=-10**18, max_value=10**18))
+def test_format_fen_is_yuan_with_two_decimals_and_reads_back_exactly(fen):
+    """Every amount an explanation shows: a plain decimal with exactly two places that parses back to the fen."""
+    text = format_fen(fen)
+    assert text.rsplit(".", 1)[1].isdigit() and len(text.rsplit(".", 1)[1]) == 2
+    assert not text.lstrip("-").startswith("0") or text.lstrip("-").startswith("0.")
+    assert parse_decimal(text, 2, allow_negative=True) == fen
 
 
 @pytest.mark.parametrize(("text", "places"), [("1.5", 4), ("0.0001", 4), ("4.52", 6), ("12", 4), ("0", 6), ("-3.25", 2)])
