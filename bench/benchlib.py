@@ -337,6 +337,45 @@ def write_report(kind: str, report: dict) -> Path:
     return path
 
 
+# -- two source trees in one run (in-process A/B benches) ----------------------------------------------------
+
+
+def source_trees(before: str) -> dict[str, str]:
+    """src/ of this checkout as "this" and, given --before, another tree's src/ as "before"."""
+    trees = {"this": str(REPO / "src")}
+    if before:
+        trees["before"] = str(Path(before).resolve())
+    return trees
+
+
+def in_turn(trees: dict[str, str], rounds: int) -> Iterator[tuple[int, str]]:
+    """(round, tree) for every tree in every round, which tree goes first alternating, so that both see the same
+    machine weather."""
+    for round_no in range(rounds):
+        yield from ((round_no, name) for name in (list(trees) if round_no % 2 == 0 else list(reversed(trees))))
+
+
+def child_result(script: str, tree: str, args: list[str], *, echo_stderr: bool = False) -> dict:
+    """`script --child ARGS` in a process that imports medsettle from `tree`: the JSON it prints last."""
+    done = subprocess.run([PYTHON, script, "--child", *args], env={**os.environ, "PYTHONPATH": tree},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{Path(script).name} --child on {tree} failed:\n{done.stderr}")
+    if echo_stderr:
+        print(done.stderr)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def print_medians(found: dict[str, list[float]], unit: str = "us") -> None:
+    """Each tree's median over the rounds, and this tree's ratio to the other's."""
+    import statistics
+
+    for name, values in found.items():
+        ratio = (f"  x before {statistics.median(values) / statistics.median(found['before']):.3f}"
+                 if name != "before" and "before" in found else "")
+        print(f"median {name:6s} {statistics.median(values):7.1f} {unit}{ratio}")
+
+
 def next_beat(beat_s: float, period_s: float, now_s: float) -> tuple[float, float]:
     """A driver's user on its own beat: (when its next task starts, seconds to wait until then), given when its
     current task started and the time now. A task that overran its beat is followed at once, and the beat starts

@@ -17,8 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -105,25 +103,16 @@ def main() -> int:
         child(args)
         return 0
     export = args.export or str(benchlib.export_visits(benchlib.nation(args.work_dir, 2000), benchlib.today_shanghai()))
-    trees = {"this": str(Path(__file__).resolve().parents[1] / "src")}
-    if args.before:
-        trees["before"] = str(Path(args.before).resolve())
+    trees = benchlib.source_trees(args.before)
     found: dict[str, list[float]] = {name: [] for name in trees}
-    for round_no in range(args.rounds):
-        order = list(trees) if round_no % 2 == 0 else list(reversed(trees))
-        for name in order:
-            done = subprocess.run([sys.executable, __file__, "--child", "--export", export, "--batch", str(args.batch),
-                                   "--settlements", str(args.settlements), "--work-dir", args.work_dir],
-                                  env={**os.environ, "PYTHONPATH": trees[name]}, capture_output=True, text=True,
-                                  check=True)
-            result = json.loads(done.stdout)
-            found[name].append(result["us_per_settlement"])
-            print(f"round {round_no} {name:6s} {result['us_per_settlement']:7.1f} us CPU/settlement "
-                  f"({result['batches']} batches), load {os.getloadavg()[0]:.1f}", flush=True)
-    for name, values in found.items():
-        ratio = f"  x before {statistics.median(values) / statistics.median(found['before']):.3f}" \
-            if name != "before" and "before" in found else ""
-        print(f"median {name:6s} {statistics.median(values):7.1f} us{ratio}")
+    for round_no, name in benchlib.in_turn(trees, args.rounds):
+        result = benchlib.child_result(__file__, trees[name], ["--export", export, "--batch", str(args.batch),
+                                                               "--settlements", str(args.settlements),
+                                                               "--work-dir", args.work_dir])
+        found[name].append(result["us_per_settlement"])
+        print(f"round {round_no} {name:6s} {result['us_per_settlement']:7.1f} us CPU/settlement "
+              f"({result['batches']} batches), load {os.getloadavg()[0]:.1f}", flush=True)
+    benchlib.print_medians(found)
     return 0
 
 

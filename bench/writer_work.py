@@ -22,8 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -108,33 +106,17 @@ def main() -> int:
         return 0
     assert args.settlements >= 100 and args.batch >= 1 and args.rounds >= 1
     benchlib.nation(args.work_dir, 2000)  # seeded once, before the children race for it
-    trees = {"this": str(Path(__file__).resolve().parents[1] / "src")}
-    if args.before:
-        trees["before"] = str(Path(args.before).resolve())
-
-    def measure(name: str, profile: str = "") -> dict:
-        done = subprocess.run([sys.executable, __file__, "--child", "--settlements", str(args.settlements),
-                               "--batch", str(args.batch), "--work-dir", args.work_dir, "--profile", profile],
-                              env={**os.environ, "PYTHONPATH": trees[name]}, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"the {name} tree's run failed:\n{done.stderr}")
-        if profile:
-            print(done.stderr)
-        return json.loads(done.stdout)
-
+    trees = benchlib.source_trees(args.before)
+    child_args = ["--settlements", str(args.settlements), "--batch", str(args.batch), "--work-dir", args.work_dir]
     found: dict[str, list[float]] = {name: [] for name in trees}
-    for round_no in range(args.rounds):
-        for name in (list(trees) if round_no % 2 == 0 else list(reversed(trees))):
-            result = measure(name)
-            found[name].append(result["us_per_settlement"])
-            print(f"round {round_no} {name:6s} {result['us_per_settlement']:7.1f} us CPU/settlement "
-                  f"({result['settlements']} settlements), load {os.getloadavg()[0]:.1f}", flush=True)
-    for name, values in found.items():
-        ratio = (f"  x before {statistics.median(values) / statistics.median(found['before']):.3f}"
-                 if name != "before" and "before" in found else "")
-        print(f"median {name:6s} {statistics.median(values):7.1f} us{ratio}")
+    for round_no, name in benchlib.in_turn(trees, args.rounds):
+        result = benchlib.child_result(__file__, trees[name], child_args)
+        found[name].append(result["us_per_settlement"])
+        print(f"round {round_no} {name:6s} {result['us_per_settlement']:7.1f} us CPU/settlement "
+              f"({result['settlements']} settlements), load {os.getloadavg()[0]:.1f}", flush=True)
+    benchlib.print_medians(found)
     if args.profile:
-        measure("this", args.profile)
+        benchlib.child_result(__file__, trees["this"], [*child_args, "--profile", args.profile], echo_stderr=True)
     return 0
 
 
