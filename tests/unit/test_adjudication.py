@@ -251,8 +251,27 @@ def test_an_admissions_bands_run_over_the_whole_stay_so_a_mid_stay_settlement_ch
                                stay_eligible_before_fen=first.admission_eligible_fen, first_settlement_of_stay=False))
     assert (second.hifp_pay_fen, second.hifob_pay_fen) == (20_000, 76_667)
     assert first.hifp_pay_fen + second.hifp_pay_fen == once.hifp_pay_fen
-    ratio = next(step for step in second.explanation if step.code == "RATIO")
-    assert "1000.00" in ratio.zh and "settled earlier in this admission" in ratio.en
+    words = {step.code: (step.zh, step.en) for step in second.explanation}
+    assert words["RATIO"] == (
+        "可报销金额1500.00元(本次住院此前已结算1000.00元), 支付比例: 0.00-1000.00元 80.00%; 1000.00元以上 90.00%",
+        "eligible 1500.00 yuan (after 1000.00 settled earlier in this admission), ratios: 0.00 to 1000.00 yuan at "
+        "80.00%; 1000.00 and above yuan at 90.00%")
+    assert "此前已结算" not in dict((s.code, s.zh) for s in first.explanation)["RATIO"]  # the stay's first part
+    # What a gateway shows, word for word: a faster way of writing the amounts must not change one.
+    assert [words[code] for code in ("DEDUCTIBLE_LEFT_BEFORE", "DEDUCTIBLE_PAID", "DEDUCTIBLE_LEFT_AFTER",
+                                     "CAP_LEFT", "POOLED_FUND", "HIFOB", "ACCOUNT", "CASH")] == [
+        ("起付线尚余0.00元", "deductible left before: 0.00 yuan"),
+        ("本次支付起付线0.00元", "deductible paid now: 0.00 yuan"),
+        ("起付线剩余0.00元", "deductible left after: 0.00 yuan"),
+        ("统筹基金年度限额尚余200.00元", "pooled-fund annual cap left: 200.00 yuan"),
+        ("统筹基金支付200.00元(按比例1350.00元, 超限额部分可报销金额1277.78元)",
+         "pooled fund pays 200.00 yuan (by ratio 1350.00, eligible above the cap 1277.78)"),
+        ("职工大额医疗补助支付766.67元(限额尚余1000000.00元)",
+         "employee large-amount subsidy pays 766.67 yuan (cap left 1000000.00)"),
+        ("个人账户支付0.00元, 余额0.00元(本次不使用个人账户)",
+         "personal account pays 0.00 yuan, balance 0.00 (account not used)"),
+        ("个人现金支付533.33元", "cash paid by the person: 533.33 yuan"),
+    ]
     # The stay keeps what its settlements in force used; reversing one gives it back exactly.
     stay = Stay(mdtrt_id="M1", psn_no="P1", insutype="310", med_type="21", fixmedins_code=HOSPITAL.fixmedins_code,
                 mdtrtarea_admvs="440100", begndate="2024-03-01")
@@ -482,6 +501,10 @@ def account_case(balance_fen, *, flag=True, allowed=True, insutype="310"):
 def test_account_limited_by_balance():
     setl = account_case(2_500)
     assert (setl.psn_part_amt_fen, setl.acct_pay_fen, setl.psn_cash_pay_fen, setl.balc_fen) == (4_000, 2_500, 1_500, 0)
+    assert [(step.zh, step.en) for step in setl.explanation if step.code in ("ACCOUNT", "CASH")] == [
+        ("个人账户支付25.00元, 余额0.00元", "personal account pays 25.00 yuan, balance 0.00"),
+        ("个人现金支付15.00元", "cash paid by the person: 15.00 yuan"),
+    ]
     assert setl.setldetail[-1] == FundPayment(fund_pay_type="310200", fund_payamt_fen=2_500, crt_payb_lmt_amt_fen=2_500)
 
 
@@ -554,7 +577,10 @@ def test_reversal_negates_everything_and_restores_the_year():
     assert [line.preselfpay_amt_fen for line in rev.lines] == [0, -500, 0]
     assert [line.det_item_fee_sumamt_fen for line in rev.lines] == [-10_000, -5_000, -2_000]
     assert [p.fund_payamt_fen for p in rev.setldetail] == [-8_400, 0, -3_000]
-    assert [step.code for step in rev.explanation] == ["REVERSAL"]
+    assert [(step.code, step.zh, step.en, step.amount_fen) for step in rev.explanation] == [(
+        "REVERSAL", "冲销结算S1: 医疗费170.00元, 基金84.00元, 个人账户30.00元全部退回, 累计信息恢复",
+        "reversal of settlement S1: total 170.00 yuan, funds 84.00, personal account 30.00 returned; accumulators "
+        "restored", -17_000)]
     after = add_accumulators(base, original.accumulator_delta)
     assert after.dise_paid_fen("M03900") == 8_400 and after.visits_chronic == 3
     assert add_accumulators(after, rev.accumulator_delta) == base

@@ -357,11 +357,13 @@ def adjudicate(inputs: AdjudicationInput) -> Settlement:
     bands_zh, bands_en = describe_bands(bands)
     lo_fen = inputs.stay_eligible_before_fen if category == codes.CATEGORY_INPATIENT else 0
     hi_fen = lo_fen + eligible_fen
-    eligible, before = format_fen(eligible_fen), format_fen(lo_fen)
-    explain.add("RATIO", f"可报销金额{eligible}元" + (f"(本次住院此前已结算{before}元)" if lo_fen else "")
-                + f", 支付比例: {bands_zh}",
-                f"eligible {eligible} yuan" + (f" (after {before} settled earlier in this admission)" if lo_fen else "")
-                + f", ratios: {bands_en}", eligible_fen)
+    eligible = format_fen(eligible_fen)
+    earlier_zh = earlier_en = ""  # a mid-stay settlement says where its bands start
+    if lo_fen:
+        before = format_fen(lo_fen)
+        earlier_zh, earlier_en = f"(本次住院此前已结算{before}元)", f" (after {before} settled earlier in this admission)"
+    explain.add("RATIO", f"可报销金额{eligible}元{earlier_zh}, 支付比例: {bands_zh}",
+                f"eligible {eligible} yuan{earlier_en}, ratios: {bands_en}", eligible_fen)
     cap_left_fen = pool_cap_left_fen(policy, acc, category, claim.dise_codg)
     cap_left = format_fen(cap_left_fen)
     explain.add("CAP_LEFT", f"统筹基金年度限额尚余{cap_left}元", f"pooled-fund annual cap left: {cap_left} yuan",

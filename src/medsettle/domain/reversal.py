@@ -52,14 +52,13 @@ def reverse(original: Settlement, reversal_setl_id: str, setl_time_ms: int, setl
     if original.reversal_setl_id != "":
         raise reasons.Refusal(reasons.ALREADY_REVERSED, detail=f"{original.setl_id} by {original.reversal_setl_id}")
     assert reversal_setl_id and reversal_setl_id != original.setl_id
-    medfee = format_fen(original.medfee_sumamt_fen)
+    medfee, funds, account = map(format_fen, (original.medfee_sumamt_fen, original.fund_pay_sumamt_fen,
+                                              original.acct_pay_fen))
     step = ExplanationStep(
         code="REVERSAL",
-        zh=f"冲销结算{original.setl_id}: 医疗费{medfee}元, 基金{format_fen(original.fund_pay_sumamt_fen)}元, "
-        f"个人账户{format_fen(original.acct_pay_fen)}元全部退回, 累计信息恢复",
-        en=f"reversal of settlement {original.setl_id}: total {medfee} yuan, funds "
-        f"{format_fen(original.fund_pay_sumamt_fen)}, personal account {format_fen(original.acct_pay_fen)} returned; "
-        f"accumulators restored",
+        zh=f"冲销结算{original.setl_id}: 医疗费{medfee}元, 基金{funds}元, 个人账户{account}元全部退回, 累计信息恢复",
+        en=f"reversal of settlement {original.setl_id}: total {medfee} yuan, funds {funds}, personal account {account} "
+        f"returned; accumulators restored",
         amount_fen=-original.medfee_sumamt_fen,
     )
     negated = {name: -getattr(original, name) for name in NEGATED_SETTLEMENT_FIELDS}
