@@ -8,6 +8,7 @@ held it (CI, 2026-12-04).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -54,26 +55,29 @@ def _kernel_lent_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def _connection_from(port: int):
+    """A loopback connection whose local end is `port`, as connect() makes with a port it picks: (client, accepted)."""
+    with socket.socket() as listener, socket.socket() as client:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client.bind(("127.0.0.1", port))
+        client.connect(listener.getsockname())
+        accepted, _ = listener.accept()
+        with accepted:
+            yield client, accepted
+
+
 @pytest.mark.parametrize("closed_first", [False, True], ids=["connected", "time-wait"])
 def test_a_connections_local_end_is_named_with_its_remedy(closed_first):
     port = _kernel_lent_port()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        client = socket.socket()
-        client.bind(("127.0.0.1", port))  # what connect() does with a port it picks
-        client.connect(listener.getsockname())
-        accepted, _ = listener.accept()
+    with _connection_from(port) as (client, accepted):
         if closed_first:  # the client closes first: its end waits in TIME_WAIT (60 s), still holding the port
             client.close()
             accepted.close()
             time.sleep(0.1)
-        try:
-            with pytest.raises(ServeRefused) as refused:
-                probe_port(f"127.0.0.1:{port}")
-        finally:
-            client.close()
-            accepted.close()
+        with pytest.raises(ServeRefused) as refused:
+            probe_port(f"127.0.0.1:{port}")
     said = str(refused.value)
     assert "held by a connection's local end, not by a server" in said, said
     assert "already served" not in said
@@ -87,15 +91,10 @@ def test_a_connections_local_end_is_named_with_its_remedy(closed_first):
 
 def test_serve_on_a_port_a_connection_holds_is_one_line_and_exit_status_2(tmp_path):
     port = _kernel_lent_port()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        with socket.socket() as client:
-            client.bind(("127.0.0.1", port))
-            client.connect(listener.getsockname())
-            refused = subprocess.run([sys.executable, "-m", "medsettle.cli", "serve", "--create", "--insecure",
-                                      "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}"],
-                                     capture_output=True, text=True, timeout=60)
+    with _connection_from(port):
+        refused = subprocess.run([sys.executable, "-m", "medsettle.cli", "serve", "--create", "--insecure",
+                                  "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}"],
+                                 capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.count("\n") == 1 and "held by a connection's local end" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr and "listen_port_lendable" not in refused.stderr
