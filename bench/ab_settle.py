@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,9 +43,7 @@ def main() -> int:
     visits = benchlib.find_visits(base, "11", 10**9, today)
     per_phase = int(args.seconds * 4000)
     health_body = health_pb2.HealthCheckRequest().SerializeToString()
-    dirs = {name: tempfile.mkdtemp(prefix=f"ab-{name}-", dir=args.work_dir) for name in ("before", "after")}
-    for d in dirs.values():
-        shutil.copy(os.path.join(base, "data.mdb"), d)
+    dirs = {name: benchlib.nation_copy(base, args.work_dir, f"ab-{name}") for name in ("before", "after")}
     results: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "rounds": []}
     try:
         with benchlib.server(dirs["before"], src=args.before) as before, benchlib.server(dirs["after"]) as after:

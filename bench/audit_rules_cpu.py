@@ -20,7 +20,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +37,7 @@ def prepare(base: str, work_dir: str, name: str, with_rules: bool) -> str:
     from medsettle.domain import audit_rules, region
     from medsettle.store.env import Store, StoreConfig
 
-    data_dir = tempfile.mkdtemp(prefix=f"rules-{name}-", dir=work_dir)
-    shutil.copy(os.path.join(base, "data.mdb"), data_dir)
+    data_dir = benchlib.nation_copy(base, work_dir, f"rules-{name}")
     store = Store(StoreConfig(path=data_dir))
     try:
         with store.write() as view:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,16 @@ def nation(work_dir: str, persons_per_province: int) -> str:
         shutil.rmtree(base)
     seed(base, persons_per_province)
     return base
+
+
+def nation_copy(base: str, work_dir: str, prefix: str, *, rules: bool = True) -> str:
+    """A fresh copy of a cached nation (`nation`) in a new directory under work_dir: every run settles against its own.
+    rules=False: without its audit rules."""
+    data_dir = tempfile.mkdtemp(prefix=f"{prefix}-", dir=work_dir)
+    shutil.copy(os.path.join(base, "data.mdb"), data_dir)
+    if not rules:
+        drop_audit_rules(data_dir)
+    return data_dir
 
 
 def stale_records(data_dir: str) -> bool:

@@ -15,7 +15,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,9 +28,8 @@ WARM_UP_S = 3.0
 
 
 def measure(base: str, args, src: str | None, visits, today: str, tag: str) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="collector-", dir=args.work_dir)
+    data_dir = benchlib.nation_copy(base, args.work_dir, "collector")
     log_path = os.path.join(data_dir, "collections.json")
-    shutil.copy(os.path.join(base, "data.mdb"), data_dir)
     try:
         warm, mine = visits[:1500], visits[1500:]
         with benchlib.server(data_dir, src=src, collector_log=log_path) as target:

@@ -38,7 +38,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -120,14 +119,6 @@ def adjudication_cpu_us(lines: int, calls: int) -> float:
     return round((time.process_time() - started) / calls * 1e6, 1)
 
 
-def fresh_copy(base: str, work_dir: str, name: str, *, rules: bool = True) -> str:
-    data_dir = tempfile.mkdtemp(prefix=f"cpu-{name}-", dir=work_dir)
-    shutil.copy(os.path.join(base, "data.mdb"), data_dir)
-    if not rules:
-        benchlib.drop_audit_rules(data_dir)
-    return data_dir
-
-
 class Workload:
     """The bodies of every phase: each round settles other persons (no frequency rule fires, no cap binds)."""
 
@@ -207,7 +198,7 @@ def main() -> int:
                 trees = {}
             targets = {}
             for name, src in trees.items():
-                dirs.append(fresh_copy(base, args.work_dir, name))
+                dirs.append(benchlib.nation_copy(base, args.work_dir, f"cpu-{name}"))
                 targets[name] = stack.enter_context(benchlib.server(
                     dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
             stays = {}
@@ -346,7 +337,7 @@ def measure_parts(args, base: str, work: Workload, today: str, round_no: int) ->
     count = min(work.calls_max, len(mine))
     rows = {}
     for name, (server_args, rules) in variants.items():
-        data_dir = fresh_copy(base, args.work_dir, f"part-{name}", rules=rules)
+        data_dir = benchlib.nation_copy(base, args.work_dir, f"cpu-part-{name}", rules=rules)
         tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
         src = args.before if args.parts_of == "before" else None
         try:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,9 +73,8 @@ def main() -> int:
             bare.kill()
             bare.join()
         order = list(VARIANTS) if round_no % 2 == 0 else list(reversed(VARIANTS))
-        data_dir = tempfile.mkdtemp(prefix="health-layers-", dir=args.work_dir)
+        data_dir = benchlib.nation_copy(base, args.work_dir, "health-layers")
         try:
-            shutil.copy(os.path.join(base, "data.mdb"), data_dir)
             for name in order:
                 with benchlib.server(data_dir, without=VARIANTS[name]) as target:
                     measured[name] = cpu_us_per_call(benchlib.server.pids[target], target, args.seconds)

@@ -10,10 +10,8 @@ that split between the event loop's thread and the writer's (CPU and waits, from
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -56,8 +54,7 @@ def main() -> int:
     base = benchlib.nation(work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", 6000, today)
-    work = tempfile.mkdtemp(prefix="pieces-", dir=work_dir)
-    shutil.copy(os.path.join(base, "data.mdb"), work)
+    work = benchlib.nation_copy(base, work_dir, "pieces")
     store = Store(StoreConfig(path=work))
     writer = GroupCommitWriter(store)
     job_cpu_s = [0.0, 0]  # thread CPU of the writer's jobs, jobs

@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,8 +48,7 @@ def child(args) -> None:
     base = benchlib.nation(args.work_dir, 2000)
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", args.settlements, today)
-    directory = tempfile.mkdtemp(prefix="writer-work-", dir=args.work_dir)
-    shutil.copy(os.path.join(base, "data.mdb"), directory)
+    directory = benchlib.nation_copy(base, args.work_dir, "writer-work")
     store = Store(StoreConfig(path=directory, sync=False))
     committer = GroupCommitWriter(store, start=False)  # commit_batch on this thread, as the process calls it
     app = App(store=store, writer=committer, clock=Clock())
