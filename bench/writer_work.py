@@ -3,7 +3,7 @@
 the socket or the disk.
 
     .venv/bin/python bench/writer_work.py [--settlements 4000] [--batch 8] [--rounds 3] [--before <tree>/src]
-                                          [--profile tottime|cumtime]
+                                          [--profile tottime|cumtime] [--aged-days 90]
 
 The settlements are bench/cpu.py's outpatient visits (the ceiling's seeded nation, a fresh copy of it per round), as
 the event loop hands them to the process (`settlements.OutpatientRequest`); they run through
@@ -12,6 +12,8 @@ each answer is serialized as the process sends it. A quarter of them warm the ca
 rest are measured: thread CPU over the pass, divided by the settlements. bench/cpu.py measures the same work inside
 a saturated server, where it costs ~1.2x more (the socket, the fsyncs, the other processes on the cores).
 --before: the same in a process of that source tree, round by round in alternating order; medians and ratio printed.
+--aged-days: the distributions the settlements read and feed first get that many days of history (benchlib.
+age_sketches), as a deployment's hold after 90 days; the seeded nation's hold today's slot only.
 --profile: one more pass of this tree under cProfile, its top functions printed (cProfile inflates small calls:
 compare shares, not microseconds).
 """
@@ -49,6 +51,8 @@ def child(args) -> None:
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", args.settlements, today)
     directory = benchlib.nation_copy(base, args.work_dir, "writer-work")
+    if args.aged_days:
+        benchlib.age_sketches(directory, visits, today, args.aged_days)
     store = Store(StoreConfig(path=directory, sync=False))
     committer = GroupCommitWriter(store, start=False)  # commit_batch on this thread, as the process calls it
     app = App(store=store, writer=committer, clock=Clock())
@@ -96,6 +100,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
     parser.add_argument("--profile", default="", choices=("", "tottime", "cumtime"))
+    parser.add_argument("--aged-days", type=int, default=0,
+                        help="days of history in the distributions the settlements read and feed (at most 90; "
+                             "0: the seeded nation's, today's only)")
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -105,7 +112,8 @@ def main() -> int:
     assert args.settlements >= 100 and args.batch >= 1 and args.rounds >= 1
     benchlib.nation(args.work_dir, 2000)  # seeded once, before the children race for it
     trees = benchlib.source_trees(args.before)
-    child_args = ["--settlements", str(args.settlements), "--batch", str(args.batch), "--work-dir", args.work_dir]
+    child_args = ["--settlements", str(args.settlements), "--batch", str(args.batch), "--work-dir", args.work_dir,
+                  "--aged-days", str(args.aged_days)]
     found: dict[str, list[float]] = {name: [] for name in trees}
     for round_no, name in benchlib.in_turn(trees, args.rounds):
         result = benchlib.child_result(__file__, trees[name], child_args)
