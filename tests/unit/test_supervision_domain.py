@@ -29,13 +29,48 @@ def test_the_quantile_is_the_upper_edge_of_its_bucket_and_never_below_the_true_o
     rng = random.Random(7)
     day = sk.day_number("2026-03-02")
     amounts = [rng.randrange(1, 1_000_000) for _ in range(5_000)]
-    sketch = sk.add(sk.AmountSketch(), day, amounts)
+    dist = sk.distribution(sk.add(sk.AmountSketch(), day, amounts), day)
     for quantile_bp in (5_000, 9_000, 9_990):
-        samples, upper = sk.quantile_upper_fen(sketch, day, quantile_bp)
+        samples, upper = sk.quantile_upper_fen(dist, quantile_bp)
         true = sorted(amounts)[-(-len(amounts) * quantile_bp // 10_000) - 1]
         assert samples == 5_000 and true <= upper <= true + true // 8 + 1
-        assert not sk.may_exceed_quantile(sketch, day, quantile_bp, true)
-        assert sk.may_exceed_quantile(sketch, day, quantile_bp, upper + 1)
+        assert not sk.may_exceed_quantile(dist, quantile_bp, true)
+        assert sk.may_exceed_quantile(dist, quantile_bp, upper + 1)
+
+
+def _quantile_by_a_pass(sketch, day, quantile_bp, amount_fen):
+    """The definitions a distribution answers for, by a pass over every bucket count of the window (as the audit
+    computed them before distributions were merged once per read): (samples, quantile's upper edge, may exceed)."""
+    oldest = sk._slot_start(day) - (sk.SLOTS_KEPT - 1) * sk.SLOT_DAYS
+    counts = [(bucket, n) for slot in sketch.slots if slot.day0 >= oldest for bucket, n in slot.counts.items()]
+    total = sum(n for _, n in counts)
+    rank = -(-total * quantile_bp // 10_000)
+    below = sum(n for bucket, n in counts if bucket < sk.bucket_of(amount_fen))
+    merged: dict[int, int] = {}
+    for bucket, n in counts:
+        merged[bucket] = merged.get(bucket, 0) + n
+    seen, upper = 0, 0
+    for bucket in sorted(merged):
+        seen += merged[bucket]
+        if seen >= rank:
+            upper = sk.bucket_upper_fen(bucket)
+            break
+    return (total, upper if total else 0), total > 0 and below >= rank
+
+
+@given(st.lists(st.tuples(st.integers(0, 120), st.lists(st.integers(0, 10**9), max_size=30)), max_size=40),
+       st.integers(0, 130), st.integers(1, 9_999), st.integers(0, 2 * 10**9))
+def test_a_merged_distribution_answers_as_a_pass_over_the_window_does(days_amounts, day_offset, quantile_bp, amount):
+    day0 = sk.day_number("2026-01-01")
+    sketch = sk.AmountSketch()
+    for offset, amounts in sorted(days_amounts):
+        sketch = sk.add(sketch, day0 + offset, amounts)
+    day = day0 + max([offset for offset, _ in days_amounts] + [day_offset])  # never before the last write
+    dist = sk.distribution(sketch, day)
+    quantile, exceeds = _quantile_by_a_pass(sketch, day, quantile_bp, amount)
+    assert sk.quantile_upper_fen(dist, quantile_bp) == quantile
+    assert sk.may_exceed_quantile(dist, quantile_bp, amount) is exceeds
+    assert dist.total == sk.count(sketch, day)
 
 
 def test_a_sketch_keeps_the_last_ninety_days_in_at_most_nine_slots():

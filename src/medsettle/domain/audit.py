@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from medsettle.domain import amount_sketch, audit_rules, catalog_split, codes, dates, reasons
-from medsettle.domain.amount_sketch import AmountSketch
+from medsettle.domain.amount_sketch import Distribution
 from medsettle.domain.audit_rules import AuditRule
 from medsettle.domain.flags import Evidence
 from medsettle.domain.money import format_fen
@@ -65,8 +65,8 @@ class AuditInput(msgspec.Struct, frozen=True, kw_only=True):
     open_stays: tuple[Stay, ...] = ()  # outpatient: the person's open stays
     stay: Stay | None = None  # inpatient: the stay being settled
     other_stays: tuple[Stay, ...] = ()  # inpatient: the person's other stays of the lookback window
-    item_sketches: Mapping[str, AmountSketch] = {}  # med_list_codg -> distribution of line amounts
-    visit_sketch: AmountSketch | None = None  # the institution's settlement amounts, this clearing type
+    item_sketches: Mapping[str, Distribution] = {}  # med_list_codg -> line amounts of the window, on the claim's day
+    visit_sketch: Distribution | None = None  # the institution's settlement amounts, this clearing type, likewise
 
 
 # What a rule kind reads beyond the claim: the store reads only what the rules in force need.
@@ -221,18 +221,15 @@ def _restricted_item(rule: AuditRule, inputs: AuditInput) -> Hit | None:
                      f"{len(picked)} lines whose restriction is not met ({','.join(rule.lmt_reasons)})")
 
 
-def _outlier_threshold(rule: AuditRule, sketch: AmountSketch | None, day: int) -> tuple[int, int]:
+def _outlier_threshold(rule: AuditRule, dist: Distribution) -> tuple[int, int]:
     """(samples, threshold); threshold 0 when the distribution is too thin to judge."""
-    if sketch is None:
-        return 0, 0
-    samples, quantile_fen = amount_sketch.quantile_upper_fen(sketch, day, rule.quantile_bp)
+    samples, quantile_fen = amount_sketch.quantile_upper_fen(dist, rule.quantile_bp)
     if samples < rule.samples_min:
         return samples, 0
     return samples, amount_sketch.threshold_fen(quantile_fen, rule.factor_bp)
 
 
 def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
-    day = amount_sketch.day_number(inputs.claim.setl_date)
     largest: dict[str, int] = {}  # per watched item, its largest line: only it can tell whether any is out
     for line in inputs.claim.lines:
         code = line.med_list_codg
@@ -240,9 +237,9 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
             largest[code] = line.det_item_fee_sumamt_fen
     judged: dict[str, tuple[int, int]] = {}
     for code, amount_fen in largest.items():
-        sketch = inputs.item_sketches.get(code)
-        if sketch is not None and amount_sketch.may_exceed_quantile(sketch, day, rule.quantile_bp, amount_fen):
-            judged[code] = _outlier_threshold(rule, sketch, day)
+        dist = inputs.item_sketches.get(code)
+        if dist is not None and amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
+            judged[code] = _outlier_threshold(rule, dist)
     picked, evidence = [], []
     for index, line in enumerate(inputs.claim.lines):
         samples, threshold = judged.get(line.med_list_codg, (0, 0))
@@ -255,12 +252,11 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
 
 
 def _visit_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
-    day = amount_sketch.day_number(inputs.claim.setl_date)
     amount = inputs.settlement.medfee_sumamt_fen
-    if inputs.visit_sketch is None or not amount_sketch.may_exceed_quantile(inputs.visit_sketch, day,
-                                                                            rule.quantile_bp, amount):
+    dist = inputs.visit_sketch
+    if dist is None or not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount):
         return None
-    samples, threshold = _outlier_threshold(rule, inputs.visit_sketch, day)
+    samples, threshold = _outlier_threshold(rule, dist)
     if not threshold or amount <= threshold:
         return None
     evidence = (Evidence(kind=EVIDENCE_DISTRIBUTION, ref=f"{inputs.claim.fixmedins_code}/{inputs.settlement.clr_type}",

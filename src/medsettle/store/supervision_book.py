@@ -20,7 +20,7 @@ import msgspec
 
 from medsettle.domain import amount_sketch, audit, audit_rules, clearing, codes, dates, flags, region
 from medsettle.domain import supervision_stats as stats
-from medsettle.domain.amount_sketch import AmountSketch
+from medsettle.domain.amount_sketch import AmountSketch, Distribution
 from medsettle.domain.audit import Hit, PersonDay, VisitMark
 from medsettle.domain.audit_rules import AuditRule
 from medsettle.domain.flags import Flag
@@ -40,7 +40,7 @@ _rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = {}  # (token
 _in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
 SKETCH_CACHE_S = 60.0
 SKETCH_CACHE_ENTRIES_MAX = 200_000
-_sketch_cache: dict[tuple[bytes, str, str, str], tuple[float, AmountSketch | None]] = {}
+_sketch_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = {}
 
 
 def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRule, ...]:
@@ -83,16 +83,17 @@ def rules_for(view: View, treated_province: str, insured_province: str, date: st
     return found
 
 
-def _sketch(view: View, token: bytes, kind: str, owner: str, code: str) -> AmountSketch | None:
-    """A distribution as this process read it at most SKETCH_CACHE_S ago. A quantile of 90 days moves slowly; an LMDB
-    read per item of every settlement on the event loop (each a GIL hand-off with the writer thread) does not pay.
-    Keyed by the reference token too, so a push of rules (and another store) starts afresh."""
-    cache_key = (token, kind, owner, code)
+def _distribution(view: View, token: bytes, kind: str, owner: str, code: str, day: int) -> Distribution | None:
+    """A distribution's window on `day` as this process read and merged it at most SKETCH_CACHE_S ago. A quantile of
+    90 days moves slowly; an LMDB read and a merge of ~9 slots per item of every settlement do not pay. Keyed by the
+    reference token too, so a push of rules (and another store) starts afresh."""
+    cache_key = (token, kind, owner, code, day)
     now = time.monotonic()
     held = _sketch_cache.get(cache_key)
     if held is not None and now - held[0] < SKETCH_CACHE_S:
         return held[1]
-    found = view.sketch(kind, owner, code)
+    sketch = view.sketch(kind, owner, code)
+    found = None if sketch is None else amount_sketch.distribution(sketch, day)
     if len(_sketch_cache) >= SKETCH_CACHE_ENTRIES_MAX:
         _sketch_cache.clear()
     _sketch_cache[cache_key] = (now, found)
@@ -113,15 +114,16 @@ def audit_input(view: View, rule_set: RuleSet, claim: Claim, setl: Settlement, i
     if kinds & audit.READS_OTHER_STAYS and stay is not None:
         other_stays = tuple(view.person_stays(claim.psn_no))
     province = region.province_of(claim.mdtrtarea_admvs)
-    item_sketches: dict[str, AmountSketch] = {}
+    day = amount_sketch.day_number(claim.setl_date)
+    item_sketches: dict[str, Distribution] = {}
     if kinds & audit.READS_ITEM_SKETCHES:
         for code in _sketched_items(setl):
-            found = _sketch(view, token, SKETCH_ITEM, province, code)
+            found = _distribution(view, token, SKETCH_ITEM, province, code, day)
             if found is not None:
                 item_sketches[code] = found
     visit_sketch = None
     if kinds & audit.READS_VISIT_SKETCH:
-        visit_sketch = _sketch(view, token, SKETCH_VISIT, claim.fixmedins_code, setl.clr_type)
+        visit_sketch = _distribution(view, token, SKETCH_VISIT, claim.fixmedins_code, setl.clr_type, day)
     return audit.AuditInput(claim=claim, settlement=setl, items_by_sn=items_by_sn, rules=rule_set.rules, days=days,
                             open_stays=open_stays, stay=stay, other_stays=other_stays, item_sketches=item_sketches,
                             visit_sketch=visit_sketch)
