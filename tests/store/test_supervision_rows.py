@@ -5,8 +5,10 @@ jobs wrote. On both backends. A guard for any change that holds such rows per ba
 
 from __future__ import annotations
 
+import random
 import threading
 
+import msgspec
 import pytest
 
 from medsettle.domain import amount_sketch, audit_rules, codes
@@ -15,7 +17,7 @@ from medsettle.domain.amount_sketch import AmountSketch
 from medsettle.domain.audit import Hit
 from medsettle.domain.records import FundPayment, LineResult, Settlement
 from medsettle.domain.reversal import reverse
-from medsettle.store import supervision_book
+from medsettle.store import codec, supervision_book
 from medsettle.store.view import KEYSPACES, REFERENCE_TOKEN, SKETCH_ITEM
 from medsettle.store.writer import GroupCommitWriter
 from tests.conftest import BACKENDS, open_test_store
@@ -174,3 +176,40 @@ def test_what_jobs_of_one_batch_see(backend, store):
     with store.read() as view:
         assert {code: row.setl_cnt for (_, _, code), row in view.stats_rows("2026-03-02", 100)} == {"H1": 1, "H2": 5}
         assert view.sketch(SKETCH_ITEM, "440000", "X02") is None
+
+
+def _random_sketch(rng: random.Random, day0: int) -> tuple[AmountSketch, int]:
+    """A sketch of up to 40 days of amounts spread over up to 130 days, and a day to add on (never before its last)."""
+    sketch, day = AmountSketch(), day0
+    for offset in sorted(rng.sample(range(130), rng.randrange(0, 40))):
+        day = day0 + offset
+        sketch = amount_sketch.add(sketch, day, [rng.randrange(0, 10**rng.randrange(1, 10)) for _ in range(25)])
+    return sketch, day + rng.choice((0, 0, 1, 5, 9, 10, 30, 95))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_adding_to_a_stored_distribution_writes_what_adding_to_the_whole_would(backend, store):
+    """add_to_sketch decodes only the current slot: the bytes it writes are those of amount_sketch.add on the whole
+    distribution, for 300 distributions of every age (the window moving on, slots dropped, a new one started), for
+    an empty one, and for one an earlier release wrote as a map."""
+    rng = random.Random(2026)
+    day0 = amount_sketch.day_number("2026-01-01")
+    cases = [_random_sketch(rng, day0) for _ in range(300)]
+    with store.write() as view:
+        for n, (sketch, _) in enumerate(cases):
+            view.put_sketch(sketch, SKETCH_ITEM, "440000", f"S{n}")
+        view.txn.put(b"I\x00440000\x00LEGACY", bytes([codec.LEGACY_MAP]) + msgspec.msgpack.encode(
+            {"slots": [{"day0": amount_sketch.slot_start(day0), "counts": {3: 2}}]}), db=view.dbs["sketches"])
+    with store.write() as view:
+        for n, (sketch, day) in enumerate(cases):
+            amounts = [rng.randrange(0, 10**7) for _ in range(rng.randrange(1, 4))]
+            view.add_to_sketch(SKETCH_ITEM, "440000", f"S{n}", day, amounts)
+            expected = codec.encode(amount_sketch.add(sketch, day, amounts))
+            assert bytes(view.txn.get(f"I\x00440000\x00S{n}".encode(), db=view.dbs["sketches"])) == expected, n
+        view.add_to_sketch(SKETCH_ITEM, "440000", "NEW", day0, [100, 100])
+        view.add_to_sketch(SKETCH_ITEM, "440000", "LEGACY", day0, [100])
+    with store.read() as view:
+        assert view.sketch(SKETCH_ITEM, "440000", "NEW") == amount_sketch.add(AmountSketch(), day0, [100, 100])
+        legacy = view.sketch(SKETCH_ITEM, "440000", "LEGACY")
+        assert legacy == amount_sketch.AmountSketch(slots=(amount_sketch.Slot(
+            day0=amount_sketch.slot_start(day0), counts={3: 2, amount_sketch.bucket_of(100): 1}),))

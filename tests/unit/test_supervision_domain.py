@@ -41,7 +41,7 @@ def test_the_quantile_is_the_upper_edge_of_its_bucket_and_never_below_the_true_o
 def _quantile_by_a_pass(sketch, day, quantile_bp, amount_fen):
     """The definitions a distribution answers for, by a pass over every bucket count of the window (as the audit
     computed them before distributions were merged once per read): (samples, quantile's upper edge, may exceed)."""
-    oldest = sk._slot_start(day) - (sk.SLOTS_KEPT - 1) * sk.SLOT_DAYS
+    oldest = sk.slot_start(day) - (sk.SLOTS_KEPT - 1) * sk.SLOT_DAYS
     counts = [(bucket, n) for slot in sketch.slots if slot.day0 >= oldest for bucket, n in slot.counts.items()]
     total = sum(n for _, n in counts)
     rank = -(-total * quantile_bp // 10_000)

@@ -14,6 +14,7 @@ import bisect
 import datetime
 import itertools
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -25,6 +26,14 @@ SLOT_DAYS = 10
 WINDOW_DAYS = 90
 SLOTS_KEPT = WINDOW_DAYS // SLOT_DAYS  # the current slot and the 8 before it: 81-90 days
 AMOUNT_FEN_MAX = 2**48  # ~2.8 trillion yuan: no amount on the wire comes near
+
+
+class _HasDay0(Protocol):
+    @property
+    def day0(self) -> int: ...
+
+
+_S = TypeVar("_S", bound=_HasDay0)
 
 
 class Slot(Record, kw_only=True):
@@ -59,27 +68,39 @@ def bucket_upper_fen(bucket: int) -> int:
     return ((mantissa + 1) << (exponent - SUB_BITS)) - 1
 
 
-def _slot_start(day: int) -> int:
+def slot_start(day: int) -> int:
     return day - day % SLOT_DAYS
 
 
 def _live(sketch: AmountSketch, day: int) -> tuple[Slot, ...]:
-    oldest = _slot_start(day) - (SLOTS_KEPT - 1) * SLOT_DAYS
+    oldest = slot_start(day) - (SLOTS_KEPT - 1) * SLOT_DAYS
     return tuple(slot for slot in sketch.slots if slot.day0 >= oldest)
+
+
+def kept_slots(slots: tuple[_S, ...], day: int) -> tuple[tuple[_S, ...], _S | None]:
+    """What counting amounts on `day` keeps of a sketch's slots (anything with a `day0`, ascending): the earlier slots
+    still in the window, and the current slot when it goes on (None: a new one starts, empty). The store applies it
+    to slots it has not decoded (WriteView.add_to_sketch)."""
+    start = slot_start(day)
+    oldest = start - (SLOTS_KEPT - 1) * SLOT_DAYS
+    if slots and slots[-1].day0 == start and slots[0].day0 >= oldest:  # the common case
+        return slots[:-1], slots[-1]
+    return tuple(slot for slot in slots if oldest <= slot.day0 < start), None
+
+
+def counted(counts: dict[int, int], amounts_fen: Iterable[int]) -> dict[int, int]:
+    """A slot's counts with `amounts_fen` counted: a new dict (a slot's is never changed)."""
+    counts = dict(counts)
+    for amount_fen in amounts_fen:
+        bucket = bucket_of(amount_fen)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return counts
 
 
 def add(sketch: AmountSketch, day: int, amounts_fen: Iterable[int]) -> AmountSketch:
     """The sketch with `amounts_fen` counted on `day`; slots older than the window dropped."""
-    start = _slot_start(day)
-    slots = sketch.slots
-    oldest = start - (SLOTS_KEPT - 1) * SLOT_DAYS
-    if not (slots and slots[-1].day0 == start and slots[0].day0 >= oldest):  # the common case skips this
-        slots = tuple(slot for slot in slots if oldest <= slot.day0 < start) + (Slot(day0=start, counts={}),)
-    counts = dict(slots[-1].counts)
-    for amount_fen in amounts_fen:
-        bucket = bucket_of(amount_fen)
-        counts[bucket] = counts.get(bucket, 0) + 1
-    slots = slots[:-1] + (Slot(day0=start, counts=counts),)
+    earlier, current = kept_slots(sketch.slots, day)
+    slots = (*earlier, Slot(day0=slot_start(day), counts=counted(current.counts if current else {}, amounts_fen)))
     assert len(slots) <= SLOTS_KEPT
     return AmountSketch(slots=slots)
 

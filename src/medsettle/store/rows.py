@@ -1,6 +1,9 @@
-"""Records that exist only because of storage: stay lines, request-id records, audit entries."""
+"""Records that exist only because of storage: stay lines, request-id records, audit entries, and a distribution's
+slots read without their counts."""
 
 from __future__ import annotations
+
+import msgspec
 
 from medsettle.domain.records import Accumulators, FeeLine, Record
 
@@ -76,3 +79,17 @@ class DirectoryEntry(Record, kw_only=True):
     psn_no: str
     insuplc_admdvs: str  # the insured province, xx0000
     credentials: tuple[tuple[str, str], ...] = ()  # (mdtrt_cert_type, cert_no) the person may be looked up by
+
+
+class SlotAsStored(Record, kw_only=True):
+    """An amount_sketch.Slot with its counts left as stored (the same bytes on disk): adding to a distribution reads
+    only its current slot's counts, and copies the older ones (up to 8, ~80 counts each) as they are."""
+
+    day0: int
+    counts: msgspec.Raw
+
+
+class SketchAsStored(Record, kw_only=True):
+    """An amount_sketch.AmountSketch whose slots are SlotAsStored: encodes to the same bytes."""
+
+    slots: tuple[SlotAsStored, ...] = ()

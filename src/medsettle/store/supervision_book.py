@@ -20,7 +20,7 @@ import msgspec
 
 from medsettle.domain import amount_sketch, audit, audit_rules, clearing, codes, dates, flags, region
 from medsettle.domain import supervision_stats as stats
-from medsettle.domain.amount_sketch import AmountSketch, Distribution
+from medsettle.domain.amount_sketch import Distribution
 from medsettle.domain.audit import Hit, PersonDay, VisitMark
 from medsettle.domain.audit_rules import AuditRule
 from medsettle.domain.flags import Flag
@@ -179,11 +179,8 @@ def record_settlement(view: WriteView, setl: Settlement, flagged: Sequence[Hit],
         if line.med_list_codg in amounts:
             amounts[line.med_list_codg].append(line.det_item_fee_sumamt_fen)
     for code, item_amounts in amounts.items():
-        sketch = view.sketch(SKETCH_ITEM, treated, code) or AmountSketch()
-        view.put_sketch(amount_sketch.add(sketch, day_no, item_amounts), SKETCH_ITEM, treated, code)
-    visit_sketch = view.sketch(SKETCH_VISIT, setl.fixmedins_code, setl.clr_type) or AmountSketch()
-    view.put_sketch(amount_sketch.add(visit_sketch, day_no, (setl.medfee_sumamt_fen,)), SKETCH_VISIT,
-                    setl.fixmedins_code, setl.clr_type)
+        view.add_to_sketch(SKETCH_ITEM, treated, code, day_no, item_amounts)
+    view.add_to_sketch(SKETCH_VISIT, setl.fixmedins_code, setl.clr_type, day_no, (setl.medfee_sumamt_fen,))
     written = tuple(new_flag(view, setl, source=flags.SOURCE_RULE, rule=hit.rule, hit=hit, raised_by="rule",
                              when_ms=when_ms, date=setl.setl_date) for hit in flagged)
     view.add_stats(setl.setl_date, treated, insured, setl.fixmedins_code,

@@ -40,12 +40,13 @@ Keyspaces and their keys (parts joined by NUL, see keys.py):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import lmdb
+import msgspec
 
-from medsettle.domain import clearing, codes, region, supervision_stats
+from medsettle.domain import amount_sketch, clearing, codes, region, supervision_stats
 from medsettle.domain.amount_sketch import AmountSketch
 from medsettle.domain.audit import PersonDay
 from medsettle.domain.audit_rules import AuditRule
@@ -72,6 +73,8 @@ from medsettle.store.rows import (
     DirectoryEntry,
     RefusalEntry,
     RequestRecord,
+    SketchAsStored,
+    SlotAsStored,
     StayLine,
 )
 
@@ -184,6 +187,9 @@ _descending_dates: dict[str, bytes] = {}  # a push or a day's settlements use a 
 _DESCENDING_DATES_MAX = 4096
 _decode_catalog_item = codec.decoder_of(CatalogItem)
 _decode_sketch = codec.decoder_of(AmountSketch)
+_decode_sketch_as_stored = codec.decoder_of(SketchAsStored)
+_decode_counts = msgspec.msgpack.Decoder(dict[int, int]).decode
+_encode = msgspec.msgpack.Encoder().encode
 _decode_person_day = codec.decoder_of(PersonDay)
 LOOKBACK_DAYS_READ_MAX = 400  # day records one read returns (the rules look back at most 90 days)
 
@@ -818,6 +824,21 @@ class WriteView(View):
     def put_sketch(self, sketch: AmountSketch, kind: str, owner: str, code: str) -> None:
         # Codes checked where they entered (convert.code: no NUL, at most 40 characters), as for catalog keys.
         self.txn.put(f"{kind}\x00{owner}\x00{code}".encode("ascii"), codec.encode(sketch), db=self.dbs["sketches"])
+
+    def add_to_sketch(self, kind: str, owner: str, code: str, day: int, amounts_fen: Sequence[int]) -> None:
+        """amount_sketch.add on the stored distribution, written back: the same bytes, but only the current slot's
+        counts are decoded and encoded again. After 90 days a distribution holds 9 slots (~1.3 KB), and decoding
+        them all took ~16 of the ~22 us that each settlement spent on each of the distributions it feeds."""
+        raw_key, db = f"{kind}\x00{owner}\x00{code}".encode("ascii"), self.dbs["sketches"]
+        data = self.txn.get(raw_key, db=db)
+        if data is not None and data[0] == codec.LEGACY_MAP:  # an earlier release's record, not yet migrated
+            self.put_sketch(amount_sketch.add(_decode_sketch(data), day, amounts_fen), kind, owner, code)
+            return
+        earlier, current = amount_sketch.kept_slots(_decode_sketch_as_stored(data).slots if data else (), day)
+        counts = amount_sketch.counted(_decode_counts(current.counts) if current else {}, amounts_fen)
+        slots = (*earlier, SlotAsStored(day0=amount_sketch.slot_start(day), counts=msgspec.Raw(_encode(counts))))
+        assert len(slots) <= amount_sketch.SLOTS_KEPT
+        self.txn.put(raw_key, codec.encode(SketchAsStored(slots=slots)), db=db)
 
     def put_flag(self, flag: Flag, *, new: bool) -> None:
         """Write a flag; a new one is also indexed for both provinces, the institution and its settlement."""
