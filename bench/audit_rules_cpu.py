@@ -3,11 +3,14 @@ demo nation's ten rules per province of treatment (one of each kind), and option
 code before supervision), measured in one run.
 
     .venv/bin/python bench/audit_rules_cpu.py [--rounds 3 --seconds 8] [--before /tmp/medsettle-before/src]
+                                              [--aged-days 90]
 
 One server per variant (one worker each, on its own fresh copy of the seeded nation), driven in turn by loadgen at
 the same concurrency with unique request ids over the settleable persons, `rounds` times, so every variant sees the
 same machine weather. Server CPU is utime + stime of the server process from /proc/<pid>/stat (every thread: the event
 loop, gRPC's and the group-commit writer), before and after each phase, divided by the settlements answered OK.
+--aged-days 90: every copy's distributions first hold 90 days of history (benchlib.age_sketches), as a deployment's do;
+the seeded nation's hold today's slot only, where the outlier rules judge from a thin distribution.
 Writes bench/out/audit-rules-cpu-<date>.json.
 """
 
@@ -71,6 +74,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--before", default="", help="src/ of a tree without supervision, as a third variant")
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
+    parser.add_argument("--aged-days", type=int, default=0,
+                        help="days of history in the distributions the settlements read and feed (at most 90; "
+                             "0: the seeded nation's, today's only)")
     args = parser.parse_args()
 
     os.makedirs(args.work_dir, exist_ok=True)
@@ -81,6 +87,9 @@ def main() -> int:
                 "ten_rules": (prepare(base, args.work_dir, "ten", True), None)}
     if args.before:
         variants["before"] = (prepare(base, args.work_dir, "before", False), args.before)
+    if args.aged_days:
+        for data_dir, _ in variants.values():
+            benchlib.age_sketches(data_dir, visits, today, args.aged_days)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "shared_machine_load": os.getloadavg(), "rounds": []}
     servers = {}

@@ -542,6 +542,7 @@ def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -
     total times a log-normal factor (median 1, a long tail both ways). Deterministic (`seed`). Returns how many
     distributions it wrote."""
     import random
+    from decimal import Decimal
 
     from medsettle.domain import amount_sketch, codes, region
     from medsettle.store.env import Store, StoreConfig
@@ -555,7 +556,7 @@ def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -
     for visit in visits:
         province = region.province_of(visit.province)
         for code, cnt, _, amount_fen in visit.lines:
-            items.setdefault((province, code), max(1, amount_fen // max(1, int(float(cnt)))))
+            items.setdefault((province, code), max(1, amount_fen // max(1, int(Decimal(cnt)))))
         totals.setdefault(visit.fixmedins_code, []).append(sum(line[3] for line in visit.lines))
 
     def history(draw, per_day: int) -> amount_sketch.AmountSketch:

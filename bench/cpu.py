@@ -3,6 +3,7 @@
 adjudication in this process.
 
     .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--parts] [--profile]
+                                  [--aged-days 90]
 
 Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's threads, the group-commit
 writer) and of its child processes (the writer process) from /proc, before and after a saturated phase,
@@ -17,6 +18,8 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
   no_access (the access layer left out: no identity, no authorization), no_intake (no admission, gRPC decodes the
   body), metrics (serve --metrics-listen), no_rules (the nation's audit rules removed: supervision's bookkeeping
   without rule evaluation). Durable SettleOutpatient and health, each against the full server of the same round.
+--aged-days: each server's copy of the nation first gets that many days of history in the distributions its
+  settlements read and feed (benchlib.age_sketches), as a deployment's hold in its steady state.
 --profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads of the worker
   and of its writer process), not
   counted; prints each thread's share and the functions with the most samples (self and inclusive).
@@ -176,6 +179,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
+    parser.add_argument("--aged-days", type=int, default=0,
+                        help="days of history in the distributions the settlements read and feed (at most 90; "
+                             "0: the seeded nation's, today's only)")
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
@@ -199,6 +205,8 @@ def main() -> int:
             targets = {}
             for name, src in trees.items():
                 dirs.append(benchlib.nation_copy(base, args.work_dir, f"cpu-{name}"))
+                if args.aged_days:
+                    benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days)
                 targets[name] = stack.enter_context(benchlib.server(
                     dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
             stays = {}
@@ -338,6 +346,8 @@ def measure_parts(args, base: str, work: Workload, today: str, round_no: int) ->
     rows = {}
     for name, (server_args, rules) in variants.items():
         data_dir = benchlib.nation_copy(base, args.work_dir, f"cpu-part-{name}", rules=rules)
+        if args.aged_days:
+            benchlib.age_sketches(data_dir, work.visits, today, args.aged_days)
         tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
         src = args.before if args.parts_of == "before" else None
         try:

@@ -82,3 +82,36 @@ def test_a_mix_user_keeps_its_own_beat_and_never_catches_up_in_a_burst(monkeypat
         starts.append(beat)
         beat, _ = benchlib.next_beat(beat, 0.5, beat + took)
     assert starts == [3.25, 3.75, 4.25, 5.125, 5.625]
+
+
+def test_aged_distributions_hold_the_whole_window_in_nine_slots(tmp_path, monkeypatch):
+    """--aged-days: what the settlements of an A/B read and feed holds a deployment's steady state (9 slots of the
+    window, 81-90 days, at the volumes benchlib names), not the seeded nation's single slot; and the same on every run."""
+    from medsettle.domain import amount_sketch
+    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT
+    from medsettle.visits_export import Visit
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    visits = [Visit(psn_no=f"P{n}", fixmedins_code=f"H{n % 2}", province="440100", insuplc_admdvs="110100",
+                    lines=(("X01", "2", "8.94", 1788), ("C02", "1", "50.00", 5000))) for n in range(4)]
+    today = "2026-12-04"
+    day = amount_sketch.day_number(today)
+    sketches = []
+    for name in ("a", "b"):
+        Store(StoreConfig(path=str(tmp_path / name))).close()
+        assert benchlib.age_sketches(str(tmp_path / name), visits, today, 90) == 2 + 2  # 2 items, 2 institutions
+        store = Store(StoreConfig(path=str(tmp_path / name)))
+        with store.read() as view:
+            item = view.sketch(SKETCH_ITEM, "440000", "X01")
+            visit = view.sketch(SKETCH_VISIT, "H1", "11")
+            sketches.append((item, visit))
+        store.close()
+        assert len(item.slots) == len(visit.slots) == amount_sketch.SLOTS_KEPT
+        in_window = day - amount_sketch.slot_start(day) + (amount_sketch.SLOTS_KEPT - 1) * amount_sketch.SLOT_DAYS
+        assert amount_sketch.count(item, day) == in_window * benchlib.AGED_ITEM_AMOUNTS_PER_DAY
+        assert amount_sketch.count(visit, day) == in_window * benchlib.AGED_VISIT_AMOUNTS_PER_DAY
+        assert min(amount_sketch.bucket_upper_fen(b) for s in item.slots for b in s.counts) >= 894  # unit price up
+    assert sketches[0] == sketches[1]
