@@ -40,7 +40,7 @@ _rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = {}  # (token
 _in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
 SKETCH_CACHE_S = 60.0
 SKETCH_CACHE_ENTRIES_MAX = 200_000
-_sketch_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = {}
+_distribution_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = {}
 
 
 def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRule, ...]:
@@ -89,14 +89,14 @@ def _distribution(view: View, token: bytes, kind: str, owner: str, code: str, da
     reference token too, so a push of rules (and another store) starts afresh."""
     cache_key = (token, kind, owner, code, day)
     now = time.monotonic()
-    held = _sketch_cache.get(cache_key)
+    held = _distribution_cache.get(cache_key)
     if held is not None and now - held[0] < SKETCH_CACHE_S:
         return held[1]
     sketch = view.sketch(kind, owner, code)
     found = None if sketch is None else amount_sketch.distribution(sketch, day)
-    if len(_sketch_cache) >= SKETCH_CACHE_ENTRIES_MAX:
-        _sketch_cache.clear()
-    _sketch_cache[cache_key] = (now, found)
+    if len(_distribution_cache) >= SKETCH_CACHE_ENTRIES_MAX:
+        _distribution_cache.clear()
+    _distribution_cache[cache_key] = (now, found)
     return found
 
 
