@@ -23,8 +23,9 @@ TASK_WEIGHT = 33
 CALLS_PER_CYCLE = 38
 
 
-def prepare(work_dir: str, persons_per_province: int, run_dir: str) -> None:
-    """A fresh copy of the seeded demo nation in run_dir, and its visits export (run_dir/visits.json)."""
+def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: int = 0) -> None:
+    """A fresh copy of the seeded demo nation in run_dir, and its visits export (run_dir/visits.json); with
+    aged_days, the distributions the outpatient visits read and feed hold that many days (benchlib.age_sketches)."""
     base = benchlib.nation(work_dir, persons_per_province)
     today = benchlib.today_shanghai()
     cached = benchlib.export_visits(base, today)  # the export of the nation, cached beside it
@@ -32,7 +33,10 @@ def prepare(work_dir: str, persons_per_province: int, run_dir: str) -> None:
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
     shutil.copy(cached, Path(run_dir, "visits.json"))
     _, out, inp = visits_export.read(cached)
-    print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}")
+    if aged_days:
+        benchlib.age_sketches(run_dir, out, today, aged_days)
+    print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}"
+          + (f", distributions of {aged_days} days" if aged_days else ""))
 
 
 def tasks_per_s_per_user(target_rps: float, users: int) -> float:
@@ -110,7 +114,7 @@ def handlers(log_path: str) -> int:
 def main() -> int:
     command = sys.argv[1]
     if command == "prepare":
-        prepare(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        prepare(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0)
         return 0
     if command == "rate":
         print(f"{tasks_per_s_per_user(float(sys.argv[2]), int(sys.argv[3])):.4f}")
