@@ -194,6 +194,12 @@ _decode_person_day = codec.decoder_of(PersonDay)
 LOOKBACK_DAYS_READ_MAX = 400  # day records one read returns (the rules look back at most 90 days)
 
 
+def _sketch_key(kind: str, owner: str, code: str) -> bytes:
+    # Built for every distribution a settlement reads or feeds: in one step, like a catalog key. The parts are codes,
+    # checked where they entered (convert.code: no NUL, at most 40 characters).
+    return f"{kind}\x00{owner}\x00{code}".encode("ascii")
+
+
 def _descending(date: str) -> bytes:
     raw = _descending_dates.get(date)
     if raw is None:
@@ -519,9 +525,7 @@ class View:
         return stays
 
     def sketch(self, kind: str, owner: str, code: str) -> AmountSketch | None:
-        # Read for every distinct item of every settlement: the key is built in one step, like a catalog key
-        # (kind, owner and code are codes: no NUL inside).
-        data = self.txn.get(f"{kind}\x00{owner}\x00{code}".encode("ascii"), db=self.dbs["sketches"])
+        data = self.txn.get(_sketch_key(kind, owner, code), db=self.dbs["sketches"])
         return None if data is None else _decode_sketch(data)
 
     def flag(self, flag_id: str) -> Flag | None:
@@ -822,14 +826,13 @@ class WriteView(View):
         return deleted
 
     def put_sketch(self, sketch: AmountSketch, kind: str, owner: str, code: str) -> None:
-        # Codes checked where they entered (convert.code: no NUL, at most 40 characters), as for catalog keys.
-        self.txn.put(f"{kind}\x00{owner}\x00{code}".encode("ascii"), codec.encode(sketch), db=self.dbs["sketches"])
+        self.txn.put(_sketch_key(kind, owner, code), codec.encode(sketch), db=self.dbs["sketches"])
 
     def add_to_sketch(self, kind: str, owner: str, code: str, day: int, amounts_fen: Sequence[int]) -> None:
         """amount_sketch.add on the stored distribution, written back: the same bytes, but only the current slot's
         counts are decoded and encoded again. After 90 days a distribution holds 9 slots (~1.3 KB), and decoding
         them all took ~16 of the ~22 us that each settlement spent on each of the distributions it feeds."""
-        raw_key, db = f"{kind}\x00{owner}\x00{code}".encode("ascii"), self.dbs["sketches"]
+        raw_key, db = _sketch_key(kind, owner, code), self.dbs["sketches"]
         data = self.txn.get(raw_key, db=db)
         if data is not None and data[0] == codec.LEGACY_MAP:  # an earlier release's record, not yet migrated
             self.put_sketch(amount_sketch.add(_decode_sketch(data), day, amounts_fen), kind, owner, code)
