@@ -7,12 +7,13 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from medsettle.domain import clearing
+from medsettle.domain import amount_sketch, clearing, codes, region
 from medsettle.domain import supervision_stats as stats
 from medsettle.domain.records import Institution
 from medsettle.service import identity
 from medsettle.service.supervision_convert import stats_pb
 from medsettle.store import clearing_book
+from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT
 from medsettle.v1 import clearing_pb2, clearing_pb2_grpc, settlement_pb2, settlement_pb2_grpc, supervision_pb2_grpc
 from medsettle.v1 import supervision_pb2 as spb
 from tests import world as w
@@ -472,3 +473,31 @@ def test_statistics_equal_a_brute_force_count_over_the_ledgers(sup, served, stor
     own = served.run(sup_stub.GetSupervisionStats(spb.GetSupervisionStatsRequest(), metadata=who(SH)))
     assert {p.mdtrtarea_admvs for p in own.by_pair} | {p.insuplc_admdvs for p in own.by_pair} >= {"310000"}
     assert all("310000" in (p.mdtrtarea_admvs, p.insuplc_admdvs) for p in own.by_pair)
+
+
+def test_a_settlement_counts_once_in_its_distributions_through_retries_refusals_and_reversals(sup, served, store):
+    """Nothing applied twice, nothing taken back that was charged (docs/supervision.md): a retry with the same
+    request_id feeds no distribution again, a refused claim feeds none, and a reversal takes no amount out."""
+    stub, _ = sup
+    settled = [settle(stub, served, f"K-{n}", claim("P001", w.GZ_HOSPITAL, SMALL)).settlement for n in range(8)]
+    day = amount_sketch.day_number(settled[0].setl_date)
+    province = region.province_of(settled[0].mdtrtarea_admvs)
+
+    def counts() -> tuple[int, int]:
+        with store.read() as view:
+            found = (view.sketch(SKETCH_VISIT, w.GZ_HOSPITAL, codes.CLR_TYPE_OUTPATIENT),
+                     view.sketch(SKETCH_ITEM, province, "XA001"))
+        return tuple(amount_sketch.count(sketch, day) if sketch else 0 for sketch in found)
+
+    visits, items = counts()
+    assert visits == 8 and 0 < items < 8  # every visit; one item in four, by a hash of the settlement id
+    again = settle(stub, served, "K-0", claim("P001", w.GZ_HOSPITAL, SMALL)).settlement
+    assert again.setl_id == settled[0].setl_id
+    refused(served, stub.SettleOutpatient(settlement_pb2.SettleOutpatientRequest(
+        request_id="K-bad", claim=claim("P001", w.GZ_HOSPITAL, [line("1", "NO-SUCH-ITEM", "1", "10", 1_000)]))))
+    for setl in settled:
+        served.run(stub.ReverseSettlement(settlement_pb2.ReverseSettlementRequest(
+            request_id=f"R-{setl.setl_id}", fixmedins_code=w.GZ_HOSPITAL, setl_id=setl.setl_id)))
+    assert counts() == (visits, items)
+    settle(stub, served, "K-8", claim("P001", w.GZ_HOSPITAL, SMALL))
+    assert counts()[0] == visits + 1
