@@ -74,9 +74,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--before", default="", help="src/ of a tree without supervision, as a third variant")
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
-    parser.add_argument("--aged-days", type=int, default=0,
-                        help="days of history in the distributions the settlements read and feed (at most 90; "
-                             "0: the seeded nation's, today's only)")
+    benchlib.add_aged_days(parser)
     args = parser.parse_args()
 
     os.makedirs(args.work_dir, exist_ok=True)
@@ -87,9 +85,8 @@ def main() -> int:
                 "ten_rules": (prepare(base, args.work_dir, "ten", True), None)}
     if args.before:
         variants["before"] = (prepare(base, args.work_dir, "before", False), args.before)
-    if args.aged_days:
-        for data_dir, _ in variants.values():
-            benchlib.age_sketches(data_dir, visits, today, args.aged_days)
+    for data_dir, _ in variants.values():
+        benchlib.age_sketches(data_dir, visits, today, args.aged_days)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "shared_machine_load": os.getloadavg(), "rounds": []}
     servers = {}

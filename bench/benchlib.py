@@ -71,6 +71,68 @@ def nation_copy(base: str, work_dir: str, prefix: str, *, rules: bool = True) ->
     return data_dir
 
 
+# Volumes of the aged distributions (age_sketches): amounts counted per day in each item's distribution of a place
+# of treatment (one item in four of a settlement is sampled into it) and in each institution's outpatient one.
+AGED_ITEM_AMOUNTS_PER_DAY = 20
+AGED_VISIT_AMOUNTS_PER_DAY = 60
+_AGED_QUANTITIES = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 10, 14, 20, 28)  # units per line: mostly a few
+
+
+def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -> int:
+    """Give every distribution the visits read and feed `days` days of history before today (at most the 90 the
+    distributions keep), as a deployment's are in its steady state; a freshly seeded nation holds only today's slot.
+    An item's line amounts: its unit price times a few units, mostly; an institution's visit totals: the visit's own
+    total times a log-normal factor (median 1, a long tail both ways). Deterministic (`seed`). Returns how many
+    distributions it wrote (none when `days` is 0: the seeded nation as it is)."""
+    import random
+    from decimal import Decimal
+
+    from medsettle.domain import amount_sketch, codes, region
+    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT
+
+    assert 0 <= days <= amount_sketch.WINDOW_DAYS
+    if not days:
+        return 0
+    rng = random.Random(seed)
+    first_day = amount_sketch.day_number(today) - days
+    items: dict[tuple[str, str], int] = {}  # (province, code) -> unit amount in fen
+    totals: dict[str, list[int]] = {}  # institution -> the visits' totals
+    for visit in visits:
+        province = region.province_of(visit.province)
+        for code, cnt, _, amount_fen in visit.lines:
+            items.setdefault((province, code), max(1, amount_fen // max(1, int(Decimal(cnt)))))
+        totals.setdefault(visit.fixmedins_code, []).append(sum(line[3] for line in visit.lines))
+
+    def history(draw, per_day: int) -> amount_sketch.AmountSketch:
+        sketch = amount_sketch.AmountSketch()
+        for day in range(first_day, first_day + days):
+            sketch = amount_sketch.add(sketch, day, [draw() for _ in range(per_day)])
+        return sketch
+
+    store = Store(StoreConfig(path=data_dir))
+    try:
+        with store.write() as view:
+            for (province, code), unit_fen in items.items():
+                sketch = history(lambda unit_fen=unit_fen: unit_fen * rng.choice(_AGED_QUANTITIES),
+                                 AGED_ITEM_AMOUNTS_PER_DAY)
+                view.put_sketch(sketch, SKETCH_ITEM, province, code)
+            for institution, visit_totals in totals.items():
+                sketch = history(lambda t=visit_totals: max(1, int(rng.choice(t) * rng.lognormvariate(0, 0.8))),
+                                 AGED_VISIT_AMOUNTS_PER_DAY)
+                view.put_sketch(sketch, SKETCH_VISIT, institution, codes.CLR_TYPE_OUTPATIENT)
+    finally:
+        store.close()
+    return len(items) + len(totals)
+
+
+def add_aged_days(parser) -> None:
+    """The benches' --aged-days (age_sketches)."""
+    parser.add_argument("--aged-days", type=int, default=0,
+                        help="days of history in the distributions the settlements read and feed (at most 90; "
+                             "0: the seeded nation's, today's only)")
+
+
 def stale_records(data_dir: str) -> bool:
     """Whether a seeded nation holds reference records in a format this release no longer writes (the first
     record of each seeded keyspace is enough: one release seeds all of them)."""
@@ -526,56 +588,3 @@ if __name__ == "__main__" and sys.argv[1:2] == ["serve-without"]:
     sys.exit(_serve_without(sys.argv[2], sys.argv[3:]))
 if __name__ == "__main__" and sys.argv[1:2] == ["serve-timing-collector"]:
     sys.exit(_serve_timing_collector(sys.argv[2], sys.argv[3:]))
-
-
-# Volumes of the aged distributions (age_sketches): amounts counted per day in each item's distribution of a place
-# of treatment (one item in four of a settlement is sampled into it) and in each institution's outpatient one.
-AGED_ITEM_AMOUNTS_PER_DAY = 20
-AGED_VISIT_AMOUNTS_PER_DAY = 60
-_AGED_QUANTITIES = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 10, 14, 20, 28)  # units per line: mostly a few
-
-
-def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -> int:
-    """Give every distribution the visits read and feed `days` days of history before today (at most the 90 the
-    distributions keep), as a deployment's are in its steady state; a freshly seeded nation holds only today's slot.
-    An item's line amounts: its unit price times a few units, mostly; an institution's visit totals: the visit's own
-    total times a log-normal factor (median 1, a long tail both ways). Deterministic (`seed`). Returns how many
-    distributions it wrote."""
-    import random
-    from decimal import Decimal
-
-    from medsettle.domain import amount_sketch, codes, region
-    from medsettle.store.env import Store, StoreConfig
-    from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT
-
-    assert 0 < days <= amount_sketch.WINDOW_DAYS
-    rng = random.Random(seed)
-    first_day = amount_sketch.day_number(today) - days
-    items: dict[tuple[str, str], int] = {}  # (province, code) -> unit amount in fen
-    totals: dict[str, list[int]] = {}  # institution -> the visits' totals
-    for visit in visits:
-        province = region.province_of(visit.province)
-        for code, cnt, _, amount_fen in visit.lines:
-            items.setdefault((province, code), max(1, amount_fen // max(1, int(Decimal(cnt)))))
-        totals.setdefault(visit.fixmedins_code, []).append(sum(line[3] for line in visit.lines))
-
-    def history(draw, per_day: int) -> amount_sketch.AmountSketch:
-        sketch = amount_sketch.AmountSketch()
-        for day in range(first_day, first_day + days):
-            sketch = amount_sketch.add(sketch, day, [draw() for _ in range(per_day)])
-        return sketch
-
-    store = Store(StoreConfig(path=data_dir))
-    try:
-        with store.write() as view:
-            for (province, code), unit_fen in items.items():
-                sketch = history(lambda unit_fen=unit_fen: unit_fen * rng.choice(_AGED_QUANTITIES),
-                                 AGED_ITEM_AMOUNTS_PER_DAY)
-                view.put_sketch(sketch, SKETCH_ITEM, province, code)
-            for institution, visit_totals in totals.items():
-                sketch = history(lambda t=visit_totals: max(1, int(rng.choice(t) * rng.lognormvariate(0, 0.8))),
-                                 AGED_VISIT_AMOUNTS_PER_DAY)
-                view.put_sketch(sketch, SKETCH_VISIT, institution, codes.CLR_TYPE_OUTPATIENT)
-    finally:
-        store.close()
-    return len(items) + len(totals)

@@ -179,9 +179,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
-    parser.add_argument("--aged-days", type=int, default=0,
-                        help="days of history in the distributions the settlements read and feed (at most 90; "
-                             "0: the seeded nation's, today's only)")
+    benchlib.add_aged_days(parser)
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
@@ -205,8 +203,7 @@ def main() -> int:
             targets = {}
             for name, src in trees.items():
                 dirs.append(benchlib.nation_copy(base, args.work_dir, f"cpu-{name}"))
-                if args.aged_days:
-                    benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days)
+                benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days)
                 targets[name] = stack.enter_context(benchlib.server(
                     dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
             stays = {}
@@ -346,8 +343,7 @@ def measure_parts(args, base: str, work: Workload, today: str, round_no: int) ->
     rows = {}
     for name, (server_args, rules) in variants.items():
         data_dir = benchlib.nation_copy(base, args.work_dir, f"cpu-part-{name}", rules=rules)
-        if args.aged_days:
-            benchlib.age_sketches(data_dir, work.visits, today, args.aged_days)
+        benchlib.age_sketches(data_dir, work.visits, today, args.aged_days)
         tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
         src = args.before if args.parts_of == "before" else None
         try:

@@ -33,8 +33,7 @@ def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: i
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
     shutil.copy(cached, Path(run_dir, "visits.json"))
     _, out, inp = visits_export.read(cached)
-    if aged_days:
-        benchlib.age_sketches(run_dir, out, today, aged_days)
+    benchlib.age_sketches(run_dir, out, today, aged_days)
     print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}"
           + (f", distributions of {aged_days} days" if aged_days else ""))
 

@@ -51,8 +51,7 @@ def child(args) -> None:
     today = benchlib.today_shanghai()
     visits = benchlib.find_visits(base, "11", args.settlements, today)
     directory = benchlib.nation_copy(base, args.work_dir, "writer-work")
-    if args.aged_days:
-        benchlib.age_sketches(directory, visits, today, args.aged_days)
+    benchlib.age_sketches(directory, visits, today, args.aged_days)
     store = Store(StoreConfig(path=directory, sync=False))
     committer = GroupCommitWriter(store, start=False)  # commit_batch on this thread, as the process calls it
     app = App(store=store, writer=committer, clock=Clock())
@@ -100,9 +99,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
     parser.add_argument("--profile", default="", choices=("", "tottime", "cumtime"))
-    parser.add_argument("--aged-days", type=int, default=0,
-                        help="days of history in the distributions the settlements read and feed (at most 90; "
-                             "0: the seeded nation's, today's only)")
+    benchlib.add_aged_days(parser)
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

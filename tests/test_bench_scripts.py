@@ -102,6 +102,7 @@ def test_aged_distributions_hold_the_whole_window_in_nine_slots(tmp_path, monkey
     sketches = []
     for name in ("a", "b"):
         Store(StoreConfig(path=str(tmp_path / name))).close()
+        assert benchlib.age_sketches(str(tmp_path / name), visits, today, 0) == 0  # the benches' default: as seeded
         assert benchlib.age_sketches(str(tmp_path / name), visits, today, 90) == 2 + 2  # 2 items, 2 institutions
         store = Store(StoreConfig(path=str(tmp_path / name)))
         with store.read() as view:
