@@ -69,7 +69,7 @@ class Once:
             assert setl is not None, f"request record names settlement {record.setl_id}, which is not stored"
             # The settlement as it was answered: a later reversal marks the stored record, never the answer.
             answered = msgspec.structs.replace(setl, reversal_setl_id="")
-            return self.response_type(settlement=settlement_convert.settlement_pb(answered))
+            return settlement_convert.answer(self.response_type, answered)
         return self.response_type.FromString(record.response)
 
     def held(self, view: View | None = None) -> Message | None:

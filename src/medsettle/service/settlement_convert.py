@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
 from medsettle.domain import dates, money, reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import FeeLine, Settlement
@@ -21,6 +25,8 @@ from medsettle.service.convert import (
     timestamp_of_ms,
 )
 from medsettle.v1 import common_pb2
+
+R = TypeVar("R", bound=Message)
 
 # Quantities and unit prices repeat from claim to claim ("1", "2", the catalog's prices): their exact values, once
 # parsed, per process. Only well-formed texts within the bounds are kept; bounded, emptied when full.
@@ -100,7 +106,22 @@ def fee_lines(lines, field: str, limit: int) -> tuple[FeeLine, ...]:
 
 
 def settlement_pb(s: Settlement) -> common_pb2.Settlement:
-    pb = common_pb2.Settlement(
+    pb = _scalars_pb(s)
+    _fill_repeated(pb, s)
+    return pb
+
+
+def answer(response_type: type[R], s: Settlement) -> R:
+    """A response whose only field is the settlement (`response_type(settlement=settlement_pb(s))`), built in place:
+    passing a whole Settlement message to the response's constructor copies it, its lines and explanation included
+    (~5 us of a 10-line settlement's answer, on every durable settlement)."""
+    response = response_type(settlement=_scalars_pb(s))  # copies the scalars only
+    _fill_repeated(response.settlement, s)
+    return response
+
+
+def _scalars_pb(s: Settlement) -> common_pb2.Settlement:
+    return common_pb2.Settlement(
         setl_id=s.setl_id, mdtrt_id=s.mdtrt_id, psn_no=s.psn_no, insutype=s.insutype, med_type=s.med_type,
         fixmedins_code=s.fixmedins_code, insuplc_admdvs=s.insuplc_admdvs, mdtrtarea_admvs=s.mdtrtarea_admvs,
         setl_time=timestamp_of_ms(s.setl_time_ms), filing_category=s.filing_category,
@@ -113,6 +134,9 @@ def settlement_pb(s: Settlement) -> common_pb2.Settlement:
         psn_cash_pay=s.psn_cash_pay_fen, balc=s.balc_fen,
         reversed_setl_id=s.reversed_setl_id, reversal_setl_id=s.reversal_setl_id, setl_date=s.setl_date,
     )
+
+
+def _fill_repeated(pb: common_pb2.Settlement, s: Settlement) -> None:
     # Repeated fields filled with add(): a third cheaper than lists of constructed messages (every settlement's
     # answer is built here, 300 lines for a stay).
     add_payment = pb.setldetail.add
@@ -128,4 +152,3 @@ def settlement_pb(s: Settlement) -> common_pb2.Settlement:
     add_step = pb.explanation.add
     for e in s.explanation:
         add_step(code=e.code, text_zh=e.zh, text_en=e.en, amount=e.amount_fen)
-    return pb

@@ -155,7 +155,7 @@ class _Write(msgspec.Struct, frozen=True, kw_only=True):
 
 def _settled_outpatient(view: WriteView, computed: claims.Computed, now_ms: int):
     setl = _commit(view, computed, now_ms)
-    return pb.SettleOutpatientResponse(settlement=settlement_convert.settlement_pb(setl)), {"setl_id": setl.setl_id}
+    return settlement_convert.answer(pb.SettleOutpatientResponse, setl), {"setl_id": setl.setl_id}
 
 
 class OutpatientCommit(_Write, frozen=True, kw_only=True):
@@ -239,7 +239,7 @@ def _settle_stay(view: WriteView, computed: claims.Computed, stay: Stay, held_li
         if held.line.feedetl_sn in covered:
             view.put_stay_line(stay.mdtrt_id, msgspec.structs.replace(held, setl_id=setl.setl_id))
     view.put_stay(stay_after(stay, setl))
-    answer = pb.SettleInpatientResponse(settlement=settlement_convert.settlement_pb(setl))
+    answer = settlement_convert.answer(pb.SettleInpatientResponse, setl)
     return answer, {"setl_id": setl.setl_id, "mdtrt_id": stay.mdtrt_id}
 
 
@@ -402,7 +402,7 @@ class Reversal(_Write, frozen=True, kw_only=True, tag=True):
 
     def effect(self, view: WriteView):
         reversal = _reverse(view, _settlement_of(view, self.fixmedins_code, self.setl_id), self.today, self.now_ms)
-        return (pb.ReverseSettlementResponse(settlement=settlement_convert.settlement_pb(reversal)),
+        return (settlement_convert.answer(pb.ReverseSettlementResponse, reversal),
                 {"setl_id": reversal.setl_id})
 
 
@@ -438,7 +438,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             claim, person, cert_type = self._outpatient_claim(view, request.claim)
             computed = _compute_outpatient(view, claim, person, cert_type, self.app.clock.now_ms())
-        return pb.PreSettleOutpatientResponse(settlement=settlement_convert.settlement_pb(computed.settlement))
+        return settlement_convert.answer(pb.PreSettleOutpatientResponse, computed.settlement)
 
     @rpc
     async def SettleOutpatient(self, request: pb.SettleOutpatientRequest, context) -> pb.SettleOutpatientResponse:
@@ -558,7 +558,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         with self.app.store.read() as view:
             computed, _ = self._inpatient(view, fixmedins_code, request.mdtrt_id, request.acct_used_flag, amount,
                                           self.app.clock.now_ms())
-        return pb.PreSettleInpatientResponse(settlement=settlement_convert.settlement_pb(computed.settlement))
+        return settlement_convert.answer(pb.PreSettleInpatientResponse, computed.settlement)
 
     @rpc
     async def SettleInpatient(self, request: pb.SettleInpatientRequest, context) -> pb.SettleInpatientResponse:
@@ -668,7 +668,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         fixmedins_code = convert.code(request.fixmedins_code, "fixmedins_code")
         with self.app.store.read() as view:
             setl = _settlement_of(view, fixmedins_code, convert.code(request.setl_id, "setl_id"))
-        return pb.GetSettlementResponse(settlement=settlement_convert.settlement_pb(setl))
+        return settlement_convert.answer(pb.GetSettlementResponse, setl)
 
 
 def _still_as_read(view: View, computed: claims.Computed, stay: Stay, held_lines: list[StayLine]) -> bool:
