@@ -227,14 +227,15 @@ class _Totals(msgspec.Struct, kw_only=True):
 
 
 def _sum_lines(lines: Sequence[LineResult]) -> _Totals:
-    totals = _Totals()
+    medfee_fen = fulamt_fen = overlmt_fen = preselfpay_fen = inscp_fen = 0  # locals: a 300-line stay adds 1,500 times
     for line in lines:
-        totals.medfee_fen += line.det_item_fee_sumamt_fen
-        totals.fulamt_fen += line.fulamt_ownpay_amt_fen
-        totals.overlmt_fen += line.overlmt_amt_fen
-        totals.preselfpay_fen += line.preselfpay_amt_fen
-        totals.inscp_fen += line.inscp_scp_amt_fen
-    return totals
+        medfee_fen += line.det_item_fee_sumamt_fen
+        fulamt_fen += line.fulamt_ownpay_amt_fen
+        overlmt_fen += line.overlmt_amt_fen
+        preselfpay_fen += line.preselfpay_amt_fen
+        inscp_fen += line.inscp_scp_amt_fen
+    return _Totals(medfee_fen=medfee_fen, fulamt_fen=fulamt_fen, overlmt_fen=overlmt_fen, preselfpay_fen=preselfpay_fen,
+                   inscp_fen=inscp_fen)
 
 
 def _split_claim(inputs: AdjudicationInput, explain: _Explanation) -> tuple[tuple[LineResult, ...], _Totals]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import functools
 import re
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only (\d also matches "٢")
@@ -29,6 +30,7 @@ def _parse(date: str) -> _dt.date:
     return _dt.date.fromisoformat(date)
 
 
+@functools.lru_cache(maxsize=4096)  # every settlement asks for the first day its rules look back to: a few dates a day
 def add_days(date: str, days: int) -> str:
     return (_parse(date) + _dt.timedelta(days=days)).isoformat()
 

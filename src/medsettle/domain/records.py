@@ -8,6 +8,8 @@ millionths of a yuan (`pric_e6`), so no float ever touches money. Dates are "YYY
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from medsettle.domain import codes
@@ -242,7 +244,10 @@ ACCUMULATOR_INT_FIELDS = tuple(
 def add_accumulators(base: Accumulators, delta: Accumulators, sign: int = 1) -> Accumulators:
     """base + sign * delta, field by field."""
     assert sign in (1, -1)
-    values = {name: getattr(base, name) + sign * getattr(delta, name) for name in ACCUMULATOR_INT_FIELDS}
+    values: dict[str, Any] = {name: getattr(base, name) + sign * getattr(delta, name)
+                              for name in ACCUMULATOR_INT_FIELDS}
+    if not delta.dise_hifp:  # all but chronic-disease settlements: the base's entries stand (sorted, none zero)
+        return Accumulators(**values, dise_hifp=base.dise_hifp)
     dise: dict[str, int] = {paid.opsp_dise_code: paid.cap_fen for paid in base.dise_hifp}
     for paid in delta.dise_hifp:
         dise[paid.opsp_dise_code] = dise.get(paid.opsp_dise_code, 0) + sign * paid.cap_fen

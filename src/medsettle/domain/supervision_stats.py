@@ -37,6 +37,8 @@ class DayStats(Record, kw_only=True):
 
 
 def _merge(a: tuple[Count, ...], b: Iterable[Count]) -> tuple[Count, ...]:
+    if b == ():  # most days' rows meet a settlement with no flag and no refusal: `a` is already sorted, no zeros
+        return a
     merged = {c.code: c.n for c in a}
     for c in b:
         merged[c.code] = merged.get(c.code, 0) + c.n
