@@ -1,0 +1,86 @@
+"""The settlement path's shortcuts (bench/RESULTS.md, issue 15) give exactly what the general way gives: an answer
+built in place, remembered provinces and dates, and the additions that skip empty parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from medsettle.domain import dates, region
+from medsettle.domain import supervision_stats as stats
+from medsettle.domain.adjudication import adjudicate
+from medsettle.domain.records import Accumulators, DiseaseCap, add_accumulators
+from medsettle.domain.reversal import reverse
+from medsettle.service import settlement_convert
+from medsettle.store import keys
+from medsettle.v1 import settlement_pb2
+from tests.unit.test_adjudication import BIG_FEN, inputs, lines, policy
+
+
+def _settlements():
+    plain = adjudicate(inputs(lines(("A001", 10_000), ("B010", 5_000), ("C001", 2_000)), policy()))
+    with_account = adjudicate(inputs(lines(("A001", 10_000)), policy(acct_pay_allowed=True), acct_used_flag=True,
+                                     acct_balc_fen=3_000))
+    chronic = adjudicate(inputs(lines(("A001", 10_000)), policy(category="2", hifob_ratio_bp=5000,
+                                                                 hifob_cap_fen=BIG_FEN),
+                                med_type="14", dise_codg="M03900"))
+    return [plain, with_account, chronic, reverse(plain, "S2", 1_709_700_000_000, "2024-03-06")]
+
+
+@pytest.mark.parametrize("response_type", [settlement_pb2.SettleOutpatientResponse,
+                                           settlement_pb2.SettleInpatientResponse,
+                                           settlement_pb2.ReverseSettlementResponse])
+def test_an_answer_built_in_place_is_the_answer_built_whole(response_type):
+    for setl in _settlements():
+        whole = response_type(settlement=settlement_convert.settlement_pb(setl))
+        in_place = settlement_convert.answer(response_type, setl)
+        assert in_place == whole
+        assert in_place.SerializeToString(deterministic=True) == whole.SerializeToString(deterministic=True)
+        assert len(in_place.settlement.lines) == len(setl.lines) and in_place.settlement.explanation
+
+
+def test_remembered_provinces_and_dates_are_computed_ones_and_bad_input_still_fails():
+    for code in ("110105", "440100", "110105", "650000"):
+        assert region.province_of(code) == code[:2] + "0000"
+    for bad in ("11010", "1101O5", "１１０１０５"):
+        with pytest.raises(AssertionError):
+            region.province_of(bad)
+        with pytest.raises(AssertionError):  # asked again: still refused, never remembered
+            region.province_of(bad)
+    assert dates.add_days("2024-02-28", 1) == "2024-02-29" and dates.add_days("2024-03-01", -1) == "2024-02-29"
+    assert dates.add_days("2026-12-04", -89) == "2026-09-06" == dates.add_days("2026-12-04", -89)
+    with pytest.raises(AssertionError):
+        dates.add_days("2026-02-30", 1)
+
+
+def test_accumulators_added_without_disease_entries_keep_the_base_ones():
+    base = Accumulators(hifp_chronic_fen=500, dise_hifp=(DiseaseCap(opsp_dise_code="M01600", cap_fen=200),
+                                                         DiseaseCap(opsp_dise_code="M03900", cap_fen=300)))
+    delta = Accumulators(hifp_outpatient_fen=70, hifp_overall_fen=70, visits_outpatient=1)
+    for sign in (1, -1):
+        added = add_accumulators(base, delta, sign)
+        assert added.dise_hifp == base.dise_hifp
+        assert (added.hifp_outpatient_fen, added.hifp_chronic_fen, added.visits_outpatient) == (70 * sign, 500, sign)
+    # With disease entries the general way runs: merged, sorted, zeros dropped.
+    chronic = Accumulators(dise_hifp=(DiseaseCap(opsp_dise_code="M01600", cap_fen=-200),
+                                      DiseaseCap(opsp_dise_code="M00100", cap_fen=5)))
+    assert add_accumulators(base, chronic).dise_hifp == (DiseaseCap(opsp_dise_code="M00100", cap_fen=5),
+                                                         DiseaseCap(opsp_dise_code="M03900", cap_fen=300))
+
+
+def test_a_days_statistics_plus_nothing_flagged_or_refused_keeps_its_counts():
+    day = stats.total([stats.of_refusal(["R2"]), stats.of_refusal(["R1"]), stats.of_flags(["RULE-B", "RULE-A"])])
+    plain = stats.DayStats(setl_cnt=1, medfee_sumamt_fen=100)
+    assert stats.add(day, plain).refusals == day.refusals == (stats.Count(code="R1", n=1), stats.Count(code="R2", n=1))
+    assert stats.add(day, plain).flags == day.flags == (stats.Count(code="RULE-A", n=1),
+                                                        stats.Count(code="RULE-B", n=1))
+    assert stats.add(day, stats.of_flags(["RULE-A"])).flags == (stats.Count(code="RULE-A", n=2),
+                                                                 stats.Count(code="RULE-B", n=1))
+
+
+def test_a_key_is_checked_part_by_part_only_when_it_is_long():
+    assert keys.key("X" * keys.MAX_PART_BYTES) == b"X" * keys.MAX_PART_BYTES
+    assert keys.key("440000", "X" * 40, "Y" * 40) == b"440000\x00" + b"X" * 40 + b"\x00" + b"Y" * 40
+    with pytest.raises(AssertionError):
+        keys.key("440000", "X" * (keys.MAX_PART_BYTES + 1), "2026-01-01")
+    with pytest.raises(AssertionError):
+        keys.key("X\x00Y", "Z")
