@@ -33,6 +33,9 @@ R = TypeVar("R", bound=Message)
 _DECIMALS_MAX = 50_000
 _cnt_e4_of: dict[str, int] = {}
 _pric_e6_of: dict[str, int] = {}
+# Likewise the codes of fee lines (items, and line numbers "1", "00001"...) found well-formed: bounded, emptied when full.
+_CODES_MAX = 100_000
+_codes_ok: set[str] = set()
 
 
 def _decimal_known(text: str, places: int, most: int, known: dict[str, int]) -> int | None:
@@ -52,13 +55,24 @@ def _decimal_known(text: str, places: int, most: int, known: dict[str, int]) -> 
     return value
 
 
+def _code_ok(text: str) -> bool:
+    """is_code, remembered when true."""
+    if not is_code(text):
+        return False
+    if len(_codes_ok) >= _CODES_MAX:
+        _codes_ok.clear()
+    _codes_ok.add(text)
+    return True
+
+
 def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:
     """The line converted when every field is well-formed, else None (the checked path then names the field).
 
     The same checks as the checked path, without building a field name per check: a settlement's lines are
     almost always well-formed, and this runs for every line of every settlement."""
     sn, item_code, day, amount_fen = line.feedetl_sn, line.med_list_codg, line.fee_ocur_time, line.det_item_fee_sumamt
-    if not (is_code(sn) and is_code(item_code) and 0 <= amount_fen <= AMOUNT_FEN_MAX):
+    if not ((sn in _codes_ok or _code_ok(sn)) and (item_code in _codes_ok or _code_ok(item_code))
+            and 0 <= amount_fen <= AMOUNT_FEN_MAX):
         return None
     if day not in dates_ok:
         if not dates.is_date(day) or not (DATE_MIN <= day <= DATE_MAX):
