@@ -3,6 +3,8 @@ built in place, remembered provinces and dates, and the additions that skip empt
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from medsettle.domain import dates, region
@@ -11,7 +13,7 @@ from medsettle.domain.adjudication import adjudicate
 from medsettle.domain.records import Accumulators, DiseaseCap, add_accumulators
 from medsettle.domain.reversal import reverse
 from medsettle.service import settlement_convert
-from medsettle.store import keys
+from medsettle.store import keys, supervision_book
 from medsettle.v1 import settlement_pb2
 from tests.unit.test_adjudication import BIG_FEN, inputs, lines, policy
 
@@ -84,3 +86,15 @@ def test_a_key_is_checked_part_by_part_only_when_it_is_long():
         keys.key("440000", "X" * (keys.MAX_PART_BYTES + 1), "2026-01-01")
     with pytest.raises(AssertionError):
         keys.key("X\x00Y", "Z")
+
+
+def test_the_items_a_settlement_feeds_are_those_of_the_checksum_of_its_id_and_the_code():
+    ids = [f"S20261204{n:012d}" for n in range(300)]
+    item_codes = [f"XA{n:04d}" for n in range(40)] + ["A-1.b_2", "0011"]
+    fed = 0
+    for setl_id in ids:
+        expected = [code for code in item_codes if zlib.crc32(f"{setl_id}/{code}".encode("ascii"))
+                    % supervision_book.SKETCH_ITEM_SAMPLE_EVERY == 0]
+        assert supervision_book.sampled(setl_id, item_codes) == expected
+        fed += len(expected)
+    assert 0.2 < fed / (len(ids) * len(item_codes)) < 0.3  # one in four

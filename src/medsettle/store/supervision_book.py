@@ -134,8 +134,12 @@ def _sketched_items(setl: Settlement) -> list[str]:
     return list(dict.fromkeys(line.med_list_codg for line in setl.lines))[:SKETCH_ITEMS_MAX]
 
 
-def _sampled(setl_id: str, code: str) -> bool:
-    return zlib.crc32(f"{setl_id}/{code}".encode("ascii")) % SKETCH_ITEM_SAMPLE_EVERY == 0
+def sampled(setl_id: str, item_codes: Sequence[str]) -> list[str]:
+    """The items whose amounts the settlement feeds: those whose crc32 of "<setl_id>/<code>" is a multiple of
+    SKETCH_ITEM_SAMPLE_EVERY (the settlement's part of the checksum taken once: crc32 runs on from a prefix's)."""
+    prefix_crc = zlib.crc32(f"{setl_id}/".encode("ascii"))
+    return [code for code in item_codes
+            if zlib.crc32(code.encode("ascii"), prefix_crc) % SKETCH_ITEM_SAMPLE_EVERY == 0]
 
 
 def _new_flag_id(view: WriteView, date: str) -> str:
@@ -174,7 +178,7 @@ def record_settlement(view: WriteView, setl: Settlement, flagged: Sequence[Hit],
             view.prune_person_days(setl.psn_no, dates.add_days(setl.setl_date, -audit_rules.LOOKBACK_DAYS_MAX),
                                    PRUNE_DAYS_PER_SETTLEMENT_MAX)
     day_no = amount_sketch.day_number(setl.setl_date)
-    amounts: dict[str, list[int]] = {code: [] for code in _sketched_items(setl) if _sampled(setl.setl_id, code)}
+    amounts: dict[str, list[int]] = {code: [] for code in sampled(setl.setl_id, _sketched_items(setl))}
     for line in setl.lines:
         if line.med_list_codg in amounts:
             amounts[line.med_list_codg].append(line.det_item_fee_sumamt_fen)
