@@ -128,7 +128,7 @@ def settlement_pb(s: Settlement) -> common_pb2.Settlement:
 def answer(response_type: type[R], s: Settlement) -> R:
     """A response whose only field is the settlement (`response_type(settlement=settlement_pb(s))`), built in place:
     passing a whole Settlement message to the response's constructor copies it, its lines and explanation included
-    (~5 us of a 10-line settlement's answer, on every durable settlement)."""
+    (~4 us of a 10-line settlement's answer of ~21, on every durable settlement)."""
     response = response_type(settlement=_scalars_pb(s))  # copies the scalars only
     _fill_repeated(response.settlement, s)
     return response
