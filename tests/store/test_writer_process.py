@@ -35,12 +35,14 @@ def _request(request_id: str, psn_no: str, lines, acct: bool = False) -> settlem
 
 
 async def _answer(call) -> bytes | tuple[str, ...]:
-    """A handler's answer as bytes, or its refusal as "reason:field" for each reason (no RPC layer, no statuses)."""
+    """A handler's answer as the bytes a client receives (the writer process's answer is its bytes, sent as they are;
+    the thread's is a message, which gRPC serializes), or its refusal as "reason:field" for each reason (no RPC
+    layer, no statuses)."""
     try:
         answer = await call
     except Refusal as refusal:
         return tuple(f"{each.reason.code}:{each.field}" for each in refusal.all)
-    return answer.SerializeToString(deterministic=True)
+    return answer if isinstance(answer, bytes) else answer.SerializeToString()
 
 
 def _outcome(servicer: SettlementServicer, request):
@@ -152,10 +154,10 @@ async def _inpatient_scenario(servicer: SettlementServicer) -> list:
         return _answer(servicer._settle_inpatient(settlement_pb2.SettleInpatientRequest(
             request_id=request_id, fixmedins_code=gz, mdtrt_id=mdtrt_id)))
 
-    admitted = await admit(servicer, settlement_pb2.AdmitRequest(
+    admitted = await _answer(admit(servicer, settlement_pb2.AdmitRequest(
         request_id="IP-1", person=person_pb2.PersonRef(psn_no="P001"), fixmedins_code=gz, med_type="21",
-        begndate="2026-02-27"), None)
-    stay = admitted.mdtrt_id
+        begndate="2026-02-27"), None))
+    stay = settlement_pb2.AdmitResponse.FromString(admitted).mdtrt_id
     first_lines = [line("0001", "XA001", "5", "1000", 500_000), line("0002", "XB001", "10", "4.52", 4_520),
                    line("0003", "XF001", "1", "50", 5_000)]
     outcomes = [await upload("IP-2", stay, first_lines),

@@ -98,3 +98,21 @@ def test_the_items_a_settlement_feeds_are_those_of_the_checksum_of_its_id_and_th
         assert supervision_book.sampled(setl_id, item_codes) == expected
         fed += len(expected)
     assert 0.2 < fed / (len(ids) * len(item_codes)) < 0.3  # one in four
+
+
+def test_an_answer_given_as_bytes_is_sent_as_it_is_and_a_message_is_serialized():
+    import grpc
+
+    from medsettle.service.layers import passing_bytes
+
+    async def behavior(request, context):
+        return request
+
+    handler = passing_bytes(grpc.unary_unary_rpc_method_handler(
+        behavior, request_deserializer=bytes, response_serializer=settlement_pb2.SettleOutpatientResponse.SerializeToString))
+    answer = settlement_convert.answer(settlement_pb2.SettleOutpatientResponse, _settlements()[0])
+    assert handler.response_serializer(answer) == answer.SerializeToString()
+    assert handler.response_serializer(b"\x0a\x02\x0a\x00") == b"\x0a\x02\x0a\x00"  # bytes: untouched, unparsed
+    assert handler.unary_unary is behavior and handler.request_deserializer is bytes
+    streaming = grpc.unary_stream_rpc_method_handler(behavior)
+    assert passing_bytes(streaming) is streaming

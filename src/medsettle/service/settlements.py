@@ -420,12 +420,14 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     async def _written(self, request_once: idempotency.Once, write_type: type[_Write], **fields):
         """The request's write, a `write_type` with the request's identity and `fields`, committed: by the worker's
-        writer process when it has one (one of WRITES), else by the writer thread."""
+        writer process when it has one (one of WRITES; its answer comes as the response's bytes), else by the writer
+        thread (a response message)."""
         assert request_once.method == write_type.METHOD, "the request record names the method its retries use"
         write = write_type(caller=request_once.caller, request_id=request_once.request_id,
                            payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), **fields)
         if self.app.writer_process is not None:
-            return write_type.RESPONSE.FromString(await self.app.writer_process.run(write))
+            # The answer as the process serialized it: gRPC sends these bytes as they are (layers.passing_bytes).
+            return await self.app.writer_process.run(write)
         return await self.app.writer.run(write.job(self.app))
 
     # -- outpatient (2206/2207) --------------------------------------------------------------------
