@@ -116,3 +116,15 @@ def test_an_answer_given_as_bytes_is_sent_as_it_is_and_a_message_is_serialized()
     assert handler.unary_unary is behavior and handler.request_deserializer is bytes
     streaming = grpc.unary_stream_rpc_method_handler(behavior)
     assert passing_bytes(streaming) is streaming
+
+
+def test_a_caller_named_again_is_the_one_parsed_and_a_bad_name_stays_refused():
+    from medsettle.service import identity
+
+    first = identity.parse("medsettle:institution:H44010001")
+    assert first == identity.Caller(identity.INSTITUTION, "H44010001")
+    assert identity.parse("medsettle:institution:H44010001") is first
+    assert identity.parse("institution:H44010001") == first
+    for bad in ("medsettle:institution:bad id", "medsettle:province:990000", "medsettle:nobody:x", "x" * 65):
+        assert identity.parse(bad) is None and identity.parse(bad) is None
+        assert bad not in identity._parsed

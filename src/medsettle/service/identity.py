@@ -53,10 +53,27 @@ class Caller:
         return self.uri
 
 
+# Every call names its caller: the callers named lately, each parsed once per process (a Caller is immutable).
+# Bounded, emptied when full; names that are no caller are not kept.
+_PARSED_MAX = 20_000
+_parsed: dict[str, Caller] = {}
+
+
 def parse(text: str) -> Caller | None:
     """`medsettle:<kind>:<id>` (or `<kind>:<id>`) as a Caller; None when it names no valid caller."""
     if not isinstance(text, str) or len(text) > URI_CHARS_MAX:
         return None
+    caller = _parsed.get(text)
+    if caller is None:
+        caller = _parse(text)
+        if caller is not None:
+            if len(_parsed) >= _PARSED_MAX:
+                _parsed.clear()
+            _parsed[text] = caller
+    return caller
+
+
+def _parse(text: str) -> Caller | None:
     body = text.removeprefix(URI_PREFIX)
     kind, _, ident = body.partition(":")
     if kind not in KINDS or not _ID_RE[kind].fullmatch(ident):
