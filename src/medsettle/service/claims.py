@@ -7,7 +7,7 @@ person committed in between), so two settlements never spend the same deductible
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from medsettle.domain import audit, catalog_split, codes, region
 from medsettle.domain.adjudication import AdjudicationInput, adjudicate
@@ -18,8 +18,7 @@ from medsettle.store.rows import AccumulatorRow
 from medsettle.store.view import View
 
 
-@dataclass(frozen=True)
-class Computed:
+class Computed(msgspec.Struct, frozen=True, kw_only=True):
     """A settlement and the state it was computed from, for the check at commit."""
 
     settlement: Settlement
