@@ -272,13 +272,14 @@ class View:
             cursor = self._cursors[space] = self.txn.cursor(db=self.dbs[space])
         return cursor
 
-    def _memoized(self, memo_key: tuple, read) -> Any:
-        """A reference row: from the process's cache when this snapshot is a read snapshot."""
+    def _memoized(self, kind: str, read, *args: str) -> Any:
+        """A reference row, `read(*args)`: from the process's cache when this snapshot is a read snapshot. The read and
+        its arguments are passed, not a closure: a catalog hit (every fee line) cost three times as much with one."""
         if not self._memoize:
-            return read()
-        cache_key = (self._token if self._token is not None else self.reference_token(), *memo_key)
+            return read(*args)
+        cache_key = (self._token if self._token is not None else self.reference_token(), kind, *args)
         found = _reference_rows.get(cache_key, _MISSING)
-        return _remember(cache_key, read()) if found is _MISSING else found
+        return _remember(cache_key, read(*args)) if found is _MISSING else found
 
     # -- generic ---------------------------------------------------------------------------------
 
@@ -319,18 +320,14 @@ class View:
         return None if data is None else bytes(data).decode("ascii")
 
     def institution(self, fixmedins_code: str) -> Institution | None:
-        return self._memoized(("institution", fixmedins_code),
-                              lambda: self._get("institutions", key(fixmedins_code), Institution))
+        return self._memoized("institution", self._institution, fixmedins_code)
+
+    def _institution(self, fixmedins_code: str) -> Institution | None:
+        return self._get("institutions", key(fixmedins_code), Institution)
 
     def catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
-        # The hottest look-up (every fee line): a read snapshot finds it in the process's reference cache. `_memoized`
-        # inlined: its key tuple and closure were half of a hit's cost.
-        if not self._memoize:
-            return self._catalog_item(province, med_list_codg, date)
-        cache_key = (self._token if self._token is not None else self.reference_token(), "catalog", province,
-                     med_list_codg, date)
-        found = _reference_rows.get(cache_key, _MISSING)
-        return _remember(cache_key, self._catalog_item(province, med_list_codg, date)) if found is _MISSING else found
+        # The hottest look-up (every fee line): a read snapshot finds it in the process's reference cache.
+        return self._memoized("catalog", self._catalog_item, province, med_list_codg, date)
 
     def _catalog_item(self, province: str, med_list_codg: str, date: str) -> CatalogItem | None:
         # Catalog keys carry the begndate inverted (descending), so one set_range lands on the greatest
@@ -383,8 +380,7 @@ class View:
         self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str, date: str
     ) -> Policy | None:
         """The policy row in force: the insured region's own row first, then its city's, then its province's."""
-        return self._memoized(("policy", insuplc_admdvs, insutype, category, psn_type, hosp_lv, date),
-                              lambda: self._policy(insuplc_admdvs, insutype, category, psn_type, hosp_lv, date))
+        return self._memoized("policy", self._policy, insuplc_admdvs, insutype, category, psn_type, hosp_lv, date)
 
     def _policy(self, insuplc_admdvs: str, insutype: str, category: str, psn_type: str, hosp_lv: str,
                 date: str) -> Policy | None:
@@ -399,9 +395,10 @@ class View:
         return [p for _, p in self._scan("policies", prefix(insuplc_admdvs, insutype, category, psn_type, hosp_lv), Policy)]
 
     def insured_place(self, insuplc_admdvs: str, date: str) -> InsuredPlace | None:
-        province = region.province_of(insuplc_admdvs)
-        return self._memoized(("insured_place", province, date),
-                              lambda: _versioned_at(self._cursor("places"), prefix(province), date, InsuredPlace))
+        return self._memoized("insured_place", self._insured_place, region.province_of(insuplc_admdvs), date)
+
+    def _insured_place(self, province: str, date: str) -> InsuredPlace | None:
+        return _versioned_at(self._cursor("places"), prefix(province), date, InsuredPlace)
 
     def insured_place_versions(self, province: str) -> list[InsuredPlace]:
         return [p for _, p in self._scan("places", prefix(province), InsuredPlace)]
