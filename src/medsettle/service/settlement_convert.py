@@ -125,12 +125,18 @@ def settlement_pb(s: Settlement) -> common_pb2.Settlement:
     return pb
 
 
+def settlement_into(target: common_pb2.Settlement, s: Settlement) -> None:
+    """`s` written into `target`, an empty Settlement field of a response, in place: handing a whole Settlement
+    message to a response (its constructor, or CopyFrom) copies it, its lines and explanation included (~4 us of a
+    10-line settlement's answer of ~21, on every durable settlement)."""
+    target.MergeFrom(_scalars_pb(s))  # copies the scalars only
+    _fill_repeated(target, s)
+
+
 def answer(response_type: type[R], s: Settlement) -> R:
-    """A response whose only field is the settlement (`response_type(settlement=settlement_pb(s))`), built in place:
-    passing a whole Settlement message to the response's constructor copies it, its lines and explanation included
-    (~4 us of a 10-line settlement's answer of ~21, on every durable settlement)."""
-    response = response_type(settlement=_scalars_pb(s))  # copies the scalars only
-    _fill_repeated(response.settlement, s)
+    """A response whose only field is the settlement: `response_type(settlement=settlement_pb(s))`, built in place."""
+    response = response_type()
+    settlement_into(response.settlement, s)
     return response
 
 

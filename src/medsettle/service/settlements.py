@@ -426,7 +426,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         write = write_type(caller=request_once.caller, request_id=request_once.request_id,
                            payload_digest=request_once.digest, created_ms=self.app.clock.now_ms(), **fields)
         if self.app.writer_process is not None:
-            # The answer as the process serialized it: gRPC sends these bytes as they are (layers.passing_bytes).
+            # The answer as the process serialized it: gRPC sends these bytes as they are (layers.PassingBytes).
             return await self.app.writer_process.run(write)
         return await self.app.writer.run(write.job(self.app))
 
@@ -643,7 +643,7 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
                 if original.reversal_setl_id:
                     raise Refusal(reasons.ALREADY_REVERSED, field="original_request_id",
                                   detail=f"settlement {original.setl_id} already reversed")
-                response.reversal.CopyFrom(settlement_convert.settlement_pb(self._reverse(view, original)))
+                settlement_convert.settlement_into(response.reversal, self._reverse(view, original))
             elif held.method == "Admit":
                 stay = view.stay(held.mdtrt_id)
                 assert stay is not None
