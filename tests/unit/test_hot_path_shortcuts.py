@@ -40,6 +40,15 @@ def test_an_answer_built_in_place_is_the_answer_built_whole(response_type):
         assert len(in_place.settlement.lines) == len(setl.lines) and in_place.settlement.explanation
 
 
+def test_a_settlement_inside_a_larger_answer_is_filled_in_place_as_a_copy_would_be():
+    for setl in _settlements():  # 冲正 by request id answers the reversal beside the original method
+        copied = settlement_pb2.ReverseByRequestIdResponse(original_method="SettleOutpatient", undone=True)
+        copied.reversal.CopyFrom(settlement_convert.settlement_pb(setl))
+        filled = settlement_pb2.ReverseByRequestIdResponse(original_method="SettleOutpatient", undone=True)
+        settlement_convert.settlement_into(filled.reversal, setl)
+        assert filled.SerializeToString(deterministic=True) == copied.SerializeToString(deterministic=True)
+
+
 def test_remembered_provinces_and_dates_are_computed_ones_and_bad_input_still_fails():
     for code in ("110105", "440100", "110105", "650000"):
         assert region.province_of(code) == code[:2] + "0000"
@@ -103,19 +112,22 @@ def test_the_items_a_settlement_feeds_are_those_of_the_checksum_of_its_id_and_th
 def test_an_answer_given_as_bytes_is_sent_as_it_is_and_a_message_is_serialized():
     import grpc
 
-    from medsettle.service.layers import passing_bytes
+    from medsettle.service.layers import PassingBytes
 
     async def behavior(request, context):
         return request
 
-    handler = passing_bytes(grpc.unary_unary_rpc_method_handler(
-        behavior, request_deserializer=bytes, response_serializer=settlement_pb2.SettleOutpatientResponse.SerializeToString))
+    unary = grpc.unary_unary_rpc_method_handler(
+        behavior, request_deserializer=bytes, response_serializer=settlement_pb2.SettleOutpatientResponse.SerializeToString)
+    layer = PassingBytes()
+    handler = layer.wrap("/m/Unary", unary)
     answer = settlement_convert.answer(settlement_pb2.SettleOutpatientResponse, _settlements()[0])
     assert handler.response_serializer(answer) == answer.SerializeToString()
     assert handler.response_serializer(b"\x0a\x02\x0a\x00") == b"\x0a\x02\x0a\x00"  # bytes: untouched, unparsed
     assert handler.unary_unary is behavior and handler.request_deserializer is bytes
+    assert layer.wrap("/m/Unary", unary) is handler  # built once per method, as every layer's wrapper
     streaming = grpc.unary_stream_rpc_method_handler(behavior)
-    assert passing_bytes(streaming) is streaming
+    assert layer.wrap("/m/Stream", streaming) is streaming
 
 
 def test_a_caller_named_again_is_the_one_parsed_and_a_bad_name_stays_refused():
@@ -128,3 +140,20 @@ def test_a_caller_named_again_is_the_one_parsed_and_a_bad_name_stays_refused():
     for bad in ("medsettle:institution:bad id", "medsettle:province:990000", "medsettle:nobody:x", "x" * 65):
         assert identity.parse(bad) is None and identity.parse(bad) is None
         assert bad not in identity._parsed
+
+
+def test_a_fee_line_code_is_remembered_only_when_well_formed_and_a_bad_one_is_named_every_time():
+    from medsettle.domain.reasons import Refusal
+    from medsettle.v1 import common_pb2
+
+    def lines(item_code: str):
+        return [common_pb2.FeeLine(feedetl_sn="1", med_list_codg=item_code, cnt="1", pric="1.5",
+                                   det_item_fee_sumamt=150, fee_ocur_time="2026-03-02")]
+
+    assert settlement_convert.fee_lines(lines("XA001"), "claim.fee_lines", 10)[0].med_list_codg == "XA001"
+    assert "XA001" in settlement_convert._codes_ok
+    for _ in range(2):
+        with pytest.raises(Refusal) as refused:
+            settlement_convert.fee_lines(lines("XA 001"), "claim.fee_lines", 10)
+        assert refused.value.field == "claim.fee_lines[0].med_list_codg"
+        assert "XA 001" not in settlement_convert._codes_ok

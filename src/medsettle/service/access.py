@@ -75,6 +75,8 @@ class Access(MethodLayer):
                     identity.unbind(token)
                 rule = authorization.rule_for(rules, caller)
                 if rule is not None and rule.answer is not None and response is not None:
+                    # Shaped for its caller, so never an answer passed through as bytes (layers.PassingBytes).
+                    assert not isinstance(response, bytes), name
                     rule.answer(response)
                 return response
 

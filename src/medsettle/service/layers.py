@@ -76,32 +76,37 @@ def around_stream(handler: grpc.RpcMethodHandler, around: Callable[[Any, Any], A
                                                         response_serializer=handler.response_serializer)
 
 
-def passing_bytes(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-    """A unary handler whose answer may also be given already serialized, as bytes: sent as they are. The worker's
+class PassingBytes(MethodLayer):
+    """Unary handlers whose answer may also be given already serialized, as bytes: sent as they are. The worker's
     writer process answers every settlement write with the response's bytes; parsing them on the event loop only for
     gRPC to serialize them again cost 4.3 us of a 10-line settlement's answer (bench/RESULTS.md, issue 15), more for a
-    stay's. An answer given as a message is serialized as before."""
-    serialize = handler.response_serializer
-    if handler.unary_unary is None or serialize is None:
-        return handler
+    stay's. An answer given as a message is serialized as before. The innermost layer of every `Layers`: the others
+    keep the response serializer of the handler they wrap."""
 
-    def serialized(response: Any) -> bytes:
-        return response if type(response) is bytes else serialize(response)
+    def _applies_to(self, method: str, handler: grpc.RpcMethodHandler) -> bool:
+        return handler.unary_unary is not None and handler.response_serializer is not None
 
-    return grpc.unary_unary_rpc_method_handler(handler.unary_unary, request_deserializer=handler.request_deserializer,
-                                               response_serializer=serialized)
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        serialize = handler.response_serializer
+
+        def serialized(response: Any) -> bytes:
+            return response if type(response) is bytes else serialize(response)
+
+        return grpc.unary_unary_rpc_method_handler(handler.unary_unary,
+                                                   request_deserializer=handler.request_deserializer,
+                                                   response_serializer=serialized)
 
 
 class Layers:
     """`layers` outermost first: a call meets layers[0] first, as with grpc.aio.server(interceptors=layers)."""
 
     def __init__(self, layers: Sequence[Layer]) -> None:
-        self.layers = tuple(layers)
+        self.layers = (*layers, PassingBytes())
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         for layer in reversed(self.layers):
             handler = layer.wrap(method, handler)
-        return passing_bytes(handler)
+        return handler
 
     def on(self, server: grpc.aio.Server) -> _Registering:
         """What servicers register their handlers on (`add_XServicer_to_server(servicer, layers.on(server))`)."""
