@@ -28,7 +28,7 @@ from medsettle.domain.records import Claim, Settlement, Stay
 from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT, View, WriteView
 
 RULE_CACHE_ENTRIES_MAX = 256
-SKETCH_ITEMS_MAX = 64  # distinct items of one settlement whose distributions it feeds (a stay may hold thousands)
+SKETCH_ITEMS_MAX = 64  # a settlement's first distinct items: the distributions it reads and feeds (a stay: thousands)
 # An item's distribution keeps one item of a settlement in SKETCH_ITEM_SAMPLE_EVERY, chosen by a hash of the
 # settlement and the item: an unbiased, reproducible sample that spares three writes in four on every settlement.
 SKETCH_ITEM_SAMPLE_EVERY = 4
@@ -117,7 +117,7 @@ def audit_input(view: View, rule_set: RuleSet, claim: Claim, setl: Settlement, i
     day = amount_sketch.day_number(claim.setl_date)
     item_sketches: dict[str, Distribution] = {}
     if kinds & audit.READS_ITEM_SKETCHES:
-        for code in _sketched_items(setl):
+        for code in _items(setl)[:SKETCH_ITEMS_MAX]:
             found = _distribution(view, token, SKETCH_ITEM, province, code, day)
             if found is not None:
                 item_sketches[code] = found
@@ -129,9 +129,9 @@ def audit_input(view: View, rule_set: RuleSet, claim: Claim, setl: Settlement, i
                             visit_sketch=visit_sketch)
 
 
-def _sketched_items(setl: Settlement) -> list[str]:
-    """The first SKETCH_ITEMS_MAX distinct items of the settlement, in line order."""
-    return list(dict.fromkeys(line.med_list_codg for line in setl.lines))[:SKETCH_ITEMS_MAX]
+def _items(setl: Settlement) -> tuple[str, ...]:
+    """The settlement's distinct items, in line order."""
+    return tuple(dict.fromkeys(line.med_list_codg for line in setl.lines))
 
 
 def sampled(setl_id: str, item_codes: Sequence[str]) -> list[str]:
@@ -169,16 +169,17 @@ def record_settlement(view: WriteView, setl: Settlement, flagged: Sequence[Hit],
     (outpatient), its amounts in the distributions, its flags, and the day's statistics."""
     assert not setl.reversed_setl_id and setl.setl_id
     insured, treated = clearing.pair_of(setl)
+    items = _items(setl)
     if setl.clr_type == codes.CLR_TYPE_OUTPATIENT:
         day = view.person_day(setl.psn_no, setl.setl_date) or PersonDay()
         mark = VisitMark(setl_id=setl.setl_id, fixmedins_code=setl.fixmedins_code, med_type=setl.med_type,
-                         items=tuple(dict.fromkeys(line.med_list_codg for line in setl.lines)))
+                         items=items)
         view.put_person_day(setl.psn_no, setl.setl_date, PersonDay(visits=day.visits + (mark,)))
         if zlib.crc32(setl.setl_id.encode("ascii")) % PRUNE_EVERY == 0:  # reads skip old days anyway: prune lazily
             view.prune_person_days(setl.psn_no, dates.add_days(setl.setl_date, -audit_rules.LOOKBACK_DAYS_MAX),
                                    PRUNE_DAYS_PER_SETTLEMENT_MAX)
     day_no = amount_sketch.day_number(setl.setl_date)
-    amounts: dict[str, list[int]] = {code: [] for code in sampled(setl.setl_id, _sketched_items(setl))}
+    amounts: dict[str, list[int]] = {code: [] for code in sampled(setl.setl_id, items[:SKETCH_ITEMS_MAX])}
     for line in setl.lines:
         if line.med_list_codg in amounts:
             amounts[line.med_list_codg].append(line.det_item_fee_sumamt_fen)
