@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -75,15 +75,19 @@ def nation_copy(base: str, work_dir: str, prefix: str, *, rules: bool = True) ->
 # of treatment (one item in four of a settlement is sampled into it) and in each institution's outpatient one.
 AGED_ITEM_AMOUNTS_PER_DAY = 20
 AGED_VISIT_AMOUNTS_PER_DAY = 60
+ITEM_POOL_HEAD = 10  # with --item-pool: the most used item as busy as ten of the bench's own
 _AGED_QUANTITIES = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 10, 14, 20, 28)  # units per line: mostly a few
 
 
-def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -> int:
+def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15,
+                 item_ranks: dict[tuple[str, str], int] | None = None) -> int:
     """Give every distribution the visits read and feed `days` days of history before today (at most the 90 the
     distributions keep), as a deployment's are in its steady state; a freshly seeded nation holds only today's slot.
     An item's line amounts: its unit price times a few units, mostly; an institution's visit totals: the visit's own
-    total times a log-normal factor (median 1, a long tail both ways). Deterministic (`seed`). Returns how many
-    distributions it wrote (none when `days` is 0: the seeded nation as it is)."""
+    total times a log-normal factor (median 1, a long tail both ways). item_ranks (with_item_pool's): an item of rank
+    r gets AGED_ITEM_AMOUNTS_PER_DAY x ITEM_POOL_HEAD / r amounts a day (the head busier than any bench item, the tail
+    one every few weeks), as popular as the visits draw it. Deterministic (`seed`). Returns how many distributions it
+    wrote (none when `days` is 0: the seeded nation as it is)."""
     import random
     from decimal import Decimal
 
@@ -104,26 +108,99 @@ def age_sketches(data_dir: str, visits, today: str, days: int, seed: int = 15) -
             items.setdefault((province, code), max(1, amount_fen // max(1, int(Decimal(cnt)))))
         totals.setdefault(visit.fixmedins_code, []).append(sum(line[3] for line in visit.lines))
 
-    def history(draw, per_day: int) -> amount_sketch.AmountSketch:
+    def history(draw, per_day: Callable[[int], int]) -> amount_sketch.AmountSketch:
+        # One add per slot of the days' amounts in order: the sketch that one add a day makes, sooner.
         sketch = amount_sketch.AmountSketch()
-        for day in range(first_day, first_day + days):
-            sketch = amount_sketch.add(sketch, day, [draw() for _ in range(per_day)])
+        day, end = first_day, first_day + days
+        while day < end:
+            slot_end = min(end, amount_sketch.slot_start(day) + amount_sketch.SLOT_DAYS)
+            amounts = [draw() for d in range(day, slot_end) for _ in range(per_day(d - first_day))]
+            if amounts:
+                sketch = amount_sketch.add(sketch, day, amounts)
+            day = slot_end
         return sketch
+
+    def item_per_day(rank: int | None) -> Callable[[int], int]:
+        if rank is None:
+            return lambda _: AGED_ITEM_AMOUNTS_PER_DAY
+        per_day_times_rank = AGED_ITEM_AMOUNTS_PER_DAY * ITEM_POOL_HEAD
+        return lambda d: (d + 1) * per_day_times_rank // rank - d * per_day_times_rank // rank  # a fraction a day
 
     store = Store(StoreConfig(path=data_dir))
     try:
         with store.write() as view:
             for (province, code), unit_fen in items.items():
+                rank = None if item_ranks is None else item_ranks[province, code]
                 sketch = history(lambda unit_fen=unit_fen: unit_fen * rng.choice(_AGED_QUANTITIES),
-                                 AGED_ITEM_AMOUNTS_PER_DAY)
+                                 item_per_day(rank))
                 view.put_sketch(sketch, SKETCH_ITEM, province, code)
             for institution, visit_totals in totals.items():
                 sketch = history(lambda t=visit_totals: max(1, int(rng.choice(t) * rng.lognormvariate(0, 0.8))),
-                                 AGED_VISIT_AMOUNTS_PER_DAY)
+                                 lambda _: AGED_VISIT_AMOUNTS_PER_DAY)
                 view.put_sketch(sketch, SKETCH_VISIT, institution, codes.CLR_TYPE_OUTPATIENT)
     finally:
         store.close()
     return len(items) + len(totals)
+
+
+def with_item_pool(data_dir: str, visits, today: str, pool_items: int, seed: int = 15):
+    """(visits, item ranks): the visits with the lines of a deployment's many items in use, where the export's
+    visits bill the same ten items of each province. Each visit keeps its number of lines, drawn without repeats from
+    the first `pool_items` billable items of its place of treatment (visits_export.billable_lines: unrestricted,
+    priced class A/B, code order) by Zipf's law, the item of rank r in proportion to 1/r; ranks is (province, code)
+    -> r, for age_sketches. pool_items 0: the visits as they are (and no ranks). Deterministic (`seed`)."""
+    import bisect
+    import dataclasses
+    import itertools
+    import random
+
+    if not pool_items:
+        return visits, None
+    pools = item_pools(data_dir, today, pool_items)
+    rng = random.Random(seed)
+    weights_cum = list(itertools.accumulate(1 / rank for rank in range(1, pool_items + 1)))
+    drawn = []
+    for visit in visits:
+        pool = pools[visit.province]
+        assert len(pool) >= len(visit.lines), f"{visit.province}: {len(pool)} billable items, fewer than a visit's"
+        top = weights_cum[len(pool) - 1]
+        picked: set[int] = set()
+        while len(picked) < len(visit.lines):
+            picked.add(bisect.bisect_left(weights_cum, rng.random() * top, 0, len(pool) - 1))
+        drawn.append(dataclasses.replace(visit, lines=tuple(pool[index] for index in sorted(picked))))
+    ranks = {(province, line[0]): rank for province, pool in pools.items() for rank, line in enumerate(pool, 1)}
+    return drawn, ranks
+
+
+def item_pools(data_dir: str, today: str, pool_items: int) -> dict[str, list[list]]:
+    """Province -> its first `pool_items` billable lines (visits_export.billable_lines), cached in data_dir: a bench's
+    --before tree reads them from there (its medsettle may predate billable_lines)."""
+    cache = Path(data_dir) / f"item-pool-{pool_items}-{today}.json"
+    if not cache.exists():
+        import itertools
+
+        from medsettle import visits_export
+        from medsettle.domain import region
+        from medsettle.store.env import Store, StoreConfig
+
+        store = Store(StoreConfig(path=data_dir))
+        try:
+            with store.read() as view:
+                pools = {province: [line for _, line in itertools.islice(
+                    visits_export.billable_lines(view, province, today), pool_items)]
+                    for province in sorted({region.province_of(i.admdvs) for i in view.all_institutions()
+                                            if region.is_known(i.admdvs)})}
+        finally:
+            store.close()
+        cache.write_text(json.dumps(pools))
+    return {province: [tuple(line) for line in lines] for province, lines in json.loads(cache.read_text()).items()}
+
+
+def add_item_pool(parser) -> None:
+    """The benches' --item-pool (with_item_pool)."""
+    parser.add_argument("--item-pool", type=int, default=0,
+                        help="the outpatient visits bill items drawn from this many of each province's catalog, "
+                             "Zipf's law (0: the export's ten items a province)")
 
 
 def add_aged_days(parser) -> None:

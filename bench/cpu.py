@@ -3,7 +3,7 @@
 adjudication in this process.
 
     .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--parts] [--profile]
-                                  [--aged-days 90]
+                                  [--aged-days 90] [--item-pool 5000]
 
 Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's threads, the group-commit
 writer) and of its child processes (the writer process) from /proc, before and after a saturated phase,
@@ -20,6 +20,9 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
   without rule evaluation). Durable SettleOutpatient and health, each against the full server of the same round.
 --aged-days: each server's copy of the nation first gets that many days of history in the distributions its
   settlements read and feed (benchlib.age_sketches), as a deployment's hold in its steady state.
+--item-pool: the outpatient visits bill items drawn from that many of each province's catalog by Zipf's law
+  (benchlib.with_item_pool), as a deployment has thousands in use; the export's visits bill ten a province, which
+  every cache holds after the first settlements. With --aged-days, each item's history is as busy as its rank.
 --profile: one more durable SettleOutpatient phase on this tree's server, sampled by py-spy (all threads of the worker
   and of its writer process), not
   counted; prints each thread's share and the functions with the most samples (self and inclusive).
@@ -125,7 +128,7 @@ def adjudication_cpu_us(lines: int, calls: int) -> float:
 class Workload:
     """The bodies of every phase: each round settles other persons (no frequency rule fires, no cap binds)."""
 
-    def __init__(self, args, visits, inpatient, today: str) -> None:
+    def __init__(self, args, visits, inpatient, today: str, item_ranks=None) -> None:
         from grpc_health.v1 import health_pb2
 
         from medsettle.v1 import person_pb2
@@ -133,6 +136,7 @@ class Workload:
         self.args, self.today = args, today
         self.calls_max = int(args.seconds * 6000)
         self.visits = visits
+        self.item_ranks = item_ranks  # benchlib.with_item_pool's, for age_sketches
         self.inpatient = inpatient
         self.health = [health_pb2.HealthCheckRequest().SerializeToString()] * self.calls_max
         persons = [person_pb2.GetPersonRequest(person=person_pb2.PersonRef(psn_no=v.psn_no)).SerializeToString()
@@ -180,6 +184,7 @@ def main() -> int:
                         help="also sample a settle phase with py-spy (bench/out/profile-settle-*.txt), summarized")
     parser.add_argument("--persons-per-province", type=int, default=2000)
     benchlib.add_aged_days(parser)
+    benchlib.add_item_pool(parser)
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 
@@ -190,7 +195,8 @@ def main() -> int:
     from medsettle import visits_export
 
     _, outpatient, inpatient = visits_export.read(benchlib.export_visits(base, today))  # a person in one list only
-    work = Workload(args, outpatient, inpatient, today)
+    outpatient, ranks = benchlib.with_item_pool(base, outpatient, today, args.item_pool)
+    work = Workload(args, outpatient, inpatient, today, ranks)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "load_average_before": os.getloadavg(), "rounds": []}
     trees = {"this": None, **({"before": args.before} if args.before else {})}
@@ -203,7 +209,7 @@ def main() -> int:
             targets = {}
             for name, src in trees.items():
                 dirs.append(benchlib.nation_copy(base, args.work_dir, f"cpu-{name}"))
-                benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days)
+                benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days, item_ranks=work.item_ranks)
                 targets[name] = stack.enter_context(benchlib.server(
                     dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
             stays = {}
@@ -343,7 +349,7 @@ def measure_parts(args, base: str, work: Workload, today: str, round_no: int) ->
     rows = {}
     for name, (server_args, rules) in variants.items():
         data_dir = benchlib.nation_copy(base, args.work_dir, f"cpu-part-{name}", rules=rules)
-        benchlib.age_sketches(data_dir, work.visits, today, args.aged_days)
+        benchlib.age_sketches(data_dir, work.visits, today, args.aged_days, item_ranks=work.item_ranks)
         tag = f"p{round_no}{name[:4]}{int(time.time()) % 10**5}"
         src = args.before if args.parts_of == "before" else None
         try:

@@ -3,7 +3,7 @@
 the socket or the disk.
 
     .venv/bin/python bench/writer_work.py [--settlements 4000] [--batch 8] [--rounds 3] [--before <tree>/src]
-                                          [--profile tottime|cumtime] [--aged-days 90]
+                                          [--profile tottime|cumtime] [--aged-days 90] [--item-pool 5000]
 
 The settlements are bench/cpu.py's outpatient visits (the ceiling's seeded nation, a fresh copy of it per round), as
 the event loop hands them to the process (`settlements.OutpatientRequest`); they run through
@@ -14,6 +14,9 @@ a saturated server, where it costs ~1.2x more (the socket, the fsyncs, the other
 --before: the same in a process of that source tree, round by round in alternating order; medians and ratio printed.
 --aged-days: the distributions the settlements read and feed first get that many days of history (benchlib.
 age_sketches), as a deployment's hold after 90 days; the seeded nation's hold today's slot only.
+--item-pool: the visits bill items drawn from that many of each province's catalog by Zipf's law (benchlib.
+with_item_pool), as a deployment has thousands in use: its catalog and distribution caches miss where the export's ten
+items a province always hit. With --aged-days, each item's history is as busy as its rank.
 --profile: one more pass of this tree under cProfile, its top functions printed (cProfile inflates small calls:
 compare shares, not microseconds).
 """
@@ -49,9 +52,10 @@ def child(args) -> None:
 
     base = benchlib.nation(args.work_dir, 2000)
     today = benchlib.today_shanghai()
-    visits = benchlib.find_visits(base, "11", args.settlements, today)
+    visits, ranks = benchlib.with_item_pool(base, benchlib.find_visits(base, "11", args.settlements, today), today,
+                                            args.item_pool)
     directory = benchlib.nation_copy(base, args.work_dir, "writer-work")
-    benchlib.age_sketches(directory, visits, today, args.aged_days)
+    benchlib.age_sketches(directory, visits, today, args.aged_days, item_ranks=ranks)
     store = Store(StoreConfig(path=directory, sync=False))
     committer = GroupCommitWriter(store, start=False)  # commit_batch on this thread, as the process calls it
     app = App(store=store, writer=committer, clock=Clock())
@@ -100,6 +104,7 @@ def main() -> int:
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
     parser.add_argument("--profile", default="", choices=("", "tottime", "cumtime"))
     benchlib.add_aged_days(parser)
+    benchlib.add_item_pool(parser)
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -107,10 +112,12 @@ def main() -> int:
         child(args)
         return 0
     assert args.settlements >= 100 and args.batch >= 1 and args.rounds >= 1
-    benchlib.nation(args.work_dir, 2000)  # seeded once, before the children race for it
+    base = benchlib.nation(args.work_dir, 2000)  # seeded once, before the children race for it
+    if args.item_pool:
+        benchlib.item_pools(base, benchlib.today_shanghai(), args.item_pool)  # by this tree, for both
     trees = benchlib.source_trees(args.before)
     child_args = ["--settlements", str(args.settlements), "--batch", str(args.batch), "--work-dir", args.work_dir,
-                  "--aged-days", str(args.aged_days)]
+                  "--aged-days", str(args.aged_days), "--item-pool", str(args.item_pool)]
     found: dict[str, list[float]] = {name: [] for name in trees}
     for round_no, name in benchlib.in_turn(trees, args.rounds):
         result = benchlib.child_result(__file__, trees[name], child_args)

@@ -116,3 +116,59 @@ def test_aged_distributions_hold_the_whole_window_in_nine_slots(tmp_path, monkey
         assert amount_sketch.count(visit, day) == in_window * benchlib.AGED_VISIT_AMOUNTS_PER_DAY
         assert min(amount_sketch.bucket_upper_fen(b) for s in item.slots for b in s.counts) >= 894  # unit price up
     assert sketches[0] == sketches[1]
+
+
+def test_an_item_pool_bills_many_items_by_popularity_and_ages_each_as_busy_as_its_rank(tmp_path, monkeypatch):
+    """--item-pool: the visits bill billable items of a large pool (a deployment's caches miss), the head far more
+    often than the tail, the same on every run; with --aged-days each item's history is as busy as its rank."""
+    from medsettle.demo import seeding
+    from medsettle.domain import amount_sketch, codes
+    from medsettle.store.env import Store, StoreConfig
+    from medsettle.store.view import SKETCH_ITEM
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    today = "2026-03-02"
+    data_dir = str(tmp_path / "nation")
+    store = Store(StoreConfig(path=data_dir))
+    seeding.seed(store, seed=2026, items_per_province=600, persons_per_province=20, today="2026-01-01",
+                 progress=False)
+    store.close()
+    visits = benchlib.find_visits(data_dir, "11", 300, today)
+    assert len(visits) >= 100
+    pool_items = 300
+    drawn, ranks = benchlib.with_item_pool(data_dir, visits, today, pool_items)
+    assert (drawn, ranks) == benchlib.with_item_pool(data_dir, visits, today, pool_items)  # deterministic
+    assert benchlib.with_item_pool(data_dir, visits, today, 0) == (visits, None)  # the default: as exported
+    store = Store(StoreConfig(path=data_dir))
+    with store.read() as view:
+        for before, after in zip(visits, drawn, strict=True):
+            assert (after.psn_no, after.fixmedins_code) == (before.psn_no, before.fixmedins_code)
+            assert len(after.lines) == len(before.lines) == len({code for code, *_ in after.lines})
+            for code, *_ in after.lines:
+                item = view.catalog_item(after.province, code, today)
+                assert not item.restricted and item.chrgitm_lv in (codes.CLASS_A, codes.CLASS_B)
+                assert 1 <= ranks[after.province, code] <= pool_items
+    store.close()
+    billed = [ranks[visit.province, code] for visit in drawn for code, *_ in visit.lines]
+    assert len(set(billed)) > 20  # far more than the export's ten items a province
+    assert billed.count(1) > 3 * billed.count(pool_items)  # Zipf: the head billed more often than the tail
+
+    benchlib.age_sketches(data_dir, drawn, today, 90, item_ranks=ranks)
+    day = amount_sketch.day_number(today)
+    in_window = day - amount_sketch.slot_start(day) + (amount_sketch.SLOTS_KEPT - 1) * amount_sketch.SLOT_DAYS
+    per_day_times_rank = benchlib.AGED_ITEM_AMOUNTS_PER_DAY * benchlib.ITEM_POOL_HEAD
+    first = 90 - in_window  # the day (counted from 90 days ago) the window starts on
+    checked = set()
+    store = Store(StoreConfig(path=data_dir))
+    with store.read() as view:
+        for visit in drawn:
+            for code, *_ in visit.lines:
+                rank = ranks[visit.province, code]
+                sketch = view.sketch(SKETCH_ITEM, visit.province, code)
+                assert amount_sketch.count(sketch, day) == (90 * per_day_times_rank // rank
+                                                            - first * per_day_times_rank // rank)
+                checked.add(rank)
+    store.close()
+    assert 1 in checked and max(checked) > per_day_times_rank  # the tail: fewer than one amount a day

@@ -46,23 +46,35 @@ class Visit:
 def province_lines(view, province: str, today: str) -> tuple[tuple[str, str, str, int], ...]:
     """LINES_PER_VISIT unrestricted, priced class A/B items of a province's catalog in force today: the first of
     each list type in code order, in turn (drugs, services and materials alike, as a real bill has them)."""
-    from medsettle.domain import codes, money
+    from medsettle.domain import codes
 
     per_type = -(-LINES_PER_VISIT // len(codes.LIST_TYPES))
     chosen: dict[str, list[tuple[str, str, str, int]]] = {list_type: [] for list_type in codes.LIST_TYPES}
-    for read, code in enumerate(view.catalog_codes(province)):
-        if read >= CATALOG_ITEMS_READ_MAX or sum(len(found) for found in chosen.values()) >= LINES_PER_VISIT:
+    for list_type, line in billable_lines(view, province, today):
+        if sum(len(found) for found in chosen.values()) >= LINES_PER_VISIT:
             break
+        if len(chosen.get(list_type, ())) < per_type:
+            chosen[list_type].append(line)
+    return tuple(line for found in chosen.values() for line in found)[:LINES_PER_VISIT]
+
+
+def billable_lines(view, province: str, today: str) -> Iterator[tuple[str, tuple[str, str, str, int]]]:
+    """(list type, line) for the unrestricted, priced class A/B items of a province's catalog in force today, in code
+    order (at most CATALOG_ITEMS_READ_MAX items read): one unit each, priced at the ceiling (at most 50 yuan)."""
+    from medsettle.domain import codes, money
+
+    for read, code in enumerate(view.catalog_codes(province)):
+        if read >= CATALOG_ITEMS_READ_MAX:
+            return
         item = view.catalog_item(province, code, today)  # the version in force today, if any
         if item is None or item.restricted or item.chrgitm_lv not in (codes.CLASS_A, codes.CLASS_B):
             continue
-        if not item.pric_uplmt_amt_fen or len(chosen.get(item.list_type, ())) >= per_type:
+        if not item.pric_uplmt_amt_fen:
             continue
         price_fen = min(item.pric_uplmt_amt_fen, LINE_PRICE_FEN_MAX)
         pric = f"{price_fen // 100}.{price_fen % 100:02d}"
         amount = money.line_amount_fen(money.parse_decimal("1", 4), money.parse_decimal(pric, 6))
-        chosen[item.list_type].append((code, "1", pric, amount))
-    return tuple(line for found in chosen.values() for line in found)[:LINES_PER_VISIT]
+        yield item.list_type, (code, "1", pric, amount)
 
 
 def visits(view, med_type: str, today: str, count_max: int, skip: frozenset[str] = frozenset()) -> Iterator[Visit]:
