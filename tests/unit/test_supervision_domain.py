@@ -74,6 +74,14 @@ def test_a_merged_distribution_answers_as_a_pass_over_the_window_does(days_amoun
     assert dist.total == sk.count(sketch, day)
 
 
+@given(st.lists(st.dictionaries(st.integers(0, sk.BUCKETS - 1), st.integers(1, 10**6), max_size=60), max_size=9))
+def test_a_window_of_few_counts_merges_as_a_dense_one_does(slot_counts):
+    # distribution() merges a window of at most SPARSE_ENTRIES_MAX counts by dict and sort, larger ones by a list
+    # of every bucket: the same Distribution either way, on both sides of the bound.
+    live = tuple(sk.Slot(day0=n * sk.SLOT_DAYS, counts=counts) for n, counts in enumerate(slot_counts))
+    assert sk._merged_sparse(live) == sk._merged_dense(live)
+
+
 def test_a_sketch_keeps_the_last_ninety_days_in_at_most_nine_slots():
     day = sk.day_number("2026-01-01")
     sketch = sk.AmountSketch()

@@ -127,10 +127,32 @@ class Distribution(msgspec.Struct, frozen=True, gc=False):  # integers only: no 
 
 def distribution(sketch: AmountSketch, day: int) -> Distribution:
     """The amounts counted in the window ending on `day`, merged across its slots."""
+    live = _live(sketch, day)
+    if sum(len(slot.counts) for slot in live) <= SPARSE_ENTRIES_MAX:
+        return _merged_sparse(live)
+    return _merged_dense(live)
+
+
+# Most items of a catalog are billed now and then: their window holds few counts (in a bench of 5,000 items a
+# province, three in five of the windows a settlement reads first hold fewer than 20). A dict and a sort merge 3 in
+# ~1.8 us where the list below takes 6.4 for its pass over every bucket; the list is the cheaper from ~300 counts.
+SPARSE_ENTRIES_MAX = 200
+
+
+def _merged_sparse(live: tuple[Slot, ...]) -> Distribution:
+    merged: dict[int, int] = {}
+    for slot in live:
+        for bucket, n in slot.counts.items():
+            merged[bucket] = merged.get(bucket, 0) + n
+    buckets = tuple(sorted(merged))
+    return Distribution(buckets=buckets, at_or_below=tuple(itertools.accumulate(merged[b] for b in buckets)))
+
+
+def _merged_dense(live: tuple[Slot, ...]) -> Distribution:
     # Buckets are small integers (below BUCKETS): a list merges ~9 slots of ~80 counts in 29 us where a dict took 45,
     # and it comes out sorted. A process merges each distribution it reads at most once a minute.
     totals = [0] * BUCKETS
-    for slot in _live(sketch, day):
+    for slot in live:
         for bucket, n in slot.counts.items():
             totals[bucket] += n
     buckets = tuple(bucket for bucket, n in enumerate(totals) if n)
