@@ -76,10 +76,39 @@ def test_a_merged_distribution_answers_as_a_pass_over_the_window_does(days_amoun
 
 @given(st.lists(st.dictionaries(st.integers(0, sk.BUCKETS - 1), st.integers(1, 10**6), max_size=60), max_size=9))
 def test_a_window_of_few_counts_merges_as_a_dense_one_does(slot_counts):
-    # distribution() merges a window of at most SPARSE_ENTRIES_MAX counts by dict and sort, larger ones by a list
-    # of every bucket: the same Distribution either way, on both sides of the bound.
+    # A distribution merges a window of at most SPARSE_ENTRIES_MAX counts by dict and sort, larger ones by a list
+    # of every bucket: the same buckets and cumulative counts either way, on both sides of the bound.
     live = tuple(sk.Slot(day0=n * sk.SLOT_DAYS, counts=counts) for n, counts in enumerate(slot_counts))
     assert sk._merged_sparse(live) == sk._merged_dense(live)
+    total = sum(n for counts in slot_counts for n in counts.values())
+    assert sk.Distribution(total=total, _live=live).merged() == sk._merged_dense(live)
+
+
+def test_a_window_is_merged_only_when_a_quantile_is_asked():
+    day = sk.day_number("2026-03-02")
+    dist = sk.distribution(sk.add(sk.AmountSketch(), day, [100, 200, 200, 5_000]), day)
+    assert dist.total == 4 and dist._merged is None  # the total alone: what a rule too thin to judge reads
+    assert sk.quantile_upper_fen(dist, 5_000) == (4, sk.bucket_upper_fen(sk.bucket_of(200)))
+    assert dist.merged()[1] == (1, 3, 4) and dist._live == ()  # merged once, the slots let go
+    empty = sk.distribution(sk.AmountSketch(), day)
+    assert empty.total == 0 and sk.quantile_upper_fen(empty, 5_000) == (0, 0)
+    assert not sk.may_exceed_quantile(empty, 5_000, 1) and empty._merged is None
+
+
+@given(st.lists(st.integers(1, 10**7), max_size=300), st.integers(0, 400), st.integers(1, 10**7))
+def test_an_outlier_is_judged_alike_whether_or_not_a_thin_window_is_looked_at(amounts, samples_min, amount):
+    # The audit asks for the total before the quantile (a thin window is never merged); before, it asked for the
+    # quantile first and found no threshold: the same lines picked either way.
+    from medsettle.domain import audit
+
+    day = sk.day_number("2026-03-02")
+    rule_ = rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000, samples_min=samples_min)
+    dist = sk.distribution(sk.add(sk.AmountSketch(), day, amounts), day)
+    threshold_then = audit._outlier_threshold(rule_, dist)[1] if sk.may_exceed_quantile(dist, 9_000, amount) else 0
+    picked_then = bool(threshold_then) and amount > threshold_then
+    thick = dist.total >= samples_min and sk.may_exceed_quantile(dist, 9_000, amount)
+    threshold_now = audit._outlier_threshold(rule_, dist)[1] if thick else 0
+    assert picked_then == (bool(threshold_now) and amount > threshold_now)
 
 
 def test_a_sketch_keeps_the_last_ninety_days_in_at_most_nine_slots():

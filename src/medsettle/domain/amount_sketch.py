@@ -112,25 +112,46 @@ def count(sketch: AmountSketch, day: int) -> int:
     return sum(sum(slot.counts.values()) for slot in _live(sketch, day))
 
 
-class Distribution(msgspec.Struct, frozen=True, gc=False):  # integers only: no cycles
-    """A sketch's live window on one day, merged: its buckets ascending, and how many amounts fall at or below each.
-    Made once per distribution read (the store's readers keep it a while), then asked for every line: a quantile is
-    a binary search, not a pass over the window's ~9 x 80 bucket counts."""
+class Distribution(msgspec.Struct, gc=False):  # never in a cycle: the collector need not track the ~10^5 cached
+    """A sketch's live window on one day: how many amounts it holds and, merged when a quantile is first asked, its
+    buckets ascending with how many amounts fall at or below each. Made once per distribution read (the store's
+    readers keep it a while), then asked for every line: a quantile is a binary search once, then remembered, not a
+    pass over the window's ~9 x 80 bucket counts. Most windows of a catalog's items are too thin for any rule to judge
+    (fewer amounts than its samples_min): only their total is read, and they are never merged. Made by
+    distribution()."""
 
-    buckets: tuple[int, ...] = ()
-    at_or_below: tuple[int, ...] = ()  # cumulative counts, ascending; the last is the total
+    total: int = 0
+    _live: tuple[Slot, ...] = ()
+    _merged: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    _last_quantile: tuple[int, int] = (0, 0)  # (quantile_bp, its bucket): a window is asked by one rule, line by line
 
-    @property
-    def total(self) -> int:
-        return self.at_or_below[-1] if self.at_or_below else 0
+    def merged(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(buckets ascending, cumulative counts: the last is the total)."""
+        if self._merged is None:
+            # Two threads of a process may both merge a window first read by both: the same tuples either way.
+            live = self._live
+            sparse = sum([len(slot.counts) for slot in live]) <= SPARSE_ENTRIES_MAX
+            merged = _merged_sparse(live) if sparse else _merged_dense(live)
+            assert (merged[1][-1] if merged[1] else 0) == self.total
+            self._merged, self._live = merged, ()  # the slots' dicts go: the merged window is what is kept
+        return self._merged
+
+    def quantile_bucket(self, quantile_bp: int) -> int:
+        """The bucket holding the quantile (the smallest whose cumulative count reaches its rank); not empty."""
+        last_bp, found = self._last_quantile
+        if last_bp != quantile_bp:
+            assert 0 < quantile_bp < BP_PER_UNIT and self.total
+            buckets, at_or_below = self.merged()
+            rank = -(-self.total * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
+            found = buckets[bisect.bisect_left(at_or_below, rank)]
+            self._last_quantile = (quantile_bp, found)  # one tuple assignment: whole for any thread that reads it
+        return found
 
 
 def distribution(sketch: AmountSketch, day: int) -> Distribution:
-    """The amounts counted in the window ending on `day`, merged across its slots."""
+    """The amounts counted in the window ending on `day` (merged across its slots when first asked)."""
     live = _live(sketch, day)
-    if sum(len(slot.counts) for slot in live) <= SPARSE_ENTRIES_MAX:
-        return _merged_sparse(live)
-    return _merged_dense(live)
+    return Distribution(total=sum([sum(slot.counts.values()) for slot in live]), _live=live)
 
 
 # Most items of a catalog are billed now and then: their window holds few counts (in a bench of 5,000 items a
@@ -139,45 +160,37 @@ def distribution(sketch: AmountSketch, day: int) -> Distribution:
 SPARSE_ENTRIES_MAX = 200
 
 
-def _merged_sparse(live: tuple[Slot, ...]) -> Distribution:
+def _merged_sparse(live: tuple[Slot, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     merged: dict[int, int] = {}
     for slot in live:
         for bucket, n in slot.counts.items():
             merged[bucket] = merged.get(bucket, 0) + n
     buckets = tuple(sorted(merged))
-    return Distribution(buckets=buckets, at_or_below=tuple(itertools.accumulate(merged[b] for b in buckets)))
+    return buckets, tuple(itertools.accumulate(merged[b] for b in buckets))
 
 
-def _merged_dense(live: tuple[Slot, ...]) -> Distribution:
+def _merged_dense(live: tuple[Slot, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     # Buckets are small integers (below BUCKETS): a list merges ~9 slots of ~80 counts in 29 us where a dict took 45,
-    # and it comes out sorted. A process merges each distribution it reads at most once a minute.
+    # and it comes out sorted.
     totals = [0] * BUCKETS
     for slot in live:
         for bucket, n in slot.counts.items():
             totals[bucket] += n
     buckets = tuple(bucket for bucket, n in enumerate(totals) if n)
-    return Distribution(buckets=buckets, at_or_below=tuple(itertools.accumulate(totals[b] for b in buckets)))
-
-
-def _quantile_bucket(dist: Distribution, quantile_bp: int) -> int:
-    """The bucket holding the quantile (the smallest whose cumulative count reaches its rank); the window is not
-    empty."""
-    assert 0 < quantile_bp < BP_PER_UNIT and dist.at_or_below
-    rank = -(-dist.total * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
-    return dist.buckets[bisect.bisect_left(dist.at_or_below, rank)]
+    return buckets, tuple(itertools.accumulate(totals[b] for b in buckets))
 
 
 def quantile_upper_fen(dist: Distribution, quantile_bp: int) -> tuple[int, int]:
     """(amounts counted in the window, the upper edge of the bucket holding the quantile); (0, 0) when empty."""
-    if not dist.at_or_below:
+    if not dist.total:
         return 0, 0
-    return dist.total, bucket_upper_fen(_quantile_bucket(dist, quantile_bp))
+    return dist.total, bucket_upper_fen(dist.quantile_bucket(quantile_bp))
 
 
 def may_exceed_quantile(dist: Distribution, quantile_bp: int, amount_fen: int) -> bool:
     """False when `amount_fen` is surely at or below the quantile: the quantile's bucket is not below the amount's.
     Asked for every line: most amounts are ordinary."""
-    return bool(dist.at_or_below) and _quantile_bucket(dist, quantile_bp) < bucket_of(amount_fen)
+    return dist.total > 0 and dist.quantile_bucket(quantile_bp) < bucket_of(amount_fen)
 
 
 def threshold_fen(quantile_fen: int, factor_bp: int) -> int:

@@ -238,7 +238,9 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     judged: dict[str, tuple[int, int]] = {}
     for code, amount_fen in largest.items():
         dist = inputs.item_sketches.get(code)
-        if dist is not None and amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
+        # Too thin to judge (as _outlier_threshold says) first: such a window's quantile is never merged.
+        if dist is not None and dist.total >= rule.samples_min and \
+                amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
             judged[code] = _outlier_threshold(rule, dist)
     picked, evidence = [], []
     for index, line in enumerate(inputs.claim.lines):
@@ -254,7 +256,8 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
 def _visit_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     amount = inputs.settlement.medfee_sumamt_fen
     dist = inputs.visit_sketch
-    if dist is None or not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount):
+    if dist is None or dist.total < rule.samples_min or not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp,
+                                                                                              amount):
         return None
     samples, threshold = _outlier_threshold(rule, dist)
     if not threshold or amount <= threshold:
