@@ -3,7 +3,8 @@
 #   bench/mix.sh                                   # a fresh copy of a seeded demo nation, served here
 #   TARGET=host:port VISITS=visits.json TLS_DIR=certs/ bench/mix.sh    # a running deployment (bench/README.md)
 # Env: RPS USERS DURATION WORKERS PERSONS BUDGETS AGED_DAYS (a server served here: its distributions first hold
-# that many days, as a deployment's; default 0, the seeded nation's); against a deployment: TARGET, VISITS (medsettle bench
+# that many days, as a deployment's; default 0, the seeded nation's) ITEM_POOL (a server served here: the outpatient
+# visits bill items drawn from that many of each province's catalog by Zipf's law; default 0, the export's ten); against a deployment: TARGET, VISITS (medsettle bench
 # export-visits), TLS_DIR (mutual TLS; without it the target must be a loopback `serve --insecure`). LOG_CALLS=1 (a
 # server served here): `serve --log-calls`, and the server's own time per call printed after Locust's.
 # Exit status: 0 when every budget is met, 1 when one is missed (or the run failed).
@@ -16,6 +17,7 @@ DURATION=${DURATION:-60s}
 WORKERS=${WORKERS:-1}
 PERSONS=${PERSONS:-2000}
 AGED_DAYS=${AGED_DAYS:-0}
+ITEM_POOL=${ITEM_POOL:-0}
 BUDGETS=${BUDGETS:-bench/budgets.toml}
 TARGET=${TARGET:-}
 VISITS=${VISITS:-}
@@ -32,7 +34,7 @@ SERVER=
 cleanup() { [ -n "$SERVER" ] && { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }; rm -rf "$RUN"; }
 trap cleanup EXIT
 if [ -z "$TARGET" ]; then   # our own server on a fresh copy of the demo nation
-  "$PY" bench/mixtool.py prepare "$WORK" "$PERSONS" "$RUN" "$AGED_DAYS"
+  "$PY" bench/mixtool.py prepare "$WORK" "$PERSONS" "$RUN" "$AGED_DAYS" "$ITEM_POOL"
   VISITS=$RUN/visits.json
   PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   TARGET=127.0.0.1:$PORT
@@ -50,7 +52,7 @@ echo "mix: $RPS req/s target against $TARGET, $USERS users at $MEDSETTLE_BENCH_T
 "$PY" -m locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" -t "$DURATION" \
     --host "$TARGET" --csv "$OUT/mix" --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
     >"$OUT/locust.log" 2>&1 || true   # locust exits 1 on any failure; the budget check below decides
-{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS AGED_DAYS=$AGED_DAYS)} TLS=${TLS_DIR:-no})";
+{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS AGED_DAYS=$AGED_DAYS ITEM_POOL=$ITEM_POOL)} TLS=${TLS_DIR:-no})";
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"; } | tee "$OUT/summary.txt"
 set +e
 "$PY" bench/mixtool.py check "$OUT/mix_stats.csv" "$BUDGETS" | tee -a "$OUT/summary.txt"

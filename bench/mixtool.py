@@ -5,6 +5,7 @@ against bench/budgets.toml (exit 1 on a miss); `handlers` the server's own time 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -23,19 +24,25 @@ TASK_WEIGHT = 33
 CALLS_PER_CYCLE = 38
 
 
-def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: int = 0) -> None:
+def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: int = 0, item_pool: int = 0) -> None:
     """A fresh copy of the seeded demo nation in run_dir, and its visits export (run_dir/visits.json); with
-    aged_days, the distributions the outpatient visits read and feed hold that many days (benchlib.age_sketches)."""
+    aged_days, the distributions the outpatient visits read and feed hold that many days (benchlib.age_sketches);
+    with item_pool, the outpatient visits bill items drawn from that many of each province's catalog
+    (benchlib.with_item_pool), as a deployment's thousands."""
     base = benchlib.nation(work_dir, persons_per_province)
     today = benchlib.today_shanghai()
     cached = benchlib.export_visits(base, today)  # the export of the nation, cached beside it
     os.makedirs(run_dir, exist_ok=True)
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
-    shutil.copy(cached, Path(run_dir, "visits.json"))
     _, out, inp = visits_export.read(cached)
-    benchlib.age_sketches(run_dir, out, today, aged_days)
+    out, ranks = benchlib.with_item_pool(base, out, today, item_pool)
+    document = json.loads(Path(cached).read_text())
+    document["outpatient"] = [dataclasses.asdict(visit) for visit in out]
+    Path(run_dir, "visits.json").write_text(json.dumps(document))
+    benchlib.age_sketches(run_dir, out, today, aged_days, item_ranks=ranks)
     print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}"
-          + (f", distributions of {aged_days} days" if aged_days else ""))
+          + (f", distributions of {aged_days} days" if aged_days else "")
+          + (f", items drawn from {item_pool} a province" if item_pool else ""))
 
 
 def tasks_per_s_per_user(target_rps: float, users: int) -> float:
@@ -113,7 +120,8 @@ def handlers(log_path: str) -> int:
 def main() -> int:
     command = sys.argv[1]
     if command == "prepare":
-        prepare(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0)
+        prepare(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0,
+                int(sys.argv[6]) if len(sys.argv) > 6 else 0)
         return 0
     if command == "rate":
         print(f"{tasks_per_s_per_user(float(sys.argv[2]), int(sys.argv[3])):.4f}")
