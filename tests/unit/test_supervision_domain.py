@@ -80,24 +80,25 @@ def test_a_window_of_few_counts_merges_as_a_dense_one_does(slot_counts):
     # of every bucket: the same buckets and cumulative counts either way, on both sides of the bound.
     live = tuple(sk.Slot(day0=n * sk.SLOT_DAYS, counts=counts) for n, counts in enumerate(slot_counts))
     assert sk._merged_sparse(live) == sk._merged_dense(live)
-    total = sum(n for counts in slot_counts for n in counts.values())
-    assert sk.Distribution(total=total, _live=live).merged() == sk._merged_dense(live)
+    assert sk.distribution(sk.AmountSketch(slots=live), live[-1].day0 if live else 0).at_or_below == \
+        sk._merged_dense(live)[1]
 
 
-def test_a_window_is_merged_only_when_a_quantile_is_asked():
+def test_a_window_remembers_the_quantile_it_was_last_asked():
     day = sk.day_number("2026-03-02")
     dist = sk.distribution(sk.add(sk.AmountSketch(), day, [100, 200, 200, 5_000]), day)
-    assert dist.total == 4 and dist._merged is None  # the total alone: what a rule too thin to judge reads
+    assert (dist.total, dist.at_or_below) == (4, (1, 3, 4))
     assert sk.quantile_upper_fen(dist, 5_000) == (4, sk.bucket_upper_fen(sk.bucket_of(200)))
-    assert dist.merged()[1] == (1, 3, 4) and dist._live == ()  # merged once, the slots let go
+    assert dist._last_quantile == (5_000, sk.bucket_of(200))
+    assert sk.quantile_upper_fen(dist, 9_000) == (4, sk.bucket_upper_fen(sk.bucket_of(5_000)))  # another: searched
     empty = sk.distribution(sk.AmountSketch(), day)
     assert empty.total == 0 and sk.quantile_upper_fen(empty, 5_000) == (0, 0)
-    assert not sk.may_exceed_quantile(empty, 5_000, 1) and empty._merged is None
+    assert not sk.may_exceed_quantile(empty, 5_000, 1)
 
 
 @given(st.lists(st.integers(1, 10**7), max_size=300), st.integers(0, 400), st.integers(1, 10**7))
 def test_an_outlier_is_judged_alike_whether_or_not_a_thin_window_is_looked_at(amounts, samples_min, amount):
-    # The audit asks for the total before the quantile (a thin window is never merged); before, it asked for the
+    # The audit asks for the total before the quantile (a thin window is never searched); before, it asked for the
     # quantile first and found no threshold: the same lines picked either way.
     from medsettle.domain import audit
 

@@ -112,46 +112,35 @@ def count(sketch: AmountSketch, day: int) -> int:
     return sum(sum(slot.counts.values()) for slot in _live(sketch, day))
 
 
-class Distribution(msgspec.Struct, gc=False):  # never in a cycle: the collector need not track the ~10^5 cached
-    """A sketch's live window on one day: how many amounts it holds and, merged when a quantile is first asked, its
-    buckets ascending with how many amounts fall at or below each. Made once per distribution read (the store's
-    readers keep it a while), then asked for every line: a quantile is a binary search once, then remembered, not a
-    pass over the window's ~9 x 80 bucket counts. Most windows of a catalog's items are too thin for any rule to judge
-    (fewer amounts than its samples_min): only their total is read, and they are never merged. Made by
-    distribution()."""
+class Distribution(msgspec.Struct, gc=False):  # integers only: no cycles, and ~10^5 cached need no tracking
+    """A sketch's live window on one day, merged: its buckets ascending, and how many amounts fall at or below each.
+    Made once per distribution read (the store's readers keep it a while), then asked for every line: a quantile is a
+    binary search once per window, then remembered, not a pass over the window's ~9 x 80 bucket counts. Merged at
+    once, not when first asked: a window of a catalog's tail is too thin for any rule and never asked, but its decoded
+    slots take ~2 KB against ~200 bytes merged (~93 MB against 9 for the 45,777 windows of a 5,000-item bench)."""
 
+    buckets: tuple[int, ...] = ()
+    at_or_below: tuple[int, ...] = ()  # cumulative counts, ascending; the last is the total
     total: int = 0
-    _live: tuple[Slot, ...] = ()
-    _merged: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     _last_quantile: tuple[int, int] = (0, 0)  # (quantile_bp, its bucket): a window is asked by one rule, line by line
-
-    def merged(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """(buckets ascending, cumulative counts: the last is the total)."""
-        if self._merged is None:
-            # Two threads of a process may both merge a window first read by both: the same tuples either way.
-            live = self._live
-            sparse = sum([len(slot.counts) for slot in live]) <= SPARSE_ENTRIES_MAX
-            merged = _merged_sparse(live) if sparse else _merged_dense(live)
-            assert (merged[1][-1] if merged[1] else 0) == self.total
-            self._merged, self._live = merged, ()  # the slots' dicts go: the merged window is what is kept
-        return self._merged
 
     def quantile_bucket(self, quantile_bp: int) -> int:
         """The bucket holding the quantile (the smallest whose cumulative count reaches its rank); not empty."""
         last_bp, found = self._last_quantile
         if last_bp != quantile_bp:
             assert 0 < quantile_bp < BP_PER_UNIT and self.total
-            buckets, at_or_below = self.merged()
             rank = -(-self.total * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
-            found = buckets[bisect.bisect_left(at_or_below, rank)]
-            self._last_quantile = (quantile_bp, found)  # one tuple assignment: whole for any thread that reads it
+            found = self.buckets[bisect.bisect_left(self.at_or_below, rank)]
+            self._last_quantile = (quantile_bp, found)  # one assignment: whole for any thread that reads it
         return found
 
 
 def distribution(sketch: AmountSketch, day: int) -> Distribution:
-    """The amounts counted in the window ending on `day` (merged across its slots when first asked)."""
+    """The amounts counted in the window ending on `day`, merged across its slots."""
     live = _live(sketch, day)
-    return Distribution(total=sum([sum(slot.counts.values()) for slot in live]), _live=live)
+    sparse = sum([len(slot.counts) for slot in live]) <= SPARSE_ENTRIES_MAX
+    buckets, at_or_below = _merged_sparse(live) if sparse else _merged_dense(live)
+    return Distribution(buckets=buckets, at_or_below=at_or_below, total=at_or_below[-1] if at_or_below else 0)
 
 
 # Most items of a catalog are billed now and then: their window holds few counts (in a bench of 5,000 items a

@@ -238,7 +238,7 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     judged: dict[str, tuple[int, int]] = {}
     for code, amount_fen in largest.items():
         dist = inputs.item_sketches.get(code)
-        # Too thin to judge (as _outlier_threshold says) first: such a window's quantile is never merged.
+        # Too thin to judge (as _outlier_threshold says) first: most windows of a catalog's items, never searched.
         if dist is not None and dist.total >= rule.samples_min and \
                 amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
             judged[code] = _outlier_threshold(rule, dist)
