@@ -256,8 +256,8 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
 def _visit_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     amount = inputs.settlement.medfee_sumamt_fen
     dist = inputs.visit_sketch
-    if dist is None or dist.total < rule.samples_min or not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp,
-                                                                                              amount):
+    if dist is None or dist.total < rule.samples_min or \
+            not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount):
         return None
     samples, threshold = _outlier_threshold(rule, dist)
     if not threshold or amount <= threshold:
