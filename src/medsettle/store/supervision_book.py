@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from medsettle.cyclic_collector import CacheDict
 from medsettle.domain import amount_sketch, audit, audit_rules, clearing, codes, dates, flags, region
 from medsettle.domain import supervision_stats as stats
 from medsettle.domain.amount_sketch import Distribution
@@ -36,11 +37,11 @@ PRUNE_EVERY = 8  # one settlement in 8 (by hash) prunes its person's day records
 PRUNE_DAYS_PER_SETTLEMENT_MAX = 8
 
 _rules_lock = threading.Lock()
-_rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = {}  # (token, province, role) -> every version
-_in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = {}  # (token, treated, insured, date)
+_rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = CacheDict()  # (token, province, role) -> versions
+_in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = CacheDict()  # (token, treated, insured, date)
 SKETCH_CACHE_S = 60.0
 SKETCH_CACHE_ENTRIES_MAX = 200_000
-_distribution_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = {}
+_distribution_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = CacheDict()
 
 
 def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRule, ...]:

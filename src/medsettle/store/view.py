@@ -46,6 +46,7 @@ from typing import Any
 import lmdb
 import msgspec
 
+from medsettle.cyclic_collector import CacheDict
 from medsettle.domain import amount_sketch, clearing, codes, region, supervision_stats
 from medsettle.domain.amount_sketch import AmountSketch
 from medsettle.domain.audit import PersonDay
@@ -231,7 +232,7 @@ def new_reference_token() -> bytes:
 
 
 REFERENCE_ROWS_MAX = 200_000
-_reference_rows: dict[tuple, Any] = {}
+_reference_rows: dict[tuple, Any] = CacheDict()
 _MISSING = object()
 
 
