@@ -172,7 +172,7 @@ def with_item_pool(data_dir: str, visits, today: str, pool_items: int, seed: int
     return drawn, ranks
 
 
-def item_pools(data_dir: str, today: str, pool_items: int) -> dict[str, list[list]]:
+def item_pools(data_dir: str, today: str, pool_items: int) -> dict[str, list[tuple]]:
     """Province -> its first `pool_items` billable lines (visits_export.billable_lines), cached in data_dir: a bench's
     --before tree reads them from there (its medsettle may predate billable_lines)."""
     cache = Path(data_dir) / f"item-pool-{pool_items}-{today}.json"
