@@ -98,18 +98,34 @@ def test_a_window_remembers_the_quantile_it_was_last_asked():
 
 @given(st.lists(st.integers(1, 10**7), max_size=300), st.integers(0, 400), st.integers(1, 10**7))
 def test_an_outlier_is_judged_alike_whether_or_not_a_thin_window_is_looked_at(amounts, samples_min, amount):
-    # The audit asks for the total before the quantile (a thin window is never searched); before, it asked for the
-    # quantile first and found no threshold: the same lines picked either way.
+    # The audit asks for the total before the quantile (a thin window is never searched); before, it asked whether
+    # the amount may exceed the quantile first and then found no threshold for a thin window: the same verdict.
     from medsettle.domain import audit
 
     day = sk.day_number("2026-03-02")
     rule_ = rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000, samples_min=samples_min)
     dist = sk.distribution(sk.add(sk.AmountSketch(), day, amounts), day)
-    threshold_then = audit._outlier_threshold(rule_, dist)[1] if sk.may_exceed_quantile(dist, 9_000, amount) else 0
-    picked_then = bool(threshold_then) and amount > threshold_then
-    thick = dist.total >= samples_min and sk.may_exceed_quantile(dist, 9_000, amount)
-    threshold_now = audit._outlier_threshold(rule_, dist)[1] if thick else 0
-    assert picked_then == (bool(threshold_now) and amount > threshold_now)
+    samples, quantile_fen = sk.quantile_upper_fen(dist, 9_000)
+    threshold_then = 0
+    if sk.may_exceed_quantile(dist, 9_000, amount) and samples >= samples_min:
+        threshold_then = sk.threshold_fen(quantile_fen, 15_000)
+    threshold_now = audit._outlier_threshold(rule_, dist, amount)
+    assert (bool(threshold_then) and amount > threshold_then) == (bool(threshold_now) and amount > threshold_now)
+
+
+def test_an_outlier_is_judged_from_samples_min_amounts_on_and_not_one_fewer():
+    from medsettle.domain import audit
+
+    day = sk.day_number("2026-03-02")
+    dist = sk.distribution(sk.add(sk.AmountSketch(), day, [1_000] * 50), day)
+    far_out = 100_000
+    judged = audit._outlier_threshold(rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000,
+                                           samples_min=50), dist, far_out)
+    assert 1_000 < judged < far_out  # 1.5 x the bucket's upper edge
+    assert audit._outlier_threshold(rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000,
+                                         samples_min=51), dist, far_out) == 0
+    assert audit._outlier_threshold(rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000,
+                                         samples_min=0), None, far_out) == 0  # no window: nothing to judge by
 
 
 def test_a_sketch_keeps_the_last_ninety_days_in_at_most_nine_slots():

@@ -121,15 +121,18 @@ class Distribution(msgspec.Struct, gc=False):  # integers only: no cycles, and ~
 
     buckets: tuple[int, ...] = ()
     at_or_below: tuple[int, ...] = ()  # cumulative counts, ascending; the last is the total
-    total: int = 0
     _last_quantile: tuple[int, int] = (0, 0)  # (quantile_bp, its bucket): a window is asked by one rule, line by line
+
+    @property
+    def total(self) -> int:
+        return self.at_or_below[-1] if self.at_or_below else 0
 
     def quantile_bucket(self, quantile_bp: int) -> int:
         """The bucket holding the quantile (the smallest whose cumulative count reaches its rank); not empty."""
         last_bp, found = self._last_quantile
         if last_bp != quantile_bp:
-            assert 0 < quantile_bp < BP_PER_UNIT and self.total
-            rank = -(-self.total * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
+            assert 0 < quantile_bp < BP_PER_UNIT and self.at_or_below
+            rank = -(-self.at_or_below[-1] * quantile_bp // BP_PER_UNIT)  # ceil: the smallest amount at or above the quantile
             found = self.buckets[bisect.bisect_left(self.at_or_below, rank)]
             self._last_quantile = (quantile_bp, found)  # one assignment: whole for any thread that reads it
         return found
@@ -140,7 +143,7 @@ def distribution(sketch: AmountSketch, day: int) -> Distribution:
     live = _live(sketch, day)
     sparse = sum([len(slot.counts) for slot in live]) <= SPARSE_ENTRIES_MAX
     buckets, at_or_below = _merged_sparse(live) if sparse else _merged_dense(live)
-    return Distribution(buckets=buckets, at_or_below=at_or_below, total=at_or_below[-1] if at_or_below else 0)
+    return Distribution(buckets=buckets, at_or_below=at_or_below)
 
 
 # Most items of a catalog are billed now and then: their window holds few counts (in a bench of 5,000 items a

@@ -221,12 +221,14 @@ def _restricted_item(rule: AuditRule, inputs: AuditInput) -> Hit | None:
                      f"{len(picked)} lines whose restriction is not met ({','.join(rule.lmt_reasons)})")
 
 
-def _outlier_threshold(rule: AuditRule, dist: Distribution) -> tuple[int, int]:
-    """(samples, threshold); threshold 0 when the distribution is too thin to judge."""
-    samples, quantile_fen = amount_sketch.quantile_upper_fen(dist, rule.quantile_bp)
-    if samples < rule.samples_min:
-        return samples, 0
-    return samples, amount_sketch.threshold_fen(quantile_fen, rule.factor_bp)
+def _outlier_threshold(rule: AuditRule, dist: Distribution | None, amount_fen: int) -> int:
+    """The amount above which `amount_fen` is far out in `dist`; 0 when it surely is not: no window, a window too thin
+    to judge (fewer than samples_min amounts: asked first, so most windows of a catalog's items are never searched),
+    or the amount not above the quantile's bucket."""
+    if dist is None or dist.total < rule.samples_min or \
+            not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
+        return 0
+    return amount_sketch.threshold_fen(amount_sketch.quantile_upper_fen(dist, rule.quantile_bp)[1], rule.factor_bp)
 
 
 def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
@@ -235,19 +237,16 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
         code = line.med_list_codg
         if rule.watches(code) and line.det_item_fee_sumamt_fen > largest.get(code, -1):
             largest[code] = line.det_item_fee_sumamt_fen
-    judged: dict[str, tuple[int, int]] = {}
-    for code, amount_fen in largest.items():
-        dist = inputs.item_sketches.get(code)
-        # Too thin to judge (as _outlier_threshold says) first: most windows of a catalog's items, never searched.
-        if dist is not None and dist.total >= rule.samples_min and \
-                amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount_fen):
-            judged[code] = _outlier_threshold(rule, dist)
+    thresholds = {code: _outlier_threshold(rule, inputs.item_sketches.get(code), amount_fen)
+                  for code, amount_fen in largest.items()}
     picked, evidence = [], []
     for index, line in enumerate(inputs.claim.lines):
-        samples, threshold = judged.get(line.med_list_codg, (0, 0))
-        if threshold and line.det_item_fee_sumamt_fen > threshold and rule.watches(line.med_list_codg):
+        code = line.med_list_codg
+        threshold = thresholds.get(code, 0)
+        if threshold and line.det_item_fee_sumamt_fen > threshold:  # in thresholds: watched
             picked.append(index)
-            evidence.append(Evidence(kind=EVIDENCE_DISTRIBUTION, ref=line.med_list_codg,
+            samples = inputs.item_sketches[code].total
+            evidence.append(Evidence(kind=EVIDENCE_DISTRIBUTION, ref=code,
                                      detail=f"p{rule.quantile_bp} x{rule.factor_bp}bp = {threshold} fen of {samples}"))
     return _line_hit(rule, inputs.claim, picked, f"{len(picked)}条金额远高于该项目近90天分布",
                      f"{len(picked)} lines far above the item's distribution of the last 90 days", tuple(evidence))
@@ -256,14 +255,11 @@ def _line_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
 def _visit_amount_outlier(rule: AuditRule, inputs: AuditInput) -> Hit | None:
     amount = inputs.settlement.medfee_sumamt_fen
     dist = inputs.visit_sketch
-    if dist is None or dist.total < rule.samples_min or \
-            not amount_sketch.may_exceed_quantile(dist, rule.quantile_bp, amount):
-        return None
-    samples, threshold = _outlier_threshold(rule, dist)
+    threshold = _outlier_threshold(rule, dist, amount)
     if not threshold or amount <= threshold:
         return None
     evidence = (Evidence(kind=EVIDENCE_DISTRIBUTION, ref=f"{inputs.claim.fixmedins_code}/{inputs.settlement.clr_type}",
-                         detail=f"p{rule.quantile_bp} x{rule.factor_bp}bp = {threshold} fen of {samples}"),)
+                         detail=f"p{rule.quantile_bp} x{rule.factor_bp}bp = {threshold} fen of {dist.total}"),)
     return Hit(rule=rule, amount_fen=amount, evidence=evidence,
                zh=f"本次费用{format_fen(amount)}元远高于本机构近90天分布(阈值{format_fen(threshold)}元)",
                en=f"total {format_fen(amount)} yuan far above the institution's last 90 days "
