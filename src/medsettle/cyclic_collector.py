@@ -19,16 +19,3 @@ def freeze_startup_objects() -> int:
     gc.freeze()
     return gc.get_freeze_count()
 
-
-class CacheDict(dict):
-    """A process-wide cache that freeze_startup_objects takes out of the collector's sight, however large it grows.
-
-    An exact dict starts untracked while empty, so the startup freeze passes it by; its first runtime tuple key makes
-    it tracked, and from then on every full collection walks all its entries and scans them once more to untrack it:
-    8.2 ms for the ~92,000 catalog versions and distributions a writer process held after a pass of 5,000 items a
-    province, and the worker's event loop stopped 3-6 ms every ~7.5 s in the mix (bench/RESULTS.md, issue 15). A
-    subclass is tracked from birth and never untracked (the collector untracks exact dicts only), so the freeze takes
-    it for good. What it holds is collected as before: a frozen referrer counts as a reference from outside."""
-
-    __slots__ = ()
-

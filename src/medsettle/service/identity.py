@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from medsettle.domain import region
+from medsettle.process_cache import ProcessCache
 
 CALLER_METADATA_KEY = "x-medsettle-caller"
 URI_PREFIX = "medsettle:"
@@ -53,10 +54,9 @@ class Caller:
         return self.uri
 
 
-# Every call names its caller: the callers named lately, each parsed once per process (a Caller is immutable).
-# Bounded, emptied when full; names that are no caller are not kept.
-_PARSED_MAX = 20_000
-_parsed: dict[str, Caller] = {}
+# Every call names its caller: the callers named lately, each parsed once per process (a Caller is immutable);
+# names that are no caller are not kept.
+_parsed = ProcessCache(20_000)  # text -> Caller
 
 
 def parse(text: str) -> Caller | None:
@@ -67,9 +67,7 @@ def parse(text: str) -> Caller | None:
     if caller is None:
         caller = _parse(text)
         if caller is not None:
-            if len(_parsed) >= _PARSED_MAX:
-                _parsed.clear()
-            _parsed[text] = caller
+            _parsed.remember(text, caller)
     return caller
 
 

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from medsettle.domain import dates, money, reasons
 from medsettle.domain.reasons import Refusal
 from medsettle.domain.records import FeeLine, Settlement
+from medsettle.process_cache import ProcessCache
 from medsettle.service.convert import (
     AMOUNT_FEN_MAX,
     CNT_E4_MAX,
@@ -31,14 +32,14 @@ R = TypeVar("R", bound=Message)
 # Quantities and unit prices repeat from claim to claim ("1", "2", the catalog's prices): their exact values, once
 # parsed, per process. Only well-formed texts within the bounds are kept; bounded, emptied when full.
 _DECIMALS_MAX = 50_000
-_cnt_e4_of: dict[str, int] = {}
-_pric_e6_of: dict[str, int] = {}
+_cnt_e4_of = ProcessCache(_DECIMALS_MAX)
+_pric_e6_of = ProcessCache(_DECIMALS_MAX)
 # Likewise the codes of fee lines (items, and line numbers "1", "00001"...) found well-formed: bounded, emptied when full.
 _CODES_MAX = 100_000
-_codes_ok: set[str] = set()
+_codes_ok = ProcessCache(_CODES_MAX)  # code -> True
 
 
-def _decimal_known(text: str, places: int, most: int, known: dict[str, int]) -> int | None:
+def _decimal_known(text: str, places: int, most: int, known: ProcessCache) -> int | None:
     """The text's exact value when it is a decimal of at most `places` decimals and at most `most`, else None."""
     value = known.get(text)
     if value is not None:
@@ -49,20 +50,14 @@ def _decimal_known(text: str, places: int, most: int, known: dict[str, int]) -> 
         return None
     if value > most:
         return None
-    if len(known) >= _DECIMALS_MAX:
-        known.clear()
-    known[text] = value
-    return value
+    return known.remember(text, value)
 
 
 def _code_ok(text: str) -> bool:
     """is_code, remembered when true."""
     if not is_code(text):
         return False
-    if len(_codes_ok) >= _CODES_MAX:
-        _codes_ok.clear()
-    _codes_ok.add(text)
-    return True
+    return _codes_ok.remember(text, True)
 
 
 def _fee_line_fast(line, dates_ok: set[str]) -> FeeLine | None:

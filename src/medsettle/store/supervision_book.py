@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import msgspec
 
-from medsettle.cyclic_collector import CacheDict
 from medsettle.domain import amount_sketch, audit, audit_rules, clearing, codes, dates, flags, region
 from medsettle.domain import supervision_stats as stats
 from medsettle.domain.amount_sketch import Distribution
@@ -26,6 +25,7 @@ from medsettle.domain.audit import Hit, PersonDay, VisitMark
 from medsettle.domain.audit_rules import AuditRule
 from medsettle.domain.flags import Flag
 from medsettle.domain.records import Claim, Settlement, Stay
+from medsettle.process_cache import ProcessCache
 from medsettle.store.view import SKETCH_ITEM, SKETCH_VISIT, View, WriteView
 
 RULE_CACHE_ENTRIES_MAX = 256
@@ -37,11 +37,11 @@ PRUNE_EVERY = 8  # one settlement in 8 (by hash) prunes its person's day records
 PRUNE_DAYS_PER_SETTLEMENT_MAX = 8
 
 _rules_lock = threading.Lock()
-_rules_cache: dict[tuple[bytes, str, str], tuple[AuditRule, ...]] = CacheDict()  # (token, province, role) -> versions
-_in_force_cache: dict[tuple[bytes, str, str, str], RuleSet] = CacheDict()  # (token, treated, insured, date)
+_rules_cache = ProcessCache(RULE_CACHE_ENTRIES_MAX)  # (token, province, role) -> every version
+_in_force_cache = ProcessCache(RULE_CACHE_ENTRIES_MAX * 4)  # (token, treated, insured, date) -> RuleSet
 SKETCH_CACHE_S = 60.0
 SKETCH_CACHE_ENTRIES_MAX = 200_000
-_distribution_cache: dict[tuple[bytes, str, str, str, int], tuple[float, Distribution | None]] = CacheDict()
+_distribution_cache = ProcessCache(SKETCH_CACHE_ENTRIES_MAX)  # (token, kind, owner, code, day) -> (read at, window)
 
 
 def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRule, ...]:
@@ -50,9 +50,7 @@ def _versions(view: View, token: bytes, admdvs: str, role: str) -> tuple[AuditRu
     if found is None:
         found = tuple(view.audit_rules(admdvs, role))
         with _rules_lock:
-            if len(_rules_cache) >= RULE_CACHE_ENTRIES_MAX:
-                _rules_cache.clear()
-            _rules_cache[cache_key] = found
+            _rules_cache.remember(cache_key, found)
     return found
 
 
@@ -78,9 +76,7 @@ def rules_for(view: View, treated_province: str, insured_province: str, date: st
         found = RuleSet(token=token, rules=rules, kinds=frozenset(rule.kind for rule in rules),
                         lookback_days=audit.lookback_days(rules))
         with _rules_lock:
-            if len(_in_force_cache) >= RULE_CACHE_ENTRIES_MAX * 4:
-                _in_force_cache.clear()
-            _in_force_cache[cache_key] = found
+            _in_force_cache.remember(cache_key, found)
     return found
 
 
@@ -95,9 +91,7 @@ def _distribution(view: View, token: bytes, kind: str, owner: str, code: str, da
         return held[1]
     sketch = view.sketch(kind, owner, code)
     found = None if sketch is None else amount_sketch.distribution(sketch, day)
-    if len(_distribution_cache) >= SKETCH_CACHE_ENTRIES_MAX:
-        _distribution_cache.clear()
-    _distribution_cache[cache_key] = (now, found)
+    _distribution_cache.remember(cache_key, (now, found))
     return found
 
 

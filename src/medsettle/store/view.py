@@ -46,7 +46,6 @@ from typing import Any
 import lmdb
 import msgspec
 
-from medsettle.cyclic_collector import CacheDict
 from medsettle.domain import amount_sketch, clearing, codes, region, supervision_stats
 from medsettle.domain.amount_sketch import AmountSketch
 from medsettle.domain.audit import PersonDay
@@ -65,6 +64,7 @@ from medsettle.domain.records import (
     Stay,
 )
 from medsettle.domain.supervision_stats import DayStats
+from medsettle.process_cache import ProcessCache
 from medsettle.store import codec, keys
 from medsettle.store.keys import MAX_PART_BYTES, key, prefix, seq
 from medsettle.store.rows import (
@@ -232,15 +232,8 @@ def new_reference_token() -> bytes:
 
 
 REFERENCE_ROWS_MAX = 200_000
-_reference_rows: dict[tuple, Any] = CacheDict()
+_reference_rows = ProcessCache(REFERENCE_ROWS_MAX)  # (token, kind, *args) -> row
 _MISSING = object()
-
-
-def _remember(cache_key: tuple, value: Any) -> Any:
-    if len(_reference_rows) >= REFERENCE_ROWS_MAX:
-        _reference_rows.clear()
-    _reference_rows[cache_key] = value
-    return value
 
 
 class View:
@@ -280,7 +273,7 @@ class View:
             return read(*args)
         cache_key = (self._token if self._token is not None else self.reference_token(), kind, *args)
         found = _reference_rows.get(cache_key, _MISSING)
-        return _remember(cache_key, read(*args)) if found is _MISSING else found
+        return _reference_rows.remember(cache_key, read(*args)) if found is _MISSING else found
 
     # -- generic ---------------------------------------------------------------------------------
 
