@@ -213,3 +213,20 @@ def test_adding_to_a_stored_distribution_writes_what_adding_to_the_whole_would(b
         legacy = view.sketch(SKETCH_ITEM, "440000", "LEGACY")
         assert legacy == amount_sketch.AmountSketch(slots=(amount_sketch.Slot(
             day0=amount_sketch.slot_start(day0), counts={3: 2, amount_sketch.bucket_of(100): 1}),))
+
+
+def test_a_thin_window_held_for_rules_asking_more_is_read_again_for_rules_asking_fewer(store):
+    # The distributions' cache holds a window thinner than its readers' floor as its total only; a rule set with a
+    # lower floor that the window reaches reads it again, merged, and the merged one serves every floor after it.
+    day = amount_sketch.day_number("2026-03-02")
+    with store.write() as view:
+        view.add_to_sketch(SKETCH_ITEM, "440000", "THIN", day, [1_000] * 50)
+    with store.read() as view:
+        token = view.reference_token() + b"thin-test"  # a key of its own in the process's cache
+        thin = supervision_book._distribution(view, token, SKETCH_ITEM, "440000", "THIN", day, 200)
+        assert (thin.total, thin.at_or_below) == (50, ())
+        assert supervision_book._distribution(view, token, SKETCH_ITEM, "440000", "THIN", day, 100) is thin
+        merged = supervision_book._distribution(view, token, SKETCH_ITEM, "440000", "THIN", day, 20)
+        assert (merged.total, merged.at_or_below) == (50, (50,))
+        assert supervision_book._distribution(view, token, SKETCH_ITEM, "440000", "THIN", day, 200) is merged
+        assert supervision_book._distribution(view, token, SKETCH_ITEM, "440000", "NONE", day, 20) is None

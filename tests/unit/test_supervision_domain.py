@@ -113,6 +113,37 @@ def test_an_outlier_is_judged_alike_whether_or_not_a_thin_window_is_looked_at(am
     assert (bool(threshold_then) and amount > threshold_then) == (bool(threshold_now) and amount > threshold_now)
 
 
+@given(st.lists(st.tuples(st.integers(0, 120), st.lists(st.integers(1, 10**7), max_size=40)), max_size=12),
+       st.integers(0, 300), st.integers(0, 300), st.integers(1, 10**7))
+def test_a_thin_window_is_counted_and_judged_as_the_merged_one(days_amounts, floor, samples_min, amount):
+    # A window with fewer amounts than the rules' fewest samples_min (the floor) is counted, not merged: its total
+    # is the merged one's, and every rule asking at least the floor judges any amount by it as by the merged one.
+    from medsettle.domain import audit
+
+    day0 = sk.day_number("2026-01-01")
+    sketch = sk.AmountSketch()
+    for offset, amounts in sorted(days_amounts):
+        sketch = sk.add(sketch, day0 + offset, amounts)
+    day = day0 + max([offset for offset, _ in days_amounts], default=0)
+    merged, counted = sk.distribution(sketch, day), sk.distribution(sketch, day, floor)
+    assert counted.total == merged.total == sk.count(sketch, day)
+    assert counted == merged if merged.total >= floor else (counted.buckets, counted.at_or_below) == ((), ())
+    assert counted.answers(floor) and merged.answers(0)
+    assert counted.answers(samples_min) is (merged.total >= floor or merged.total < samples_min or not merged.total)
+    rule_ = rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000, samples_min=max(floor, 10))
+    assert audit._outlier_threshold(rule_, counted, amount) == audit._outlier_threshold(rule_, merged, amount)
+
+
+def test_the_floor_is_the_fewest_amounts_any_rule_of_the_kind_asks_for():
+    from medsettle.domain import audit
+
+    rules = [rule(kind=ar.LINE_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000, samples_min=n) for n in (300, 40)]
+    rules.append(rule(kind=ar.VISIT_AMOUNT_OUTLIER, quantile_bp=9_000, factor_bp=15_000, samples_min=20))
+    assert audit.samples_min_floor(rules, ar.LINE_AMOUNT_OUTLIER) == 40
+    assert audit.samples_min_floor(rules, ar.VISIT_AMOUNT_OUTLIER) == 20
+    assert audit.samples_min_floor(rules[:2], ar.VISIT_AMOUNT_OUTLIER) == 0
+
+
 def test_an_outlier_is_judged_from_samples_min_amounts_on_and_not_one_fewer():
     from medsettle.domain import audit
 

@@ -83,6 +83,11 @@ def lookback_days(rules: Sequence[AuditRule]) -> int:
     return min(max(days, default=0), audit_rules.LOOKBACK_DAYS_MAX)
 
 
+def samples_min_floor(rules: Sequence[AuditRule], kind: str) -> int:
+    """The fewest amounts any rule of `kind` asks a window for: a window with fewer is thin for all of them."""
+    return min([rule.samples_min for rule in rules if rule.kind == kind], default=0)
+
+
 def _line_hit(rule: AuditRule, claim: Claim, picked: list[int], zh: str, en: str,
               evidence: tuple[Evidence, ...] = ()) -> Hit | None:
     if not picked:

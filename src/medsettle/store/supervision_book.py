@@ -62,6 +62,8 @@ class RuleSet:
     rules: tuple[AuditRule, ...]
     kinds: frozenset[str]
     lookback_days: int
+    item_samples_min: int  # the fewest amounts the rules reading each kind of window ask for (audit.samples_min_floor)
+    visit_samples_min: int
 
 
 def rules_for(view: View, treated_province: str, insured_province: str, date: str) -> RuleSet:
@@ -74,23 +76,27 @@ def rules_for(view: View, treated_province: str, insured_province: str, date: st
         rules = (audit_rules.in_force(_versions(view, token, treated_province, audit_rules.ROLE_TREATMENT), date)
                  + audit_rules.in_force(_versions(view, token, insured_province, audit_rules.ROLE_INSURED), date))
         found = RuleSet(token=token, rules=rules, kinds=frozenset(rule.kind for rule in rules),
-                        lookback_days=audit.lookback_days(rules))
+                        lookback_days=audit.lookback_days(rules),
+                        item_samples_min=audit.samples_min_floor(rules, audit_rules.LINE_AMOUNT_OUTLIER),
+                        visit_samples_min=audit.samples_min_floor(rules, audit_rules.VISIT_AMOUNT_OUTLIER))
         with _rules_lock:
             _in_force_cache.remember(cache_key, found)
     return found
 
 
-def _distribution(view: View, token: bytes, kind: str, owner: str, code: str, day: int) -> Distribution | None:
+def _distribution(view: View, token: bytes, kind: str, owner: str, code: str, day: int,
+                  samples_min: int) -> Distribution | None:
     """A distribution's window on `day` as this process read and merged it at most SKETCH_CACHE_S ago. A quantile of
     90 days moves slowly; an LMDB read and a merge of ~9 slots per item of every settlement do not pay. Keyed by the
-    reference token too, so a push of rules (and another store) starts afresh."""
+    reference token too, so a push of rules (and another store) starts afresh. A window thinner than `samples_min`
+    (the rules' fewest) is only counted; one held thin for rules that asked more is read again."""
     cache_key = (token, kind, owner, code, day)
     now = time.monotonic()
     held = _distribution_cache.get(cache_key)
-    if held is not None and now - held[0] < SKETCH_CACHE_S:
+    if held is not None and now - held[0] < SKETCH_CACHE_S and (held[1] is None or held[1].answers(samples_min)):
         return held[1]
     sketch = view.sketch(kind, owner, code)
-    found = None if sketch is None else amount_sketch.distribution(sketch, day)
+    found = None if sketch is None else amount_sketch.distribution(sketch, day, samples_min)
     _distribution_cache.remember(cache_key, (now, found))
     return found
 
@@ -113,12 +119,13 @@ def audit_input(view: View, rule_set: RuleSet, claim: Claim, setl: Settlement, i
     item_sketches: dict[str, Distribution] = {}
     if kinds & audit.READS_ITEM_SKETCHES:
         for code in _items(setl)[:SKETCH_ITEMS_MAX]:
-            found = _distribution(view, token, SKETCH_ITEM, province, code, day)
+            found = _distribution(view, token, SKETCH_ITEM, province, code, day, rule_set.item_samples_min)
             if found is not None:
                 item_sketches[code] = found
     visit_sketch = None
     if kinds & audit.READS_VISIT_SKETCH:
-        visit_sketch = _distribution(view, token, SKETCH_VISIT, claim.fixmedins_code, setl.clr_type, day)
+        visit_sketch = _distribution(view, token, SKETCH_VISIT, claim.fixmedins_code, setl.clr_type, day,
+                                     rule_set.visit_samples_min)
     return audit.AuditInput(claim=claim, settlement=setl, items_by_sn=items_by_sn, rules=rule_set.rules, days=days,
                             open_stays=open_stays, stay=stay, other_stays=other_stays, item_sketches=item_sketches,
                             visit_sketch=visit_sketch)
