@@ -327,3 +327,22 @@ def test_a_reversal_by_request_id_racing_its_settlement_never_leaves_the_settlem
             assert accumulators == Accumulators()  # nothing stays in force
     if not process:  # one writer, first come first served: both orders were exercised
         assert {isinstance(settled, bytes) for settled, _ in raced} == {True, False}
+
+
+def test_reading_the_socket_appends_what_came_whole_frames_or_not_and_says_when_it_ended():
+    # The process and the worker read into one buffer made once (writer_process._read), never a fresh buffer the
+    # size of the socket's: what came is appended to the inbox, frames split across reads come out whole.
+    import socket
+
+    from medsettle.service.writer_process import _frame, _frames, _read
+
+    ours, theirs = socket.socketpair()
+    into, inbox = memoryview(bytearray(8)), bytearray()  # smaller than a frame: it comes in several reads
+    theirs.sendall(_frame(b"first") + _frame(b"second"))
+    theirs.close()
+    frames: list[bytes] = []
+    while (size := _read(ours, into, inbox)) > 0:
+        assert size <= len(into)
+        frames += _frames(inbox)
+    assert frames == [b"first", b"second"] and inbox == bytearray()
+    ours.close()

@@ -119,6 +119,16 @@ def _frames(buffer: bytearray) -> list[bytes]:
     return taken
 
 
+def _read(sock: socket.socket, into: memoryview, inbox: bytearray) -> int:
+    """What the socket holds, appended to `inbox` through `into` (a buffer of SOCKET_BUFFER_BYTES made once); the
+    bytes read, 0 when the socket has ended. Not sock.recv(SOCKET_BUFFER_BYTES): that allocates (mmap) the whole size
+    for every read and shrinks it after, 16 us a read against 2.6, and the worker's loop reads once per batch of
+    answers (bench/RESULTS.md, 2026-12-05)."""
+    size = sock.recv_into(into)
+    inbox += into[:size]
+    return size
+
+
 def failure_of(error: BaseException) -> Failure:
     if isinstance(error, Refusal):
         return Failure("refusal", str(error), [(each.reason.code, each.field, each.feedetl_sn, each.detail)
@@ -174,6 +184,7 @@ class WriterProcess:
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(Answers)
         self._inbox = bytearray()
+        self._read_into = memoryview(bytearray(SOCKET_BUFFER_BYTES))
         self._outbox = bytearray()  # bounded by admission's calls in flight (Limits.in_flight_requests_max)
         self._waiters: dict[int, asyncio.Future] = {}
         self._next_job_id = 0
@@ -189,11 +200,9 @@ class WriterProcess:
         self._sock.settimeout(START_S_MAX)
         try:
             while not (ready := _frames(self._inbox)):
-                chunk = self._sock.recv(65536)
-                if not chunk:
+                if not _read(self._sock, self._read_into, self._inbox):
                     raise RuntimeError(
                         f"the writer process ended while starting (exit {self.process.wait()})")
-                self._inbox.extend(chunk)
         except BaseException:
             self.process.kill()
             self.process.wait()
@@ -257,16 +266,15 @@ class WriterProcess:
 
     def _readable(self) -> None:
         try:
-            chunk = self._sock.recv(SOCKET_BUFFER_BYTES)
+            size = _read(self._sock, self._read_into, self._inbox)
         except BlockingIOError:
             return
         except OSError as error:
             self._lost(f"the writer process's socket failed: {error}")
             return
-        if not chunk:
+        if not size:
             self._lost("the writer process ended")
             return
-        self._inbox.extend(chunk)
         try:
             batches = [self._decoder.decode(payload) for payload in _frames(self._inbox)]
         except (ValueError, msgspec.DecodeError) as error:  # a defect: nothing it says can be trusted any more
@@ -321,27 +329,27 @@ class WriterProcess:
         self._sock.close()
 
 
-def _receive(sock: socket.socket, inbox: bytearray, queued: list[bytes], *, wait: bool) -> bool:
+def _receive(sock: socket.socket, into: memoryview, inbox: bytearray, queued: list[bytes], *, wait: bool) -> bool:
     """Read what the worker has sent (waiting for it if `wait`) and queue its whole frames; True if the socket ended
     (closed, or reset: the worker died, and what it sent whole is still committed and stands for its retries)."""
     sock.setblocking(wait)
     try:
-        chunk = sock.recv(SOCKET_BUFFER_BYTES)
+        size = _read(sock, into, inbox)
     except BlockingIOError:
         return False
     except OSError:
         return True
-    inbox.extend(chunk)
     queued.extend(_frames(inbox))
-    return not chunk
+    return not size
 
 
 class _Batch:
     """One batch's settlements: those queued when it began, then those that come while it runs (`more`)."""
 
-    def __init__(self, app: Any, decoder: msgspec.msgpack.Decoder, sock: socket.socket, inbox: bytearray,
-                 queued: list[bytes]) -> None:
-        self.app, self.decoder, self.sock, self.inbox, self.queued = app, decoder, sock, inbox, queued
+    def __init__(self, app: Any, decoder: msgspec.msgpack.Decoder, sock: socket.socket, into: memoryview,
+                 inbox: bytearray, queued: list[bytes]) -> None:
+        self.app, self.decoder, self.sock, self.queued = app, decoder, sock, queued
+        self.into, self.inbox = into, inbox
         self.job_ids: list[int] = []
         self.started = time.perf_counter()
         self.ended = False  # the socket ended while the batch ran
@@ -362,7 +370,7 @@ class _Batch:
         if time.perf_counter() - self.started >= EXTEND_S:
             return []
         if not self.ended:
-            self.ended = _receive(self.sock, self.inbox, self.queued, wait=False)
+            self.ended = _receive(self.sock, self.into, self.inbox, self.queued, wait=False)
         return self.decoded(room)
 
 
@@ -391,14 +399,14 @@ def _serve(config: ChildConfig) -> int:
     # write given to this process waiting (~9 ms, against ~1 frozen).
     logs.event("writer_process_ready", gc_frozen_objects=cyclic_collector.freeze_startup_objects())
     sock.sendall(_frame(b"ready"))
-    inbox = bytearray()
+    into, inbox = memoryview(bytearray(SOCKET_BUFFER_BYTES)), bytearray()
     queued: list[bytes] = []
     ended = False
     while queued or not ended:
-        ended = _receive(sock, inbox, queued, wait=not queued) or ended  # wait only when there is nothing to do
+        ended = _receive(sock, into, inbox, queued, wait=not queued) or ended  # wait only when there is nothing to do
         if not queued:
             continue
-        batch = _Batch(app, decoder, sock, inbox, queued)
+        batch = _Batch(app, decoder, sock, into, inbox, queued)
         work = batch.decoded(BATCH_JOBS_MAX)
         committed_before = committer.batches
         committer.commit_batch(work, batch.more)
