@@ -330,19 +330,19 @@ def test_a_reversal_by_request_id_racing_its_settlement_never_leaves_the_settlem
 
 
 def test_reading_the_socket_appends_what_came_whole_frames_or_not_and_says_when_it_ended():
-    # The process and the worker read into one buffer made once (writer_process._read), never a fresh buffer the
-    # size of the socket's: what came is appended to the inbox, frames split across reads come out whole.
+    # The process and the worker read into one buffer made once (writer_process._Inbox), never a fresh buffer the
+    # size of the socket's: what came is kept, and frames split across reads come out whole.
     import socket
 
-    from medsettle.service.writer_process import _frame, _frames, _read
+    from medsettle.service.writer_process import _frame, _Inbox
 
     ours, theirs = socket.socketpair()
-    into, inbox = memoryview(bytearray(8)), bytearray()  # smaller than a frame: it comes in several reads
+    inbox = _Inbox(buffer_bytes=8)  # smaller than a frame: it comes in several reads
     theirs.sendall(_frame(b"first") + _frame(b"second"))
     theirs.close()
     frames: list[bytes] = []
-    while (size := _read(ours, into, inbox)) > 0:
-        assert size <= len(into)
-        frames += _frames(inbox)
-    assert frames == [b"first", b"second"] and inbox == bytearray()
+    while (size := inbox.read(ours)) > 0:
+        assert size <= 8
+        frames += inbox.frames()
+    assert frames == [b"first", b"second"] and inbox.frames() == []
     ours.close()

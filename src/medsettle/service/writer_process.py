@@ -119,14 +119,24 @@ def _frames(buffer: bytearray) -> list[bytes]:
     return taken
 
 
-def _read(sock: socket.socket, into: memoryview, inbox: bytearray) -> int:
-    """What the socket holds, appended to `inbox` through `into` (a buffer of SOCKET_BUFFER_BYTES made once); the
-    bytes read, 0 when the socket has ended. Not sock.recv(SOCKET_BUFFER_BYTES): that allocates (mmap) the whole size
-    for every read and shrinks it after, 16 us a read against 2.6, and the worker's loop reads once per batch of
-    answers (bench/RESULTS.md, 2026-12-05)."""
-    size = sock.recv_into(into)
-    inbox += into[:size]
-    return size
+class _Inbox:
+    """What one end has read of the socket and not yet taken as whole frames. It reads through one buffer made once,
+    not sock.recv(SOCKET_BUFFER_BYTES): that allocates (mmap) the whole size for every read and shrinks it after, 16 us
+    a read against 2.6, and the worker's loop reads once per batch of answers (bench/RESULTS.md, 2026-12-05)."""
+
+    def __init__(self, buffer_bytes: int = SOCKET_BUFFER_BYTES) -> None:
+        self._into = memoryview(bytearray(buffer_bytes))
+        self._pending = bytearray()
+
+    def read(self, sock: socket.socket) -> int:
+        """What the socket holds (raises as sock.recv does); the bytes read, 0 when the socket has ended."""
+        size = sock.recv_into(self._into)
+        self._pending += self._into[:size]
+        return size
+
+    def frames(self) -> list[bytes]:
+        """Every whole frame read so far, taken off."""
+        return _frames(self._pending)
 
 
 def failure_of(error: BaseException) -> Failure:
@@ -183,8 +193,7 @@ class WriterProcess:
         self._sock = ours
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(Answers)
-        self._inbox = bytearray()
-        self._read_into = memoryview(bytearray(SOCKET_BUFFER_BYTES))
+        self._inbox = _Inbox()
         self._outbox = bytearray()  # bounded by admission's calls in flight (Limits.in_flight_requests_max)
         self._waiters: dict[int, asyncio.Future] = {}
         self._next_job_id = 0
@@ -199,8 +208,8 @@ class WriterProcess:
         """Block until the process has opened the store (one frame, b"ready"), so the worker says SERVING only then."""
         self._sock.settimeout(START_S_MAX)
         try:
-            while not (ready := _frames(self._inbox)):
-                if not _read(self._sock, self._read_into, self._inbox):
+            while not (ready := self._inbox.frames()):
+                if not self._inbox.read(self._sock):
                     raise RuntimeError(
                         f"the writer process ended while starting (exit {self.process.wait()})")
         except BaseException:
@@ -266,7 +275,7 @@ class WriterProcess:
 
     def _readable(self) -> None:
         try:
-            size = _read(self._sock, self._read_into, self._inbox)
+            size = self._inbox.read(self._sock)
         except BlockingIOError:
             return
         except OSError as error:
@@ -276,7 +285,7 @@ class WriterProcess:
             self._lost("the writer process ended")
             return
         try:
-            batches = [self._decoder.decode(payload) for payload in _frames(self._inbox)]
+            batches = [self._decoder.decode(payload) for payload in self._inbox.frames()]
         except (ValueError, msgspec.DecodeError) as error:  # a defect: nothing it says can be trusted any more
             self._lost(f"the writer process sent what cannot be read: {error}")
             return
@@ -329,27 +338,26 @@ class WriterProcess:
         self._sock.close()
 
 
-def _receive(sock: socket.socket, into: memoryview, inbox: bytearray, queued: list[bytes], *, wait: bool) -> bool:
+def _receive(sock: socket.socket, inbox: _Inbox, queued: list[bytes], *, wait: bool) -> bool:
     """Read what the worker has sent (waiting for it if `wait`) and queue its whole frames; True if the socket ended
     (closed, or reset: the worker died, and what it sent whole is still committed and stands for its retries)."""
     sock.setblocking(wait)
     try:
-        size = _read(sock, into, inbox)
+        size = inbox.read(sock)
     except BlockingIOError:
         return False
     except OSError:
         return True
-    queued.extend(_frames(inbox))
+    queued.extend(inbox.frames())
     return not size
 
 
 class _Batch:
     """One batch's settlements: those queued when it began, then those that come while it runs (`more`)."""
 
-    def __init__(self, app: Any, decoder: msgspec.msgpack.Decoder, sock: socket.socket, into: memoryview,
-                 inbox: bytearray, queued: list[bytes]) -> None:
-        self.app, self.decoder, self.sock, self.queued = app, decoder, sock, queued
-        self.into, self.inbox = into, inbox
+    def __init__(self, app: Any, decoder: msgspec.msgpack.Decoder, sock: socket.socket, inbox: _Inbox,
+                 queued: list[bytes]) -> None:
+        self.app, self.decoder, self.sock, self.inbox, self.queued = app, decoder, sock, inbox, queued
         self.job_ids: list[int] = []
         self.started = time.perf_counter()
         self.ended = False  # the socket ended while the batch ran
@@ -370,7 +378,7 @@ class _Batch:
         if time.perf_counter() - self.started >= EXTEND_S:
             return []
         if not self.ended:
-            self.ended = _receive(self.sock, self.into, self.inbox, self.queued, wait=False)
+            self.ended = _receive(self.sock, self.inbox, self.queued, wait=False)
         return self.decoded(room)
 
 
@@ -399,14 +407,14 @@ def _serve(config: ChildConfig) -> int:
     # write given to this process waiting (~9 ms, against ~1 frozen).
     logs.event("writer_process_ready", gc_frozen_objects=cyclic_collector.freeze_startup_objects())
     sock.sendall(_frame(b"ready"))
-    into, inbox = memoryview(bytearray(SOCKET_BUFFER_BYTES)), bytearray()
+    inbox = _Inbox()
     queued: list[bytes] = []
     ended = False
     while queued or not ended:
-        ended = _receive(sock, into, inbox, queued, wait=not queued) or ended  # wait only when there is nothing to do
+        ended = _receive(sock, inbox, queued, wait=not queued) or ended  # wait only when there is nothing to do
         if not queued:
             continue
-        batch = _Batch(app, decoder, sock, into, inbox, queued)
+        batch = _Batch(app, decoder, sock, inbox, queued)
         work = batch.decoded(BATCH_JOBS_MAX)
         committed_before = committer.batches
         committer.commit_batch(work, batch.more)
