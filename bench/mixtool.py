@@ -5,7 +5,6 @@ against bench/budgets.toml (exit 1 on a miss); `handlers` the server's own time 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import os
 import shutil
@@ -34,11 +33,9 @@ def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: i
     cached = benchlib.export_visits(base, today)  # the export of the nation, cached beside it
     os.makedirs(run_dir, exist_ok=True)
     shutil.copy(os.path.join(base, "data.mdb"), run_dir)
-    _, out, inp = visits_export.read(cached)
+    exported_on, out, inp = visits_export.read(cached)
     out, ranks = benchlib.with_item_pool(base, out, today, item_pool)
-    document = json.loads(Path(cached).read_text())
-    document["outpatient"] = [dataclasses.asdict(visit) for visit in out]
-    Path(run_dir, "visits.json").write_text(json.dumps(document))
+    Path(run_dir, "visits.json").write_text(json.dumps(visits_export.document(exported_on, out, inp)))
     benchlib.age_sketches(run_dir, out, today, aged_days, item_ranks=ranks)
     print(f"{len(out)} outpatient persons, {len(inp)} inpatient persons in {run_dir}"
           + (f", distributions of {aged_days} days" if aged_days else "")

@@ -123,6 +123,11 @@ def export(store, today: str, outpatient_max: int, inpatient_max: int) -> dict:
         inpatient = list(visits(view, MED_TYPE_INPATIENT, today, inpatient_max))
         taken = frozenset(v.psn_no for v in inpatient)
         outpatient = list(visits(view, MED_TYPE_OUTPATIENT, today, outpatient_max, skip=taken))
+    return document(today, outpatient, inpatient)
+
+
+def document(today: str, outpatient: list[Visit], inpatient: list[Visit]) -> dict:
+    """An export's JSON-able dict (format FORMAT): what `read` reads back."""
     return {"format": FORMAT, "today": today, "outpatient": [asdict(v) for v in outpatient],
             "inpatient": [asdict(v) for v in inpatient]}
 

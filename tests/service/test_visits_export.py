@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -78,3 +79,13 @@ def test_an_export_of_another_format_is_refused(tmp_path):
     path.write_text('{"format": 99, "today": "2026-03-02", "outpatient": [], "inpatient": []}')
     with pytest.raises(ValueError, match="not a visits export of format 1"):
         visits_export.read(path)
+
+
+def test_a_document_of_visits_reads_back_as_the_same_visits(tmp_path):
+    # The bench's mix writes the export's visits again with other lines (bench/mixtool.py prepare --item-pool):
+    # through the same document, so a run reads them as it reads an export.
+    outpatient = [visits_export.Visit("P1", "H1", "440000", "110000", (("XA001", "1", "10.00", 1000),))]
+    inpatient = [visits_export.Visit("P2", "H2", "310000", "440000", (("XB002", "2", "3.50", 700),))]
+    path = tmp_path / "visits.json"
+    path.write_text(json.dumps(visits_export.document(DATE, outpatient, inpatient)))
+    assert visits_export.read(path) == (DATE, outpatient, inpatient)
