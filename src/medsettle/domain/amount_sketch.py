@@ -129,9 +129,10 @@ class Distribution(msgspec.Struct, gc=False):  # integers only: no cycles, and ~
     _last_quantile: tuple[int, int] = (0, 0)  # (quantile_bp, its bucket): a window is asked by one rule, line by line
 
     def answers(self, samples_min: int) -> bool:
-        """Whether the window serves rules that ask for at least `samples_min` amounts: merged (or empty), or too thin
-        for them."""
-        return bool(self.at_or_below) or self.total < samples_min or not self.total
+        """Whether the window serves rules that ask for at least `samples_min` amounts: merged (an empty one is), or
+        thin and too thin for them as well."""
+        thin = self.total > 0 and not self.at_or_below
+        return not thin or self.total < samples_min
 
     def quantile_bucket(self, quantile_bp: int) -> int:
         """The bucket holding the quantile (the smallest whose cumulative count reaches its rank); merged, not empty."""
