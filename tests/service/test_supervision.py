@@ -501,3 +501,16 @@ def test_a_settlement_counts_once_in_its_distributions_through_retries_refusals_
     assert counts() == (visits, items)
     settle(stub, served, "K-8", claim("P001", w.GZ_HOSPITAL, SMALL))
     assert counts()[0] == visits + 1
+
+
+def test_each_outlier_rule_judges_by_its_own_samples_min_when_the_window_is_thin_for_another(sup, served):
+    """A window is merged for the fewest amounts any rule in force asks (supervision_book.RuleSet.item_samples_min)
+    and only counted below it: a rule asking more amounts than the window holds never judges, one asking fewer does,
+    in the same settlement."""
+    stub, sup_stub = sup
+    subject, lines, params = case_line_amount_outlier(served, stub)
+    params = {k: v for k, v in params.items() if not k.startswith("_")}
+    push(served, sup_stub, rule("GD-OUT-MANY", "LINE_AMOUNT_OUTLIER", "FLAG", **{**params, "samples_min": 5_000}),
+         rule("GD-OUT-FEW", "LINE_AMOUNT_OUTLIER", "FLAG", **params))
+    settle(stub, served, "THIN-1", subject)
+    assert [(f.rule_id, list(f.feedetl_sn)) for f in flags_of(served, sup_stub)] == [("GD-OUT-FEW", lines)]
