@@ -114,18 +114,37 @@ class Layers:
 
 
 class _Registering:
-    """The registration methods of a server, wrapping every handler in the layers."""
+    """The registration methods of a server, wrapping every handler in the layers.
+
+    The methods a servicer registers by name (the generated `add_XServicer_to_server` registers each service both
+    ways) are served through one generic handler, a dict look-up, and not as gRPC's registered methods: grpc.aio's
+    server keeps a pending request for each registered method and waits on all of them (asyncio.wait) for every call,
+    which with the ~50 methods served here cost ~12 us of the loop per call (bench/RESULTS.md, issue 15)."""
 
     def __init__(self, server: grpc.aio.Server, layers: Layers) -> None:
         self._server = server
         self._layers = layers
+        self._by_method = _ByMethod()
+        server.add_generic_rpc_handlers((self._by_method,))  # first: asked before the generic handlers below
 
     def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
         self._server.add_generic_rpc_handlers(tuple(_Wrapped(handler, self._layers) for handler in handlers))
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
-        self._server.add_registered_method_handlers(service, {
-            name: self._layers.wrap(f"/{service}/{name}", handler) for name, handler in handlers.items()})
+        for name, handler in handlers.items():
+            method = f"/{service}/{name}"
+            assert method not in self._by_method.handlers, f"{method} registered twice"
+            self._by_method.handlers[method] = self._layers.wrap(method, handler)
+
+
+class _ByMethod(grpc.GenericRpcHandler):
+    """Wrapped handlers by full method name."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        return self.handlers.get(handler_call_details.method)
 
 
 class _Wrapped(grpc.GenericRpcHandler):
