@@ -93,6 +93,23 @@ def test_reflection_v1_and_v1alpha_list_the_services_and_resolve_the_error_detai
                    for f in files), symbol
 
 
+def test_a_method_no_service_has_is_unimplemented_and_a_served_one_still_answers(served):
+    # Every method is served through one generic look-up (service/layers.py), none registered with gRPC by name:
+    # a path it does not hold, in a served service or none, falls through every handler to gRPC's UNIMPLEMENTED.
+    import grpc
+    from grpc_health.v1 import health_pb2
+
+    for method in ("/medsettle.v1.SettlementService/NoSuchMethod", "/medsettle.v9.NoSuchService/Call"):
+        call = served.channel.unary_unary(method, request_serializer=bytes, response_deserializer=bytes)
+        with pytest.raises(grpc.aio.AioRpcError) as failed:
+            served.run(call(b""))
+        assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED, method
+    check = served.channel.unary_unary("/grpc.health.v1.Health/Check",
+                                       request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                                       response_deserializer=health_pb2.HealthCheckResponse.FromString)
+    assert served.run(check(health_pb2.HealthCheckRequest())).status == health_pb2.HealthCheckResponse.SERVING
+
+
 # The last released contract (0.1.0, the protos of commit 7075018), as a buf image: `buf breaking` compares against it.
 RELEASED_IMAGE = ROOT / "protos" / "released" / "medsettle-v1-0.1.0.binpb"
 # The breaking changes since that release, each with its reason and migration note in CHANGELOG.md. Anything else
