@@ -161,11 +161,12 @@ def test_a_fee_line_code_is_remembered_only_when_well_formed_and_a_bad_one_is_na
 
 def test_every_method_is_served_by_one_generic_look_up_and_none_is_registered_with_grpc():
     """grpc.aio waits on one pending request per registered method for every call (~12 us with ~50 methods):
-    `Layers.on` serves them all through one dict instead, each handler wrapped once and asked before any other."""
+    `Layers.on` serves them all, and what is registered without a name, through one generic handler, each wrapped
+    once."""
     import grpc
     from google.protobuf import descriptor_pool
 
-    from medsettle.service import registry
+    from medsettle.service import reflection, registry
     from medsettle.service.app import App
     from medsettle.service.layers import Layers
 
@@ -184,10 +185,14 @@ def test_every_method_is_served_by_one_generic_look_up_and_none_is_registered_wi
             self.method, self.invocation_metadata = method, ()
 
     server = RecordingServer()
-    names = registry.add_all(Layers([]).on(server), App.__new__(App))
+    registering = Layers([]).on(server)
+    names = registry.add_all(registering, App.__new__(App))
+    reflection.enable(registering, names)  # registered without names: served by the same handler, wrapped once
+    assert len(server.generic) == 1  # one handler with gRPC
     by_method = server.generic[0]
     pool = descriptor_pool.Default()
     methods = [f"/{name}/{m.name}" for name in names for m in pool.FindServiceByName(name).methods]
+    methods += [f"/{name}/ServerReflectionInfo" for name in (reflection.V1_SERVICE_NAME, reflection.V1ALPHA_SERVICE_NAME)]
     assert len(methods) > 40
     for method in methods:
         handler = by_method.service(Details(method))

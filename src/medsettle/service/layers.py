@@ -114,44 +114,46 @@ class Layers:
 
 
 class _Registering:
-    """The registration methods of a server, wrapping every handler in the layers.
+    """The registration methods of a server: every handler they are given is served by one generic handler of the
+    server's (_Served), wrapped in the layers once.
 
-    The methods a servicer registers by name (the generated `add_XServicer_to_server` registers each service both
-    ways) are served through one generic handler, a dict look-up, and not as gRPC's registered methods: grpc.aio's
-    server keeps a pending request for each registered method and waits on all of them (asyncio.wait) for every call,
-    which with the ~50 methods served here cost ~12 us of the loop per call (bench/RESULTS.md, issue 15)."""
+    None is registered with gRPC by name: grpc.aio's server keeps a pending request for each registered method and
+    waits on all of them (asyncio.wait) for every call, which with the ~50 methods served here cost ~12 us of the loop
+    per call (bench/RESULTS.md, issue 15)."""
 
     def __init__(self, server: grpc.aio.Server, layers: Layers) -> None:
-        self._server = server
-        self._layers = layers
-        self._by_method = _ByMethod()
-        server.add_generic_rpc_handlers((self._by_method,))  # first: asked before the generic handlers below
+        self._served = _Served(layers)
+        server.add_generic_rpc_handlers((self._served,))
 
     def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
-        self._server.add_generic_rpc_handlers(tuple(_Wrapped(handler, self._layers) for handler in handlers))
+        self._served.generic.extend(handlers)
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
         for name, handler in handlers.items():
-            method = f"/{service}/{name}"
-            assert method not in self._by_method.handlers, f"{method} registered twice"
-            self._by_method.handlers[method] = self._layers.wrap(method, handler)
+            self._served.add(f"/{service}/{name}", handler)
 
 
-class _ByMethod(grpc.GenericRpcHandler):
-    """Wrapped handlers by full method name."""
+class _Served(grpc.GenericRpcHandler):
+    """Wrapped handlers by full method name: those registered by name (the generated `add_XServicer_to_server`
+    registers each service both ways), then what the generic handlers (reflection's) serve, kept by its name when
+    first asked. A method's handler is the same every call, as the layers' wrappers assume (MethodLayer)."""
 
-    def __init__(self) -> None:
-        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
-
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        return self.handlers.get(handler_call_details.method)
-
-
-class _Wrapped(grpc.GenericRpcHandler):
-    def __init__(self, inner: grpc.GenericRpcHandler, layers: Layers) -> None:
-        self._inner = inner
+    def __init__(self, layers: Layers) -> None:
         self._layers = layers
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self.generic: list[grpc.GenericRpcHandler] = []
+
+    def add(self, method: str, handler: grpc.RpcMethodHandler) -> None:
+        assert method not in self.handlers, f"{method} registered twice"
+        self.handlers[method] = self._layers.wrap(method, handler)
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        handler = self._inner.service(handler_call_details)
-        return None if handler is None else self._layers.wrap(handler_call_details.method, handler)
+        found = self.handlers.get(handler_call_details.method)
+        if found is not None:
+            return found
+        for generic in self.generic:  # a method registered without a name, or none
+            handler = generic.service(handler_call_details)
+            if handler is not None:
+                self.add(handler_call_details.method, handler)
+                return self.handlers[handler_call_details.method]
+        return None
