@@ -346,3 +346,20 @@ def test_reading_the_socket_appends_what_came_whole_frames_or_not_and_says_when_
         frames += inbox.frames()
     assert frames == [b"first", b"second"] and inbox.frames() == []
     ours.close()
+
+
+def test_a_frame_announced_larger_than_the_bound_is_refused():
+    # What the other end sends is checked before it is trusted: a header announcing more than FRAME_BYTES_MAX is a
+    # defect (the worker then treats the process as lost), never a buffer grown to whatever it says.
+    import socket
+
+    from medsettle.service.writer_process import _HEADER_BYTES, FRAME_BYTES_MAX, _frame, _Inbox
+
+    ours, theirs = socket.socketpair()
+    inbox = _Inbox()
+    theirs.sendall(_frame(b"whole") + (FRAME_BYTES_MAX + 1).to_bytes(_HEADER_BYTES, "little"))
+    inbox.read(ours)
+    with pytest.raises(ValueError, match=f"a frame of {FRAME_BYTES_MAX + 1} bytes from the other end"):
+        inbox.frames()
+    ours.close()
+    theirs.close()

@@ -105,20 +105,6 @@ def _frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(_HEADER_BYTES, "little") + payload
 
 
-def _frames(buffer: bytearray) -> list[bytes]:
-    """Take every whole frame off the front of `buffer`."""
-    taken = []
-    while len(buffer) >= _HEADER_BYTES:
-        size = int.from_bytes(buffer[:_HEADER_BYTES], "little")
-        if size > FRAME_BYTES_MAX:
-            raise ValueError(f"a frame of {size} bytes from the other end: more than {FRAME_BYTES_MAX}")
-        if len(buffer) < _HEADER_BYTES + size:
-            break
-        taken.append(bytes(buffer[_HEADER_BYTES:_HEADER_BYTES + size]))
-        del buffer[:_HEADER_BYTES + size]
-    return taken
-
-
 class _Inbox:
     """What one end has read of the socket and not yet taken as whole frames. It reads through one buffer made once,
     not sock.recv(SOCKET_BUFFER_BYTES): that allocates (mmap) the whole size for every read and shrinks it after, 16 us
@@ -135,8 +121,17 @@ class _Inbox:
         return size
 
     def frames(self) -> list[bytes]:
-        """Every whole frame read so far, taken off."""
-        return _frames(self._pending)
+        """Every whole frame read so far, taken off the front."""
+        pending, taken = self._pending, []
+        while len(pending) >= _HEADER_BYTES:
+            size = int.from_bytes(pending[:_HEADER_BYTES], "little")
+            if size > FRAME_BYTES_MAX:
+                raise ValueError(f"a frame of {size} bytes from the other end: more than {FRAME_BYTES_MAX}")
+            if len(pending) < _HEADER_BYTES + size:
+                break
+            taken.append(bytes(pending[_HEADER_BYTES:_HEADER_BYTES + size]))
+            del pending[:_HEADER_BYTES + size]
+        return taken
 
 
 def failure_of(error: BaseException) -> Failure:
