@@ -143,9 +143,11 @@ class _Served(grpc.GenericRpcHandler):
         self.handlers: dict[str, grpc.RpcMethodHandler] = {}
         self.generic: list[grpc.GenericRpcHandler] = []
 
-    def add(self, method: str, handler: grpc.RpcMethodHandler) -> None:
+    def add(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """The handler wrapped in the layers, kept by its method's name."""
         assert method not in self.handlers, f"{method} registered twice"
-        self.handlers[method] = self._layers.wrap(method, handler)
+        wrapped = self.handlers[method] = self._layers.wrap(method, handler)
+        return wrapped
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         found = self.handlers.get(handler_call_details.method)
@@ -154,6 +156,5 @@ class _Served(grpc.GenericRpcHandler):
         for generic in self.generic:  # a method registered without a name, or none
             handler = generic.service(handler_call_details)
             if handler is not None:
-                self.add(handler_call_details.method, handler)
-                return self.handlers[handler_call_details.method]
+                return self.add(handler_call_details.method, handler)
         return None
