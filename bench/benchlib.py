@@ -403,21 +403,25 @@ INTERCEPTORS = {"access": "Access", "intake": "IntakeInterceptor"}
 @contextlib.contextmanager
 def server(data_dir: str, workers: int = 1, port: int | None = None, log_path: str | None = None,
            tls_dir: str | None = None, extra: tuple[str, ...] = (), src: str | None = None,
-           without: tuple[str, ...] = (), collector_log: str | None = None) -> Iterator[str]:
+           without: tuple[str, ...] = (), collector_log: str | None = None,
+           python: str | None = None) -> Iterator[str]:
     """`medsettle serve` on data_dir: plaintext on loopback (callers named by the x-medsettle-caller metadata), or
     mutual TLS from `tls_dir`; yields host:port once health says SERVING; SIGTERM at the end. `server.pid` is the
     process's id while it runs (for its CPU time in /proc). `src`: another source tree's package (PYTHONPATH).
     `without`: layers of INTERCEPTORS left out, to measure what they cost (never for anything else).
-    `collector_log`: the server writes there, as it exits, every run of Python's cyclic collector (`collections`)."""
+    `collector_log`: the server writes there, as it exits, every run of Python's cyclic collector (`collections`).
+    `python`: the interpreter the server runs under (default: this one), e.g. another build of CPython, whose
+    environment has the project's dependencies."""
     assert not (without and collector_log), "one wrapper at a time"
     port = port or free_port()
     target = f"127.0.0.1:{port}"
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
     security = ["--tls-dir", tls_dir] if tls_dir else ["--insecure"]
     env = dict(os.environ, PYTHONPATH=src) if src else None
-    entry = ([PYTHON, __file__, "serve-without", ",".join(without)] if without
-             else [PYTHON, __file__, "serve-timing-collector", collector_log] if collector_log
-             else [PYTHON, "-m", "medsettle.cli"])
+    python = python or PYTHON
+    entry = ([python, __file__, "serve-without", ",".join(without)] if without
+             else [python, __file__, "serve-timing-collector", collector_log] if collector_log
+             else [python, "-m", "medsettle.cli"])
     process = subprocess.Popen([*entry, "serve", "--data-dir", data_dir, "--listen", target,
                                 "--workers", str(workers), *security, *extra], stdout=log, stderr=subprocess.STDOUT,
                                env=env)

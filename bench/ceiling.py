@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ceiling.py                 # one worker (the goal)
     .venv/bin/python bench/ceiling.py --workers 1,2   # and two workers, for 'two workers > one'
+    .venv/bin/python bench/ceiling.py --python V/bin/python   # the server under another build of CPython
 
 Per worker count, against one fresh copy of a seeded demo nation (64,000 persons by default):
   1. h2load, prebuilt gRPC frame: grpc.health.v1.Health/Check            -> the empty-call baseline (native client)
@@ -104,7 +105,7 @@ def run_one(args, workers: int, visits, today: str, base: str, out: Path) -> dic
     replay_caller = callers.pop()
     try:
         with benchlib.server(work, workers=workers, log_path=str(out / f"ceiling-server-w{workers}.log"),
-                             src=args.src or None) as target:
+                             src=args.src or None, python=args.python or None) as target:
             report["sample_health"] = check_sample(target, HEALTH, health_body)
             report["sample_settle"] = check_sample(target, SETTLE, bodies.pop(), callers.pop())
             report["sample_replay"] = check_sample(target, SETTLE, replay_frame.read_bytes()[5:], replay_caller)
@@ -149,6 +150,7 @@ def main() -> int:
     parser.add_argument("--settle-rate-max", type=float, default=8000, help="bodies prebuilt per second of phase")
     parser.add_argument("--persons-per-province", type=int, default=2000)
     parser.add_argument("--src", default="", help="serve another source tree's package (<tree>/src), to compare")
+    parser.add_argument("--python", default="", help="the interpreter the server runs under (default: this one)")
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
 

@@ -2,8 +2,8 @@
 (a stay of 300 lines), one worker, one run, each with its ratio to the health check; and the CPU of one 1,000-line
 adjudication in this process.
 
-    .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--parts] [--profile]
-                                  [--aged-days 90] [--item-pool 5000]
+    .venv/bin/python bench/cpu.py [--seconds 4] [--rounds 3] [--before <tree>/src] [--before-python <python>]
+                                  [--parts] [--profile] [--aged-days 90] [--item-pool 5000]
 
 Server CPU is utime + stime of the server process (every thread: the event loop, gRPC's threads, the group-commit
 writer) and of its child processes (the writer process) from /proc, before and after a saturated phase,
@@ -14,6 +14,9 @@ its own request_id, each round other persons, on a fresh copy of the seeded nati
 --before <tree>/src: a server of that source tree (PYTHONPATH) runs beside this tree's, and every phase is measured
   on both in turn (the order alternating by round), so that both see the same machine weather; the medians of the
   rounds and their ratio are printed.
+--before-python <python>: the "before" server (and its in-process adjudication) runs under that interpreter, with
+  --before's tree or, without it, this tree's src/ on its PYTHONPATH: two builds of CPython compared in one run (the
+  interpreter's environment needs the project's dependencies: `<python> -m venv V && V/bin/pip install -e .`).
 --parts: what each layer of the settle path costs, from servers that differ in one thing, in the same run:
   no_access (the access layer left out: no identity, no authorization), no_intake (no admission, gRPC decodes the
   body), metrics (serve --metrics-listen), no_rules (the nation's audit rules removed: supervision's bookkeeping
@@ -177,6 +180,7 @@ def main() -> int:
     parser.add_argument("--stays", type=int, default=100, help="300-line stays settled per round and server")
     parser.add_argument("--skip-inpatient", action="store_true")
     parser.add_argument("--before", default="", help="src/ of another tree, measured in the same run, in turn")
+    parser.add_argument("--before-python", default="", help="the interpreter the before server runs under")
     parser.add_argument("--parts", action="store_true", help="also measure what each layer of the settle path costs")
     parser.add_argument("--parts-of", choices=("this", "before"), default="this", help="the tree --parts measures")
     parser.add_argument("--only-parts", action="store_true", help="--parts, and no table of calls")
@@ -187,6 +191,8 @@ def main() -> int:
     benchlib.add_item_pool(parser)
     parser.add_argument("--work-dir", default=benchlib.WORK_DIR)
     args = parser.parse_args()
+    if args.before_python and not args.before:
+        args.before = str(benchlib.REPO / "src")  # this tree under another interpreter
 
     benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
     os.makedirs(args.work_dir, exist_ok=True)
@@ -199,6 +205,11 @@ def main() -> int:
     work = Workload(args, outpatient, inpatient, today, ranks)
     report: dict = {"machine": benchlib.machine(), "command": " ".join(sys.argv), "today": today,
                     "load_average_before": os.getloadavg(), "rounds": []}
+    if args.before_python:
+        report["interpreters"] = {"this": sys.version, "before": subprocess.run(
+            [args.before_python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True,
+            check=True).stdout.strip()}
+        print(f"interpreters: {report['interpreters']}")
     trees = {"this": None, **({"before": args.before} if args.before else {})}
     stamp = f"{int(time.time()) % 10**5}"
     dirs: list[str] = []
@@ -211,7 +222,8 @@ def main() -> int:
                 dirs.append(benchlib.nation_copy(base, args.work_dir, f"cpu-{name}"))
                 benchlib.age_sketches(dirs[-1], outpatient, today, args.aged_days, item_ranks=work.item_ranks)
                 targets[name] = stack.enter_context(benchlib.server(
-                    dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log")))
+                    dirs[-1], src=src, log_path=str(benchlib.OUT_DIR / f"cpu-server-{name}.log"),
+                    python=args.before_python if src else None))
             stays = {}
             for name, target in targets.items():  # warm-up, and the stays every round settles (not measured)
                 warm = work.visits[-1000:]
@@ -253,7 +265,8 @@ def main() -> int:
     if args.before:  # the same inputs, the other tree's domain, in a process of its own
         code = (f"import sys; sys.path.insert(0, {str(benchlib.BENCH_DIR)!r}); import cpu; "
                 f"print(cpu.adjudication_cpu_us({ADJUDICATION_LINES}, 20))")
-        done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=args.before),
+        done = subprocess.run([args.before_python or sys.executable, "-c", code],
+                              env=dict(os.environ, PYTHONPATH=args.before),
                               capture_output=True, text=True, check=True)
         report["adjudication_1000_lines_cpu_us"]["before"] = float(done.stdout.split()[-1])
     report["load_average_after"] = os.getloadavg()

@@ -6,11 +6,14 @@
 # that many days, as a deployment's; default 0, the seeded nation's) ITEM_POOL (a server served here: the outpatient
 # visits bill items drawn from that many of each province's catalog by Zipf's law; default 0, the export's ten); against a deployment: TARGET, VISITS (medsettle bench
 # export-visits), TLS_DIR (mutual TLS; without it the target must be a loopback `serve --insecure`). LOG_CALLS=1 (a
-# server served here): `serve --log-calls`, and the server's own time per call printed after Locust's.
+# server served here): `serve --log-calls`, and the server's own time per call printed after Locust's. SERVER_PY (a
+# server served here): the interpreter it runs under (default PY), e.g. the build of CPython a deployment runs, in a
+# venv of its own with the project installed (bench/README.md, "Which Python").
 # Exit status: 0 when every budget is met, 1 when one is missed (or the run failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
+SERVER_PY=${SERVER_PY:-$PY}
 RPS=${RPS:-1000}
 USERS=${USERS:-100}
 DURATION=${DURATION:-60s}
@@ -38,7 +41,7 @@ if [ -z "$TARGET" ]; then   # our own server on a fresh copy of the demo nation
   VISITS=$RUN/visits.json
   PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   TARGET=127.0.0.1:$PORT
-  "$PY" -m medsettle.cli serve --data-dir "$RUN" --listen "$TARGET" --workers "$WORKERS" --insecure \
+  "$SERVER_PY" -m medsettle.cli serve --data-dir "$RUN" --listen "$TARGET" --workers "$WORKERS" --insecure \
       ${LOG_CALLS:+--log-calls} >"$OUT/server.log" 2>&1 &
   SERVER=$!
 fi
@@ -52,7 +55,7 @@ echo "mix: $RPS req/s target against $TARGET, $USERS users at $MEDSETTLE_BENCH_T
 "$PY" -m locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" -t "$DURATION" \
     --host "$TARGET" --csv "$OUT/mix" --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
     >"$OUT/locust.log" 2>&1 || true   # locust exits 1 on any failure; the budget check below decides
-{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS AGED_DAYS=$AGED_DAYS ITEM_POOL=$ITEM_POOL)} TLS=${TLS_DIR:-no})";
+{ echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS AGED_DAYS=$AGED_DAYS ITEM_POOL=$ITEM_POOL, $("$SERVER_PY" -c 'import sys; print("Python", sys.version.split()[0])'))} TLS=${TLS_DIR:-no})";
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"; } | tee "$OUT/summary.txt"
 set +e
 "$PY" bench/mixtool.py check "$OUT/mix_stats.csv" "$BUDGETS" | tee -a "$OUT/summary.txt"

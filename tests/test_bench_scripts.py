@@ -172,3 +172,17 @@ def test_an_item_pool_bills_many_items_by_popularity_and_ages_each_as_busy_as_it
                 checked.add(rank)
     store.close()
     assert 1 in checked and max(checked) > per_day_times_rank  # the tail: fewer than one amount a day
+
+
+def test_a_server_runs_under_the_interpreter_it_is_given(tmp_path, monkeypatch):
+    """cpu.py --before-python, ceiling.py --python and mix.sh's SERVER_PY compare builds of CPython in one run: the
+    server must really run under the one named, not under the driver's."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import benchlib
+
+    used = tmp_path / "used"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "$@" > {used}\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    with benchlib.server(str(tmp_path / "data"), python=str(python), extra=("--create",)):  # serving once entered
+        assert used.read_text().startswith("-m medsettle.cli serve --data-dir")
