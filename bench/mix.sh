@@ -53,7 +53,7 @@ export MEDSETTLE_BENCH_VISITS=$VISITS MEDSETTLE_BENCH_TLS_DIR=$TLS_DIR
 export MEDSETTLE_BENCH_TASKS_PER_S=$("$PY" bench/mixtool.py rate "$RPS" "$USERS")
 echo "mix: $RPS req/s target against $TARGET, $USERS users at $MEDSETTLE_BENCH_TASKS_PER_S tasks/s each, $DURATION"
 "$PY" -m locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" -t "$DURATION" \
-    --host "$TARGET" --csv "$OUT/mix" --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
+    --host "$TARGET" --csv "$OUT/mix" --csv-full-history --html "$OUT/mix.html" --only-summary --stop-timeout 10 \
     >"$OUT/locust.log" 2>&1 || true   # locust exits 1 on any failure; the budget check below decides
 { echo "command: bench/mix.sh (RPS=$RPS USERS=$USERS DURATION=$DURATION TARGET=$TARGET${SERVER:+ (served here, WORKERS=$WORKERS PERSONS=$PERSONS AGED_DAYS=$AGED_DAYS ITEM_POOL=$ITEM_POOL, $("$SERVER_PY" -c 'import sys; print("Python", sys.version.split()[0])'))} TLS=${TLS_DIR:-no})";
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"; } | tee "$OUT/summary.txt"

@@ -1,6 +1,6 @@
 """Helpers of bench/mix.sh: `prepare` a fresh seeded data directory and the persons files; `check` Locust's CSV
-against bench/budgets.toml (exit 1 on a miss); `handlers` the server's own time per call, from its `--log-calls` log
-(LOG_CALLS=1 bench/mix.sh)."""
+against bench/budgets.toml (exit 1 on a miss), with each budgeted call's p99 over every 10 s of the run; `handlers`
+the server's own time per call, from its `--log-calls` log (LOG_CALLS=1 bench/mix.sh)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from medsettle import visits_export  # noqa: E402
 # Per user cycle (locustfile weights): 17 + 6 + 8 + 1 one-call tasks and 1 inpatient stay of 6 calls.
 TASK_WEIGHT = 33
 CALLS_PER_CYCLE = 38
+WINDOW_S = 10  # Locust's window for its current percentiles (locust.stats.CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW)
 
 
 def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: int = 0, item_pool: int = 0) -> None:
@@ -44,6 +45,27 @@ def prepare(work_dir: str, persons_per_province: int, run_dir: str, aged_days: i
 
 def tasks_per_s_per_user(target_rps: float, users: int) -> float:
     return target_rps * TASK_WEIGHT / CALLS_PER_CYCLE / users
+
+
+def window_p99s_ms(history_csv: str, name: str) -> list[tuple[int, int]]:
+    """(seconds into the run, p99 ms of the WINDOW_S before) every WINDOW_S for `name`, from Locust's history written
+    with --csv-full-history, whose row of each second holds the percentiles of the last ~10 s: where in a run its tail
+    came from (a steady shortfall, or one burst, such as a neighbour's, in an otherwise quiet run)."""
+    rows = [row for row in csv.DictReader(open(history_csv)) if row["Name"] == name and row["99%"] != "N/A"]
+    windows: list[tuple[int, int]] = []
+    if not rows:
+        return windows
+    started = int(rows[0]["Timestamp"])
+    due = started + WINDOW_S
+    for row in rows:
+        at = int(row["Timestamp"])
+        if at >= due:
+            windows.append((at - started, int(row["99%"])))
+            due = at + WINDOW_S
+    ended = int(rows[-1]["Timestamp"])
+    if ended - started - (windows[-1][0] if windows else 0) >= WINDOW_S // 2:  # the run's last seconds, overlapping
+        windows.append((ended - started, int(rows[-1]["99%"])))
+    return windows
 
 
 def check(stats_csv: str, budgets_path: str) -> int:
@@ -76,6 +98,13 @@ def check(stats_csv: str, budgets_path: str) -> int:
         p99 = float(row["99%"])
         verdict = "ok" if p99 <= budget else "MISSED"
         report.append(f"budget {name}: p99 {p99:.0f} ms <= {budget} ms: {verdict}")
+        history = stats_csv.removesuffix("_stats.csv") + "_stats_history.csv"
+        windows = window_p99s_ms(history, name) if os.path.exists(history) else []
+        if windows:
+            worst_at, worst = max(windows, key=lambda window: window[1])
+            over = sum(1 for _, window_p99 in windows if window_p99 > budget)
+            report.append(f"  p99 of each {WINDOW_S} s: {' '.join(str(p) for _, p in windows)} ms; {over} of "
+                          f"{len(windows)} over {budget}; the worst {worst} ms, ending {worst_at} s in")
         if p99 > budget:
             misses.append(f"{name} p99 {p99:.0f} ms > {budget} ms")
     print("\n".join(report))

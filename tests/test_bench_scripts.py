@@ -186,3 +186,32 @@ def test_a_server_runs_under_the_interpreter_it_is_given(tmp_path, monkeypatch):
     python.chmod(0o755)
     with benchlib.server(str(tmp_path / "data"), python=str(python), extra=("--create",)):  # serving once entered
         assert used.read_text().startswith("-m medsettle.cli serve --data-dir")
+
+
+def test_the_mix_check_shows_where_in_a_run_its_tail_came_from(tmp_path, monkeypatch, capsys):
+    """bench/mix.sh's check prints each budgeted call's p99 over every 10 s (Locust's --csv-full-history), so that
+    a load tester tells a steady shortfall from one burst; the verdict stays the whole run's p99."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import mixtool
+
+    percentiles = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+    history = [f"Timestamp,User Count,Type,Name,Requests/s,Failures/s,{percentiles},Total Request Count,"
+               "Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,"
+               "Total Max Response Time,Total Average Content Size"]
+    for second in range(61):  # a burst in seconds 32-41 of a quiet run
+        p99 = "N/A" if second == 0 else "45" if 32 <= second <= 41 else "12"
+        for name in ("SettleOutpatient", "Aggregated"):
+            history.append(f"{1000 + second},100,,{name},900,0,4,5,6,7,8,9,10,{p99},50,60,70,1,0,4,5.0,1,70,100")
+    (tmp_path / "mix_stats_history.csv").write_text("\n".join(history) + "\n")
+    stats = tmp_path / "mix_stats.csv"
+    stats.write_text("Type,Name,Request Count,Failure Count,Requests/s,50%,95%,99%,Max Response Time\n"
+                     "grpc,SettleOutpatient,54000,0,900,4,9,16,93\n,Aggregated,60000,0,1000,4,9,16,93\n")
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text('[run]\ntarget_rps = 1000\nfailure_ratio_max = 0.001\n\n[p99_ms]\nSettleOutpatient = 20\n')
+
+    windows = mixtool.window_p99s_ms(str(tmp_path / "mix_stats_history.csv"), "SettleOutpatient")
+    assert windows == [(10, 12), (20, 12), (30, 12), (40, 45), (50, 12), (59, 12)]
+    assert mixtool.check(str(stats), str(budgets)) == 0  # the run's p99 (16) decides, not its worst window
+    shown = capsys.readouterr().out
+    assert "budget SettleOutpatient: p99 16 ms <= 20 ms: ok" in shown
+    assert "p99 of each 10 s: 12 12 12 45 12 12 ms; 1 of 6 over 20; the worst 45 ms, ending 40 s in" in shown
