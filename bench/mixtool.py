@@ -51,7 +51,8 @@ def window_p99s_ms(history_csv: str, name: str) -> list[tuple[int, int]]:
     """(seconds into the run, p99 ms of the WINDOW_S before) every WINDOW_S for `name`, from Locust's history written
     with --csv-full-history, whose row of each second holds the percentiles of the last ~10 s: where in a run its tail
     came from (a steady shortfall, or one burst, such as a neighbour's, in an otherwise quiet run)."""
-    rows = [row for row in csv.DictReader(open(history_csv)) if row["Name"] == name and row["99%"] != "N/A"]
+    with open(history_csv, newline="") as lines:
+        rows = [row for row in csv.DictReader(lines) if row["Name"] == name and row["99%"] != "N/A"]
     windows: list[tuple[int, int]] = []
     if not rows:
         return windows
