@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import platform
 import resource
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -265,7 +267,8 @@ async def run_worker(config: ServerConfig, *, so_reuseport: bool, clock: Clock |
     logs.event("serving", listen=config.listen, port=port, store=describe(config.location), backend=store.backend,
                tls_dir=config.tls_dir or "(plaintext, loopback)", trace=config.trace,
                shard=config.shard or "(single host)", gc_frozen_objects=frozen,
-               writer_process_pid=writer_process.process.pid if writer_process is not None else None)
+               writer_process_pid=writer_process.process.pid if writer_process is not None else None,
+               python=platform.python_version(), python_executable=sys.executable)  # its build moves CPU a call
     if ready is not None:
         ready()
 

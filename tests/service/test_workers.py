@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +72,9 @@ def test_two_workers_settle_one_person_concurrently_without_double_spending(tmp_
     assert len(serving_pids) == 2 and {e["pid"] for e in events if e["event"] == "stopped"} == serving_pids
     # Each worker moved its start-up objects out of the collector's sight before serving (server.py).
     assert all(e["gc_frozen_objects"] > 10_000 for e in events if e["event"] == "serving")
+    # And names the interpreter serving, whose build moves the CPU a call costs (docs/operations.md).
+    assert all((e["python"], e["python_executable"]) == (platform.python_version(), sys.executable)
+               for e in events if e["event"] == "serving")
     assert settled_by == serving_pids, "both workers settled"
 
 
