@@ -57,15 +57,15 @@ def window_p99s_ms(history_csv: str, name: str) -> list[tuple[int, int]]:
     if not rows:
         return windows
     started = int(rows[0]["Timestamp"])
-    due = started + WINDOW_S
+    last_s = 0  # the end of the last window taken, seconds into the run
     for row in rows:
-        at = int(row["Timestamp"])
-        if at >= due:
-            windows.append((at - started, int(row["99%"])))
-            due = at + WINDOW_S
-    ended = int(rows[-1]["Timestamp"])
-    if ended - started - (windows[-1][0] if windows else 0) >= WINDOW_S // 2:  # the run's last seconds, overlapping
-        windows.append((ended - started, int(rows[-1]["99%"])))
+        at_s = int(row["Timestamp"]) - started
+        if at_s >= last_s + WINDOW_S:
+            windows.append((at_s, int(row["99%"])))
+            last_s = at_s
+    ended_s = int(rows[-1]["Timestamp"]) - started
+    if ended_s - last_s >= WINDOW_S // 2:  # the run's last seconds, in a window overlapping the one before
+        windows.append((ended_s, int(rows[-1]["99%"])))
     return windows
 
 
@@ -91,6 +91,8 @@ def check(stats_csv: str, budgets_path: str) -> int:
         if name != "Aggregated":
             report.append(f"  {name:<22} n={row['Request Count']:>7} fail={row['Failure Count']:>4} "
                           f"p50={row['50%']:>5} p95={row['95%']:>5} p99={row['99%']:>5} max={float(row['Max Response Time']):.0f} ms")
+    history = stats_csv.removesuffix("_stats.csv") + "_stats_history.csv"  # with --csv-full-history
+    history = history if os.path.exists(history) else ""
     for name, budget in budgets["p99_ms"].items():
         row = rows.get(name)
         if row is None:
@@ -99,8 +101,7 @@ def check(stats_csv: str, budgets_path: str) -> int:
         p99 = float(row["99%"])
         verdict = "ok" if p99 <= budget else "MISSED"
         report.append(f"budget {name}: p99 {p99:.0f} ms <= {budget} ms: {verdict}")
-        history = stats_csv.removesuffix("_stats.csv") + "_stats_history.csv"
-        windows = window_p99s_ms(history, name) if os.path.exists(history) else []
+        windows = window_p99s_ms(history, name) if history else []
         if windows:
             worst_at, worst = max(windows, key=lambda window: window[1])
             over = sum(1 for _, window_p99 in windows if window_p99 > budget)

@@ -215,3 +215,7 @@ def test_the_mix_check_shows_where_in_a_run_its_tail_came_from(tmp_path, monkeyp
     shown = capsys.readouterr().out
     assert "budget SettleOutpatient: p99 16 ms <= 20 ms: ok" in shown
     assert "p99 of each 10 s: 12 12 12 45 12 12 ms; 1 of 6 over 20; the worst 45 ms, ending 40 s in" in shown
+    (tmp_path / "mix_stats_history.csv").unlink()  # a run without --csv-full-history: the verdict alone
+    assert mixtool.check(str(stats), str(budgets)) == 0
+    shown = capsys.readouterr().out
+    assert "budget SettleOutpatient: p99 16 ms <= 20 ms: ok" in shown and "p99 of each" not in shown
