@@ -108,53 +108,49 @@ class Layers:
             handler = layer.wrap(method, handler)
         return handler
 
-    def on(self, server: grpc.aio.Server) -> _Registering:
-        """What servicers register their handlers on (`add_XServicer_to_server(servicer, layers.on(server))`)."""
-        return _Registering(server, self)
+    def on(self, server: grpc.aio.Server) -> _Served:
+        """What servicers register their handlers on (`add_XServicer_to_server(servicer, layers.on(server))`): one
+        generic handler with the server, which serves them all."""
+        served = _Served(self)
+        server.add_generic_rpc_handlers((served,))
+        return served
 
 
-class _Registering:
-    """The registration methods of a server: every handler they are given is served by one generic handler of the
-    server's (_Served), wrapped in the layers once.
+class _Served(grpc.GenericRpcHandler):
+    """A server's registration methods, and the one generic handler with gRPC that serves every handler they are
+    given, wrapped in the layers once, by full method name: those registered by name (the generated
+    `add_XServicer_to_server` registers each service both ways), then what the generic handlers (reflection's) serve,
+    kept by its name when first asked. A method's handler is the same every call, as the layers' wrappers assume
+    (MethodLayer).
 
     None is registered with gRPC by name: grpc.aio's server keeps a pending request for each registered method and
     waits on all of them (asyncio.wait) for every call, which with the ~50 methods served here cost ~12 us of the loop
     per call (bench/RESULTS.md, issue 15)."""
 
-    def __init__(self, server: grpc.aio.Server, layers: Layers) -> None:
-        self._served = _Served(layers)
-        server.add_generic_rpc_handlers((self._served,))
+    def __init__(self, layers: Layers) -> None:
+        self._layers = layers
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._generic: list[grpc.GenericRpcHandler] = []
 
     def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
-        self._served.generic.extend(handlers)
+        self._generic.extend(handlers)
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
         for name, handler in handlers.items():
-            self._served.add(f"/{service}/{name}", handler)
+            self._add(f"/{service}/{name}", handler)
 
-
-class _Served(grpc.GenericRpcHandler):
-    """Wrapped handlers by full method name: those registered by name (the generated `add_XServicer_to_server`
-    registers each service both ways), then what the generic handlers (reflection's) serve, kept by its name when
-    first asked. A method's handler is the same every call, as the layers' wrappers assume (MethodLayer)."""
-
-    def __init__(self, layers: Layers) -> None:
-        self._layers = layers
-        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
-        self.generic: list[grpc.GenericRpcHandler] = []
-
-    def add(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def _add(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler wrapped in the layers, kept by its method's name."""
-        assert method not in self.handlers, f"{method} registered twice"
-        wrapped = self.handlers[method] = self._layers.wrap(method, handler)
+        assert method not in self._handlers, f"{method} registered twice"
+        wrapped = self._handlers[method] = self._layers.wrap(method, handler)
         return wrapped
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        found = self.handlers.get(handler_call_details.method)
+        found = self._handlers.get(handler_call_details.method)
         if found is not None:
             return found
-        for generic in self.generic:  # a method registered without a name, or none
+        for generic in self._generic:  # a method registered without a name, or none
             handler = generic.service(handler_call_details)
             if handler is not None:
-                return self.add(handler_call_details.method, handler)
+                return self._add(handler_call_details.method, handler)
         return None
